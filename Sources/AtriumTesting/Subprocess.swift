@@ -1,0 +1,78 @@
+import Foundation
+
+/// The result of running a program to completion.
+public struct ProcessResult: Sendable {
+    public let status: Int32
+    public let standardOutput: Data
+    public let standardError: Data
+
+    public var output: String { String(decoding: standardOutput, as: UTF8.self) }
+    public var errorOutput: String { String(decoding: standardError, as: UTF8.self) }
+}
+
+/// Why a peer program could not be used.
+public struct PeerError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Runs peer programs (dcmtk, Python with pydicom, …) for tests.
+public enum Subprocess {
+    /// Runs `executable` with `arguments` and waits; output is collected in memory. Environment additions such as
+    /// `TCP_NODELAY=1` (dcmtk) go in `environment`.
+    public static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
+                           input: Data? = nil, currentDirectory: String? = nil) throws -> ProcessResult {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try resolve(executable))
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        let inPipe = Pipe()
+        process.standardInput = input == nil ? FileHandle.nullDevice : inPipe
+        try process.run()
+        if let input {
+            inPipe.fileHandleForWriting.write(input)
+            try inPipe.fileHandleForWriting.close()
+        }
+        // Read both pipes concurrently so that neither fills up and blocks the child.
+        let errorBox = DataBox()
+        let reader = Thread {
+            errorBox.data = err.fileHandleForReading.readDataToEndOfFile()
+            errorBox.done.signal()
+        }
+        reader.start()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        errorBox.done.wait()
+        process.waitUntilExit()
+        return ProcessResult(status: process.terminationStatus, standardOutput: stdout, standardError: errorBox.data)
+    }
+
+    /// The full path of a program, searching PATH for bare names; a missing program is an error that says how
+    /// to install it.
+    public static func resolve(_ executable: String) throws -> String {
+        if executable.contains("/") {
+            guard FileManager.default.isExecutableFile(atPath: executable) else { throw missing(executable) }
+            return executable
+        }
+        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+            let candidate = "\(dir)/\(executable)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        throw missing(executable)
+    }
+
+    static func missing(_ executable: String) -> PeerError {
+        PeerError("\(executable) is not installed: run scripts/install-deps (or scripts/test), which installs dcmtk, dicom3tools, pydicom and the other peers")
+    }
+}
+
+private final class DataBox: @unchecked Sendable {
+    var data = Data()
+    let done = DispatchSemaphore(value: 0)
+}

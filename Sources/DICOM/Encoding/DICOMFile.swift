@@ -1,0 +1,200 @@
+import CZlib
+
+/// A DICOM Part 10 file, or a bare dataset read as one: preamble, File Meta Information and dataset (PS3.10 7).
+public struct DICOMFile: Sendable {
+    /// The 128-byte preamble, when the stream had one.
+    public var preamble: ByteSlice?
+    /// The File Meta Information group (0002,xxxx); empty for a bare dataset.
+    public var fileMetaInformation: DataSet
+    /// The dataset after the meta group.
+    public var dataSet: DataSet
+    /// The transfer syntax the dataset was encoded in.
+    public var transferSyntax: TransferSyntax
+    /// Deviations from the standard that were tolerated while reading.
+    public var warnings: [DICOMWarning]
+
+    public init(fileMetaInformation: DataSet = DataSet(), dataSet: DataSet, transferSyntax: TransferSyntax = .explicitVRLittleEndian) {
+        preamble = nil
+        self.fileMetaInformation = fileMetaInformation
+        self.dataSet = dataSet
+        self.transferSyntax = transferSyntax
+        warnings = []
+    }
+
+    /// Reads a file; its bytes are memory-mapped, so bulk values are not copied.
+    public static func read(contentsOf path: String, options: ReadOptions = .default) throws(DICOMError) -> DICOMFile {
+        let storage = try ByteStorage(mappingFile: path)
+        return try read(storage, options: options)
+    }
+
+    /// Reads a Part 10 stream or a bare dataset from bytes.
+    public static func read(_ bytes: some Collection<UInt8>, options: ReadOptions = .default) throws(DICOMError) -> DICOMFile {
+        try read(ByteStorage(bytes), options: options)
+    }
+
+    /// Reads from storage: the preamble and meta group when present, then the dataset in its transfer syntax.
+    public static func read(_ storage: ByteStorage, options: ReadOptions = .default) throws(DICOMError) -> DICOMFile {
+        let count = storage.count
+        let base = storage.base
+        var warnings: [DICOMWarning] = []
+        var position = 0
+        var preamble: ByteSlice?
+        func isDICM(_ at: Int) -> Bool {
+            at + 4 <= count && base.load(fromByteOffset: at, as: UInt8.self) == 0x44
+                && base.load(fromByteOffset: at + 1, as: UInt8.self) == 0x49
+                && base.load(fromByteOffset: at + 2, as: UInt8.self) == 0x43
+                && base.load(fromByteOffset: at + 3, as: UInt8.self) == 0x4D
+        }
+        if isDICM(128) {
+            preamble = ByteSlice(storage: storage, range: 0..<128)
+            position = 132
+        } else if isDICM(0) {
+            warnings.append(DICOMWarning(.noPreamble, offset: 0, "no preamble before the DICM prefix"))
+            position = 4
+        } else {
+            if count == 0 { throw .notDICOM(reason: "the stream is empty") }
+            warnings.append(DICOMWarning(.noPreamble, offset: 0, "no preamble and no DICM prefix"))
+        }
+
+        // File Meta Information: explicit VR little endian, group 0002 (PS3.10 7.1).
+        var meta = DataSet()
+        if count - position >= 8, base.loadUnaligned(fromByteOffset: position, as: UInt16.self) == UInt16(0x0002).littleEndian {
+            var parser = DataSetParser(storage: storage, range: position..<count, explicitVR: true, littleEndian: true, options: .default)
+            // Broken writers put the meta group in implicit VR: sniff it.
+            if VR(byte0: base.load(fromByteOffset: position + 4, as: UInt8.self), byte1: base.load(fromByteOffset: position + 5, as: UInt8.self)) == nil {
+                parser.explicitVR = false
+                warnings.append(DICOMWarning(.transferSyntaxMismatch, offset: position, "File Meta Information is in implicit VR"))
+            }
+            var elements: [DataElement] = []
+            while parser.position + 8 <= count {
+                let start = parser.position
+                let group = parser.u16(start)
+                if group != 0x0002 { break }
+                guard let header = try parser.readHeader(privateCreators: [:], limit: count) else { break }
+                var e = try parser.parseValue(header, start: start, depth: 0, limit: count, characterSet: .default)
+                e.offset = start
+                elements.append(e)
+            }
+            warnings += parser.warnings
+            meta = DataSet(elements: elements)
+            if let groupLength = meta.int(.fileMetaInformationGroupLength), let first = elements.first,
+                first.tag == .fileMetaInformationGroupLength, first.offset + 12 + groupLength != parser.position
+            {
+                warnings.append(DICOMWarning(.groupLengthMismatch, offset: first.offset, tag: first.tag,
+                                             "File Meta Information Group Length is \(groupLength) but the group is \(parser.position - first.offset - 12) bytes"))
+            }
+            position = parser.position
+        } else if preamble != nil || isDICM(0) {
+            warnings.append(DICOMWarning(.noMetaHeader, offset: position, "no File Meta Information group"))
+        }
+
+        // Which transfer syntax: the meta header's, checked against what the first element looks like.
+        var syntax: TransferSyntax
+        let sniffed = sniffEncoding(storage, at: position)
+        if let uid = meta.string(.transferSyntaxUID) {
+            syntax = TransferSyntax(uid: uid)
+            if !syntax.isKnown {
+                warnings.append(DICOMWarning(.transferSyntaxMismatch, offset: position, tag: .transferSyntaxUID,
+                                             "unknown transfer syntax \(uid); read as explicit VR little endian"))
+            }
+        } else {
+            if !meta.isEmpty {
+                warnings.append(DICOMWarning(.missingTransferSyntax, offset: position, tag: .transferSyntaxUID,
+                                             "the File Meta Information has no Transfer Syntax UID"))
+            }
+            if let sniffed, !sniffed.explicit {
+                syntax = .implicitVRLittleEndian
+            } else if let sniffed, !sniffed.littleEndian {
+                syntax = .explicitVRBigEndian
+            } else {
+                syntax = .explicitVRLittleEndian
+            }
+        }
+
+        if syntax.isDeflated {
+            let inflated = try inflate(storage, from: position)
+            var parser = DataSetParser(storage: inflated, range: 0..<inflated.count, explicitVR: true, littleEndian: true, options: options)
+            parser.reportedOffsetBias = 0
+            let (dataSet, _) = try parser.parseDataSet(depth: 0, until: inflated.count, inheritedCharacterSet: .default)
+            warnings += parser.warnings
+            return DICOMFile(preamble: preamble, fileMetaInformation: meta, dataSet: dataSet, transferSyntax: syntax, warnings: warnings)
+        }
+
+        var explicit = syntax.isExplicitVR
+        var little = syntax.isLittleEndian
+        if let sniffed, count - position >= 8 {
+            let sniffedExplicit = sniffed.explicit
+            let sniffedLittle = sniffed.littleEndian
+            if sniffedExplicit != explicit {
+                warnings.append(DICOMWarning(.transferSyntaxMismatch, offset: position,
+                                             "transfer syntax says \(explicit ? "explicit" : "implicit") VR but the dataset is \(sniffedExplicit ? "explicit" : "implicit") VR; read as found"))
+                explicit = sniffedExplicit
+            }
+            if sniffedLittle != little && sniffedExplicit {
+                warnings.append(DICOMWarning(.transferSyntaxMismatch, offset: position,
+                                             "transfer syntax says \(little ? "little" : "big") endian but the dataset is \(sniffedLittle ? "little" : "big") endian; read as found"))
+                little = sniffedLittle
+            }
+        }
+        var parser = DataSetParser(storage: storage, range: position..<count, explicitVR: explicit, littleEndian: little, options: options)
+        let (dataSet, _) = try parser.parseDataSet(depth: 0, until: count, inheritedCharacterSet: .default)
+        warnings += parser.warnings
+        return DICOMFile(preamble: preamble, fileMetaInformation: meta, dataSet: dataSet, transferSyntax: syntax, warnings: warnings)
+    }
+
+    init(preamble: ByteSlice?, fileMetaInformation: DataSet, dataSet: DataSet, transferSyntax: TransferSyntax, warnings: [DICOMWarning]) {
+        self.preamble = preamble
+        self.fileMetaInformation = fileMetaInformation
+        self.dataSet = dataSet
+        self.transferSyntax = transferSyntax
+        self.warnings = warnings
+    }
+
+    /// Guesses explicit/implicit VR and byte order from the first element header; nil when there is too little to see.
+    static func sniffEncoding(_ storage: ByteStorage, at position: Int) -> (explicit: Bool, littleEndian: Bool)? {
+        guard storage.count - position >= 8 else { return nil }
+        let b = (0..<8).map { storage.base.load(fromByteOffset: position + $0, as: UInt8.self) }
+        let explicit = VR(byte0: b[4], byte1: b[5]) != nil
+        // Group numbers are small: the zero byte tells the order (0x0008 is 08 00 little endian, 00 08 big endian).
+        let little = !(b[0] == 0 && b[1] != 0)
+        return (explicit, little)
+    }
+
+    /// Inflates a deflated dataset (raw DEFLATE, RFC 1951; zlib-wrapped streams are accepted too) (PS3.5 A.5).
+    static func inflate(_ storage: ByteStorage, from position: Int) throws(DICOMError) -> ByteStorage {
+        let input = UnsafeMutablePointer(mutating: storage.base.assumingMemoryBound(to: UInt8.self)) + position
+        let inputCount = storage.count - position
+        for windowBits: Int32 in [-15, 15 + 32] {
+            var stream = z_stream()
+            guard inflateInit2_(&stream, windowBits, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else { continue }
+            defer { inflateEnd(&stream) }
+            var capacity = max(inputCount * 4, 4096)
+            var output = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
+            var produced = 0
+            stream.next_in = input
+            stream.avail_in = UInt32(inputCount)
+            var status: Int32 = Z_OK
+            while true {
+                if produced == capacity {
+                    let bigger = UnsafeMutableRawPointer.allocate(byteCount: capacity * 2, alignment: 16)
+                    bigger.copyMemory(from: output, byteCount: produced)
+                    output.deallocate()
+                    output = bigger
+                    capacity *= 2
+                }
+                stream.next_out = (output + produced).assumingMemoryBound(to: UInt8.self)
+                stream.avail_out = UInt32(capacity - produced)
+                status = CZlib.inflate(&stream, Z_NO_FLUSH)
+                produced = capacity - Int(stream.avail_out)
+                if status == Z_STREAM_END { break }
+                if status != Z_OK && status != Z_BUF_ERROR { break }
+                if status == Z_BUF_ERROR && stream.avail_in == 0 { break }
+            }
+            if status == Z_STREAM_END || (status == Z_BUF_ERROR && produced > 0) {
+                return ByteStorage(adopting: output, count: produced)
+            }
+            output.deallocate()
+        }
+        throw .malformed(offset: position, tag: nil, reason: "the deflated dataset cannot be inflated")
+    }
+}

@@ -1,0 +1,290 @@
+import Logging
+import NIOCore
+import NIOPosix
+
+/// Receives the messages of an established association; the DIMSE layer implements it (PS3.7 over PS3.8).
+public protocol AssociationHandler: Sendable {
+    /// Handles one complete command set or data set; throwing aborts the association.
+    func receive(_ message: PresentationDataMessage, association: AssociationContext) async throws
+}
+
+/// The application's view of an established association: what was agreed, and a way to send.
+public struct AssociationContext: Sendable {
+    /// What both ends agreed.
+    public let negotiated: NegotiatedAssociation
+    private let outbound: NIOAsyncChannelOutboundWriter<AssociationCommand>
+
+    init(negotiated: NegotiatedAssociation, outbound: NIOAsyncChannelOutboundWriter<AssociationCommand>) {
+        self.negotiated = negotiated
+        self.outbound = outbound
+    }
+
+    /// Sends a command set or data set, fragmented to the peer's maximum PDU length (PS3.8 9.3.5).
+    public func send(_ message: PresentationDataMessage) async throws {
+        try await outbound.write(.send(message))
+    }
+
+    /// Aborts the association (PS3.8 7.3).
+    public func abort() async throws {
+        try await outbound.write(.abort)
+    }
+}
+
+/// Settings shared by acceptors and requestors.
+public struct UpperLayerConfiguration: Sendable {
+    /// Timer limits.
+    public var timeouts: UpperLayerChannelHandler.Timeouts
+    /// The largest PDU length field accepted from a peer before reading its body.
+    public var maximumReceivedPDULength: Int
+    /// The largest reassembled command or data set, in bytes.
+    public var maximumMessageBytes: Int
+    /// Where logs go.
+    public var logger: Logger
+
+    /// Creates a configuration.
+    public init(
+        timeouts: UpperLayerChannelHandler.Timeouts = .init(), maximumReceivedPDULength: Int = 1 << 20,
+        maximumMessageBytes: Int = 1 << 30, logger: Logger = Logger(label: "atrium.dicom.upper-layer")
+    ) {
+        self.timeouts = timeouts
+        self.maximumReceivedPDULength = maximumReceivedPDULength
+        self.maximumMessageBytes = maximumMessageBytes
+        self.logger = logger
+    }
+}
+
+typealias AssociationChannel = NIOAsyncChannel<AssociationEvent, AssociationCommand>
+
+extension Channel {
+    /// Installs the PDU codec and the upper layer handler, and wraps the channel for async use with back-pressure.
+    fileprivate func makeAssociationChannel(
+        role: UpperLayerChannelHandler.Role, configuration: UpperLayerConfiguration
+    ) -> EventLoopFuture<AssociationChannel> {
+        eventLoop.makeCompletedFuture {
+            let pipeline = self.pipeline.syncOperations
+            try pipeline.addHandler(ByteToMessageHandler(PDUFrameDecoder(maximumLength: configuration.maximumReceivedPDULength)))
+            try pipeline.addHandler(MessageToByteHandler(PDUEncoder()))
+            try pipeline.addHandler(
+                UpperLayerChannelHandler(
+                    role: role, timeouts: configuration.timeouts, maximumMessageBytes: configuration.maximumMessageBytes,
+                    logger: configuration.logger))
+            // One event buffered at most: the peer is not read while the application has not taken the last message.
+            return try AssociationChannel(
+                wrappingChannelSynchronously: self,
+                configuration: .init(backPressureStrategy: .init(lowWatermark: 0, highWatermark: 1), isOutboundHalfClosureEnabled: false))
+        }
+    }
+}
+
+/// Accepts associations on a TCP port and hands their messages to an ``AssociationHandler`` (PS3.8 7.1, 9.2).
+public struct AssociationAcceptor: Sendable {
+    private let server: NIOAsyncChannel<AssociationChannel, Never>
+    private let policy: AcceptorPolicy
+    private let configuration: UpperLayerConfiguration
+
+    /// The port the acceptor listens on.
+    public var localPort: Int? { server.channel.localAddress?.port }
+
+    /// Binds a listening socket with TCP_NODELAY on every accepted connection.
+    public static func bind(
+        host: String, port: Int, policy: AcceptorPolicy, configuration: UpperLayerConfiguration = .init(),
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> AssociationAcceptor {
+        let server = try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.autoRead, value: false)
+            .bind(host: host, port: port) { channel in
+                channel.makeAssociationChannel(role: .acceptor, configuration: configuration)
+            }
+        return AssociationAcceptor(server: server, policy: policy, configuration: configuration)
+    }
+
+    private init(server: NIOAsyncChannel<AssociationChannel, Never>, policy: AcceptorPolicy, configuration: UpperLayerConfiguration) {
+        self.server = server
+        self.policy = policy
+        self.configuration = configuration
+    }
+
+    /// Serves associations until the task is cancelled or the listener closes.
+    public func run(handler: some AssociationHandler) async throws {
+        try await server.executeThenClose { connections in
+            try await withThrowingDiscardingTaskGroup { group in
+                for try await connection in connections {
+                    group.addTask {
+                        await serve(connection, handler: handler)
+                    }
+                }
+            }
+        }
+    }
+
+    private func serve(_ connection: AssociationChannel, handler: some AssociationHandler) async {
+        let logger = configuration.logger
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                var events = inbound.makeAsyncIterator()
+                guard case .associateIndication(let request)? = try await events.next() else { return }
+                let context: AssociationContext
+                switch await AssociationNegotiator.negotiate(request, policy: policy) {
+                case .reject(let rj):
+                    logger.info(
+                        "association rejected",
+                        metadata: ["calling": "\(request.callingAETitle)", "reason": "\(rj.reason.rawValue)"])
+                    try await outbound.write(.reject(rj))
+                    while try await events.next() != nil {}
+                    return
+                case .accept(let ac, let negotiated):
+                    try await outbound.write(.accept(ac))
+                    context = AssociationContext(negotiated: negotiated, outbound: outbound)
+                    logger.info(
+                        "association accepted",
+                        metadata: ["calling": "\(request.callingAETitle)", "contexts": "\(negotiated.acceptedContexts.count)"])
+                }
+                while let event = try await events.next() {
+                    switch event {
+                    case .message(let message):
+                        do {
+                            try await handler.receive(message, association: context)
+                        } catch {
+                            logger.warning("association handler failed, aborting", metadata: ["error": "\(error)"])
+                            try await outbound.write(.abort)
+                        }
+                    case .releaseIndication:
+                        try await outbound.write(.releaseResponse)
+                    case .aborted, .providerAborted:
+                        logger.info("association aborted", metadata: ["event": "\(event)"])
+                    case .associateIndication, .associateAccepted, .associateRejected, .releaseConfirmed:
+                        break
+                    }
+                }
+            }
+        } catch {
+            logger.debug("association ended with an error", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+/// Requests associations: connect, negotiate, exchange messages, release (PS3.8 7.1–7.3).
+public enum AssociationRequestor {
+    /// Connects to `host`:`port`, associates with `proposal`, runs `body`, then releases (or aborts if `body` throws).
+    public static func withAssociation<Result: Sendable>(
+        host: String, port: Int, proposal: AssociationProposal, configuration: UpperLayerConfiguration = .init(),
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        _ body: (RequestorAssociation) async throws -> Result
+    ) async throws -> Result {
+        let request = try proposal.makeRequest()
+        let channel = try await ClientBootstrap(group: group)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.autoRead, value: false)
+            .connect(host: host, port: port) { channel in
+                channel.makeAssociationChannel(role: .requestor(request), configuration: configuration)
+            }
+        return try await channel.executeThenClose { inbound, outbound in
+            var events = inbound.makeAsyncIterator()
+            let negotiated: NegotiatedAssociation
+            switch try await events.next() {
+            case .associateAccepted(let ac):
+                negotiated = try AssociationProposal.interpret(ac, request: request)
+            case .associateRejected(let rj):
+                throw AssociationError.rejected(rj)
+            case .aborted(let abort):
+                throw AssociationError.aborted(abort)
+            case .providerAborted(let reason):
+                throw AssociationError.providerAborted(reason)
+            default:
+                throw AssociationError.connectionClosed
+            }
+            let association = RequestorAssociation(negotiated: negotiated, events: events, outbound: outbound)
+            do {
+                let result = try await body(association)
+                try await association.release()
+                return result
+            } catch {
+                if !association.isFinished { try? await outbound.write(.abort) }
+                throw error
+            }
+        }
+    }
+}
+
+/// The requestor's handle on an established association, valid inside ``AssociationRequestor/withAssociation``.
+public final class RequestorAssociation {
+    /// What both ends agreed.
+    public let negotiated: NegotiatedAssociation
+    private var events: NIOAsyncChannelInboundStream<AssociationEvent>.AsyncIterator
+    private let outbound: NIOAsyncChannelOutboundWriter<AssociationCommand>
+    /// Whether the association was released or aborted.
+    public private(set) var isFinished = false
+
+    init(
+        negotiated: NegotiatedAssociation, events: NIOAsyncChannelInboundStream<AssociationEvent>.AsyncIterator,
+        outbound: NIOAsyncChannelOutboundWriter<AssociationCommand>
+    ) {
+        self.negotiated = negotiated
+        self.events = events
+        self.outbound = outbound
+    }
+
+    /// Sends a command set or data set (PS3.8 9.3.5).
+    public func send(_ message: PresentationDataMessage) async throws {
+        guard !isFinished else { throw AssociationError.invalidState("the association has ended") }
+        try await outbound.write(.send(message))
+    }
+
+    /// Waits for the next complete command set or data set from the peer.
+    public func receive() async throws -> PresentationDataMessage {
+        while !isFinished {
+            switch try await events.next() {
+            case .message(let message):
+                return message
+            case .releaseIndication:
+                // The acceptor may not ask to release (PS3.7 D.3.3.1 leaves release to the requestor); answer it anyway.
+                try await outbound.write(.releaseResponse)
+            case .aborted(let abort):
+                isFinished = true
+                throw AssociationError.aborted(abort)
+            case .providerAborted(let reason):
+                isFinished = true
+                throw AssociationError.providerAborted(reason)
+            case nil:
+                isFinished = true
+            default:
+                continue
+            }
+        }
+        throw AssociationError.connectionClosed
+    }
+
+    /// Releases the association and waits for the A-RELEASE-RP (PS3.8 7.2); messages arriving meanwhile are dropped.
+    public func release() async throws {
+        guard !isFinished else { return }
+        try await outbound.write(.release)
+        while let event = try await events.next() {
+            switch event {
+            case .releaseConfirmed:
+                isFinished = true
+                return
+            case .releaseIndication:
+                try await outbound.write(.releaseResponse)
+            case .aborted(let abort):
+                isFinished = true
+                throw AssociationError.aborted(abort)
+            case .providerAborted(let reason):
+                isFinished = true
+                throw AssociationError.providerAborted(reason)
+            default:
+                continue
+            }
+        }
+        isFinished = true
+        throw AssociationError.connectionClosed
+    }
+
+    /// Aborts the association (PS3.8 7.3).
+    public func abort() async throws {
+        guard !isFinished else { return }
+        isFinished = true
+        try await outbound.write(.abort)
+    }
+}

@@ -1,0 +1,164 @@
+/// A Huffman table of ISO 10918-1 Annex C, with a 9-bit lookup table for the short codes.
+struct JPEGHuffmanTable: Sendable {
+    static let lookupBits = 9
+    /// For each 9-bit prefix: code length << 8 | symbol, or 0 when the code is longer than 9 bits.
+    var lookup: [UInt16]
+    /// Largest code of each length 1…16, or -1 when there is none (index 17 is a sentinel).
+    var maxCode: [Int32]
+    /// Offset into `values` of each length's first code, minus that code.
+    var valueOffset: [Int32]
+    var values: [UInt8]
+
+    /// Builds the table from the BITS and HUFFVAL lists of a DHT segment (ISO 10918-1 C.2, F.2.2.3).
+    init(counts: [UInt8], values: [UInt8], offset: Int) throws(ImagingError) {
+        self.values = values
+        lookup = [UInt16](repeating: 0, count: 1 << Self.lookupBits)
+        maxCode = [Int32](repeating: -1, count: 18)
+        valueOffset = [Int32](repeating: 0, count: 18)
+        var code: Int32 = 0
+        var index: Int32 = 0
+        for length in 1...16 {
+            let n = Int32(counts[length - 1])
+            if n > 0 {
+                valueOffset[length] = index - code
+                code += n
+                index += n
+                maxCode[length] = code - 1
+                guard code <= (1 << length) else {
+                    throw .malformed(codec: .jpegLossless, offset: offset, reason: "Huffman table has too many codes of length \(length)")
+                }
+                if length <= Self.lookupBits {
+                    for c in (code - n)..<code {
+                        let symbol = values[Int(c + valueOffset[length])]
+                        let shift = Self.lookupBits - length
+                        let first = Int(c) << shift
+                        for k in 0..<(1 << shift) {
+                            lookup[first + k] = UInt16(length) << 8 | UInt16(symbol)
+                        }
+                    }
+                }
+            }
+            code <<= 1
+        }
+        maxCode[17] = Int32.max
+    }
+}
+
+/// Reads entropy-coded bits of a JPEG scan, removing stuffed zero bytes and stopping at markers (ISO 10918-1 F.2.2.5).
+struct JPEGBitReader {
+    let data: UnsafeBufferPointer<UInt8>
+    let codec: Codec
+    var position: Int
+    /// Bits not yet consumed, left-aligned.
+    var buffer: UInt64 = 0
+    var count: Int = 0
+    /// Set when a marker stopped the reading; zeros are fed from then on.
+    var markerReached = false
+    /// Zero bytes fed after a marker or the end of the data; a few are normal, many mean truncation.
+    var paddingBytes = 0
+
+    init(data: UnsafeBufferPointer<UInt8>, position: Int, codec: Codec) {
+        self.data = data
+        self.position = position
+        self.codec = codec
+    }
+
+    @inline(__always)
+    mutating func fill() {
+        while count <= 56 {
+            var byte: UInt8 = 0
+            if !markerReached, position < data.count {
+                byte = data[position]
+                if byte == 0xFF {
+                    let next: UInt8 = position + 1 < data.count ? data[position + 1] : 0xD9
+                    if next == 0 {
+                        position += 2
+                    } else {
+                        markerReached = true
+                        byte = 0
+                        paddingBytes += 1
+                    }
+                } else {
+                    position += 1
+                }
+            } else {
+                paddingBytes += 1
+            }
+            buffer |= UInt64(byte) << UInt64(56 - count)
+            count += 8
+        }
+    }
+
+    @inline(__always)
+    mutating func checkNotExhausted() throws(ImagingError) {
+        // Each padding byte supplies 8 zero bits; once more than the bits still buffered were padding, data ran out.
+        if paddingBytes * 8 > count + 64 {
+            throw .truncated(codec: codec, offset: position, expected: "more entropy-coded data")
+        }
+    }
+
+    @inline(__always)
+    mutating func decode(_ table: UnsafePointer<JPEGHuffmanTable>) throws(ImagingError) -> Int {
+        if count < 16 { fill() }
+        let peek = Int(buffer >> UInt64(64 - JPEGHuffmanTable.lookupBits))
+        let entry = table.pointee.lookup.withUnsafeBufferPointer { $0[peek] }
+        if entry != 0 {
+            let length = Int(entry >> 8)
+            buffer <<= UInt64(length)
+            count -= length
+            return Int(entry & 0xFF)
+        }
+        for length in (JPEGHuffmanTable.lookupBits + 1)...16 {
+            let code = Int32(truncatingIfNeeded: buffer >> UInt64(64 - length))
+            if code <= table.pointee.maxCode[length] {
+                buffer <<= UInt64(length)
+                count -= length
+                let index = Int(code + table.pointee.valueOffset[length])
+                guard index >= 0, index < table.pointee.values.count else { break }
+                return Int(table.pointee.values[index])
+            }
+        }
+        try checkNotExhausted()
+        throw .malformed(codec: codec, offset: position, reason: "invalid Huffman code")
+    }
+
+    /// Reads `n` (1…16) bits as an unsigned value.
+    @inline(__always)
+    mutating func bits(_ n: Int) -> Int {
+        if count < n { fill() }
+        let value = Int(buffer >> UInt64(64 - n))
+        buffer <<= UInt64(n)
+        count -= n
+        return value
+    }
+
+    /// Reads `n` bits and extends them to a signed difference (ISO 10918-1 F.2.2.1, EXTEND).
+    @inline(__always)
+    mutating func receiveExtend(_ n: Int) -> Int {
+        if n == 0 { return 0 }
+        let value = bits(n)
+        return value < (1 << (n - 1)) ? value - (1 << n) + 1 : value
+    }
+
+    /// Discards buffered bits and consumes the expected RSTn marker (ISO 10918-1 F.2.1.3).
+    mutating func restart(expected index: Int) throws(ImagingError) {
+        buffer = 0
+        count = 0
+        paddingBytes = 0
+        markerReached = false
+        // Skip any bytes up to the marker (padding bits are 1s and were consumed by fill when byte-aligned).
+        while position + 1 < data.count, !(data[position] == 0xFF && data[position + 1] != 0 && data[position + 1] != 0xFF) {
+            position += 1
+        }
+        guard position + 1 < data.count else {
+            throw .truncated(codec: codec, offset: position, expected: "restart marker RST\(index & 7)")
+        }
+        let marker = data[position + 1]
+        guard marker >= 0xD0, marker <= 0xD7 else {
+            throw .malformed(
+                codec: codec, offset: position,
+                reason: "expected RST\(index & 7), found marker FF\(String(marker, radix: 16, uppercase: true))")
+        }
+        position += 2
+    }
+}
