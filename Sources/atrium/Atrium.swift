@@ -5,6 +5,6 @@ struct Atrium: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "atrium",
         abstract: "Atrium: a teaching PACS for a regional imaging alliance.",
-        subcommands: [Dump.self]
+        subcommands: [Dump.self, Transcode.self]
     )
 }

@@ -130,7 +130,7 @@ public struct DICOMFile: Sendable {
                                              "transfer syntax says \(explicit ? "explicit" : "implicit") VR but the dataset is \(sniffedExplicit ? "explicit" : "implicit") VR; read as found"))
                 explicit = sniffedExplicit
             }
-            if sniffedLittle != little && sniffedExplicit {
+            if sniffedLittle != little && sniffedExplicit && !plausibleGroup(storage, at: position, littleEndian: little) {
                 warnings.append(DICOMWarning(.transferSyntaxMismatch, offset: position,
                                              "transfer syntax says \(little ? "little" : "big") endian but the dataset is \(sniffedLittle ? "little" : "big") endian; read as found"))
                 little = sniffedLittle
@@ -158,6 +158,13 @@ public struct DICOMFile: Sendable {
         // Group numbers are small: the zero byte tells the order (0x0008 is 08 00 little endian, 00 08 big endian).
         let little = !(b[0] == 0 && b[1] != 0)
         return (explicit, little)
+    }
+
+    /// Whether the first tag read in the given byte order has a group number a dataset can start with.
+    static func plausibleGroup(_ storage: ByteStorage, at position: Int, littleEndian: Bool) -> Bool {
+        let raw = storage.base.loadUnaligned(fromByteOffset: position, as: UInt16.self)
+        let group = littleEndian ? UInt16(littleEndian: raw) : UInt16(bigEndian: raw)
+        return group >= 0x0002 && group <= 0x7FE0
     }
 
     /// Inflates a deflated dataset (raw DEFLATE, RFC 1951; zlib-wrapped streams are accepted too) (PS3.5 A.5).
