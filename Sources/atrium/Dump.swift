@@ -31,15 +31,16 @@ struct Dump: ParsableCommand {
     @Option(name: .long, help: "With --json, write bulk values longer than this many bytes as BulkDataURI (file offsets) instead of inline base64.")
     var bulkDataThreshold: Int?
 
-    @Argument(help: "DICOM files to print.")
+    @Argument(help: "DICOM files to print, or directories to walk.")
     var files: [String]
 
     func run() throws {
         let options = stopBeforePixels ? ReadOptions.stopBeforePixelData : ReadOptions.default
         var failures = 0
         let formatter = DumpFormatter()
-        let single = files.count == 1
-        for path in files {
+        let paths = try expand(files)
+        let single = paths.count == 1
+        for path in paths {
             let file: DICOMFile
             do {
                 file = try DICOMFile.read(contentsOf: path, options: options)

@@ -12,6 +12,8 @@ public struct DICOMFile: Sendable {
     public var transferSyntax: TransferSyntax
     /// Deviations from the standard that were tolerated while reading.
     public var warnings: [DICOMWarning]
+    /// Whether reading stopped at ``ReadOptions/stopBefore`` with bytes left in the stream.
+    public internal(set) var stoppedBeforeEnd = false
 
     public init(fileMetaInformation: DataSet = DataSet(), dataSet: DataSet, transferSyntax: TransferSyntax = .explicitVRLittleEndian) {
         preamble = nil
@@ -21,8 +23,23 @@ public struct DICOMFile: Sendable {
         warnings = []
     }
 
-    /// Reads a file; its bytes are memory-mapped, so bulk values are not copied.
+    /// Reads a file. Large files are memory-mapped, so bulk values are not copied; small files, and the header of
+    /// a file read with ``ReadOptions/stopBefore``, are read into memory, which costs fewer system calls.
     public static func read(contentsOf path: String, options: ReadOptions = .default) throws(DICOMError) -> DICOMFile {
+        let prefixBytes = 8 * 1024
+        let (prefix, size) = try ByteStorage.reading(file: path, maximumBytes: prefixBytes)
+        if prefix.count == size {
+            return try read(prefix, options: options)
+        }
+        if options.stopBefore != nil {
+            // Parse the prefix strictly: if it holds everything up to the stop tag, that is the answer; if the header
+            // runs past it, read the whole file.
+            var strict = options
+            strict.toleratesTruncation = false
+            if let file = try? read(prefix, options: strict), file.stoppedBeforeEnd {
+                return file
+            }
+        }
         let storage = try ByteStorage(mappingFile: path)
         return try read(storage, options: options)
     }
@@ -117,7 +134,9 @@ public struct DICOMFile: Sendable {
             parser.reportedOffsetBias = 0
             let (dataSet, _) = try parser.parseDataSet(depth: 0, until: inflated.count, inheritedCharacterSet: .default)
             warnings += parser.warnings
-            return DICOMFile(preamble: preamble, fileMetaInformation: meta, dataSet: dataSet, transferSyntax: syntax, warnings: warnings)
+            var file = DICOMFile(preamble: preamble, fileMetaInformation: meta, dataSet: dataSet, transferSyntax: syntax, warnings: warnings)
+            file.stoppedBeforeEnd = parser.position < inflated.count
+            return file
         }
 
         var explicit = syntax.isExplicitVR
@@ -139,7 +158,9 @@ public struct DICOMFile: Sendable {
         var parser = DataSetParser(storage: storage, range: position..<count, explicitVR: explicit, littleEndian: little, options: options)
         let (dataSet, _) = try parser.parseDataSet(depth: 0, until: count, inheritedCharacterSet: .default)
         warnings += parser.warnings
-        return DICOMFile(preamble: preamble, fileMetaInformation: meta, dataSet: dataSet, transferSyntax: syntax, warnings: warnings)
+        var file = DICOMFile(preamble: preamble, fileMetaInformation: meta, dataSet: dataSet, transferSyntax: syntax, warnings: warnings)
+        file.stoppedBeforeEnd = parser.position < count
+        return file
     }
 
     init(preamble: ByteSlice?, fileMetaInformation: DataSet, dataSet: DataSet, transferSyntax: TransferSyntax, warnings: [DICOMWarning]) {

@@ -62,6 +62,33 @@ public final class ByteStorage: @unchecked Sendable {
         release = .unmap(mapped, size)
     }
 
+    /// Reads at most `maximumBytes` from the start of a file into memory; `fileSize` tells how big the whole file is.
+    /// For small files and header-only reads this is cheaper than mapping (no page-table setup and teardown).
+    public static func reading(file path: String, maximumBytes: Int) throws(DICOMError) -> (storage: ByteStorage, fileSize: Int) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw .io(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var info = stat()
+        if fstat(fd, &info) != 0 { throw .io(path: path, reason: String(cString: strerror(errno))) }
+        if (info.st_mode & S_IFMT) == S_IFDIR { throw .io(path: path, reason: "is a directory") }
+        let size = Int(info.st_size)
+        let wanted = min(size, maximumBytes)
+        let memory = UnsafeMutableRawPointer.allocate(byteCount: max(wanted, 1), alignment: 16)
+        var done = 0
+        while done < wanted {
+            let n = pread(fd, memory + done, wanted - done, off_t(done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                let reason = String(cString: strerror(errno))
+                memory.deallocate()
+                throw .io(path: path, reason: reason)
+            }
+            if n == 0 { break }
+            done += n
+        }
+        return (ByteStorage(adopting: memory, count: done), size)
+    }
+
     deinit {
         switch release {
         case .free: UnsafeMutableRawPointer(mutating: base).deallocate()

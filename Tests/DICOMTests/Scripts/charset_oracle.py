@@ -323,6 +323,10 @@ def japanese_cases():
     raw = b"\xd4\xcf\xc0\xde^\xc0\xdb\xb3\\\xb1\xb2"
     cases.append(case("ISO_IR 13 katakana, two values", ["ISO_IR 13"], "PN", raw, pydicom_decode(["ISO_IR 13"], "PN", raw),
                       "pydicom 3 PersonName"))
+    # Shift_JIS kanji labelled ISO_IR 13, which some writers produce; pydicom reads ISO_IR 13 as Shift_JIS.
+    raw = "ﾔﾏﾀﾞ 山田 表\ｱ".encode("shift_jis")
+    cases.append(case("ISO_IR 13 holding Shift_JIS kanji", ["ISO_IR 13"], "LO", raw, pydicom_decode(["ISO_IR 13"], "LO", raw),
+                      "pydicom 3 decode_bytes"))
     return cases
 
 
