@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 n=${1:-2000}
 data=bench/out/ct-$n
 python3 bench/make_ct_series.py "$data" "$n"
+data=$(realpath "$data")
 swift build -c release --product atrium >/dev/null
 atrium=.build/release/atrium
 
@@ -27,7 +28,7 @@ start=$(date +%s.%N); cat "$data"/* >/dev/null; end=$(date +%s.%N)
 python3 -c "import sys; s=float(sys.argv[2])-float(sys.argv[1]); print('cat of the same files: %.1f files/s (%.0f MB/s)' % ($n/s, $(du -sb "$data" | cut -f1)/s/1e6))" "$start" "$end"
 
 time_cmd() { local s e; s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N); python3 -c "print(float('$e')-float('$s'))"; }
-ta=$(time_cmd $atrium dump --json --stop-before-pixels --quiet "$data"/)
-ta=$(python3 -c "print(min($ta, $(time_cmd $atrium dump --json --stop-before-pixels --quiet "$data"/)))")
+ta=$(time_cmd $atrium dump --json --stop-before-pixels --quiet "$data")
+ta=$(python3 -c "print(min($ta, $(time_cmd $atrium dump --json --stop-before-pixels --quiet "$data")))")
 tp=$(time_cmd python3 bench/pydicom_parse.py --json "$data")
 python3 -c "print('end to end, dump --json --stop-before-pixels over $n files: Atrium %.3f s, pydicom %.3f s: %.1fx' % ($ta, $tp, $tp/$ta))"

@@ -35,6 +35,7 @@ final class PydicomReference: @unchecked Sendable {
 
 /// Files where Atrium's reading deliberately differs from pydicom's, and why (also in docs/conformance.md).
 let knownDifferences: [String: String] = [
+    "no_meta.dcm": "the file starts one byte into its first element; pydicom (force=True) reads one UN element of garbage, Atrium refuses it as not DICOM",
     "badVR.dcm": "an IS value is \"1A\": pydicom's to_json_dict() raises; Atrium writes the malformed IS as a JSON string",
 ]
 

@@ -70,6 +70,10 @@ public struct DICOMFile: Sendable {
             position = 4
         } else {
             if count == 0 { throw .notDICOM(reason: "the stream is empty") }
+            // A bare dataset must at least start with something that looks like a data element.
+            guard looksLikeDataElement(storage, at: 0) else {
+                throw .notDICOM(reason: "no DICM prefix at byte 128, and the first bytes are not a data element")
+            }
             warnings.append(DICOMWarning(.noPreamble, offset: 0, "no preamble and no DICM prefix"))
         }
 
@@ -179,6 +183,21 @@ public struct DICOMFile: Sendable {
         // Group numbers are small: the zero byte tells the order (0x0008 is 08 00 little endian, 00 08 big endian).
         let little = !(b[0] == 0 && b[1] != 0)
         return (explicit, little)
+    }
+
+    /// Whether the bytes at `position` can be the header of a first data element: a plausible group in either byte
+    /// order, and either a VR or an implicit length that fits in the stream.
+    static func looksLikeDataElement(_ storage: ByteStorage, at position: Int) -> Bool {
+        guard storage.count - position >= 8 else { return false }
+        let little = plausibleGroup(storage, at: position, littleEndian: true)
+        let big = plausibleGroup(storage, at: position, littleEndian: false)
+        guard little || big else { return false }
+        let b4 = storage.base.load(fromByteOffset: position + 4, as: UInt8.self)
+        let b5 = storage.base.load(fromByteOffset: position + 5, as: UInt8.self)
+        if VR(byte0: b4, byte1: b5) != nil { return true }
+        let raw = storage.base.loadUnaligned(fromByteOffset: position + 4, as: UInt32.self)
+        let length = little ? UInt32(littleEndian: raw) : UInt32(bigEndian: raw)
+        return length == 0xFFFF_FFFF || Int(length) <= storage.count - position - 8
     }
 
     /// Whether the first tag read in the given byte order has a group number a dataset can start with.

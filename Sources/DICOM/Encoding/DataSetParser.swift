@@ -142,6 +142,8 @@ struct DataSetParser {
         var elements: [DataElement] = []
         elements.reserveCapacity(depth == 0 ? 96 : 16)
         var privateCreators: [UInt32: String] = [:]
+        // Items inherit the repertoire of the dataset that holds them unless they declare their own (PS3.5 7.5.3).
+        var currentCharacterSet = inheritedCharacterSet
         var sorted = true
         var delimited = false
         let savedEnd = limit
@@ -172,8 +174,11 @@ struct DataSetParser {
                 break
             }
             let creator = header.tag.isPrivate ? privateCreators[privateBlockKey(header.tag)] : nil
-            var element = try parseValue(header, start: elementStart, depth: depth, limit: savedEnd, characterSet: inheritedCharacterSet,
+            var element = try parseValue(header, start: elementStart, depth: depth, limit: savedEnd, characterSet: currentCharacterSet,
                                          privateCreator: creator)
+            if element.tag == .specificCharacterSet {
+                currentCharacterSet = SpecificCharacterSet(terms: element.strings(characterSet: .default))
+            }
             if element.tag.isPrivateCreator, let b = element.bytes {
                 privateCreators[privateBlockKey(Tag(element.tag.group, element.tag.element << 8))] =
                     b.withUnsafeBytes { decodeASCIIish($0) }.trimmingTrailingPadding(leading: true)

@@ -13,17 +13,17 @@ public struct DICOMJSONDecoder: Sendable {
     public func decode(_ data: Data) throws -> DataSet {
         let object = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
         guard let dictionary = object as? [String: Any] else { throw DICOMJSONError.notAnObject(path: "") }
-        return try decodeDataSet(dictionary, path: "", characterSet: .utf8)
+        return try decodeDataSet(dictionary, path: "", top: true)
     }
 
     /// Decodes an array of dataset objects.
     public func decodeArray(_ data: Data) throws -> [DataSet] {
         let object = try JSONSerialization.jsonObject(with: data)
         guard let array = object as? [[String: Any]] else { throw DICOMJSONError.notAnObject(path: "[]") }
-        return try array.enumerated().map { try decodeDataSet($1, path: "[\($0)]", characterSet: .utf8) }
+        return try array.enumerated().map { try decodeDataSet($1, path: "[\($0)]", top: true) }
     }
 
-    private func decodeDataSet(_ object: [String: Any], path: String, characterSet: SpecificCharacterSet) throws -> DataSet {
+    private func decodeDataSet(_ object: [String: Any], path: String, top: Bool) throws -> DataSet {
         // JSON text is Unicode: values are stored as UTF-8 and (0008,0005) says so (PS3.18 F.2.1).
         var ds = DataSet(characterSet: .utf8)
         for (key, value) in object {
@@ -34,7 +34,8 @@ public struct DICOMJSONDecoder: Sendable {
             }
             ds[tag] = try decodeElement(tag: tag, vr: vr, attribute, path: here)
         }
-        if ds.contains(.specificCharacterSet) || ds.elements.contains(where: { $0.vr.usesSpecificCharacterSet }) {
+        // Text is stored as UTF-8: say so at the top, and in any item that declared a repertoire of its own.
+        if ds.contains(.specificCharacterSet) || (top && ds.elements.contains(where: { $0.vr.usesSpecificCharacterSet })) {
             ds.set(.specificCharacterSet, .CS, "ISO_IR 192")
         }
         ds.characterSet = .utf8
@@ -58,7 +59,7 @@ public struct DICOMJSONDecoder: Sendable {
         case .SQ:
             let items = try values.enumerated().map { i, v -> DataSet in
                 guard let o = v as? [String: Any] else { throw DICOMJSONError.notAnObject(path: path + "[\(i)]") }
-                return try decodeDataSet(o, path: path + "[\(i)]", characterSet: .utf8)
+                return try decodeDataSet(o, path: path + "[\(i)]", top: false)
             }
             return DataElement(tag: tag, vr: .SQ, value: .sequence(items))
         case .PN:
