@@ -11,7 +11,8 @@ public enum Corpus {
 
     /// The `pydicom/data` directory of the installed pydicom.
     public static func pydicomDataDirectory() throws -> String {
-        let result = try Subprocess.run("python3", ["-c", "import pydicom, os; print(os.path.join(os.path.dirname(pydicom.__file__), 'data'))"])
+        let result = try Subprocess.run(
+            "python3", ["-c", "import pydicom, os; print(os.path.join(os.path.dirname(pydicom.__file__), 'data'))"])
         guard result.status == 0 else {
             throw PeerError("pydicom is not installed for python3 (\(result.errorOutput.prefix(200))): run scripts/install-deps")
         }

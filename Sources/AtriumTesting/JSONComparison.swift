@@ -5,8 +5,10 @@ import Foundation
 /// strings are ignored: pydicom keeps the spaces around all but the last value of multi-valued text, which PS3.5
 /// 6.2 calls insignificant padding and Atrium removes.
 /// `relativeTolerance` lets numbers differ by that fraction (for values that pass through text of bounded length).
-public func jsonDifferences(_ a: Any?, _ b: Any?, path: String = "", limit: Int = 20, trimmingStrings: Bool = false,
-                            relativeTolerance: Double = 0) -> [String] {
+public func jsonDifferences(
+    _ a: Any?, _ b: Any?, path: String = "", limit: Int = 20, trimmingStrings: Bool = false,
+    relativeTolerance: Double = 0
+) -> [String] {
     var out: [String] = []
     compare(a, b, path: path, into: &out, limit: limit, trim: trimmingStrings, tolerance: relativeTolerance)
     return out

@@ -20,8 +20,10 @@ public struct PeerError: Error, CustomStringConvertible {
 public enum Subprocess {
     /// Runs `executable` with `arguments` and waits; output is collected in memory. Environment additions such as
     /// `TCP_NODELAY=1` (dcmtk) go in `environment`.
-    public static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
-                           input: Data? = nil, currentDirectory: String? = nil) throws -> ProcessResult {
+    public static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String] = [:],
+        input: Data? = nil, currentDirectory: String? = nil
+    ) throws -> ProcessResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try resolve(executable))
         process.arguments = arguments
@@ -68,7 +70,9 @@ public enum Subprocess {
     }
 
     static func missing(_ executable: String) -> PeerError {
-        PeerError("\(executable) is not installed: run scripts/install-deps (or scripts/test), which installs dcmtk, dicom3tools, pydicom and the other peers")
+        PeerError(
+            "\(executable) is not installed: run scripts/install-deps (or scripts/test), which installs dcmtk, dicom3tools, pydicom and the other peers"
+        )
     }
 }
 

@@ -28,7 +28,9 @@ struct Dump: ParsableCommand {
     @Flag(name: .long, help: "Do not print warnings about tolerated deviations.")
     var quiet = false
 
-    @Option(name: .long, help: "With --json, write bulk values longer than this many bytes as BulkDataURI (file offsets) instead of inline base64.")
+    @Option(
+        name: .long,
+        help: "With --json, write bulk values longer than this many bytes as BulkDataURI (file offsets) instead of inline base64.")
     var bulkDataThreshold: Int?
 
     @Argument(help: "DICOM files to print, or directories to walk.")

@@ -163,7 +163,9 @@ struct BrokenInputTests {
         #expect(file.warnings.contains { $0.kind == .trailingBytes })
     }
 
-    @Test("Every truncation of a real file reads or fails cleanly, never crashes", arguments: ["CT_small.dcm", "MR_small_implicit.dcm", "JPEG2000.dcm", "image_dfl.dcm"])
+    @Test(
+        "Every truncation of a real file reads or fails cleanly, never crashes",
+        arguments: ["CT_small.dcm", "MR_small_implicit.dcm", "JPEG2000.dcm", "image_dfl.dcm"])
     func everyTruncation(name: String) throws {
         let path = try Corpus.pydicomDataDirectory() + "/test_files/" + name
         let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))

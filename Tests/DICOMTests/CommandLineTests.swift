@@ -58,7 +58,8 @@ struct CommandLineTests {
     @Test("transcode writes a file dcmdump reads in the requested syntax")
     func transcode() throws {
         let out = try Corpus.temporaryDirectory() + "/big.dcm"
-        let run = try Subprocess.run(try atriumExecutable(), ["transcode", "-t", "big", Corpus.repositoryRoot + "/samples/ct-gb18030.dcm", out])
+        let run = try Subprocess.run(
+            try atriumExecutable(), ["transcode", "-t", "big", Corpus.repositoryRoot + "/samples/ct-gb18030.dcm", out])
         #expect(run.status == 0, "\(run.errorOutput)")
         let dump = try Subprocess.run("/usr/bin/dcmdump", [out])
         #expect(dump.output.contains("=BigEndianExplicit"))

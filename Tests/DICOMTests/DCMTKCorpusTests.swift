@@ -43,7 +43,9 @@ final class DCMTKCorpus: @unchecked Sendable {
 
 @Suite("Files made with dcmtk for every VR, syntax and Chinese character set")
 struct DCMTKCorpusTests {
-    static let cases = ["every-vr explicit little", "every-vr implicit", "every-vr big endian", "every-vr deflated", "every-vr GB18030", "every-vr GBK"]
+    static let cases = [
+        "every-vr explicit little", "every-vr implicit", "every-vr big endian", "every-vr deflated", "every-vr GB18030", "every-vr GBK",
+    ]
 
     @Test("Atrium's DICOM JSON equals pydicom's", arguments: cases)
     func jsonMatchesPydicom(name: String) throws {

@@ -27,14 +27,16 @@ struct JSONDecodingTests {
         let again = try JSONSerialization.jsonObject(with: Data(DICOMJSONEncoder().encode(decoded)))
         // The decoder records that JSON text is Unicode by setting (0008,0005) to ISO_IR 192. A DS number is written
         // back in at most 16 characters (PS3.5 6.2), so a longer one in the file keeps 15 significant digits.
-        let differences = jsonDifferences(withoutCharacterSet(reference), withoutCharacterSet(again), trimmingStrings: true,
-                                          relativeTolerance: 1e-14)
+        let differences = jsonDifferences(
+            withoutCharacterSet(reference), withoutCharacterSet(again), trimmingStrings: true,
+            relativeTolerance: 1e-14)
         #expect(differences.isEmpty, "\((path as NSString).lastPathComponent):\n\(differences.joined(separator: "\n"))")
     }
 
     @Test("BulkDataURI values are fetched through the resolver, and bad documents give the path of the problem")
     func bulkDataAndErrors() throws {
-        let json = #"{"7FE00010":{"vr":"OW","BulkDataURI":"http://x/bulk/1"},"00100010":{"vr":"PN","Value":[{"Alphabetic":"Li^Si","Ideographic":"李^四"}]}}"#
+        let json =
+            #"{"7FE00010":{"vr":"OW","BulkDataURI":"http://x/bulk/1"},"00100010":{"vr":"PN","Value":[{"Alphabetic":"Li^Si","Ideographic":"李^四"}]}}"#
         let decoder = DICOMJSONDecoder { uri in uri == "http://x/bulk/1" ? [1, 2, 3, 4] : nil }
         let ds = try decoder.decode(Data(json.utf8))
         #expect(ds[.pixelData]?.bytes?.array == [1, 2, 3, 4])

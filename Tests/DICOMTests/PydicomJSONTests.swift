@@ -17,7 +17,9 @@ final class PydicomReference: @unchecked Sendable {
         if let cached = cache[stopBeforePixels] { return try cached.get() }
         let result = Result { () throws -> [String: [String: Any]] in
             let input = Data(PydicomReference.files.joined(separator: "\n").utf8)
-            let run = try Subprocess.run("python3", [Corpus.script("DICOMTests", "pydicom_json.py")] + (stopBeforePixels ? ["--stop-before-pixels"] : []), input: input)
+            let run = try Subprocess.run(
+                "python3", [Corpus.script("DICOMTests", "pydicom_json.py")] + (stopBeforePixels ? ["--stop-before-pixels"] : []),
+                input: input)
             guard run.status == 0 else { throw PeerError("pydicom_json.py failed: \(run.errorOutput.prefix(500))") }
             var out: [String: [String: Any]] = [:]
             for line in run.output.split(separator: "\n") {
@@ -35,7 +37,8 @@ final class PydicomReference: @unchecked Sendable {
 
 /// Files where Atrium's reading deliberately differs from pydicom's, and why (also in docs/conformance.md).
 let knownDifferences: [String: String] = [
-    "no_meta.dcm": "the file starts one byte into its first element; pydicom (force=True) reads one UN element of garbage, Atrium refuses it as not DICOM",
+    "no_meta.dcm":
+        "the file starts one byte into its first element; pydicom (force=True) reads one UN element of garbage, Atrium refuses it as not DICOM",
     "badVR.dcm": "an IS value is \"1A\": pydicom's to_json_dict() raises; Atrium writes the malformed IS as a JSON string",
 ]
 
@@ -44,7 +47,9 @@ struct PydicomJSONTests {
     @Test("pydicom's corpus is installed and large")
     func corpusIsPresent() throws {
         _ = try Corpus.pydicomDataDirectory()
-        #expect(PydicomReference.files.count >= 100, "expected pydicom's bundled corpus (test_files, charset_files, palettes); run scripts/install-deps")
+        #expect(
+            PydicomReference.files.count >= 100,
+            "expected pydicom's bundled corpus (test_files, charset_files, palettes); run scripts/install-deps")
     }
 
     @Test("Atrium's DICOM JSON of the whole file equals pydicom's to_json_dict()", arguments: PydicomReference.files)
@@ -59,12 +64,17 @@ struct PydicomJSONTests {
 
     func compare(path: String, stopBeforePixels: Bool) throws {
         let name = (path as NSString).lastPathComponent
-        let reference = try #require(try PydicomReference.shared.reference(stopBeforePixels: stopBeforePixels)[path], "no pydicom output for \(name)")
+        let reference = try #require(
+            try PydicomReference.shared.reference(stopBeforePixels: stopBeforePixels)[path], "no pydicom output for \(name)")
         let options = stopBeforePixels ? ReadOptions.stopBeforePixelData : ReadOptions.default
         if let reason = knownDifferences[name] {
             // A documented difference still has to be the one documented: Atrium must fail or differ, not crash.
             let atrium = try? DICOMFile.read(contentsOf: path, options: options)
-            let same = atrium.map { jsonDifferences(reference["json"], try? JSONSerialization.jsonObject(with: Data(DICOMJSONEncoder().encode($0.dataSet)))).isEmpty } ?? false
+            let same =
+                atrium.map {
+                    jsonDifferences(reference["json"], try? JSONSerialization.jsonObject(with: Data(DICOMJSONEncoder().encode($0.dataSet))))
+                        .isEmpty
+                } ?? false
             #expect(!same, "\(name) is listed as a known difference (\(reason)) but now matches pydicom: remove it from the list")
             return
         }

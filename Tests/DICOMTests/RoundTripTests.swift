@@ -18,7 +18,9 @@ final class RoundTripCorpus: @unchecked Sendable {
         let directory = try Corpus.temporaryDirectory("roundtrip-\(syntax.uid)")
         var out: [String: String] = [:]
         for (i, path) in PydicomReference.files.enumerated() {
-            guard let file = try? DICOMFile.read(contentsOf: path), file.warnings.allSatisfy({ $0.kind != .truncatedValue }) else { continue }
+            guard let file = try? DICOMFile.read(contentsOf: path), file.warnings.allSatisfy({ $0.kind != .truncatedValue }) else {
+                continue
+            }
             if file.dataSet[.pixelData]?.encapsulated != nil && file.transferSyntax != syntax { continue }
             let target = "\(directory)/\(i).dcm"
             try file.write(to: target, transferSyntax: syntax)
@@ -31,7 +33,8 @@ final class RoundTripCorpus: @unchecked Sendable {
 
 /// pydicom's JSON of arbitrary files, one Python process per call.
 func pydicomJSON(_ paths: [String]) throws -> [String: [String: Any]] {
-    let run = try Subprocess.run("python3", [Corpus.script("DICOMTests", "pydicom_json.py")], input: Data(paths.joined(separator: "\n").utf8))
+    let run = try Subprocess.run(
+        "python3", [Corpus.script("DICOMTests", "pydicom_json.py")], input: Data(paths.joined(separator: "\n").utf8))
     guard run.status == 0 else { throw PeerError("pydicom_json.py failed: \(run.errorOutput.prefix(500))") }
     var out: [String: [String: Any]] = [:]
     for line in run.output.split(separator: "\n") {
@@ -83,7 +86,9 @@ func firstMismatch(_ a: DataSet, _ b: DataSet) -> String? {
     return nil
 }
 
-let uncompressedSyntaxes: [TransferSyntax] = [.explicitVRLittleEndian, .implicitVRLittleEndian, .explicitVRBigEndian, .deflatedExplicitVRLittleEndian]
+let uncompressedSyntaxes: [TransferSyntax] = [
+    .explicitVRLittleEndian, .implicitVRLittleEndian, .explicitVRBigEndian, .deflatedExplicitVRLittleEndian,
+]
 
 @Suite("Read → write → read keeps every dataset, as pydicom and dcmtk see it")
 struct RoundTripTests {
@@ -102,8 +107,9 @@ struct RoundTripTests {
             }
             let implicit = !syntax.isExplicitVR
             // Implicit VR Pixel Data is always OW (PS3.5 A.1).
-            let differences = jsonDifferences(normalizedForRoundTrip(before, implicit: implicit), normalizedForRoundTrip(after, implicit: implicit),
-                                              trimmingStrings: true)
+            let differences = jsonDifferences(
+                normalizedForRoundTrip(before, implicit: implicit), normalizedForRoundTrip(after, implicit: implicit),
+                trimmingStrings: true)
             #expect(differences.isEmpty, "\(name) rewritten in \(syntax):\n\(differences.joined(separator: "\n"))")
         }
     }
@@ -129,8 +135,10 @@ struct RoundTripTests {
         for (original, copy) in files {
             let run = try Subprocess.run("/usr/bin/dcmdump", ["-q", copy])
             let errors = run.errorOutput.split(separator: "\n").filter { $0.hasPrefix("E:") }
-            #expect(run.status == 0 && errors.isEmpty,
-                    "dcmdump fails on the \(syntax) rewrite of \((original as NSString).lastPathComponent): \(errors.prefix(3).joined(separator: " | "))")
+            #expect(
+                run.status == 0 && errors.isEmpty,
+                "dcmdump fails on the \(syntax) rewrite of \((original as NSString).lastPathComponent): \(errors.prefix(3).joined(separator: " | "))"
+            )
         }
     }
 
@@ -144,7 +152,10 @@ struct RoundTripTests {
         }
         for (original, copy) in files.sorted(by: { $0.key < $1.key }).prefix(60) {
             let new = try errors(copy).subtracting(try errors(original))
-            #expect(new.isEmpty, "dciodvfy on the rewrite of \((original as NSString).lastPathComponent): \(new.sorted().prefix(5).joined(separator: " | "))")
+            #expect(
+                new.isEmpty,
+                "dciodvfy on the rewrite of \((original as NSString).lastPathComponent): \(new.sorted().prefix(5).joined(separator: " | "))"
+            )
         }
     }
 }

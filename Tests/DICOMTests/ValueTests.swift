@@ -70,7 +70,8 @@ struct ValueTests {
     @Test("A UUID's 2.25 UID is its 128-bit value in decimal, as Python's uuid computes it")
     func uuidUID() throws {
         let uuid = try #require(UUID(uuidString: "F81D4FAE-7DEC-11D0-A765-00A0C91E6BF6"))
-        let python = try Subprocess.run("python3", ["-c", "import uuid; print('2.25.%d' % uuid.UUID('f81d4fae-7dec-11d0-a765-00a0c91e6bf6').int)"])
+        let python = try Subprocess.run(
+            "python3", ["-c", "import uuid; print('2.25.%d' % uuid.UUID('f81d4fae-7dec-11d0-a765-00a0c91e6bf6').int)"])
         #expect(UID.from(uuid: uuid) == python.output.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 

@@ -38,13 +38,15 @@ public enum DataDictionary {
             if tagText.contains("x") {
                 let mask = UInt32(tagText.map { $0 == "x" ? "0" : "F" }.reduce("", { $0 + String($1) }), radix: 16) ?? 0
                 let value = UInt32(tagText.replacingX(with: "0"), radix: 16) ?? 0
-                let entry = Entry(tag: Tag(value), vr: vrs.first ?? .UN, allowedVRs: vrs, vm: String(f[2]), keyword: String(f[3]),
-                                  name: String(f[4]), isRetired: retired)
+                let entry = Entry(
+                    tag: Tag(value), vr: vrs.first ?? .UN, allowedVRs: vrs, vm: String(f[2]), keyword: String(f[3]),
+                    name: String(f[4]), isRetired: retired)
                 t.repeaters.append((mask, value, entry))
                 if !entry.keyword.isEmpty, t.byKeyword[entry.keyword] == nil { t.byKeyword[entry.keyword] = Tag(value) }
             } else if let raw = UInt32(tagText, radix: 16) {
-                let entry = Entry(tag: Tag(raw), vr: vrs.first ?? .UN, allowedVRs: vrs, vm: String(f[2]), keyword: String(f[3]),
-                                  name: String(f[4]), isRetired: retired)
+                let entry = Entry(
+                    tag: Tag(raw), vr: vrs.first ?? .UN, allowedVRs: vrs, vm: String(f[2]), keyword: String(f[3]),
+                    name: String(f[4]), isRetired: retired)
                 t.byTag[raw] = entry
                 if !entry.keyword.isEmpty, t.byKeyword[entry.keyword] == nil { t.byKeyword[entry.keyword] = Tag(raw) }
             }
@@ -57,8 +59,9 @@ public enum DataDictionary {
                 let low = UInt16(mask.suffix(2), radix: 16)
             else { continue }
             let vrs = f[2].split(separator: " ").compactMap { VR($0) }
-            let entry = Entry(tag: Tag(group, low), vr: vrs.first ?? .UN, allowedVRs: vrs, vm: String(f[3]), keyword: "",
-                              name: String(f[4]), isRetired: false)
+            let entry = Entry(
+                tag: Tag(group, low), vr: vrs.first ?? .UN, allowedVRs: vrs, vm: String(f[3]), keyword: "",
+                name: String(f[4]), isRetired: false)
             t.privateEntries[String(f[0]), default: [:]][UInt32(group) << 16 | UInt32(low)] = entry
         }
         return t
@@ -121,8 +124,9 @@ public enum UIDRegistry {
         for line in table.split(separator: "\n") {
             let f = line.split(separator: "\t", omittingEmptySubsequences: false)
             guard f.count >= 5 else { continue }
-            out[String(f[0])] = Entry(uid: String(f[0]), name: String(f[1]), type: String(f[2]), keyword: String(f[3]),
-                                      isRetired: f[4] == "R")
+            out[String(f[0])] = Entry(
+                uid: String(f[0]), name: String(f[1]), type: String(f[2]), keyword: String(f[3]),
+                isRetired: f[4] == "R")
         }
         return out
     }()

@@ -28,26 +28,36 @@ public struct DumpFormatter: Sendable {
             switch element.value {
             case .sequence(let items):
                 let kind = element.hadUndefinedLength ? "undefined" : "explicit"
-                line(&out, indent, element.tag, "SQ", "(Sequence with \(kind) length #=\(items.count))",
-                     length: element.hadUndefinedLength ? "u/l" : "-", vm: "1", keyword: keyword)
+                line(
+                    &out, indent, element.tag, "SQ", "(Sequence with \(kind) length #=\(items.count))",
+                    length: element.hadUndefinedLength ? "u/l" : "-", vm: "1", keyword: keyword)
                 for item in items {
-                    line(&out, indent + "  ", .item, "na", "(Item with undefined length #=\(item.count))", length: "u/l", vm: "1", keyword: "Item")
+                    line(
+                        &out, indent + "  ", .item, "na", "(Item with undefined length #=\(item.count))", length: "u/l", vm: "1",
+                        keyword: "Item")
                     format(item, level: level + 2, into: &out)
-                    line(&out, indent + "  ", .itemDelimitationItem, "na", "(ItemDelimitationItem)", length: "0", vm: "0",
-                         keyword: "ItemDelimitationItem")
+                    line(
+                        &out, indent + "  ", .itemDelimitationItem, "na", "(ItemDelimitationItem)", length: "0", vm: "0",
+                        keyword: "ItemDelimitationItem")
                 }
-                line(&out, indent, .sequenceDelimitationItem, "na", "(SequenceDelimitationItem)", length: "0", vm: "0",
-                     keyword: "SequenceDelimitationItem")
+                line(
+                    &out, indent, .sequenceDelimitationItem, "na", "(SequenceDelimitationItem)", length: "0", vm: "0",
+                    keyword: "SequenceDelimitationItem")
             case .encapsulated(let pixels):
-                line(&out, indent, element.tag, element.vr.description, "(PixelSequence #=\(pixels.fragments.count + 1))",
-                     length: "u/l", vm: "1", keyword: keyword)
-                line(&out, indent + "  ", .item, "pi", bytesText(pixels.basicOffsetTable, vr: .OB, little: true),
-                     length: String(pixels.basicOffsetTable.count), vm: "1", keyword: "Item")
+                line(
+                    &out, indent, element.tag, element.vr.description, "(PixelSequence #=\(pixels.fragments.count + 1))",
+                    length: "u/l", vm: "1", keyword: keyword)
+                line(
+                    &out, indent + "  ", .item, "pi", bytesText(pixels.basicOffsetTable, vr: .OB, little: true),
+                    length: String(pixels.basicOffsetTable.count), vm: "1", keyword: "Item")
                 for f in pixels.fragments {
-                    line(&out, indent + "  ", .item, "pi", bytesText(f, vr: .OB, little: true), length: String(f.count), vm: "1", keyword: "Item")
+                    line(
+                        &out, indent + "  ", .item, "pi", bytesText(f, vr: .OB, little: true), length: String(f.count), vm: "1",
+                        keyword: "Item")
                 }
-                line(&out, indent, .sequenceDelimitationItem, "na", "(SequenceDelimitationItem)", length: "0", vm: "0",
-                     keyword: "SequenceDelimitationItem")
+                line(
+                    &out, indent, .sequenceDelimitationItem, "na", "(SequenceDelimitationItem)", length: "0", vm: "0",
+                    keyword: "SequenceDelimitationItem")
             case .bytes(let bytes):
                 let (text, vm) = valueText(element, bytes: bytes, characterSet: dataSet.characterSet)
                 line(&out, indent, element.tag, element.vr.description, text, length: String(bytes.count), vm: String(vm), keyword: keyword)
@@ -59,7 +69,8 @@ public struct DumpFormatter: Sendable {
         if let entry = DataDictionary.entry(for: tag), !entry.keyword.isEmpty { return entry.keyword }
         if tag.isPrivateCreator { return "PrivateCreator" }
         if tag.isGroupLength { return "GenericGroupLength" }
-        if tag.isPrivate, let creator = dataSet.privateCreator(of: tag), let entry = DataDictionary.privateEntry(for: tag, creator: creator) {
+        if tag.isPrivate, let creator = dataSet.privateCreator(of: tag), let entry = DataDictionary.privateEntry(for: tag, creator: creator)
+        {
             return entry.name.isEmpty ? "PrivateTag" : entry.name
         }
         return tag.isPrivate ? "PrivateTag" : "Unknown Tag & Data"
@@ -101,7 +112,9 @@ public struct DumpFormatter: Sendable {
         return parts.joined(separator: "\\")
     }
 
-    private func line(_ out: inout String, _ indent: String, _ tag: Tag, _ vr: String, _ value: String, length: String, vm: String, keyword: String) {
+    private func line(
+        _ out: inout String, _ indent: String, _ tag: Tag, _ vr: String, _ value: String, length: String, vm: String, keyword: String
+    ) {
         var text = value
         if text.count > maximumValueLength { text = String(text.prefix(maximumValueLength - 3)) + "..." }
         var head = indent + tag.description.lowercased() + " " + vr + " " + text

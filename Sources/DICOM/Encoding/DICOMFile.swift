@@ -82,7 +82,10 @@ public struct DICOMFile: Sendable {
         if count - position >= 8, base.loadUnaligned(fromByteOffset: position, as: UInt16.self) == UInt16(0x0002).littleEndian {
             var parser = DataSetParser(storage: storage, range: position..<count, explicitVR: true, littleEndian: true, options: .default)
             // Broken writers put the meta group in implicit VR: sniff it.
-            if VR(byte0: base.load(fromByteOffset: position + 4, as: UInt8.self), byte1: base.load(fromByteOffset: position + 5, as: UInt8.self)) == nil {
+            if VR(
+                byte0: base.load(fromByteOffset: position + 4, as: UInt8.self),
+                byte1: base.load(fromByteOffset: position + 5, as: UInt8.self)) == nil
+            {
                 parser.explicitVR = false
                 warnings.append(DICOMWarning(.transferSyntaxMismatch, offset: position, "File Meta Information is in implicit VR"))
             }
@@ -101,8 +104,11 @@ public struct DICOMFile: Sendable {
             if let groupLength = meta.int(.fileMetaInformationGroupLength), let first = elements.first,
                 first.tag == .fileMetaInformationGroupLength, first.offset + 12 + groupLength != parser.position
             {
-                warnings.append(DICOMWarning(.groupLengthMismatch, offset: first.offset, tag: first.tag,
-                                             "File Meta Information Group Length is \(groupLength) but the group is \(parser.position - first.offset - 12) bytes"))
+                warnings.append(
+                    DICOMWarning(
+                        .groupLengthMismatch, offset: first.offset, tag: first.tag,
+                        "File Meta Information Group Length is \(groupLength) but the group is \(parser.position - first.offset - 12) bytes"
+                    ))
             }
             position = parser.position
         } else if preamble != nil || isDICM(0) {
@@ -115,13 +121,17 @@ public struct DICOMFile: Sendable {
         if let uid = meta.string(.transferSyntaxUID) {
             syntax = TransferSyntax(uid: uid)
             if !syntax.isKnown {
-                warnings.append(DICOMWarning(.transferSyntaxMismatch, offset: position, tag: .transferSyntaxUID,
-                                             "unknown transfer syntax \(uid); read as explicit VR little endian"))
+                warnings.append(
+                    DICOMWarning(
+                        .transferSyntaxMismatch, offset: position, tag: .transferSyntaxUID,
+                        "unknown transfer syntax \(uid); read as explicit VR little endian"))
             }
         } else {
             if !meta.isEmpty {
-                warnings.append(DICOMWarning(.missingTransferSyntax, offset: position, tag: .transferSyntaxUID,
-                                             "the File Meta Information has no Transfer Syntax UID"))
+                warnings.append(
+                    DICOMWarning(
+                        .missingTransferSyntax, offset: position, tag: .transferSyntaxUID,
+                        "the File Meta Information has no Transfer Syntax UID"))
             }
             if let sniffed, !sniffed.explicit {
                 syntax = .implicitVRLittleEndian
@@ -138,7 +148,8 @@ public struct DICOMFile: Sendable {
             parser.reportedOffsetBias = 0
             let (dataSet, _) = try parser.parseDataSet(depth: 0, until: inflated.count, inheritedCharacterSet: .default)
             warnings += parser.warnings
-            var file = DICOMFile(preamble: preamble, fileMetaInformation: meta, dataSet: dataSet, transferSyntax: syntax, warnings: warnings)
+            var file = DICOMFile(
+                preamble: preamble, fileMetaInformation: meta, dataSet: dataSet, transferSyntax: syntax, warnings: warnings)
             file.stoppedBeforeEnd = parser.position < inflated.count
             return file
         }
@@ -149,13 +160,19 @@ public struct DICOMFile: Sendable {
             let sniffedExplicit = sniffed.explicit
             let sniffedLittle = sniffed.littleEndian
             if sniffedExplicit != explicit {
-                warnings.append(DICOMWarning(.transferSyntaxMismatch, offset: position,
-                                             "transfer syntax says \(explicit ? "explicit" : "implicit") VR but the dataset is \(sniffedExplicit ? "explicit" : "implicit") VR; read as found"))
+                warnings.append(
+                    DICOMWarning(
+                        .transferSyntaxMismatch, offset: position,
+                        "transfer syntax says \(explicit ? "explicit" : "implicit") VR but the dataset is \(sniffedExplicit ? "explicit" : "implicit") VR; read as found"
+                    ))
                 explicit = sniffedExplicit
             }
             if sniffedLittle != little && sniffedExplicit && !plausibleGroup(storage, at: position, littleEndian: little) {
-                warnings.append(DICOMWarning(.transferSyntaxMismatch, offset: position,
-                                             "transfer syntax says \(little ? "little" : "big") endian but the dataset is \(sniffedLittle ? "little" : "big") endian; read as found"))
+                warnings.append(
+                    DICOMWarning(
+                        .transferSyntaxMismatch, offset: position,
+                        "transfer syntax says \(little ? "little" : "big") endian but the dataset is \(sniffedLittle ? "little" : "big") endian; read as found"
+                    ))
                 little = sniffedLittle
             }
         }

@@ -123,22 +123,26 @@ struct DataSetParser {
             let b0 = byte(p + 4)
             let b1 = byte(p + 5)
             if implicitLength == 0xFFFF_FFFF || Int(implicitLength) <= left - 8 {
-                warn(.invalidVR, at: p, tag: tag,
-                     "bytes \(hex2(b0))\(hex2(b1)) are not a VR; read as implicit VR (\(vr)) as dcmtk does")
+                warn(
+                    .invalidVR, at: p, tag: tag,
+                    "bytes \(hex2(b0))\(hex2(b1)) are not a VR; read as implicit VR (\(vr)) as dcmtk does")
                 return Header(tag: tag, vr: vr, length: implicitLength, headerLength: 8, vrFromStream: false)
             }
             warn(.invalidVR, at: p, tag: tag, "bytes \(hex2(b0))\(hex2(b1)) are not a VR; read as UN with a 16-bit length")
             return Header(tag: tag, vr: .UN, length: UInt32(u16(p + 6)), headerLength: 8, vrFromStream: true)
         }
         let creator = tag.isPrivate ? privateCreators[privateBlockKey(tag)] : nil
-        return Header(tag: tag, vr: DataDictionary.implicitVR(for: tag, privateCreator: creator), length: u32(p + 4),
-                      headerLength: 8, vrFromStream: false)
+        return Header(
+            tag: tag, vr: DataDictionary.implicitVR(for: tag, privateCreator: creator), length: u32(p + 4),
+            headerLength: 8, vrFromStream: false)
     }
 
     // MARK: Datasets
 
     /// Parses elements until the end, an item delimiter (consumed), or `stopBefore` at depth 0.
-    mutating func parseDataSet(depth: Int, until limit: Int, inheritedCharacterSet: SpecificCharacterSet) throws(DICOMError) -> (DataSet, stoppedAtDelimiter: Bool) {
+    mutating func parseDataSet(depth: Int, until limit: Int, inheritedCharacterSet: SpecificCharacterSet) throws(DICOMError) -> (
+        DataSet, stoppedAtDelimiter: Bool
+    ) {
         var elements: [DataElement] = []
         elements.reserveCapacity(depth == 0 ? 96 : 16)
         var privateCreators: [UInt32: String] = [:]
@@ -165,7 +169,9 @@ struct DataSetParser {
                 throw .malformed(offset: offset(elementStart), tag: header.tag, reason: "unexpected \(header.tag) inside a dataset")
             }
             if depth == 0, header.tag.rawValue == 0, let last = elements.last, last.tag.rawValue > 0 {
-                warn(.trailingBytes, at: elementStart, tag: nil, "\(savedEnd - elementStart) bytes of padding after the last element ignored")
+                warn(
+                    .trailingBytes, at: elementStart, tag: nil, "\(savedEnd - elementStart) bytes of padding after the last element ignored"
+                )
                 position = savedEnd
                 break
             }
@@ -174,8 +180,9 @@ struct DataSetParser {
                 break
             }
             let creator = header.tag.isPrivate ? privateCreators[privateBlockKey(header.tag)] : nil
-            var element = try parseValue(header, start: elementStart, depth: depth, limit: savedEnd, characterSet: currentCharacterSet,
-                                         privateCreator: creator)
+            var element = try parseValue(
+                header, start: elementStart, depth: depth, limit: savedEnd, characterSet: currentCharacterSet,
+                privateCreator: creator)
             if element.tag == .specificCharacterSet {
                 currentCharacterSet = SpecificCharacterSet(terms: element.strings(characterSet: .default))
             }
@@ -201,11 +208,14 @@ struct DataSetParser {
         if let cs = elements.first(where: { $0.tag == .specificCharacterSet }) {
             characterSet = SpecificCharacterSet(terms: cs.strings(characterSet: .default))
             if !characterSet.unknownTerms.isEmpty {
-                warn(.unknownCharacterSet, at: position, tag: .specificCharacterSet,
-                     "unknown Specific Character Set term(s) \(characterSet.unknownTerms.joined(separator: ", "))")
+                warn(
+                    .unknownCharacterSet, at: position, tag: .specificCharacterSet,
+                    "unknown Specific Character Set term(s) \(characterSet.unknownTerms.joined(separator: ", "))")
             }
         }
-        var dataSet = sorted ? DataSet(sortedElements: elements, characterSet: characterSet)
+        var dataSet =
+            sorted
+            ? DataSet(sortedElements: elements, characterSet: characterSet)
             : DataSet(elements: elements, characterSet: characterSet)
         if !explicitVR { resolveAmbiguousVRs(&dataSet) }
         return (dataSet, delimited)
@@ -213,8 +223,10 @@ struct DataSetParser {
 
     // MARK: Values
 
-    mutating func parseValue(_ header: Header, start: Int, depth: Int, limit: Int, characterSet: SpecificCharacterSet,
-                             privateCreator: String? = nil) throws(DICOMError) -> DataElement {
+    mutating func parseValue(
+        _ header: Header, start: Int, depth: Int, limit: Int, characterSet: SpecificCharacterSet,
+        privateCreator: String? = nil
+    ) throws(DICOMError) -> DataElement {
         let tag = header.tag
         var vr = header.vr ?? .UN
         let valueStart = start + header.headerLength
@@ -238,8 +250,9 @@ struct DataSetParser {
             }
             if vr == .OB || vr == .OW || tag == .pixelData {
                 let encapsulated = try parseEncapsulated(tag: tag, limit: limit)
-                return DataElement(tag: tag, vr: vr == .OW ? .OW : .OB, value: .encapsulated(encapsulated), isLittleEndian: littleEndian,
-                                   hadUndefinedLength: true)
+                return DataElement(
+                    tag: tag, vr: vr == .OW ? .OW : .OB, value: .encapsulated(encapsulated), isLittleEndian: littleEndian,
+                    hadUndefinedLength: true)
             }
             warn(.undefinedLengthNonSequence, at: start, tag: tag, "undefined length on a \(vr) element; read as a sequence")
             let items = try parseItems(depth: depth + 1, limit: limit, definedEnd: nil, tag: tag, characterSet: characterSet)
@@ -255,7 +268,10 @@ struct DataSetParser {
         // Explicit-VR UN holding a known tag: take the dictionary's VR (pydicom's replace_un_with_known_vr).
         let known: DataDictionary.Entry? =
             vr == .UN && header.vrFromStream && options.replaceUNWithKnownVR
-            ? (tag.isPrivateCreator ? DataDictionary.entry(for: tag) : tag.isPrivate ? privateCreator.flatMap { DataDictionary.privateEntry(for: tag, creator: $0) } : DataDictionary.entry(for: tag))
+            ? (tag.isPrivateCreator
+                ? DataDictionary.entry(for: tag)
+                : tag.isPrivate
+                    ? privateCreator.flatMap { DataDictionary.privateEntry(for: tag, creator: $0) } : DataDictionary.entry(for: tag))
             : nil
         if let entry = known, entry.vr != .UN, entry.allowedVRs.count == 1 {
             vr = entry.vr
@@ -269,8 +285,9 @@ struct DataSetParser {
                 return DataElement(tag: tag, vr: .SQ, value: .sequence(items), isLittleEndian: true)
             }
             position = valueEnd
-            return DataElement(tag: tag, vr: vr, value: .bytes(ByteSlice(storage: storage, range: valueStart..<valueEnd)),
-                               isLittleEndian: true)
+            return DataElement(
+                tag: tag, vr: vr, value: .bytes(ByteSlice(storage: storage, range: valueStart..<valueEnd)),
+                isLittleEndian: true)
         }
         if vr == .SQ {
             let items = try parseItems(depth: depth + 1, limit: valueEnd, definedEnd: valueEnd, tag: tag, characterSet: characterSet)
@@ -278,12 +295,15 @@ struct DataSetParser {
             return DataElement(tag: tag, vr: .SQ, value: .sequence(items), isLittleEndian: littleEndian)
         }
         position = valueEnd
-        return DataElement(tag: tag, vr: vr, value: .bytes(ByteSlice(storage: storage, range: valueStart..<valueEnd)),
-                           isLittleEndian: littleEndian)
+        return DataElement(
+            tag: tag, vr: vr, value: .bytes(ByteSlice(storage: storage, range: valueStart..<valueEnd)),
+            isLittleEndian: littleEndian)
     }
 
     /// Parses sequence items until the sequence delimiter (undefined length) or `definedEnd`.
-    mutating func parseItems(depth: Int, limit: Int, definedEnd: Int?, tag: Tag, characterSet: SpecificCharacterSet) throws(DICOMError) -> [DataSet] {
+    mutating func parseItems(depth: Int, limit: Int, definedEnd: Int?, tag: Tag, characterSet: SpecificCharacterSet) throws(DICOMError)
+        -> [DataSet]
+    {
         if depth > options.maximumDepth {
             throw .limitExceeded(offset: offset(position), reason: "sequences nested deeper than \(options.maximumDepth)")
         }
@@ -297,7 +317,8 @@ struct DataSetParser {
                 break
             }
             guard stop - position >= 8 else {
-                try truncation(.truncated(offset: offset(position), tag: tag, needed: 8, available: stop - position), at: position, tag: tag)
+                try truncation(
+                    .truncated(offset: offset(position), tag: tag, needed: 8, available: stop - position), at: position, tag: tag)
                 position = stop
                 break
             }
@@ -313,7 +334,8 @@ struct DataSetParser {
                 break
             }
             guard itemTag == .item else {
-                throw .malformed(offset: offset(itemStart), tag: tag, reason: "expected an item tag (FFFE,E000) in the sequence, found \(itemTag)")
+                throw .malformed(
+                    offset: offset(itemStart), tag: tag, reason: "expected an item tag (FFFE,E000) in the sequence, found \(itemTag)")
             }
             position += 8
             if itemLength == 0xFFFF_FFFF {
@@ -326,8 +348,9 @@ struct DataSetParser {
             } else {
                 var itemEnd = position + Int(itemLength)
                 if itemEnd > stop {
-                    try truncation(.truncated(offset: offset(itemStart), tag: tag, needed: Int(itemLength), available: stop - position),
-                                   at: itemStart, tag: tag)
+                    try truncation(
+                        .truncated(offset: offset(itemStart), tag: tag, needed: Int(itemLength), available: stop - position),
+                        at: itemStart, tag: tag)
                     itemEnd = stop
                 }
                 let (item, _) = try parseDataSet(depth: depth, until: itemEnd, inheritedCharacterSet: characterSet)
@@ -352,7 +375,8 @@ struct DataSetParser {
                     warn(.malformedEncapsulation, at: position, tag: tag, "encapsulated pixel data ends without a sequence delimiter")
                     break
                 }
-                try truncation(.truncated(offset: offset(position), tag: tag, needed: 8, available: limit - position), at: position, tag: tag)
+                try truncation(
+                    .truncated(offset: offset(position), tag: tag, needed: 8, available: limit - position), at: position, tag: tag)
                 position = limit
                 break
             }
@@ -364,13 +388,15 @@ struct DataSetParser {
                 break
             }
             guard itemTag == .item, length != 0xFFFF_FFFF else {
-                throw .malformed(offset: offset(itemStart), tag: tag, reason: "expected a fragment item in encapsulated data, found \(itemTag)")
+                throw .malformed(
+                    offset: offset(itemStart), tag: tag, reason: "expected a fragment item in encapsulated data, found \(itemTag)")
             }
             position += 8
             var fragmentLength = Int(length)
             if fragmentLength > limit - position {
-                try truncation(.truncated(offset: offset(itemStart), tag: tag, needed: fragmentLength, available: limit - position),
-                               at: itemStart, tag: tag)
+                try truncation(
+                    .truncated(offset: offset(itemStart), tag: tag, needed: fragmentLength, available: limit - position),
+                    at: itemStart, tag: tag)
                 fragmentLength = limit - position
             }
             let slice = ByteSlice(storage: storage, range: position..<(position + fragmentLength))

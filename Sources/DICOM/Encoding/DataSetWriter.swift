@@ -108,7 +108,9 @@ extension DICOMFile {
     /// The File Meta Information for `dataSet` in `transferSyntax`: Media Storage SOP Class and Instance from
     /// the dataset, Atrium's implementation identity, and any other meta elements already in `existing`
     /// (PS3.10 7.1).
-    public static func makeFileMetaInformation(for dataSet: DataSet, transferSyntax: TransferSyntax, existing: DataSet = DataSet()) -> DataSet {
+    public static func makeFileMetaInformation(for dataSet: DataSet, transferSyntax: TransferSyntax, existing: DataSet = DataSet())
+        -> DataSet
+    {
         var meta = DataSet()
         meta[.fileMetaInformationVersion] = DataElement(tag: .fileMetaInformationVersion, vr: .OB, bytes: [0x00, 0x01])
         meta.set(.mediaStorageSOPClassUID, .UI, dataSet.string(.sopClassUID) ?? existing.string(.mediaStorageSOPClassUID) ?? "")
@@ -139,7 +141,10 @@ extension DICOMFile {
         out.reserveCapacity(out.count + metaWriter.bytes.count + 4096)
         out += Array("DICM".utf8)
         var lengthWriter = DataSetWriter(transferSyntax: .explicitVRLittleEndian)
-        lengthWriter.write(DataElement(tag: .fileMetaInformationGroupLength, vr: .UL, bytes: withUnsafeBytes(of: UInt32(metaWriter.bytes.count).littleEndian) { Array($0) }))
+        lengthWriter.write(
+            DataElement(
+                tag: .fileMetaInformationGroupLength, vr: .UL,
+                bytes: withUnsafeBytes(of: UInt32(metaWriter.bytes.count).littleEndian) { Array($0) }))
         out += lengthWriter.bytes
         out += metaWriter.bytes
         out += try DICOMFile.encodeDataSet(dataSet, transferSyntax: syntax)
@@ -162,8 +167,10 @@ extension DICOMFile {
     /// Raw DEFLATE (RFC 1951) of `input` (PS3.5 A.5).
     static func deflate(_ input: [UInt8]) throws(DICOMError) -> [UInt8] {
         var stream = z_stream()
-        guard deflateInit2_(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION,
-                            Int32(MemoryLayout<z_stream>.size)) == Z_OK
+        guard
+            deflateInit2_(
+                &stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION,
+                Int32(MemoryLayout<z_stream>.size)) == Z_OK
         else { throw .malformed(offset: 0, tag: nil, reason: "zlib deflateInit failed") }
         defer { deflateEnd(&stream) }
         var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(input.count))) + 16)

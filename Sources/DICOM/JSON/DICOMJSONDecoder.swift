@@ -44,7 +44,9 @@ public struct DICOMJSONDecoder: Sendable {
 
     private func decodeElement(tag: Tag, vr: VR, _ attribute: [String: Any], path: String) throws -> DataElement {
         if let inline = attribute["InlineBinary"] as? String {
-            guard let data = Data(base64Encoded: inline) else { throw DICOMJSONError.badValue(path: path, reason: "InlineBinary is not base64") }
+            guard let data = Data(base64Encoded: inline) else {
+                throw DICOMJSONError.badValue(path: path, reason: "InlineBinary is not base64")
+            }
             return DataElement(tag: tag, vr: vr, bytes: [UInt8](data))
         }
         if let uri = attribute["BulkDataURI"] as? String {
@@ -73,7 +75,9 @@ public struct DICOMJSONDecoder: Sendable {
             scratch.set(tag, .PN, names)
         case .AT:
             let tags = try values.map { v -> Tag in
-                guard let s = v as? String, let t = Tag(hexString: s) else { throw DICOMJSONError.badValue(path: path, reason: "AT value is not 8 hex digits") }
+                guard let s = v as? String, let t = Tag(hexString: s) else {
+                    throw DICOMJSONError.badValue(path: path, reason: "AT value is not 8 hex digits")
+                }
                 return t
             }
             var bytes: [UInt8] = []

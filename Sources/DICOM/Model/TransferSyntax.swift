@@ -13,8 +13,10 @@ public struct TransferSyntax: Hashable, Sendable, CustomStringConvertible {
     /// Whether the compression loses information.
     public let isLossy: Bool
 
-    public init(defining uid: String, isExplicitVR: Bool = true, isLittleEndian: Bool = true, isDeflated: Bool = false,
-                isEncapsulated: Bool = false, isLossy: Bool = false) {
+    public init(
+        defining uid: String, isExplicitVR: Bool = true, isLittleEndian: Bool = true, isDeflated: Bool = false,
+        isEncapsulated: Bool = false, isLossy: Bool = false
+    ) {
         self.uid = uid
         self.isExplicitVR = isExplicitVR
         self.isLittleEndian = isLittleEndian
@@ -66,21 +68,22 @@ public struct TransferSyntax: Hashable, Sendable, CustomStringConvertible {
         .explicitVRLittleEndian, .implicitVRLittleEndian, .explicitVRBigEndian, .deflatedExplicitVRLittleEndian,
     ]
 
-    static let all: [TransferSyntax] = uncompressed + [
-        .encapsulatedUncompressedExplicitVRLittleEndian, .jpegBaseline8Bit, .jpegExtended12Bit, .jpegLossless,
-        .jpegLosslessSV1, .jpegLSLossless, .jpegLSNearLossless, .jpeg2000Lossless, .jpeg2000, .htj2kLossless,
-        .htj2kLosslessRPCL, .htj2k, .rleLossless, .mpeg2, .mpeg4, .hevc,
-        TransferSyntax(defining: "1.2.840.10008.1.2.4.92", isEncapsulated: true),
-        TransferSyntax(defining: "1.2.840.10008.1.2.4.93", isEncapsulated: true, isLossy: true),
-        TransferSyntax(defining: "1.2.840.10008.1.2.4.101", isEncapsulated: true, isLossy: true),
-        TransferSyntax(defining: "1.2.840.10008.1.2.4.103", isEncapsulated: true, isLossy: true),
-        TransferSyntax(defining: "1.2.840.10008.1.2.4.104", isEncapsulated: true, isLossy: true),
-        TransferSyntax(defining: "1.2.840.10008.1.2.4.105", isEncapsulated: true, isLossy: true),
-        TransferSyntax(defining: "1.2.840.10008.1.2.4.106", isEncapsulated: true, isLossy: true),
-        TransferSyntax(defining: "1.2.840.10008.1.2.4.108", isEncapsulated: true, isLossy: true),
-        TransferSyntax(defining: "1.2.840.10008.1.2.4.204", isEncapsulated: true, isLossy: true),
-        TransferSyntax(defining: "1.2.840.10008.1.2.4.205", isEncapsulated: true),
-    ]
+    static let all: [TransferSyntax] =
+        uncompressed + [
+            .encapsulatedUncompressedExplicitVRLittleEndian, .jpegBaseline8Bit, .jpegExtended12Bit, .jpegLossless,
+            .jpegLosslessSV1, .jpegLSLossless, .jpegLSNearLossless, .jpeg2000Lossless, .jpeg2000, .htj2kLossless,
+            .htj2kLosslessRPCL, .htj2k, .rleLossless, .mpeg2, .mpeg4, .hevc,
+            TransferSyntax(defining: "1.2.840.10008.1.2.4.92", isEncapsulated: true),
+            TransferSyntax(defining: "1.2.840.10008.1.2.4.93", isEncapsulated: true, isLossy: true),
+            TransferSyntax(defining: "1.2.840.10008.1.2.4.101", isEncapsulated: true, isLossy: true),
+            TransferSyntax(defining: "1.2.840.10008.1.2.4.103", isEncapsulated: true, isLossy: true),
+            TransferSyntax(defining: "1.2.840.10008.1.2.4.104", isEncapsulated: true, isLossy: true),
+            TransferSyntax(defining: "1.2.840.10008.1.2.4.105", isEncapsulated: true, isLossy: true),
+            TransferSyntax(defining: "1.2.840.10008.1.2.4.106", isEncapsulated: true, isLossy: true),
+            TransferSyntax(defining: "1.2.840.10008.1.2.4.108", isEncapsulated: true, isLossy: true),
+            TransferSyntax(defining: "1.2.840.10008.1.2.4.204", isEncapsulated: true, isLossy: true),
+            TransferSyntax(defining: "1.2.840.10008.1.2.4.205", isEncapsulated: true),
+        ]
 
     static let known: [String: TransferSyntax] = Dictionary(uniqueKeysWithValues: all.map { ($0.uid, $0) })
 }
