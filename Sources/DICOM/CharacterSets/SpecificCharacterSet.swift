@@ -43,6 +43,14 @@ public struct SpecificCharacterSet: Sendable, Hashable, CustomStringConvertible 
         }
     }
 
+    /// Whether bytes below 0x80 (without ESC) decode as ASCII, so values can be split and trimmed as bytes first.
+    var asciiIsIdentity: Bool {
+        switch scheme {
+        case .utf8, .gb18030, .gbk: true
+        case .iso2022(let profile, _): profile.initialG0 == .ascii
+        }
+    }
+
     // MARK: Decoding
 
     // Escape sequences switch G0 and G1; the sets of value 1 return at controls, at "\" (not in LT, ST, UT, UR) and,

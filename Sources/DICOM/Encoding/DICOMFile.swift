@@ -1,4 +1,4 @@
-import CZlib
+import CSystemZlib
 
 /// A DICOM Part 10 file, or a bare dataset read as one: preamble, File Meta Information and dataset (PS3.10 7).
 public struct DICOMFile: Sendable {
@@ -248,7 +248,7 @@ public struct DICOMFile: Sendable {
                 }
                 stream.next_out = (output + produced).assumingMemoryBound(to: UInt8.self)
                 stream.avail_out = UInt32(capacity - produced)
-                status = CZlib.inflate(&stream, Z_NO_FLUSH)
+                status = CSystemZlib.inflate(&stream, Z_NO_FLUSH)
                 produced = capacity - Int(stream.avail_out)
                 if status == Z_STREAM_END { break }
                 if status != Z_OK && status != Z_BUF_ERROR { break }

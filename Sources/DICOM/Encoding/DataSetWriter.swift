@@ -1,4 +1,4 @@
-import CZlib
+import CSystemZlib
 
 /// Atrium's implementation identity, written into every File Meta Information group (PS3.7 D.3.3.2).
 public enum Implementation {
@@ -181,7 +181,7 @@ extension DICOMFile {
                 stream.avail_in = UInt32(inBuffer.count)
                 stream.next_out = outBuffer.baseAddress
                 stream.avail_out = UInt32(outBuffer.count)
-                return CZlib.deflate(&stream, Z_FINISH)
+                return CSystemZlib.deflate(&stream, Z_FINISH)
             }
         }
         guard status == Z_STREAM_END else { throw .malformed(offset: 0, tag: nil, reason: "zlib deflate failed (\(status))") }

@@ -51,13 +51,20 @@ public struct DICOMJSONEncoder: Sendable {
             if !first { out.raw(",") }
             first = false
             out.newline(level + 1)
-            out.raw("\"")
-            out.raw(element.tag.hexString)
+            out.bytes.append(0x22)
+            out.hex(element.tag.rawValue)
             out.raw(out.pretty ? "\": " : "\":")
-            writeElement(element, in: dataSet, path: path + [element.tag], into: &out, level: level + 1)
+            // The path to an element is only needed to name its bulk data.
+            let elementPath = needsPaths ? path + [element.tag] : path
+            writeElement(element, in: dataSet, path: elementPath, into: &out, level: level + 1)
         }
         if !first { out.newline(level) }
         out.raw("}")
+    }
+
+    private var needsPaths: Bool {
+        if case .uri = bulkData { return true }
+        return false
     }
 
     private func writeElement(_ element: DataElement, in dataSet: DataSet, path: [Tag], into out: inout JSONOutput, level: Int) {
@@ -114,9 +121,9 @@ public struct DICOMJSONEncoder: Sendable {
             out.raw(",\"Value\":[")
             for (i, t) in element.tags().enumerated() {
                 if i > 0 { out.raw(",") }
-                out.raw("\"")
-                out.raw(t.hexString)
-                out.raw("\"")
+                out.bytes.append(0x22)
+                out.hex(t.rawValue)
+                out.bytes.append(0x22)
             }
             out.raw("]")
         case .US, .SS, .UL, .SL, .SV, .UV, .FL, .FD:
@@ -151,6 +158,19 @@ public struct DICOMJSONEncoder: Sendable {
             }
             out.raw("]")
         default:
+            // Plain ASCII values go from the file's bytes to the JSON text without Swift strings in between.
+            var first = true
+            let plain = bytes.withUnsafeBytes { raw in
+                element.forEachASCIIValue(raw, characterSet: characterSet) { value in
+                    out.raw(first ? ",\"Value\":[" : ",")
+                    first = false
+                    out.string(bytes: value)
+                }
+            }
+            if plain {
+                if !first { out.bytes.append(0x5D) }
+                return
+            }
             let texts = element.strings(characterSet: characterSet)
             if texts.isEmpty { return }
             out.raw(",\"Value\":[")
@@ -208,6 +228,14 @@ public struct JSONOutput {
         s.withUTF8 { bytes.append(contentsOf: $0) }
     }
 
+    /// Eight upper-case hex digits, as DICOM JSON writes tags (PS3.18 F.2.1.1).
+    @inline(__always) public mutating func hex(_ value: UInt32) {
+        for i in 0..<8 {
+            let nibble = UInt8((value >> (28 - 4 * UInt32(i))) & 0xF)
+            bytes.append(nibble < 10 ? 0x30 + nibble : 0x37 + nibble)
+        }
+    }
+
     mutating func newline(_ level: Int) {
         guard pretty else { return }
         bytes.append(0x0A)
@@ -216,9 +244,15 @@ public struct JSONOutput {
 
     /// A JSON string with escapes (RFC 8259 7).
     public mutating func string(_ s: String) {
-        bytes.append(0x22)
         var s = s
-        s.withUTF8 { utf8 in
+        s.withUTF8 { string(bytes: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// A JSON string from UTF-8 bytes, with escapes (RFC 8259 7).
+    public mutating func string(bytes raw: UnsafeRawBufferPointer) {
+        bytes.append(0x22)
+        do {
+            let utf8 = raw.assumingMemoryBound(to: UInt8.self)
             var runStart = 0
             for i in 0..<utf8.count {
                 let c = utf8[i]

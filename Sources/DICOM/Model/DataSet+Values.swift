@@ -135,6 +135,7 @@ extension DataElement {
         guard let b = bytes else { return [] }
         if vr.isString {
             if b.isEmpty { return [] }
+            if let fast = b.withUnsafeBytes({ asciiStrings($0, characterSet: characterSet) }) { return fast }
             let text = b.withUnsafeBytes { raw in
                 vr.usesSpecificCharacterSet ? characterSet.decode(raw, vr: vr) : decodeASCIIish(raw)
             }
@@ -154,6 +155,48 @@ extension DataElement {
         case .SS, .US, .SL, .UL, .SV, .UV: return integerStrings()
         default: return []
         }
+    }
+
+    /// The values of a plain-ASCII text value, split and trimmed as bytes (the hot path of indexing and JSON);
+    /// nil when the bytes need the character set's decoder.
+    private func asciiStrings(_ raw: UnsafeRawBufferPointer, characterSet: SpecificCharacterSet) -> [String]? {
+        var out: [String] = []
+        let plain = forEachASCIIValue(raw, characterSet: characterSet) { value in
+            out.append(String(decoding: value, as: UTF8.self))
+        }
+        return plain ? out : nil
+    }
+
+    /// Calls `body` with each value of a plain-ASCII text value, split at backslashes (except in LT, ST, UT, UR) and
+    /// trimmed of padding as bytes; returns false, calling nothing, when the bytes need the character set's decoder.
+    func forEachASCIIValue(_ raw: UnsafeRawBufferPointer, characterSet: SpecificCharacterSet, _ body: (UnsafeRawBufferPointer) -> Void)
+        -> Bool
+    {
+        if vr.usesSpecificCharacterSet && !characterSet.asciiIsIdentity { return false }
+        for byte in raw where byte >= 0x80 || byte == 0x1B { return false }
+        let single = vr.isSingleValuedText
+        let trimLeading = !single && vr != .UC
+        var ranges: [Range<Int>] = []
+        var start = 0
+        let count = raw.count
+        var i = 0
+        var anyContent = false
+        while i <= count {
+            if i == count || (!single && raw[i] == 0x5C) {
+                var a = start
+                var e = i
+                while e > a, raw[e - 1] == 0x20 || raw[e - 1] == 0x00 { e -= 1 }
+                if trimLeading { while a < e, raw[a] == 0x20 { a += 1 } }
+                if e > a { anyContent = true }
+                ranges.append(a..<e)
+                start = i + 1
+            }
+            i += 1
+        }
+        // An all-padding value has no values (VM 0).
+        guard anyContent else { return true }
+        for r in ranges { body(UnsafeRawBufferPointer(rebasing: raw[r])) }
+        return true
     }
 
     /// Binary integer values as text, exact for 64-bit ones.

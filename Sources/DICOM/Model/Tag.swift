@@ -47,11 +47,11 @@ public struct Tag: Hashable, Comparable, Sendable, CustomStringConvertible {
 }
 
 @usableFromInline func hex4(_ value: UInt16) -> String {
-    let digits: [UInt8] = Array("0123456789ABCDEF".utf8)
-    var out = [UInt8](repeating: 0, count: 4)
-    out[0] = digits[Int(value >> 12)]
-    out[1] = digits[Int((value >> 8) & 0xF)]
-    out[2] = digits[Int((value >> 4) & 0xF)]
-    out[3] = digits[Int(value & 0xF)]
-    return String(decoding: out, as: UTF8.self)
+    String(unsafeUninitializedCapacity: 4) { buffer in
+        for i in 0..<4 {
+            let nibble = UInt8((value >> (12 - 4 * UInt16(i))) & 0xF)
+            buffer[i] = nibble < 10 ? 0x30 + nibble : 0x37 + nibble
+        }
+        return 4
+    }
 }
