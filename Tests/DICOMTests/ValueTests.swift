@@ -111,3 +111,24 @@ struct ValueTests {
         #expect(ds.NotAKeyword == nil)
     }
 }
+
+@Suite("Typed access reports malformed values with the tag and the text")
+struct TypedAccessTests {
+    @Test("A malformed date, integer string or UID is an error naming the tag; absent is nil")
+    func malformedValues() throws {
+        var ds = DataSet()
+        ds.set(.studyDate, .DA, "2026-11-27")
+        ds.set(.seriesNumber, .IS, ["1", "2x"])
+        ds.set(.studyInstanceUID, .UI, "1.2.03")
+        ds.set(.sliceThickness, .DS, "1.25")
+        #expect(throws: DICOMError.invalidValue(tag: .studyDate, vr: .DA, reason: "value 1 \"2026-11-27\" is not YYYYMMDD (DA)")) {
+            _ = try ds.value(.studyDate, as: DICOMDate.self)
+        }
+        #expect(throws: DICOMError.invalidValue(tag: .seriesNumber, vr: .IS, reason: "value 2 \"2x\" is not an integer string (IS)")) {
+            _ = try ds.values(.seriesNumber, as: Int.self)
+        }
+        #expect(throws: DICOMError.self) { _ = try ds.uid(.studyInstanceUID) }
+        #expect(try ds.value(.sliceThickness, as: Double.self) == 1.25)
+        #expect(try ds.value(.seriesDate, as: DICOMDate.self) == nil)
+    }
+}
