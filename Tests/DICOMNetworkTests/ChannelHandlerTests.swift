@@ -175,4 +175,27 @@ struct ChannelHandlerTests {
                 AssociationCommand.send(PresentationDataMessage(presentationContextID: 1, kind: .command, bytes: ByteBuffer())))
         }
     }
+
+    @Test("A P-DATA-TF longer than the maximum length this end announced is answered with A-ABORT")
+    func pduOverNegotiatedLength() throws {
+        let channel = try makeChannel(role: .acceptor)
+        try channel.connect(to: .init(ipAddress: "127.0.0.1", port: 104)).wait()
+        try channel.writeInbound(buffer(hex: CapturedPDUs.dcmtkEchoSCUAssociateRQ))
+        _ = try channel.readInbound(as: AssociationEvent.self)
+        var ac = acForEchoSCU
+        ac.userInformation.maximumLength = 64
+        try channel.writeOutbound(AssociationCommand.accept(ac))
+        _ = try written(channel)
+        let fits = PDataTF(values: [
+            PresentationDataValue(
+                presentationContextID: 1, isCommand: false, isLastFragment: false, data: ByteBuffer(repeating: 1, count: 58))
+        ])
+        try channel.writeInbound(PDU.dataTF(fits).encoded())
+        #expect(try written(channel) == "")
+        var tooLong = fits
+        tooLong.values[0].data = ByteBuffer(repeating: 1, count: 59)
+        try channel.writeInbound(PDU.dataTF(tooLong).encoded())
+        #expect(try channel.readInbound(as: AssociationEvent.self) == .providerAborted(.invalidPDUParameterValue))
+        #expect(try written(channel) == "07000000000400000206")
+    }
 }

@@ -65,6 +65,16 @@ private final class EchoFixture: AssociationHandler {
     }
 }
 
+/// Takes one message and then never returns until cancelled: a stand-in for a stuck storage back end.
+private struct StuckHandler: AssociationHandler {
+    let received = Counter()
+
+    func receive(_ message: PresentationDataMessage, association: AssociationContext) async throws {
+        await received.increment()
+        try await Task.sleep(for: .seconds(3_600))
+    }
+}
+
 private actor Counter {
     var value = 0
     func increment() { value += 1 }
@@ -114,8 +124,9 @@ private final class Peer: @unchecked Sendable {
     }
 
     func stop() {
+        // storescp ignores SIGTERM, so the peer is killed outright.
         if process.isRunning {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
     }
@@ -176,6 +187,15 @@ private let pynetdicomEcho = """
     status = assoc.send_c_echo()
     print('STATUS', status.Status if status else None)
     assoc.release()
+    """
+
+/// A pynetdicom verification SCP on the port given as the first argument.
+private let pynetdicomVerificationSCP = """
+    import sys
+    from pynetdicom import AE
+    ae = AE(ae_title='PYSCP')
+    ae.add_supported_context('1.2.840.10008.1.1')
+    ae.start_server(('127.0.0.1', int(sys.argv[1])), block=True)
     """
 
 // MARK: - Tests
@@ -280,5 +300,56 @@ struct InteroperabilityTests {
             let badOutput = bad.text
             #expect(badOutput.contains("REJECTED"), "\(badOutput)")
         }
+    }
+
+    @Test("A stuck association handler stops the acceptor reading, so a fast sender blocks instead of filling memory")
+    func backPressure() async throws {
+        let handler = StuckHandler()
+        let policy = AcceptorPolicy(aeTitle: "ATRIUM", acceptedAbstractSyntaxes: [ctImageStorage], maximumPDULength: 16_384)
+        let acceptor = try await AssociationAcceptor.bind(host: "127.0.0.1", port: 0, policy: policy)
+        let port = try #require(acceptor.localPort)
+        let sent = Counter()
+        let proposal = AssociationProposal(
+            callingAETitle: "SENDER", calledAETitle: "ATRIUM", contexts: [ProposedPresentationContext(abstractSyntax: ctImageStorage)])
+        let dataSet = ByteBuffer(repeating: 0x5A, count: 1 << 20)
+        await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await acceptor.run(handler: handler) }
+            group.addTask {
+                try await AssociationRequestor.withAssociation(host: "127.0.0.1", port: port, proposal: proposal) { association in
+                    for _ in 0..<300 {
+                        try await association.send(PresentationDataMessage(presentationContextID: 1, kind: .dataSet, bytes: dataSet))
+                        await sent.increment()
+                    }
+                }
+            }
+            try? await Task.sleep(for: .seconds(2))
+            group.cancelAll()
+        }
+        // 300 MiB were offered; only what fits the socket buffers and two buffered events may have left the sender.
+        #expect(await handler.received.value == 1)
+        let sentCount = await sent.value
+        #expect(sentCount < 100, "sent \(sentCount)")
+    }
+
+    @Test("Atrium's requestor associates with a pynetdicom verification SCP, exchanges a C-ECHO and releases")
+    func atriumToPynetdicom() async throws {
+        let port = try await freePort()
+        let peer = try Peer(python, ["python3", "-c", pynetdicomVerificationSCP, String(port)])
+        defer { peer.stop() }
+        try await waitForListener(port: port)
+        let proposal = AssociationProposal(
+            callingAETitle: "ATRIUM", calledAETitle: "PYSCP", contexts: [ProposedPresentationContext(abstractSyntax: verification)])
+        let status = try await AssociationRequestor.withAssociation(host: "127.0.0.1", port: port, proposal: proposal) { association in
+            #expect(association.negotiated.peerImplementationVersionName?.hasPrefix("PYNETDICOM") == true)
+            // pynetdicom keeps its own preference (implicit VR first); any proposed syntax is acceptable.
+            let syntax = association.negotiated.context(for: verification)?.transferSyntax ?? ""
+            #expect(["1.2.840.10008.1.2", "1.2.840.10008.1.2.1"].contains(syntax))
+            var request = buffer(hex: CapturedPDUs.dcmtkEchoSCUCEchoRQ)
+            request.moveReaderIndex(forwardBy: 12)
+            try await association.send(PresentationDataMessage(presentationContextID: 1, kind: .command, bytes: request))
+            let response = try await association.receive()
+            return uint16(commandElements(response.bytes)[0x0000_0900])
+        }
+        #expect(status == 0x0000)
     }
 }

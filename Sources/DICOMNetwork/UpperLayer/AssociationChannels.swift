@@ -1,20 +1,106 @@
 import Logging
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// Receives the messages of an established association; the DIMSE layer implements it (PS3.7 over PS3.8).
+///
+/// Simple handlers implement ``receive(_:association:)``, called once per message in order. Handlers that must read
+/// while an operation is in progress (C-CANCEL during C-FIND, C-STORE-RSP during C-GET) implement
+/// ``serve(_:messages:)`` and pull the messages themselves.
 public protocol AssociationHandler: Sendable {
     /// Handles one complete command set or data set; throwing aborts the association.
     func receive(_ message: PresentationDataMessage, association: AssociationContext) async throws
+    /// Serves a whole association: reads `messages` until they end; throwing aborts the association.
+    func serve(_ association: AssociationContext, messages: AssociationMessages) async throws
+}
+
+extension AssociationHandler {
+    /// Ignores the message; handlers that implement ``serve(_:messages:)`` need no per-message entry point.
+    public func receive(_ message: PresentationDataMessage, association: AssociationContext) async throws {}
+
+    /// Calls ``receive(_:association:)`` for each message in turn.
+    public func serve(_ association: AssociationContext, messages: AssociationMessages) async throws {
+        while let message = try await messages.next() {
+            try await receive(message, association: association)
+        }
+    }
+}
+
+/// The messages of an established association, in order, as the acceptor receives them (PS3.8 9.3.5).
+///
+/// A release request is answered here and ends the sequence (PS3.8 7.2); so do aborts and a closed connection. Reading is
+/// what lets the peer send more: an application that stops calling ``next()`` stops the peer (back-pressure).
+public final class AssociationMessages {
+    /// How the sequence ended.
+    public enum Ending: Hashable, Sendable {
+        /// The peer released the association.
+        case released
+        /// The peer or the provider aborted, or the connection closed.
+        case aborted
+    }
+
+    private var events: NIOAsyncChannelInboundStream<AssociationEvent>.AsyncIterator
+    private let outbound: AssociationOutbound
+    private let negotiated: NegotiatedAssociation
+    private let logger: Logger
+    /// How the sequence ended, once ``next()`` returned nil.
+    public private(set) var ending: Ending?
+
+    init(
+        events: NIOAsyncChannelInboundStream<AssociationEvent>.AsyncIterator, outbound: AssociationOutbound,
+        negotiated: NegotiatedAssociation, logger: Logger
+    ) {
+        self.events = events
+        self.outbound = outbound
+        self.negotiated = negotiated
+        self.logger = logger
+    }
+
+    /// The next command set or data set, or nil when the association is over.
+    public func next() async throws -> PresentationDataMessage? {
+        guard ending == nil else { return nil }
+        while let event = try await events.next() {
+            switch event {
+            case .message(let message):
+                guard negotiated.acceptedContexts[message.presentationContextID] != nil else {
+                    logger.warning(
+                        "message on a presentation context that was not accepted, aborting",
+                        metadata: ["presentationContextID": "\(message.presentationContextID)"])
+                    try await outbound.write(.abort)
+                    ending = .aborted
+                    return nil
+                }
+                return message
+            case .releaseIndication:
+                try await outbound.write(.releaseResponse)
+                ending = .released
+                return nil
+            case .aborted, .providerAborted:
+                logger.info("association aborted", metadata: ["event": "\(event)"])
+                ending = .aborted
+                return nil
+            case .associateIndication, .associateAccepted, .associateRejected, .releaseConfirmed:
+                continue
+            }
+        }
+        ending = .aborted
+        return nil
+    }
+
+    /// Reads and drops events until the connection closes.
+    func drain() async throws {
+        while try await events.next() != nil {}
+    }
 }
 
 /// The application's view of an established association: what was agreed, and a way to send.
 public struct AssociationContext: Sendable {
     /// What both ends agreed.
     public let negotiated: NegotiatedAssociation
-    private let outbound: NIOAsyncChannelOutboundWriter<AssociationCommand>
+    private let outbound: AssociationOutbound
 
-    init(negotiated: NegotiatedAssociation, outbound: NIOAsyncChannelOutboundWriter<AssociationCommand>) {
+    init(negotiated: NegotiatedAssociation, outbound: AssociationOutbound) {
         self.negotiated = negotiated
         self.outbound = outbound
     }
@@ -22,6 +108,11 @@ public struct AssociationContext: Sendable {
     /// Sends a command set or data set, fragmented to the peer's maximum PDU length (PS3.8 9.3.5).
     public func send(_ message: PresentationDataMessage) async throws {
         try await outbound.write(.send(message))
+    }
+
+    /// Sends messages back to back, with nothing between them: a command and its data set (PS3.7 6.3.1).
+    public func send(_ messages: [PresentationDataMessage]) async throws {
+        try await outbound.write(.sendMessages(messages))
     }
 
     /// Aborts the association (PS3.8 7.3).
@@ -38,22 +129,43 @@ public struct UpperLayerConfiguration: Sendable {
     public var maximumReceivedPDULength: Int
     /// The largest reassembled command or data set, in bytes.
     public var maximumMessageBytes: Int
+    /// Acceptors: the most associations served at once; more are rejected as a local limit exceeded (PS3.8 9.3.4).
+    public var maximumAssociations: Int?
     /// Where logs go.
     public var logger: Logger
 
     /// Creates a configuration.
     public init(
         timeouts: UpperLayerChannelHandler.Timeouts = .init(), maximumReceivedPDULength: Int = 1 << 20,
-        maximumMessageBytes: Int = 1 << 30, logger: Logger = Logger(label: "atrium.dicom.upper-layer")
+        maximumMessageBytes: Int = 1 << 30, maximumAssociations: Int? = nil,
+        logger: Logger = Logger(label: "atrium.dicom.upper-layer")
     ) {
         self.timeouts = timeouts
         self.maximumReceivedPDULength = maximumReceivedPDULength
         self.maximumMessageBytes = maximumMessageBytes
+        self.maximumAssociations = maximumAssociations
         self.logger = logger
     }
 }
 
+/// Counts the associations an acceptor is serving.
+private final class ActiveAssociations: Sendable {
+    let value = Atomic<Int>(0)
+}
+
 typealias AssociationChannel = NIOAsyncChannel<AssociationEvent, AssociationCommand>
+
+/// Writes commands straight into the channel and waits until their bytes reach the socket.
+///
+/// `NIOAsyncChannelOutboundWriter` returns as soon as a write is queued, so a fast loop of sends could queue without
+/// bound before the channel reports that it is not writable; waiting for each write's promise bounds what is in flight.
+struct AssociationOutbound: Sendable {
+    let channel: any Channel
+
+    func write(_ command: AssociationCommand) async throws {
+        try await channel.writeAndFlush(command)
+    }
+}
 
 extension Channel {
     /// Installs the PDU codec and the upper layer handler, and wraps the channel for async use with back-pressure.
@@ -68,10 +180,11 @@ extension Channel {
                 UpperLayerChannelHandler(
                     role: role, timeouts: configuration.timeouts, maximumMessageBytes: configuration.maximumMessageBytes,
                     logger: configuration.logger))
-            // One event buffered at most: the peer is not read while the application has not taken the last message.
+            // At most two events buffered: the peer is not read again until the application has taken them (reads resume
+            // when the buffer drops below the low watermark, so it must be at least 1).
             return try AssociationChannel(
                 wrappingChannelSynchronously: self,
-                configuration: .init(backPressureStrategy: .init(lowWatermark: 0, highWatermark: 1), isOutboundHalfClosureEnabled: false))
+                configuration: .init(backPressureStrategy: .init(lowWatermark: 1, highWatermark: 2), isOutboundHalfClosureEnabled: false))
         }
     }
 }
@@ -93,7 +206,6 @@ public struct AssociationAcceptor: Sendable {
         let server = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.autoRead, value: false)
             .bind(host: host, port: port) { channel in
                 channel.makeAssociationChannel(role: .acceptor, configuration: configuration)
             }
@@ -108,25 +220,36 @@ public struct AssociationAcceptor: Sendable {
 
     /// Serves associations until the task is cancelled or the listener closes.
     public func run(handler: some AssociationHandler) async throws {
+        let active = ActiveAssociations()
         try await server.executeThenClose { connections in
             try await withThrowingDiscardingTaskGroup { group in
                 for try await connection in connections {
                     group.addTask {
-                        await serve(connection, handler: handler)
+                        let count = active.value.wrappingAdd(1, ordering: .relaxed).newValue
+                        defer { active.value.subtract(1, ordering: .relaxed) }
+                        let overLimit = configuration.maximumAssociations.map { count > $0 } ?? false
+                        await serve(connection, handler: handler, overLimit: overLimit)
                     }
                 }
             }
         }
     }
 
-    private func serve(_ connection: AssociationChannel, handler: some AssociationHandler) async {
+    private func serve(_ connection: AssociationChannel, handler: some AssociationHandler, overLimit: Bool) async {
         let logger = configuration.logger
         do {
-            try await connection.executeThenClose { inbound, outbound in
+            try await connection.executeThenClose { inbound, _ in
+                let outbound = AssociationOutbound(channel: connection.channel)
                 var events = inbound.makeAsyncIterator()
                 guard case .associateIndication(let request)? = try await events.next() else { return }
                 let context: AssociationContext
-                switch await AssociationNegotiator.negotiate(request, policy: policy) {
+                let outcome: NegotiationOutcome
+                if overLimit {
+                    outcome = .reject(AAssociateRJ(result: .rejectedTransient, source: .serviceProviderPresentation, reason: .localLimitExceeded))
+                } else {
+                    outcome = await AssociationNegotiator.negotiate(request, policy: policy)
+                }
+                switch outcome {
                 case .reject(let rj):
                     logger.info(
                         "association rejected",
@@ -141,23 +264,14 @@ public struct AssociationAcceptor: Sendable {
                         "association accepted",
                         metadata: ["calling": "\(request.callingAETitle)", "contexts": "\(negotiated.acceptedContexts.count)"])
                 }
-                while let event = try await events.next() {
-                    switch event {
-                    case .message(let message):
-                        do {
-                            try await handler.receive(message, association: context)
-                        } catch {
-                            logger.warning("association handler failed, aborting", metadata: ["error": "\(error)"])
-                            try await outbound.write(.abort)
-                        }
-                    case .releaseIndication:
-                        try await outbound.write(.releaseResponse)
-                    case .aborted, .providerAborted:
-                        logger.info("association aborted", metadata: ["event": "\(event)"])
-                    case .associateIndication, .associateAccepted, .associateRejected, .releaseConfirmed:
-                        break
-                    }
+                let messages = AssociationMessages(events: events, outbound: outbound, negotiated: context.negotiated, logger: logger)
+                do {
+                    try await handler.serve(context, messages: messages)
+                } catch {
+                    logger.warning("association handler failed, aborting", metadata: ["error": "\(error)"])
+                    try await outbound.write(.abort)
                 }
+                try await messages.drain()
             }
         } catch {
             logger.debug("association ended with an error", metadata: ["error": "\(error)"])
@@ -176,11 +290,11 @@ public enum AssociationRequestor {
         let request = try proposal.makeRequest()
         let channel = try await ClientBootstrap(group: group)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelOption(.autoRead, value: false)
             .connect(host: host, port: port) { channel in
                 channel.makeAssociationChannel(role: .requestor(request), configuration: configuration)
             }
-        return try await channel.executeThenClose { inbound, outbound in
+        return try await channel.executeThenClose { inbound, _ in
+            let outbound = AssociationOutbound(channel: channel.channel)
             var events = inbound.makeAsyncIterator()
             let negotiated: NegotiatedAssociation
             switch try await events.next() {
@@ -213,13 +327,13 @@ public final class RequestorAssociation {
     /// What both ends agreed.
     public let negotiated: NegotiatedAssociation
     private var events: NIOAsyncChannelInboundStream<AssociationEvent>.AsyncIterator
-    private let outbound: NIOAsyncChannelOutboundWriter<AssociationCommand>
+    private let outbound: AssociationOutbound
     /// Whether the association was released or aborted.
     public private(set) var isFinished = false
 
     init(
         negotiated: NegotiatedAssociation, events: NIOAsyncChannelInboundStream<AssociationEvent>.AsyncIterator,
-        outbound: NIOAsyncChannelOutboundWriter<AssociationCommand>
+        outbound: AssociationOutbound
     ) {
         self.negotiated = negotiated
         self.events = events
@@ -230,6 +344,12 @@ public final class RequestorAssociation {
     public func send(_ message: PresentationDataMessage) async throws {
         guard !isFinished else { throw AssociationError.invalidState("the association has ended") }
         try await outbound.write(.send(message))
+    }
+
+    /// Sends messages back to back, with nothing between them: a command and its data set (PS3.7 6.3.1).
+    public func send(_ messages: [PresentationDataMessage]) async throws {
+        guard !isFinished else { throw AssociationError.invalidState("the association has ended") }
+        try await outbound.write(.sendMessages(messages))
     }
 
     /// Waits for the next complete command set or data set from the peer.

@@ -123,7 +123,9 @@ public struct NegotiatedAssociation: Hashable, Sendable {
 
 /// The acceptor's answer to an A-ASSOCIATE-RQ (PS3.8 7.1.1.7).
 public enum NegotiationOutcome: Hashable, Sendable {
+    /// Send this A-ASSOCIATE-AC; the association will be as described.
     case accept(AAssociateAC, NegotiatedAssociation)
+    /// Send this A-ASSOCIATE-RJ.
     case reject(AAssociateRJ)
 }
 

@@ -2,12 +2,19 @@ import NIOCore
 
 /// A protocol data unit of the DICOM upper layer (PS3.8 9.3).
 public enum PDU: Hashable, Sendable {
+    /// A-ASSOCIATE-RQ, type 01H (PS3.8 9.3.2).
     case associateRQ(AAssociateRQ)
+    /// A-ASSOCIATE-AC, type 02H (PS3.8 9.3.3).
     case associateAC(AAssociateAC)
+    /// A-ASSOCIATE-RJ, type 03H (PS3.8 9.3.4).
     case associateRJ(AAssociateRJ)
+    /// P-DATA-TF, type 04H (PS3.8 9.3.5).
     case dataTF(PDataTF)
+    /// A-RELEASE-RQ, type 05H (PS3.8 9.3.6).
     case releaseRQ
+    /// A-RELEASE-RP, type 06H (PS3.8 9.3.7).
     case releaseRP
+    /// A-ABORT, type 07H (PS3.8 9.3.8).
     case abort(AAbort)
 
     /// The PDU type byte (PS3.8 Table 9-11).
@@ -158,6 +165,7 @@ public struct AAssociateRJ: Hashable, Sendable {
 
     /// Reason/diagnosis byte, whose meaning depends on the source (PS3.8 Table 9-21).
     public struct Reason: RawRepresentable, Hashable, Sendable {
+        /// The reason/diag. byte.
         public var rawValue: UInt8
         /// Creates a reason from its byte.
         public init(rawValue: UInt8) { self.rawValue = rawValue }
@@ -178,8 +186,11 @@ public struct AAssociateRJ: Hashable, Sendable {
         public static let localLimitExceeded = Reason(rawValue: 2)
     }
 
+    /// Permanent or transient.
     public var result: Result
+    /// Who rejected.
     public var source: Source
+    /// Why, in the source's terms.
     public var reason: Reason
 
     /// Creates an A-ASSOCIATE-RJ.
@@ -244,7 +255,9 @@ public struct AAbort: Hashable, Sendable {
         case invalidPDUParameterValue = 6
     }
 
+    /// Who aborted.
     public var source: Source
+    /// Why; significant only when the service provider aborted.
     public var reason: Reason
 
     /// Creates an A-ABORT.

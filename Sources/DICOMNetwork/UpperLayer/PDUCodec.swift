@@ -14,11 +14,7 @@ public struct PDUFrameDecoder: NIOSingleStepByteToMessageDecoder {
 
     /// Decodes the next PDU, or nil when more bytes are needed.
     public mutating func decode(buffer: inout ByteBuffer) throws -> PDU? {
-        do {
-            return try PDU.decode(from: &buffer, maximumLength: maximumLength)
-        } catch {
-            throw error as UpperLayerError
-        }
+        try PDU.decode(from: &buffer, maximumLength: maximumLength)
     }
 
     /// Decodes what is left when the connection closes; a partial PDU is dropped (the state machine sees Evt17).

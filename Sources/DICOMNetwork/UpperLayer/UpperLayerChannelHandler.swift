@@ -29,6 +29,8 @@ public enum AssociationCommand: Hashable, Sendable {
     case reject(AAssociateRJ)
     /// Send a command set or data set, fragmented to the peer's maximum PDU length.
     case send(PresentationDataMessage)
+    /// Send several messages back to back, with nothing written between them (a command and its data set, PS3.7 6.3.1).
+    case sendMessages([PresentationDataMessage])
     /// Ask to release the association.
     case release
     /// Answer the peer's release request.
@@ -72,6 +74,8 @@ public final class UpperLayerChannelHandler: ChannelDuplexHandler {
     private var machine = AssociationStateMachine()
     private var assembler: PresentationDataAssembler
     private var peerMaximumPDULength: UInt32 = 0
+    /// What this end announced in 51H; P-DATA-TF PDUs above it are invalid (PS3.8 D.1). 0 means no limit.
+    private var localMaximumPDULength: UInt32 = 0
     private var artimTimer: Scheduled<Void>?
     private var idleTimer: Scheduled<Void>?
     private var started = false
@@ -103,7 +107,7 @@ public final class UpperLayerChannelHandler: ChannelDuplexHandler {
         case .acceptor:
             apply(machine.handle(.transportConnectIndication), context: context)
         case .requestor(let rq):
-            peerMaximumPDULength = 0
+            localMaximumPDULength = rq.userInformation.maximumLength ?? 0
             // The channel is already connected, so AE-1's TRANSPORT CONNECT completes at once (Evt2).
             apply(machine.handle(.associateRequest(rq)), context: context)
             apply(machine.handle(.transportConnectConfirm), context: context)
@@ -114,6 +118,16 @@ public final class UpperLayerChannelHandler: ChannelDuplexHandler {
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let pdu = unwrapInboundIn(data)
         resetIdleTimer(context: context)
+        if case .dataTF(let data) = pdu, localMaximumPDULength > 0 {
+            let length = data.values.reduce(0) { $0 + 6 + $1.data.readableBytes }
+            if length > Int(localMaximumPDULength) {
+                let error = UpperLayerError.pduLengthExceedsLimit(
+                    pduType: PDUType.dataTF.rawValue, length: length, limit: Int(localMaximumPDULength))
+                logger.warning("P-DATA-TF over the negotiated maximum length", metadata: ["error": "\(error)"])
+                apply(machine.handle(.invalidPDUReceived(error)), context: context)
+                return
+            }
+        }
         apply(machine.handle(.pduReceived(pdu)), context: context)
     }
 
@@ -137,37 +151,54 @@ public final class UpperLayerChannelHandler: ChannelDuplexHandler {
         let command = unwrapOutboundIn(data)
         let events: [AssociationStateMachine.Event]
         switch command {
-        case .accept(let ac): events = [.associateResponseAccept(ac)]
+        case .accept(let ac):
+            localMaximumPDULength = ac.userInformation.maximumLength ?? 0
+            events = [.associateResponseAccept(ac)]
         case .reject(let rj): events = [.associateResponseReject(rj)]
         case .send(let message):
             events = PresentationDataFragmenter.fragments(
                 of: message.bytes, kind: message.kind, presentationContextID: message.presentationContextID,
                 maximumPDULength: peerMaximumPDULength
             ).map { .pDataRequest($0) }
+        case .sendMessages(let messages):
+            events = messages.flatMap { message in
+                PresentationDataFragmenter.fragments(
+                    of: message.bytes, kind: message.kind, presentationContextID: message.presentationContextID,
+                    maximumPDULength: peerMaximumPDULength
+                ).map { AssociationStateMachine.Event.pDataRequest($0) }
+            }
         case .release: events = [.releaseRequest]
         case .releaseResponse: events = [.releaseResponse]
         case .abort: events = [.abortRequest]
         }
-        for event in events {
+        for (index, event) in events.enumerated() {
             let actions = machine.handle(event)
             if case .rejectLocalRequest(let number, let state)? = actions.first {
                 promise?.fail(AssociationError.invalidState("event \(number) is not allowed in state \(state)"))
                 return
             }
-            apply(actions, context: context, flush: false)
+            // The promise completes with the last PDU's write, so an awaiting sender feels the socket's back-pressure.
+            let isLast = index == events.count - 1
+            apply(actions, context: context, flush: false, writePromise: isLast ? promise : nil)
         }
         context.flush()
-        promise?.succeed()
     }
 
-    private func apply(_ actions: [AssociationStateMachine.Action], context: ChannelHandlerContext, flush: Bool = true) {
+    private func apply(
+        _ actions: [AssociationStateMachine.Action], context: ChannelHandlerContext, flush: Bool = true,
+        writePromise: EventLoopPromise<Void>? = nil
+    ) {
         var wrote = false
-        for action in actions {
+        var writePromise = writePromise
+        let lastSend = actions.lastIndex { if case .send = $0 { return true } else { return false } }
+        defer { writePromise?.succeed() }
+        for (index, action) in actions.enumerated() {
             switch action {
             case .openTransportConnection:
                 break
             case .send(let pdu):
-                context.write(wrapOutboundOut(pdu), promise: nil)
+                context.write(wrapOutboundOut(pdu), promise: index == lastSend ? writePromise : nil)
+                if index == lastSend { writePromise = nil }
                 wrote = true
             case .startARTIMTimer:
                 artimTimer?.cancel()

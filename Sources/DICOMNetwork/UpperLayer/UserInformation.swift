@@ -104,6 +104,7 @@ public struct UserIdentityRQ: Hashable, Sendable {
         case other(type: UInt8, primaryField: [UInt8], secondaryField: [UInt8])
     }
 
+    /// The identity and its credentials.
     public var identity: Identity
     /// Whether the requestor asks for a 59H response on acceptance.
     public var positiveResponseRequested: Bool
