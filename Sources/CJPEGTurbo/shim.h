@@ -2,6 +2,7 @@
 // keep the setjmp/longjmp inside C, so no Swift frame is ever skipped by a longjmp.
 #include <setjmp.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <jpeglib.h>
@@ -104,5 +105,43 @@ static inline int atrium_jpeg_decode(const unsigned char *data, unsigned long si
     }
     jpeg_finish_decompress(&cinfo);
     jpeg_destroy_decompress(&cinfo);
+    return 0;
+}
+
+/// Encodes 8-bit grey (1 component) or RGB (3) rows into a baseline JPEG at `quality` (1–100); on success (0)
+/// `*out` holds `*out_size` bytes allocated with malloc, which the caller frees.
+static inline int atrium_jpeg_encode(const unsigned char *pixels, int width, int height, int components, int quality,
+                                     unsigned char **out, unsigned long *out_size, char *message) {
+    struct jpeg_compress_struct cinfo;
+    atrium_jpeg_error_manager error;
+    memset(&cinfo, 0, sizeof cinfo);
+    *out = NULL;
+    *out_size = 0;
+    cinfo.err = jpeg_std_error(&error.pub);
+    error.pub.error_exit = atrium_jpeg_error_exit;
+    error.pub.output_message = atrium_jpeg_output_message;
+    error.message[0] = 0;
+    if (setjmp(error.jump)) {
+        strncpy(message, error.message, JMSG_LENGTH_MAX);
+        jpeg_destroy_compress(&cinfo);
+        if (*out) { free(*out); *out = NULL; }
+        return 1;
+    }
+    jpeg_create_compress(&cinfo);
+    jpeg_mem_dest(&cinfo, out, out_size);
+    cinfo.image_width = (JDIMENSION)width;
+    cinfo.image_height = (JDIMENSION)height;
+    cinfo.input_components = components;
+    cinfo.in_color_space = components == 3 ? JCS_RGB : JCS_GRAYSCALE;
+    jpeg_set_defaults(&cinfo);
+    jpeg_set_quality(&cinfo, quality, TRUE);
+    jpeg_start_compress(&cinfo, TRUE);
+    unsigned long stride = (unsigned long)width * (unsigned long)components;
+    while (cinfo.next_scanline < cinfo.image_height) {
+        JSAMPROW row = (JSAMPROW)(pixels + (unsigned long)cinfo.next_scanline * stride);
+        jpeg_write_scanlines(&cinfo, &row, 1);
+    }
+    jpeg_finish_compress(&cinfo);
+    jpeg_destroy_compress(&cinfo);
     return 0;
 }

@@ -111,25 +111,11 @@ struct BenchDecode: ParsableCommand {
     }
 }
 
-/// Files named directly, and the files under named directories, sorted.
+/// Files named directly, and the files under named directories.
 func expand(_ paths: [String]) throws -> [String] {
-    var out: [String] = []
-    let manager = FileManager.default
-    for p in paths {
-        var isDirectory: ObjCBool = false
-        guard manager.fileExists(atPath: p, isDirectory: &isDirectory) else { throw ValidationError("no such file: \(p)") }
-        if isDirectory.boolValue {
-            let walker = manager.enumerator(atPath: p)
-            var found: [String] = []
-            while let relative = walker?.nextObject() as? String {
-                var d: ObjCBool = false
-                let full = p + "/" + relative
-                if manager.fileExists(atPath: full, isDirectory: &d), !d.boolValue { found.append(full) }
-            }
-            out += found.sorted()
-        } else {
-            out.append(p)
-        }
+    do {
+        return try expandPaths(paths)
+    } catch let error as FileWalkError {
+        throw ValidationError(error.description)
     }
-    return out
 }

@@ -62,7 +62,7 @@ struct HostileInputTests {
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return Int((state >> 33) % UInt64(max(1, bound)))
         }
-        for round in 0..<24 {
+        for round in 0..<16 {
             var mutated = frame
             if round % 3 == 0 {
                 mutated = Array(frame.prefix(next(frame.count)))

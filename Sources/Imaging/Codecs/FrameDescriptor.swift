@@ -71,13 +71,16 @@ public struct FrameDescriptor: Sendable, Hashable, Codable {
 public struct DecodingLimits: Sendable, Hashable {
     /// The largest decoded frame accepted, in bytes.
     public var maximumFrameBytes: Int
+    /// The largest decoded image (all frames) accepted, in bytes.
+    public var maximumImageBytes: Int
 
-    /// Creates limits; the default accepts frames up to 1 GiB.
-    public init(maximumFrameBytes: Int = 1 << 30) {
+    /// Creates limits; the default accepts frames up to 1 GiB and images up to 8 GiB.
+    public init(maximumFrameBytes: Int = 1 << 30, maximumImageBytes: Int = 1 << 33) {
         self.maximumFrameBytes = maximumFrameBytes
+        self.maximumImageBytes = maximumImageBytes
     }
 
-    /// The default limits (1 GiB per frame).
+    /// The default limits (1 GiB per frame, 8 GiB per image).
     public static let `default` = DecodingLimits()
 }
 

@@ -31,6 +31,20 @@ public enum ImagingError: Error, Sendable, Hashable, CustomStringConvertible {
     case unsupported(codec: Codec, feature: String)
     /// The system codec library reported an error.
     case library(codec: Codec, message: String)
+    /// The data set has no Pixel Data (7FE0,0010), or it is neither native nor encapsulated.
+    case noPixelData
+    /// An Image Pixel Module attribute is missing or has a value Atrium cannot use (PS3.3 C.7.6.3).
+    case invalidAttribute(name: String, value: String, reason: String)
+    /// Native Pixel Data is shorter than the attributes require (PS3.5 8.1.1).
+    case pixelDataTooShort(expectedBytes: Int, actualBytes: Int)
+    /// The whole image would exceed the configured ceiling.
+    case imageTooLarge(bytes: Int, limitBytes: Int)
+    /// A frame number outside the image.
+    case frameOutOfRange(index: Int, numberOfFrames: Int)
+    /// Atrium has no decoder or encoder for the transfer syntax.
+    case unsupportedTransferSyntax(uid: String, operation: String)
+    /// Writing an output image (PNG, JPEG) failed.
+    case encoding(format: String, message: String)
 
     /// A sentence describing the error.
     public var description: String {
@@ -49,6 +63,20 @@ public enum ImagingError: Error, Sendable, Hashable, CustomStringConvertible {
             return "\(codec): unsupported: \(feature)"
         case .library(let codec, let message):
             return "\(codec): codec library error: \(message)"
+        case .noPixelData:
+            return "the data set has no Pixel Data (7FE0,0010)"
+        case .invalidAttribute(let name, let value, let reason):
+            return "\(name) \"\(value)\": \(reason)"
+        case .pixelDataTooShort(let expected, let actual):
+            return "Pixel Data holds \(actual) bytes but the image needs \(expected)"
+        case .imageTooLarge(let bytes, let limit):
+            return "the image needs \(bytes) bytes, above the limit of \(limit)"
+        case .frameOutOfRange(let index, let count):
+            return "frame \(index + 1) requested but the image has \(count) frame\(count == 1 ? "" : "s")"
+        case .unsupportedTransferSyntax(let uid, let operation):
+            return "cannot \(operation) transfer syntax \(uid)"
+        case .encoding(let format, let message):
+            return "\(format) encoding failed: \(message)"
         }
     }
 }

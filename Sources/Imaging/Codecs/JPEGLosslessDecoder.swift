@@ -161,7 +161,7 @@ public enum JPEGLosslessDecoder {
                 }
             }
         }
-        markers.position = reader.markerReached ? reader.position : reader.position
+        markers.position = reader.position
     }
 }
 

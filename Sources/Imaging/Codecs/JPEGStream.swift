@@ -82,7 +82,6 @@ struct JPEGMarkerReader {
             default:
                 break
             }
-            let segmentStart = position
             let length = try uint16(position)
             guard length >= 2, position + length <= data.count else {
                 throw .truncated(
@@ -111,7 +110,6 @@ struct JPEGMarkerReader {
             default:
                 break
             }
-            _ = segmentStart
             position = end
         }
     }

@@ -1,0 +1,152 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A media type with its parameters, as in `multipart/related; type="application/dicom"; boundary=xyz` (RFC 2045).
+public struct MediaTypeValue: Sendable, Equatable {
+    /// `type/subtype`, lower-cased.
+    public var type: String
+    /// Parameters with lower-cased names and unquoted values.
+    public var parameters: [String: String]
+
+    /// Parses a Content-Type or one entry of an Accept header; nil when there is no `type/subtype`.
+    public init?(_ text: some StringProtocol) {
+        var parts: [Substring] = []
+        var current = Substring(text).startIndex
+        var inQuotes = false
+        var start = current
+        let s = Substring(text)
+        while current < s.endIndex {
+            let c = s[current]
+            if c == "\"" { inQuotes.toggle() }
+            if c == ";" && !inQuotes {
+                parts.append(s[start..<current])
+                start = s.index(after: current)
+            }
+            current = s.index(after: current)
+        }
+        parts.append(s[start..<s.endIndex])
+        let head = parts[0].trimmingCharacters(in: " \t").lowercased()
+        guard head.contains("/") else { return nil }
+        type = head
+        parameters = [:]
+        for p in parts.dropFirst() {
+            guard let eq = p.firstIndex(of: "=") else { continue }
+            let name = p[..<eq].trimmingCharacters(in: " \t").lowercased()
+            var value = p[p.index(after: eq)...].trimmingCharacters(in: " \t")
+            if value.hasPrefix("\"") && value.hasSuffix("\"") && value.count >= 2 { value = String(value.dropFirst().dropLast()) }
+            parameters[name] = value
+        }
+    }
+}
+
+extension StringProtocol {
+    func trimmingCharacters(in set: String) -> String {
+        var s = Substring(self)
+        while let f = s.first, set.contains(f) { s = s.dropFirst() }
+        while let l = s.last, set.contains(l) { s = s.dropLast() }
+        return String(s)
+    }
+}
+
+/// One part of a multipart body.
+public struct MultipartPart: Sendable {
+    /// Header fields with lower-cased names.
+    public var headers: [String: String]
+    /// The body bytes.
+    public var body: [UInt8]
+
+    public var contentType: MediaTypeValue? { headers["content-type"].flatMap(MediaTypeValue.init) }
+}
+
+/// Why a multipart body could not be read.
+public enum MultipartError: Error, Sendable, Equatable, CustomStringConvertible {
+    case noBoundary
+    case missingFirstBoundary
+    case unterminated(partsRead: Int)
+    case malformedPartHeader(part: Int)
+
+    public var description: String {
+        switch self {
+        case .noBoundary: "the Content-Type has no boundary parameter"
+        case .missingFirstBoundary: "the body does not start with the boundary"
+        case .unterminated(let n): "the body ends after \(n) part(s) without the closing boundary (truncated upload?)"
+        case .malformedPartHeader(let n): "the headers of part \(n + 1) are malformed"
+        }
+    }
+}
+
+/// Reads and writes multipart bodies (RFC 2046 5.1, RFC 2387), as DICOMweb uses them (PS3.18 8.6.1.2).
+public enum Multipart {
+    /// Splits a whole body into parts; the closing boundary must be present, so a truncated upload is refused
+    /// before anything in it is used.
+    public static func parse(_ body: [UInt8], boundary: String) throws(MultipartError) -> [MultipartPart] {
+        guard !boundary.isEmpty else { throw .noBoundary }
+        let delimiter = Array(("--" + boundary).utf8)
+        var parts: [MultipartPart] = []
+        guard var position = find(delimiter, in: body, from: 0) else { throw .missingFirstBoundary }
+        // Anything before the first delimiter is preamble and ignored.
+        position += delimiter.count
+        while true {
+            // After a delimiter: "--" closes the body; otherwise optional whitespace and CRLF start a part.
+            if position + 2 <= body.count && body[position] == 0x2D && body[position + 1] == 0x2D { return parts }
+            while position < body.count && (body[position] == 0x20 || body[position] == 0x09) { position += 1 }
+            guard position + 2 <= body.count, body[position] == 0x0D, body[position + 1] == 0x0A else {
+                throw .unterminated(partsRead: parts.count)
+            }
+            position += 2
+            var headers: [String: String] = [:]
+            let bodyStart: Int
+            if body.starts(with: [0x0D, 0x0A], at: position) {
+                bodyStart = position + 2
+            } else {
+                guard let headerEnd = find([0x0D, 0x0A, 0x0D, 0x0A], in: body, from: position) else {
+                    throw .malformedPartHeader(part: parts.count)
+                }
+                let text = String(decoding: body[position..<headerEnd], as: UTF8.self)
+                for line in text.split(separator: "\r\n") {
+                    guard let colon = line.firstIndex(of: ":") else { throw .malformedPartHeader(part: parts.count) }
+                    headers[line[..<colon].trimmingCharacters(in: " \t").lowercased()] =
+                        line[line.index(after: colon)...].trimmingCharacters(in: " \t")
+                }
+                bodyStart = headerEnd + 4
+            }
+            guard let next = find([0x0D, 0x0A] + delimiter, in: body, from: bodyStart) else {
+                throw .unterminated(partsRead: parts.count)
+            }
+            parts.append(MultipartPart(headers: headers, body: Array(body[bodyStart..<next])))
+            position = next + 2 + delimiter.count
+        }
+    }
+
+    /// The first index of `needle` in `haystack` at or after `from`: memchr for the first byte, memcmp for the rest.
+    static func find(_ needle: [UInt8], in haystack: [UInt8], from: Int) -> Int? {
+        guard !needle.isEmpty, from >= 0, haystack.count - from >= needle.count else { return nil }
+        return haystack.withUnsafeBytes { h -> Int? in
+            needle.withUnsafeBytes { n -> Int? in
+                guard let base = h.baseAddress, let needleBase = n.baseAddress else { return nil }
+                let first = Int32(n[0])
+                var i = from
+                let last = h.count - n.count
+                while i <= last {
+                    guard let hit = memchr(base + i, first, last - i + 1) else { return nil }
+                    let index = base.distance(to: UnsafeRawPointer(hit))
+                    if memcmp(base + index, needleBase, n.count) == 0 { return index }
+                    i = index + 1
+                }
+                return nil
+            }
+        }
+    }
+
+    /// A boundary that does not occur in DICOM data by chance.
+    public static func makeBoundary() -> String {
+        "atrium-" + (0..<4).map { _ in String(UInt64.random(in: 0...UInt64.max), radix: 36) }.joined()
+    }
+}
+
+extension Array where Element == UInt8 {
+    func starts(with prefix: [UInt8], at index: Int) -> Bool {
+        index + prefix.count <= count && Array(self[index..<(index + prefix.count)]) == prefix
+    }
+}

@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Server
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the Atrium server: the archive, DICOMweb under /dicom-web, and the DIMSE listener.",
+        discussion: """
+            Settings come from defaults, then --config FILE (JSON with the same names as below: dataDirectory, host,
+            httpPort, dicomPort, aeTitle, demo, duplicatePolicy, maximumUploadBytes), then ATRIUM_* environment
+            variables (ATRIUM_DATA, ATRIUM_HOST, ATRIUM_HTTP_PORT, ATRIUM_DICOM_PORT, ATRIUM_AET, ATRIUM_DEMO,
+            ATRIUM_DUPLICATE_POLICY, ATRIUM_MAX_UPLOAD_BYTES), then these flags; each overrides the one before.
+            Stop with Ctrl-C or SIGTERM: requests in flight finish first.
+            """
+    )
+
+    @Option(help: "A JSON configuration file.") var config: String?
+    @Option(help: "Data directory (atrium.sqlite and blobs/). Default ./atrium-data.") var data: String?
+    @Option(help: "Address to bind. Default 127.0.0.1.") var host: String?
+    @Option(help: "HTTP port. Default 8042; 0 picks a free port.") var httpPort: Int?
+    @Option(help: "DICOM (DIMSE) port. Default 11112.") var dicomPort: Int?
+    @Option(help: "The server's AE title. Default ATRIUM.") var aet: String?
+    @Flag(help: "Load the generated demonstration studies on first start.") var demo = false
+
+    func run() async throws {
+        var configuration = ServerConfiguration()
+        if let config { try configuration.apply(file: config) }
+        try configuration.apply(environment: ProcessInfo.processInfo.environment)
+        if let data { configuration.dataDirectory = data }
+        if let host { configuration.host = host }
+        if let httpPort { configuration.httpPort = httpPort }
+        if let dicomPort { configuration.dicomPort = dicomPort }
+        if let aet { configuration.aeTitle = aet }
+        if demo { configuration.demo = true }
+        var logger = Logger(label: "atrium")
+        logger.logLevel = .info
+        let server = try AtriumServer(configuration: configuration, logger: logger)
+        let host = configuration.host
+        let aeTitle = configuration.aeTitle
+        let dataDirectory = configuration.dataDirectory
+        try await server.run { port in
+            print("Atrium is running.")
+            print("  DICOMweb:  http://\(host):\(port)/dicom-web")
+            print("  AE title:  \(aeTitle) (the DIMSE listener arrives with the network module)")
+            print("  data:      \(dataDirectory)")
+            fflush(nil)
+        }
+    }
+}
