@@ -12,27 +12,35 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
     ],
     targets: [
         // zlib from the system, for the deflated transfer syntax (PS3.5 A.5).
-        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CSystemZlib", path: "Sources/CSystemZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "DICOM",
-            dependencies: ["CZlib"],
+            dependencies: ["CSystemZlib"],
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
         .executableTarget(
             name: "atrium",
             dependencies: [
                 "DICOM",
+                "DICOMNetwork",
+                "Imaging",
+                "Archive",
+                "Server",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),
         .target(name: "AtriumTesting", dependencies: ["DICOM"]),
-        .testTarget(name: "DICOMTests", dependencies: ["DICOM", "AtriumTesting"]),
+        .testTarget(name: "DICOMTests", dependencies: ["DICOM", "AtriumTesting"], exclude: ["Scripts", "Fixtures"]),
         .target(
             name: "DICOMNetwork",
             dependencies: [
+                "DICOM",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -42,6 +50,7 @@ let package = Package(
             name: "DICOMNetworkTests",
             dependencies: [
                 "DICOMNetwork",
+                "AtriumTesting",
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
@@ -54,8 +63,25 @@ let package = Package(
             name: "COpenJPEG", path: "Sources/COpenJPEG", pkgConfig: "libopenjp2", providers: [.apt(["libopenjp2-7-dev"])]),
         .target(
             name: "Imaging",
-            dependencies: ["CJPEGTurbo", "CCharLS", "COpenJPEG", "CZlib"]
+            dependencies: ["DICOM", "CJPEGTurbo", "CCharLS", "COpenJPEG", "CSystemZlib"]
         ),
-        .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "AtriumTesting"], exclude: ["Scripts"]),
+        // SQLite from the system, for the archive index (Debian's libsqlite3-dev).
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .target(
+            name: "Archive",
+            dependencies: ["DICOM", "CSQLite", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(name: "ArchiveTests", dependencies: ["Archive", "AtriumTesting"], exclude: ["Scripts"]),
+        // HTTP: DICOMweb, the JSON API and the web application, with the DIMSE listener wired in (DESIGN.md).
+        .target(
+            name: "Server",
+            dependencies: [
+                "DICOM", "Archive", "Imaging",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "AtriumTesting"], exclude: ["Scripts"]),
     ]
 )

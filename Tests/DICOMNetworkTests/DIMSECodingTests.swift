@@ -26,7 +26,8 @@ struct DIMSECodingTests {
         #expect(Int(length) == encoded.readableBytes - 12)
         var elements: [UInt16] = []
         var reader = encoded
-        while let _ = reader.readInteger(endianness: .little, as: UInt16.self), let element = reader.readInteger(endianness: .little, as: UInt16.self),
+        while let _ = reader.readInteger(endianness: .little, as: UInt16.self),
+            let element = reader.readInteger(endianness: .little, as: UInt16.self),
             let valueLength = reader.readInteger(endianness: .little, as: UInt32.self)
         {
             elements.append(element)
@@ -54,10 +55,12 @@ struct DIMSECodingTests {
         #expect(DIMSEStatus(rawValue: 0xA702).kind == .failure)
     }
 
-    @Test("Truncated, foreign-group, over-long and field-less command sets fail with a typed error", arguments: [
-        "0000000004000000", "08000000040000000000", "000000010200000030", "0000100102000000",
-        "00000001ffffffff",
-    ])
+    @Test(
+        "Truncated, foreign-group, over-long and field-less command sets fail with a typed error",
+        arguments: [
+            "0000000004000000", "08000000040000000000", "000000010200000030", "0000100102000000",
+            "00000001ffffffff",
+        ])
     func malformed(_ text: String) {
         #expect(throws: DIMSEError.self) { try DIMSECommand(decoding: buffer(hex: text)) }
     }
@@ -73,7 +76,8 @@ struct DIMSECodingTests {
 
     @Test("Path components come only from UIDs of digits and single dots")
     func safePaths() {
-        #expect(FileStorageProvider.relativePath(studyInstanceUID: "1.2", seriesInstanceUID: "1.3", sopInstanceUID: "1.4") == "1.2/1.3/1.4.dcm")
+        #expect(
+            FileStorageProvider.relativePath(studyInstanceUID: "1.2", seriesInstanceUID: "1.3", sopInstanceUID: "1.4") == "1.2/1.3/1.4.dcm")
         #expect(
             FileStorageProvider.relativePath(studyInstanceUID: "../../etc", seriesInstanceUID: "1..3", sopInstanceUID: "1.4")
                 == "unknown-study/unknown-series/1.4.dcm")

@@ -245,7 +245,8 @@ public struct AssociationAcceptor: Sendable {
                 let context: AssociationContext
                 let outcome: NegotiationOutcome
                 if overLimit {
-                    outcome = .reject(AAssociateRJ(result: .rejectedTransient, source: .serviceProviderPresentation, reason: .localLimitExceeded))
+                    outcome = .reject(
+                        AAssociateRJ(result: .rejectedTransient, source: .serviceProviderPresentation, reason: .localLimitExceeded))
                 } else {
                     outcome = await AssociationNegotiator.negotiate(request, policy: policy)
                 }

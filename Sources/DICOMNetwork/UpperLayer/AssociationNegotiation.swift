@@ -51,6 +51,9 @@ public struct AcceptorPolicy: Sendable {
     public var authenticator: (any UserIdentityAuthenticator)?
     /// Reject requests that present no user identity, or one the authenticator rejects.
     public var requiresUserIdentity: Bool
+    /// Syntaxes accepted whenever the requestor proposes them first, ahead of `transferSyntaxPreference` (compressed
+    /// syntaxes, so that compressed instances are stored as they were sent).
+    public var acceptedAsSent: Set<String> = []
     /// Role selection answers.
     public var roleSelection: RoleSelectionRule
     /// The largest P-DATA-TF variable field this end receives, sent in 51H (PS3.8 D.1).
@@ -182,7 +185,9 @@ public enum AssociationNegotiator {
                 continue
             }
             let preference = policy.transferSyntaxPreferenceByAbstractSyntax[context.abstractSyntax] ?? policy.transferSyntaxPreference
-            guard let chosen = preference.first(where: context.transferSyntaxes.contains) else {
+            // A syntax accepted as sent wins when the requestor lists it first: the data is already in it.
+            let asSent = context.transferSyntaxes.first.flatMap { policy.acceptedAsSent.contains($0) ? $0 : nil }
+            guard let chosen = asSent ?? preference.first(where: context.transferSyntaxes.contains) else {
                 results.append(
                     PresentationContextResult(id: context.id, result: .transferSyntaxesNotSupported, transferSyntax: fallbackSyntax))
                 continue

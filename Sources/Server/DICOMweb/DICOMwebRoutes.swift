@@ -2,6 +2,7 @@ import Archive
 import DICOM
 import Foundation
 import Hummingbird
+import Imaging
 import Logging
 
 /// DICOMweb (PS3.18) over the archive: QIDO-RS search, WADO-RS retrieve, STOW-RS store.
@@ -82,6 +83,7 @@ public struct DICOMwebRoutes: Sendable {
                 request, study: try context.parameters.require("study"), series: try context.parameters.require("series"),
                 instance: try context.parameters.require("instance"), path: try context.parameters.require("path"))
         }
+        registerRendered(on: router)
         // STOW-RS (PS3.18 10.5)
         router.post("\(p)/studies") { request, _ in try await self.store(request, study: nil) }
         router.post("\(p)/studies/:study") { request, context in
@@ -148,16 +150,30 @@ public struct DICOMwebRoutes: Sendable {
     }
 
     func retrieve(_ request: Request, study: String, series: String?, instance: String?) async throws -> Response {
-        let wanted = try acceptedDICOMTransferSyntax(request)
+        let wanted = try acceptedDICOMTransferSyntax(request).map { TransferSyntax(uid: $0) }
         let found = try await instances(study: study, series: series, instance: instance)
-        if let wanted, found.contains(where: { $0.transferSyntaxUID != wanted }) {
+        if let wanted, !Transcoder.canEncode(wanted) {
             throw HTTPError(
-                .notAcceptable, message: "transcoding to \(wanted) is not available yet; request transfer-syntax=* or the stored syntax")
+                .notAcceptable,
+                message:
+                    "Atrium cannot write \(wanted.uid); ask for transfer-syntax=* or one of explicit VR LE, RLE, JPEG-LS or JPEG 2000 lossless"
+            )
         }
         let boundary = Multipart.makeBoundary()
         let blobs = archive.blobs
         let body = ResponseBody { writer in
             for item in found {
+                if let wanted, wanted.uid != item.transferSyntaxUID {
+                    // Transcode in memory (PS3.18 8.7.3.5.2); the stored object is untouched.
+                    let file = try await self.read(item)
+                    let converted = try Transcoder.transcode(file, to: wanted)
+                    let bytes = try converted.encoded()
+                    let header = "--\(boundary)\r\nContent-Type: application/dicom; transfer-syntax=\(wanted.uid)\r\n\r\n"
+                    try await writer.write(ByteBuffer(string: header))
+                    try await writer.write(ByteBuffer(bytes: bytes))
+                    try await writer.write(ByteBuffer(string: "\r\n"))
+                    continue
+                }
                 let header = "--\(boundary)\r\nContent-Type: application/dicom; transfer-syntax=\(item.transferSyntaxUID)\r\n\r\n"
                 try await writer.write(ByteBuffer(string: header))
                 switch try await blobs.get(item.blobKey) {

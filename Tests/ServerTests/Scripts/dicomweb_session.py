@@ -83,6 +83,43 @@ def main():
             frame_size = ds.Rows * ds.Columns * ds.SamplesPerPixel * ds.BitsAllocated // 8
             check("WADO-RS frame 1 equals the first frame of pydicom's Pixel Data", frames and frames[0] == ds.PixelData[:frame_size],
                   "%d vs %d bytes" % (len(frames[0]) if frames else -1, frame_size))
+    # Rendered (PS3.18 8.3.5): a PNG with an explicit window, checked against the window formula of PS3.3
+    # C.11.2.1.2.1 applied by numpy to pydicom's pixel_array and rescale.
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    gray = [ds for ds in originals if ds.get("PhotometricInterpretation") == "MONOCHROME2" and int(ds.get("NumberOfFrames", 1) or 1) == 1]
+    if gray:
+        ds = gray[0]
+        center, width = 100.0, 400.0
+        png = client.retrieve_instance_rendered(ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.SOPInstanceUID,
+                                                media_types=("image/png",), params={"window": "%g,%g,linear" % (center, width)})
+        image = np.asarray(Image.open(io.BytesIO(png)).convert("L"), dtype=float)
+        x = ds.pixel_array.astype(float) * float(ds.get("RescaleSlope", 1)) + float(ds.get("RescaleIntercept", 0))
+        y = ((x - (center - 0.5)) / (width - 1) + 0.5) * 255
+        y = np.clip(np.where(x <= center - 0.5 - (width - 1) / 2, 0, np.where(x > center - 0.5 + (width - 1) / 2, 255, y)), 0, 255)
+        check("WADO-RS rendered PNG follows the window formula", image.shape == y.shape and np.abs(image - y).max() <= 1.0,
+              "shape %s vs %s, max diff %s" % (image.shape, y.shape, np.abs(image - y).max() if image.shape == y.shape else "-"))
+        jpeg = client.retrieve_instance_rendered(ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.SOPInstanceUID, media_types=("image/jpeg",),
+                                                 params={"viewport": "64,64", "quality": "80"})
+        im = Image.open(io.BytesIO(jpeg))
+        check("WADO-RS rendered JPEG fits the viewport", im.format == "JPEG" and max(im.size) == 64, "%s %s" % (im.format, im.size))
+        thumb = client.retrieve_series_thumbnail(ds.StudyInstanceUID, ds.SeriesInstanceUID) if hasattr(client, "retrieve_series_thumbnail") else None
+        if thumb is not None:
+            check("a series thumbnail is an image", Image.open(io.BytesIO(thumb)).size[0] > 0)
+
+    # Transfer syntax negotiation: a stored uncompressed instance asked for as RLE Lossless comes back as RLE, and
+    # pydicom decodes it to the same pixels.
+    plain = [ds for ds in originals if not ds.file_meta.TransferSyntaxUID.is_compressed and "PixelData" in ds]
+    if plain:
+        ds = plain[0]
+        rle = client.retrieve_instance(ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.SOPInstanceUID,
+                                       media_types=(("application/dicom", "1.2.840.10008.1.2.5"),))
+        check("WADO-RS transcodes to RLE on request", rle.file_meta.TransferSyntaxUID == "1.2.840.10008.1.2.5", rle.file_meta.TransferSyntaxUID)
+        check("the RLE pixels equal the stored pixels", np.array_equal(rle.pixel_array, ds.pixel_array))
+
     series = client.retrieve_series(originals[0].StudyInstanceUID, originals[0].SeriesInstanceUID)
     expected = [d for d in originals if d.SeriesInstanceUID == originals[0].SeriesInstanceUID]
     check("WADO-RS returns a whole series", len(series) == len(expected), "%d vs %d" % (len(series), len(expected)))

@@ -1,0 +1,149 @@
+import DICOM
+import Foundation
+import Synchronization
+
+/// SQLite as SQL: `?` placeholders, GLOB for case-sensitive wildcards, `group_concat(DISTINCT …)`.
+struct SQLiteDialect: SQLDialect {
+    func placeholder(_ index: Int) -> String { "?" }
+
+    func wildcardPredicate(column: String, placeholder: String) -> String { "\(column) GLOB \(placeholder)" }
+
+    func wildcardPattern(_ pattern: String) -> String {
+        var out = ""
+        for c in pattern {
+            if c == "[" { out += "[[]" } else { out.append(c) }
+        }
+        return out
+    }
+
+    func distinctList(_ expression: String) -> String { "group_concat(DISTINCT \(expression))" }
+}
+
+/// The index in one SQLite database (WAL mode, `synchronous=FULL`, so a committed row survives power loss).
+///
+/// Writes go through one writer connection inside an actor that commits concurrent inserts together (group
+/// commit: one fsync for many instances). Reads take a connection of their own from a small pool, so queries run
+/// beside the writer, as WAL allows. SQLite calls block the calling thread; they are short (milliseconds).
+public final class SQLiteIndex: ArchiveIndex {
+    /// The database file.
+    public let path: String
+    private let writer: SQLiteWriter
+    private let readers: SQLiteReaderPool
+    private let planner = SQLQueryPlanner(dialect: SQLiteDialect())
+
+    /// Opens (and creates or migrates) the database at `path`.
+    public init(path: String) throws(ArchiveError) {
+        self.path = path
+        let connection = try SQLiteConnection(path: path)
+        try connection.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL")
+        try SQLiteSchema.migrate(connection)
+        writer = SQLiteWriter(connection: connection)
+        readers = SQLiteReaderPool(path: path)
+    }
+
+    public func insert(_ record: InstanceRecord, duplicatePolicy: DuplicatePolicy) async throws(ArchiveError) -> IndexInsertResult {
+        try await writer.insert(record, duplicatePolicy)
+    }
+
+    public func find(_ query: ArchiveQuery) async throws(ArchiveError) -> [DataSet] {
+        try query.validate()
+        let (plan, exact) = planner.plan(query)
+        let rows = try await read { connection throws(ArchiveError) in try connection.query(plan.sql, plan.bindings) }
+        let candidates = rows.map { row in
+            QueryEngine.Candidate(
+                levels: row.prefix(4).map { $0.bytes ?? [] },
+                computed: zip(plan.computed, row.dropFirst(4)).map { tag, value in
+                    (tag, value.text ?? value.integer.map(String.init) ?? "")
+                }
+            )
+        }
+        return try QueryEngine.results(query, candidates: candidates, sliced: exact)
+    }
+
+    public func instances(studyInstanceUID: String?, seriesInstanceUID: String?, sopInstanceUID: String?) async throws(ArchiveError)
+        -> [StoredInstance]
+    {
+        var conditions: [String] = []
+        var bindings: [SQLValue] = []
+        if let studyInstanceUID {
+            conditions.append("st.study_uid = ?")
+            bindings.append(.text(studyInstanceUID))
+        }
+        if let seriesInstanceUID {
+            conditions.append("se.series_uid = ?")
+            bindings.append(.text(seriesInstanceUID))
+        }
+        if let sopInstanceUID {
+            conditions.append("i.sop_uid = ?")
+            bindings.append(.text(sopInstanceUID))
+        }
+        var sql =
+            "SELECT st.study_uid, se.series_uid, i.sop_uid, i.sop_class, i.transfer_syntax, i.blob_key, i.size_bytes "
+            + "FROM instances i JOIN series se ON se.pk = i.series_pk JOIN studies st ON st.pk = se.study_pk"
+        if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
+        sql += " ORDER BY i.pk"
+        let rows = try await read { connection throws(ArchiveError) in try connection.query(sql, bindings) }
+        return rows.map { row in
+            StoredInstance(
+                studyInstanceUID: row[0].text ?? "", seriesInstanceUID: row[1].text ?? "", sopInstanceUID: row[2].text ?? "",
+                sopClassUID: row[3].text ?? "", transferSyntaxUID: row[4].text ?? "", blobKey: BlobKey(row[5].text ?? ""),
+                sizeBytes: Int(row[6].integer ?? 0))
+        }
+    }
+
+    public func delete(_ target: DeletionTarget) async throws(ArchiveError) -> [BlobKey] {
+        try await writer.delete(target)
+    }
+
+    public func referencedBlobKeys() async throws(ArchiveError) -> Set<BlobKey> {
+        let rows = try await read { connection throws(ArchiveError) in try connection.query("SELECT blob_key FROM instances") }
+        return Set(rows.compactMap { $0.first?.text.map(BlobKey.init) })
+    }
+
+    public func patientConflicts() async throws(ArchiveError) -> [PatientConflict] {
+        let sql =
+            "SELECT patient_id, issuer, stored_name, stored_birth_date, incoming_name, incoming_birth_date, sop_uid, "
+            + "source_aet, source_institution FROM patient_conflicts ORDER BY pk"
+        let rows = try await read { connection throws(ArchiveError) in try connection.query(sql) }
+        return rows.map { r in
+            let t = r.map { $0.text ?? "" }
+            return PatientConflict(
+                patientID: t[0], issuerOfPatientID: t[1], storedName: t[2], storedBirthDate: t[3], incomingName: t[4],
+                incomingBirthDate: t[5], sopInstanceUID: t[6], sourceAETitle: t[7], sourceInstitution: t[8])
+        }
+    }
+
+    public func counts() async throws(ArchiveError) -> IndexCounts {
+        let sql =
+            "SELECT (SELECT COUNT(*) FROM patients), (SELECT COUNT(*) FROM studies), (SELECT COUNT(*) FROM series), "
+            + "(SELECT COUNT(*) FROM instances)"
+        let rows = try await read { connection throws(ArchiveError) in try connection.query(sql) }
+        let n = rows.first?.map { Int($0.integer ?? 0) } ?? [0, 0, 0, 0]
+        return IndexCounts(patients: n[0], studies: n[1], series: n[2], instances: n[3])
+    }
+
+    private func read<T>(_ body: (SQLiteConnection) throws(ArchiveError) -> T) async throws(ArchiveError) -> T {
+        let connection = try await readers.checkOut()
+        defer { readers.checkIn(connection) }
+        return try body(connection)
+    }
+}
+
+/// Reader connections, one per concurrent query.
+private final class SQLiteReaderPool: Sendable {
+    private let path: String
+    private let idle = Mutex<[SQLiteConnection]>([])
+
+    init(path: String) { self.path = path }
+
+    func checkOut() async throws(ArchiveError) -> SQLiteConnection {
+        if let connection = idle.withLock({ $0.popLast() }) { return connection }
+        return try SQLiteConnection(path: path)
+    }
+
+    func checkIn(_ connection: SQLiteConnection) {
+        idle.withLock { pool in
+            if pool.count < 8 { pool.append(connection) }
+        }
+    }
+}

@@ -1,0 +1,154 @@
+import DICOM
+import Foundation
+import Logging
+
+/// What happened to one stored object.
+public struct StoreOutcome: Sendable, Equatable {
+    public enum Status: String, Sendable {
+        /// A new instance, now durable and indexed.
+        case stored
+        /// A second copy of a stored instance, kept out under the `ignore` policy.
+        case alreadyStored
+        /// A second copy that replaced the stored one under the `overwrite` policy.
+        case replaced
+    }
+
+    public var status: Status
+    public var studyInstanceUID: String
+    public var seriesInstanceUID: String
+    public var sopInstanceUID: String
+    public var sopClassUID: String
+    /// The blob now holding the instance.
+    public var blobKey: BlobKey
+    /// Set when the patient key was known with another name or birth date; the conflict is recorded in the index.
+    public var patientConflict: PatientConflict?
+}
+
+/// The archive: blob store and index together, with ingest, deletion and the orphan sweep. C-STORE, STOW-RS and
+/// `atrium import` all store through ``store(_:source:name:)``.
+///
+/// An instance is acknowledged only when its blob is durable *and* its index row is committed, in that order: a
+/// crash in between leaves an unreferenced blob (removed by ``sweepOrphans(olderThanSeconds:)``), never a row that
+/// points at nothing.
+public struct Archive: Sendable {
+    public let blobs: any BlobStore
+    public let index: any ArchiveIndex
+    public var duplicatePolicy: DuplicatePolicy
+    private let logger: Logger
+
+    public init(blobs: any BlobStore, index: any ArchiveIndex, duplicatePolicy: DuplicatePolicy = .ignore, logger: Logger? = nil) {
+        self.blobs = blobs
+        self.index = index
+        self.duplicatePolicy = duplicatePolicy
+        self.logger = logger ?? Logger(label: "atrium.archive")
+    }
+
+    /// Opens the embedded archive in `directory`: `atrium.sqlite` and `blobs/`.
+    public static func open(directory: String, duplicatePolicy: DuplicatePolicy = .ignore) throws(ArchiveError) -> Archive {
+        let blobs = try FileSystemBlobStore(root: directory + "/blobs")
+        let index = try SQLiteIndex(path: directory + "/atrium.sqlite")
+        return Archive(blobs: blobs, index: index, duplicatePolicy: duplicatePolicy)
+    }
+
+    /// Stores the file at `path`.
+    public func store(file path: String, source: SourceInfo) async throws(ArchiveError) -> StoreOutcome {
+        try await store(readWholeFile(path), source: source, name: path)
+    }
+
+    /// Parses `bytes` strictly, checks the identifying UIDs, writes the blob durably, then commits the index row.
+    /// A truncated or non-DICOM stream is an error and nothing is stored. `name` labels errors (a path, a part).
+    public func store(_ bytes: [UInt8], source: SourceInfo, name: String = "upload") async throws(ArchiveError) -> StoreOutcome {
+        let file: DICOMFile
+        do {
+            file = try DICOMFile.read(bytes, options: .strict)
+        } catch {
+            throw .unreadable(source: name, underlying: error)
+        }
+        let ds = file.dataSet
+        for tag in [Tag.sopClassUID, .sopInstanceUID, .studyInstanceUID, .seriesInstanceUID] {
+            guard let uid = ds.string(tag) else {
+                throw .invalidIdentifier(source: name, tag: tag, reason: "is missing or empty")
+            }
+            guard UID.isValid(uid) else {
+                throw .invalidIdentifier(source: name, tag: tag, reason: "is not a valid UID")
+            }
+        }
+        // A stream without File Meta Information is kept as a Part 10 file, so every blob can be served as is.
+        let content: [UInt8]
+        if file.fileMetaInformation.isEmpty {
+            do {
+                content = try file.encoded()
+            } catch {
+                throw .unreadable(source: name, underlying: error)
+            }
+        } else {
+            content = bytes
+        }
+        let sopInstanceUID = ds.string(.sopInstanceUID) ?? ""
+        if duplicatePolicy == .ignore,
+            let existing = try await index.instances(studyInstanceUID: nil, seriesInstanceUID: nil, sopInstanceUID: sopInstanceUID).first
+        {
+            // A known instance under `ignore`: skip the durable write (the insert below would reject it anyway).
+            return StoreOutcome(
+                status: .alreadyStored, studyInstanceUID: existing.studyInstanceUID, seriesInstanceUID: existing.seriesInstanceUID,
+                sopInstanceUID: sopInstanceUID, sopClassUID: existing.sopClassUID, blobKey: existing.blobKey, patientConflict: nil)
+        }
+        let key = try await blobs.put(content)
+        let record = InstanceRecord(
+            dataSet: ds, transferSyntaxUID: file.transferSyntax.uid, blobKey: key, sizeBytes: content.count, source: source)
+        let result: IndexInsertResult
+        do {
+            result = try await index.insert(record, duplicatePolicy: duplicatePolicy)
+        } catch {
+            try? await blobs.delete(key)
+            throw error
+        }
+        var outcome = StoreOutcome(
+            status: .stored, studyInstanceUID: record.studyInstanceUID, seriesInstanceUID: record.seriesInstanceUID,
+            sopInstanceUID: record.sopInstanceUID, sopClassUID: record.sopClassUID, blobKey: key, patientConflict: nil)
+        switch result {
+        case .inserted(let conflict):
+            outcome.patientConflict = conflict
+        case .alreadyStored(let existing):
+            try? await blobs.delete(key)
+            outcome.status = .alreadyStored
+            outcome.blobKey = existing
+        case .replaced(let previous, let conflict):
+            try? await blobs.delete(previous)
+            outcome.status = .replaced
+            outcome.patientConflict = conflict
+        }
+        if outcome.patientConflict != nil {
+            logger.warning(
+                "patient conflict recorded", metadata: ["sopInstanceUID": "\(record.sopInstanceUID)", "source": "\(name)"])
+        }
+        logger.debug(
+            "stored", metadata: ["sopInstanceUID": "\(record.sopInstanceUID)", "status": "\(outcome.status.rawValue)"])
+        return outcome
+    }
+
+    /// Deletes an entity with everything below it and removes the blobs; returns how many instances went.
+    @discardableResult
+    public func delete(_ target: DeletionTarget) async throws(ArchiveError) -> Int {
+        let keys = try await index.delete(target)
+        for key in keys { try await blobs.delete(key) }
+        logger.info("deleted", metadata: ["instances": "\(keys.count)"])
+        return keys.count
+    }
+
+    /// Removes blobs that no index row refers to (left by a crash between blob and commit) and partial writes.
+    /// Only blobs older than `olderThanSeconds` go, since another process may be about to commit a newer one.
+    @discardableResult
+    public func sweepOrphans(olderThanSeconds: Double = 3600) async throws(ArchiveError) -> Int {
+        let listed = try await blobs.list()
+        let referenced = try await index.referencedBlobKeys()
+        let cutoff = Date().timeIntervalSince1970 - olderThanSeconds
+        var removed = 0
+        for blob in listed where !referenced.contains(blob.key) && blob.modifiedSeconds <= cutoff {
+            try await blobs.delete(blob.key)
+            removed += 1
+        }
+        if removed > 0 { logger.info("removed orphan blobs", metadata: ["count": "\(removed)"]) }
+        return removed
+    }
+}

@@ -1,0 +1,43 @@
+/// Where a stored object's bytes live: an opaque, generated key such as `ab/cd/<uuid>`, never derived from values
+/// inside the object, so that nothing a sender writes can choose or collide with a path.
+public struct BlobKey: Hashable, Sendable, CustomStringConvertible {
+    /// The key as stored in the index.
+    public let rawValue: String
+
+    public init(_ rawValue: String) { self.rawValue = rawValue }
+
+    public var description: String { rawValue }
+}
+
+/// The bytes of a blob: a local file that can be streamed or memory-mapped, or bytes already in memory (an object
+/// store's response).
+public enum BlobContent: Sendable {
+    case file(path: String)
+    case bytes([UInt8])
+}
+
+/// A blob as listed by ``BlobStore/list()``, for the orphan sweep.
+public struct BlobListing: Sendable {
+    public let key: BlobKey
+    /// Seconds since 1970 of the last modification; the sweep leaves recent blobs alone, since another process may
+    /// be about to commit their index rows.
+    public let modifiedSeconds: Double
+}
+
+/// Storage of whole DICOM objects by generated key. `put` returns only once the bytes are durable, so that an index
+/// row committed afterwards never points at nothing. A file system and an S3-compatible store both fit: keys are
+/// opaque strings, content comes back as a path or as bytes.
+public protocol BlobStore: Sendable {
+    /// Stores `bytes` durably under a new key.
+    func put(_ bytes: [UInt8]) async throws(ArchiveError) -> BlobKey
+    /// Stores a copy of the file at `path` durably under a new key.
+    func put(contentsOf path: String) async throws(ArchiveError) -> BlobKey
+    /// The content of a blob.
+    func get(_ key: BlobKey) async throws(ArchiveError) -> BlobContent
+    /// Removes a blob; removing a missing blob is not an error.
+    func delete(_ key: BlobKey) async throws(ArchiveError)
+    /// Whether a blob exists.
+    func exists(_ key: BlobKey) async throws(ArchiveError) -> Bool
+    /// Every blob, and partial writes left by a crash, for the orphan sweep.
+    func list() async throws(ArchiveError) -> [BlobListing]
+}

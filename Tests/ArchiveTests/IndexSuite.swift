@@ -1,0 +1,117 @@
+import Archive
+import AtriumTesting
+import DICOM
+import Foundation
+import Testing
+
+/// Checks every ``ArchiveIndex`` implementation must pass; the SQLite tests run it, and the PostgreSQL tests will
+/// run the same function.
+enum IndexSuite {
+    static func instance(
+        patientID: String = "P1", name: String = "Doe^Jane", birthDate: String = "19700101", study: String, series: String,
+        sop: String, modality: String = "CT", institution: String? = nil
+    ) -> DataSet {
+        var ds = DataSet(characterSet: .utf8)
+        ds.set(.sopClassUID, .UI, "1.2.840.10008.5.1.4.1.1.7")
+        ds.set(.sopInstanceUID, .UI, sop)
+        ds.set(.studyInstanceUID, .UI, study)
+        ds.set(.seriesInstanceUID, .UI, series)
+        ds.set(.patientID, .LO, patientID)
+        ds.set(.patientName, .PN, name)
+        ds.set(.patientBirthDate, .DA, birthDate)
+        ds.set(.modality, .CS, modality)
+        ds.set(.studyDate, .DA, "20260101")
+        return ds
+    }
+
+    static func record(_ ds: DataSet, blob: String, institution: String? = nil) -> InstanceRecord {
+        InstanceRecord(
+            dataSet: ds, transferSyntaxUID: "1.2.840.10008.1.2.1", blobKey: BlobKey(blob), sizeBytes: 100,
+            source: SourceInfo(applicationEntityTitle: "SENDER", institution: institution, transport: .cStore))
+    }
+
+    static func run(_ index: any ArchiveIndex) async throws {
+        // Insert, duplicate under both policies.
+        let first = record(instance(study: "1.1", series: "1.1.1", sop: "1.1.1.1"), blob: "a")
+        #expect(try await index.insert(first, duplicatePolicy: .ignore) == .inserted(conflict: nil))
+        #expect(
+            try await index.insert(record(instance(study: "1.1", series: "1.1.1", sop: "1.1.1.1"), blob: "b"), duplicatePolicy: .ignore)
+                == .alreadyStored(existingBlob: BlobKey("a")))
+        #expect(
+            try await index.insert(record(instance(study: "1.1", series: "1.1.1", sop: "1.1.1.1"), blob: "c"), duplicatePolicy: .overwrite)
+                == .replaced(previousBlob: BlobKey("a"), conflict: nil))
+        #expect(try await index.referencedBlobKeys() == [BlobKey("c")])
+
+        // Concurrent inserts (group commit) all land.
+        try await withThrowingTaskGroup(of: IndexInsertResult.self) { group in
+            for n in 0..<50 {
+                group.addTask {
+                    try await index.insert(
+                        record(instance(study: "1.1", series: "1.1.2", sop: "1.1.2.\(n)", modality: "MR"), blob: "k\(n)"),
+                        duplicatePolicy: .ignore)
+                }
+            }
+            for try await result in group { #expect(result == .inserted(conflict: nil)) }
+        }
+        #expect(try await index.counts() == IndexCounts(patients: 1, studies: 1, series: 2, instances: 51))
+
+        // Same patient key, another name: a conflict is recorded and the patient is not merged or renamed.
+        let other = record(instance(name: "Roe^Richard", study: "2.1", series: "2.1.1", sop: "2.1.1.1"), blob: "d")
+        guard case .inserted(let conflict?) = try await index.insert(other, duplicatePolicy: .ignore) else {
+            Issue.record("no conflict reported")
+            return
+        }
+        #expect(conflict.storedName == "Doe^Jane" && conflict.incomingName == "Roe^Richard")
+        #expect(try await index.patientConflicts().count == 1)
+        #expect(try await index.counts().patients == 1)
+        // The same patient ID from another institution (no issuer in the object) is another patient.
+        let elsewhere = record(instance(name: "Roe^Richard", study: "3.1", series: "3.1.1", sop: "3.1.1.1"), blob: "e", institution: "Town")
+        #expect(try await index.insert(elsewhere, duplicatePolicy: .ignore) == .inserted(conflict: nil))
+        #expect(try await index.counts().patients == 2)
+
+        let studies = try await index.find(
+            ArchiveQuery(qidoParameters: [("ModalitiesInStudy", "MR")], level: .study))
+        #expect(studies.compactMap { $0.string(.studyInstanceUID) } == ["1.1"])
+        #expect(studies.first?.strings(.modalitiesInStudy) == ["CT", "MR"])
+
+        // Retrieval lists, then deletion of instance, series, study and patient.
+        #expect(try await index.instances(studyInstanceUID: "1.1", seriesInstanceUID: nil, sopInstanceUID: nil).count == 51)
+        #expect(try await index.delete(.instance(sopInstanceUID: "1.1.2.0")) == [BlobKey("k0")])
+        #expect(try await index.delete(.series(studyInstanceUID: "1.1", seriesInstanceUID: "1.1.2")).count == 49)
+        #expect(try await index.counts() == IndexCounts(patients: 2, studies: 3, series: 3, instances: 3))
+        #expect(try await index.delete(.study(studyInstanceUID: "1.1")) == [BlobKey("c")])
+        #expect(Set(try await index.delete(.patient(patientID: "P1", issuerOfPatientID: nil))) == [BlobKey("d"), BlobKey("e")])
+        #expect(try await index.counts() == IndexCounts(patients: 0, studies: 0, series: 0, instances: 0))
+        #expect(try await index.patientConflicts().count == 1, "conflicts outlive the patient row")
+    }
+}
+
+@Suite("SQLite index")
+struct SQLiteIndexTests {
+    @Test("The SQLite index passes the shared index suite")
+    func sharedSuite() async throws {
+        let directory = try Corpus.temporaryDirectory("sqlite-index")
+        try await IndexSuite.run(try SQLiteIndex(path: directory + "/atrium.sqlite"))
+    }
+
+    @Test("The database is in WAL mode and records its schema version, and reopening keeps the data")
+    func walAndSchemaVersion() async throws {
+        let directory = try Corpus.temporaryDirectory("sqlite-index")
+        let path = directory + "/atrium.sqlite"
+        do {
+            let index = try SQLiteIndex(path: path)
+            _ = try await index.insert(
+                IndexSuite.record(IndexSuite.instance(study: "1", series: "1.1", sop: "1.1.1"), blob: "x"), duplicatePolicy: .ignore)
+        }
+        let reopened = try SQLiteIndex(path: path)
+        #expect(try await reopened.counts().instances == 1)
+        let result = try Subprocess.run(
+            "python3",
+            [
+                "-c",
+                "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print(c.execute('PRAGMA journal_mode').fetchone()[0], "
+                    + "c.execute('SELECT version FROM schema_version').fetchone()[0])", path,
+            ])
+        #expect(result.output.trimmingCharacters(in: .whitespacesAndNewlines) == "wal 1")
+    }
+}
