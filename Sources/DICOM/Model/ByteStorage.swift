@@ -20,12 +20,18 @@ public final class ByteStorage: @unchecked Sendable {
         case none
     }
 
-    /// Copies `bytes` into a new buffer.
+    /// Copies `bytes` into a new buffer (with `memcpy` when they are contiguous, as arrays and slices are).
     public init(_ bytes: some Collection<UInt8>) {
         let n = bytes.count
         let memory = UnsafeMutableRawPointer.allocate(byteCount: max(n, 1), alignment: 16)
-        let buffer = UnsafeMutableRawBufferPointer(start: memory, count: n)
-        _ = buffer.initializeMemory(as: UInt8.self, from: bytes)
+        let copied: Bool? = bytes.withContiguousStorageIfAvailable { source in
+            if let from = source.baseAddress, n > 0 { memory.copyMemory(from: from, byteCount: n) }
+            return true
+        }
+        if copied == nil {
+            let buffer = UnsafeMutableRawBufferPointer(start: memory, count: n)
+            _ = buffer.initializeMemory(as: UInt8.self, from: bytes)
+        }
         base = UnsafeRawPointer(memory)
         count = n
         release = .free
