@@ -5,6 +5,11 @@ struct Atrium: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "atrium",
         abstract: "Atrium: a teaching PACS for a regional imaging alliance.",
-        subcommands: [Dump.self, Transcode.self, Render.self, Mask.self, Bench.self, Import.self, Echo.self, Send.self, Find.self, Move.self, Get.self, StoreSCP.self, Serve.self]
+        subcommands: [
+            Serve.self, Import.self,
+            Dump.self, Transcode.self, Render.self, Mask.self,
+            Echo.self, Send.self, Find.self, Move.self, Get.self, StoreSCP.self,
+            Bench.self,
+        ]
     )
 }
