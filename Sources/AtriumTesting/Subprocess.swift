@@ -55,6 +55,25 @@ public enum Subprocess {
         return ProcessResult(status: process.terminationStatus, standardOutput: stdout, standardError: errorBox.data)
     }
 
+    /// Runs a program like ``run(_:_:environment:input:currentDirectory:)`` but waits on a thread of its own, so
+    /// that an async test never blocks a thread of the cooperative pool — which an in-process server under test may
+    /// need to answer the very program being waited for.
+    public static func runDetached(
+        _ executable: String, _ arguments: [String], environment: [String: String] = [:],
+        input: Data? = nil
+    ) async throws -> ProcessResult {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread {
+                do {
+                    continuation.resume(returning: try run(executable, arguments, environment: environment, input: input))
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+            thread.start()
+        }
+    }
+
     /// The full path of a program, searching PATH for bare names; a missing program is an error that says how
     /// to install it.
     public static func resolve(_ executable: String) throws -> String {

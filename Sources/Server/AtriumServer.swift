@@ -4,9 +4,9 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 
-/// The Atrium server: the archive, DICOMweb and (as they arrive) the web application and the DIMSE listener, in
-/// one process.
+/// The Atrium server: the archive, DICOMweb, the DIMSE listener and (as it arrives) the web application, in one process.
 public struct AtriumServer: Sendable {
     public let configuration: ServerConfiguration
     public let archive: Archive
@@ -41,8 +41,17 @@ public struct AtriumServer: Sendable {
             logger: logger)
     }
 
-    /// Loads the demonstration studies when asked and the archive is empty, then serves until SIGINT or SIGTERM.
-    public func run(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+    /// The DIMSE listener on `host:dicomPort`. `onListening` receives the bound port (useful with port 0).
+    public func makeDIMSEListener(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> DIMSEListener {
+        DIMSEListener(configuration: configuration, archive: archive, logger: logger, onListening: onListening)
+    }
+
+    /// Loads the demonstration studies when asked and the archive is empty, then serves HTTP and DIMSE until SIGINT or
+    /// SIGTERM; on either, both stop accepting and finish what is in flight (at most 30 seconds) before returning.
+    public func run(
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in },
+        onDICOMListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws {
         _ = try? await archive.sweepOrphans()
         if configuration.demo {
             let counts = try await archive.index.counts()
@@ -52,6 +61,10 @@ public struct AtriumServer: Sendable {
             }
         }
         let app = makeApplication(onServerRunning: onServerRunning)
-        try await app.runService()
+        let dimse = makeDIMSEListener(onListening: onDICOMListening)
+        var group = ServiceGroupConfiguration(
+            services: [.init(service: app), .init(service: dimse)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        group.maximumGracefulShutdownDuration = .seconds(30)
+        try await ServiceGroup(configuration: group).run()
     }
 }

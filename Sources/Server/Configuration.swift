@@ -22,6 +22,13 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
     /// The URL clients reach the server at (behind a proxy, say), for absolute URLs in responses; by default the
     /// request's Host, or the bound address.
     public var publicURL: String?
+    /// Known DICOM application entities (configuration file only): who may store, query and retrieve, and where C-MOVE
+    /// sends to.
+    public var peers: [PeerConfiguration] = []
+    /// Whether a calling AE title that is not in `peers` may store, query and retrieve. On by default so that a newcomer can
+    /// `storescu` at once; turn it off before the server is reachable from a network. An unknown AE is never a C-MOVE
+    /// destination.
+    public var allowUnknownPeers: Bool = true
 
     public init() {}
 
@@ -30,6 +37,7 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
         "ATRIUM_DATA": "dataDirectory", "ATRIUM_HOST": "host", "ATRIUM_HTTP_PORT": "httpPort", "ATRIUM_DICOM_PORT": "dicomPort",
         "ATRIUM_AET": "aeTitle", "ATRIUM_DEMO": "demo", "ATRIUM_DUPLICATE_POLICY": "duplicatePolicy",
         "ATRIUM_MAX_UPLOAD_BYTES": "maximumUploadBytes", "ATRIUM_PUBLIC_URL": "publicURL",
+        "ATRIUM_ALLOW_UNKNOWN_PEERS": "allowUnknownPeers",
     ]
 
     /// Applies a JSON configuration file; unknown keys are an error, so a typo does not pass silently.
@@ -38,7 +46,19 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
         guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw ConfigurationError("\(path): the configuration file must hold a JSON object")
         }
-        for (key, value) in object { try set(key, "\(value)", source: path) }
+        for (key, value) in object {
+            if key == "peers" {
+                do {
+                    let json = try JSONSerialization.data(withJSONObject: value)
+                    peers = try JSONDecoder().decode([PeerConfiguration].self, from: json)
+                } catch {
+                    throw ConfigurationError(
+                        "\(path): peers is a list of {\"aeTitle\", \"host\", \"port\", \"institution\", \"permissions\"}: \(error)")
+                }
+            } else {
+                try set(key, "\(value)", source: path)
+            }
+        }
     }
 
     /// Applies `ATRIUM_*` environment variables.
@@ -68,6 +88,7 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
             duplicatePolicy = value
         case "maximumUploadBytes": maximumUploadBytes = try int()
         case "publicURL": publicURL = value
+        case "allowUnknownPeers": allowUnknownPeers = ["1", "true", "yes"].contains(value.lowercased())
         default: throw ConfigurationError("\(source): unknown setting \(field)")
         }
     }
@@ -78,6 +99,57 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
         guard !aeTitle.isEmpty, aeTitle.count <= 16, aeTitle.allSatisfy({ $0.isASCII && $0 != "\\" && !$0.isNewline }) else {
             throw ConfigurationError("the AE title must be 1–16 ASCII characters without backslashes (PS3.5 6.2 AE)")
         }
+        var seen: Set<String> = []
+        for peer in peers {
+            guard !peer.aeTitle.isEmpty, peer.aeTitle.count <= 16, peer.aeTitle.allSatisfy({ $0.isASCII && $0 != "\\" && !$0.isNewline })
+            else { throw ConfigurationError("peer AE title \(peer.aeTitle) must be 1–16 ASCII characters without backslashes") }
+            guard seen.insert(peer.aeTitle).inserted else { throw ConfigurationError("peer \(peer.aeTitle) is listed twice") }
+            guard (1...65535).contains(peer.port), !peer.host.isEmpty else {
+                throw ConfigurationError("peer \(peer.aeTitle) needs a host and a port 1–65535")
+            }
+            for permission in peer.permissions where !PeerConfiguration.permissionNames.contains(permission) {
+                throw ConfigurationError(
+                    "peer \(peer.aeTitle): unknown permission \(permission) (one of \(PeerConfiguration.permissionNames.joined(separator: ", ")))"
+                )
+            }
+        }
+    }
+}
+
+/// A known DICOM application entity, as the configuration file lists it:
+/// `{"aeTitle": "CT1", "host": "10.0.0.5", "port": 104, "institution": "County Hospital", "permissions": ["store", "query"]}`.
+public struct PeerConfiguration: Sendable, Equatable, Codable {
+    /// The permission names: `store` (C-STORE), `query` (C-FIND), `retrieve` (C-MOVE, C-GET), `moveDestination`.
+    public static let permissionNames = ["store", "query", "retrieve", "moveDestination"]
+
+    /// AE title.
+    public var aeTitle: String
+    /// Host name or address (where C-MOVE connects).
+    public var host: String
+    /// TCP port.
+    public var port: Int
+    /// The institution, recorded as the source of what the peer stores (and the issuer of its patient IDs when the objects
+    /// carry none).
+    public var institution: String?
+    /// What the peer may do; all four when absent.
+    public var permissions: [String]
+
+    /// Creates a peer.
+    public init(aeTitle: String, host: String, port: Int, institution: String? = nil, permissions: [String] = permissionNames) {
+        self.aeTitle = aeTitle
+        self.host = host
+        self.port = port
+        self.institution = institution
+        self.permissions = permissions
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        aeTitle = try container.decode(String.self, forKey: .aeTitle)
+        host = try container.decode(String.self, forKey: .host)
+        port = try container.decode(Int.self, forKey: .port)
+        institution = try container.decodeIfPresent(String.self, forKey: .institution)
+        permissions = try container.decodeIfPresent([String].self, forKey: .permissions) ?? Self.permissionNames
     }
 }
 

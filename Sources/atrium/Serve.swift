@@ -8,9 +8,12 @@ struct Serve: AsyncParsableCommand {
         abstract: "Run the Atrium server: the archive, DICOMweb under /dicom-web, and the DIMSE listener.",
         discussion: """
             Settings come from defaults, then --config FILE (JSON with the same names as below: dataDirectory, host,
-            httpPort, dicomPort, aeTitle, demo, duplicatePolicy, maximumUploadBytes), then ATRIUM_* environment
-            variables (ATRIUM_DATA, ATRIUM_HOST, ATRIUM_HTTP_PORT, ATRIUM_DICOM_PORT, ATRIUM_AET, ATRIUM_DEMO,
-            ATRIUM_DUPLICATE_POLICY, ATRIUM_MAX_UPLOAD_BYTES), then these flags; each overrides the one before.
+            httpPort, dicomPort, aeTitle, demo, duplicatePolicy, maximumUploadBytes, allowUnknownPeers, and peers: a list of
+            {"aeTitle", "host", "port", "institution", "permissions": ["store", "query", "retrieve", "moveDestination"]}),
+            then ATRIUM_* environment variables (ATRIUM_DATA, ATRIUM_HOST, ATRIUM_HTTP_PORT, ATRIUM_DICOM_PORT, ATRIUM_AET,
+            ATRIUM_DEMO, ATRIUM_DUPLICATE_POLICY, ATRIUM_MAX_UPLOAD_BYTES, ATRIUM_ALLOW_UNKNOWN_PEERS), then these flags; each
+            overrides the one before. A calling AE title not in peers may store, query and retrieve while allowUnknownPeers is
+            true (the default, so that storescu works at once), and is never a C-MOVE destination.
             Stop with Ctrl-C or SIGTERM: requests in flight finish first.
             """
     )
@@ -39,12 +42,16 @@ struct Serve: AsyncParsableCommand {
         let host = configuration.host
         let aeTitle = configuration.aeTitle
         let dataDirectory = configuration.dataDirectory
-        try await server.run { port in
-            print("Atrium is running.")
-            print("  DICOMweb:  http://\(host):\(port)/dicom-web")
-            print("  AE title:  \(aeTitle) (the DIMSE listener arrives with the network module)")
-            print("  data:      \(dataDirectory)")
-            fflush(nil)
-        }
+        try await server.run(
+            onServerRunning: { port in
+                print("Atrium is running.")
+                print("  DICOMweb:  http://\(host):\(port)/dicom-web")
+                print("  data:      \(dataDirectory)")
+                fflush(nil)
+            },
+            onDICOMListening: { port in
+                print("  DIMSE:     AE title \(aeTitle) on \(host):\(port) (e.g. storescu -aec \(aeTitle) \(host) \(port) FILE)")
+                fflush(nil)
+            })
     }
 }

@@ -41,12 +41,13 @@ final class TestServer: @unchecked Sendable {
     }
 
     /// Sends a request with curl (an HTTP client nobody here wrote); returns the status and body.
-    func curl(_ method: String, _ path: String, headers: [String] = [], bodyFile: String? = nil) throws -> (status: Int, body: String) {
+    func curl(_ method: String, _ path: String, headers: [String] = [], bodyFile: String? = nil) async throws -> (status: Int, body: String)
+    {
         var arguments = ["-s", "-o", "-", "-w", "\n%{http_code}", "-X", method]
         for h in headers { arguments += ["-H", h] }
         if let bodyFile { arguments += ["--data-binary", "@" + bodyFile] }
         arguments.append(baseURL + path)
-        let run = try Subprocess.run("/usr/bin/curl", arguments)
+        let run = try await Subprocess.runDetached("/usr/bin/curl", arguments)
         var lines = run.output.split(separator: "\n", omittingEmptySubsequences: false)
         let status = Int(lines.popLast() ?? "") ?? -1
         return (status, lines.joined(separator: "\n"))
@@ -67,7 +68,7 @@ struct DICOMwebTests {
     func dicomwebClientSession() async throws {
         let server = try await TestServer.start()
         defer { Task { await server.stop() } }
-        let run = try Subprocess.run(
+        let run = try await Subprocess.runDetached(
             "python3", [Corpus.script("ServerTests", "dicomweb_session.py"), server.baseURL + "/dicom-web"] + sessionFiles())
         #expect(run.status == 0, "dicomweb_session.py failed: \(run.errorOutput.suffix(1500))")
         let report = try #require(try? JSONSerialization.jsonObject(with: run.standardOutput) as? [String: Any])
@@ -99,34 +100,34 @@ struct DICOMwebTests {
         // Truncated: the body stops inside the part, without the closing boundary.
         let truncated = directory + "/truncated"
         FileManager.default.createFile(atPath: truncated, contents: try Data(contentsOf: URL(fileURLWithPath: body([dicom]))).prefix(5000))
-        var r = try server.curl("POST", "/dicom-web/studies", headers: [multipart], bodyFile: truncated)
+        var r = try await server.curl("POST", "/dicom-web/studies", headers: [multipart], bodyFile: truncated)
         #expect(r.status == 400, "truncated multipart: \(r.status) \(r.body)")
         // A part that is not DICOM.
-        r = try server.curl("POST", "/dicom-web/studies", headers: [multipart], bodyFile: body([Data("not dicom at all".utf8)]))
+        r = try await server.curl("POST", "/dicom-web/studies", headers: [multipart], bodyFile: body([Data("not dicom at all".utf8)]))
         #expect(r.status == 409, "non-DICOM part: \(r.status) \(r.body)")
         #expect(r.body.contains("00081198"), "the response lists the failure in FailedSOPSequence")
         // A truncated DICOM part inside a well-formed body.
-        r = try server.curl("POST", "/dicom-web/studies", headers: [multipart], bodyFile: body([dicom.prefix(dicom.count - 100)]))
+        r = try await server.curl("POST", "/dicom-web/studies", headers: [multipart], bodyFile: body([dicom.prefix(dicom.count - 100)]))
         #expect(r.status == 409, "truncated DICOM part: \(r.status) \(r.body)")
         // Wrong content types.
-        r = try server.curl("POST", "/dicom-web/studies", headers: ["Content-Type: application/json"], bodyFile: body([dicom]))
+        r = try await server.curl("POST", "/dicom-web/studies", headers: ["Content-Type: application/json"], bodyFile: body([dicom]))
         #expect(r.status == 415, "wrong content type: \(r.status)")
-        r = try server.curl(
+        r = try await server.curl(
             "POST", "/dicom-web/studies", headers: ["Content-Type: multipart/related; type=\"application/json\"; boundary=xyz"],
             bodyFile: body([dicom]))
         #expect(r.status == 415)
         // Nothing was stored by any of them.
-        r = try server.curl("GET", "/dicom-web/studies")
+        r = try await server.curl("GET", "/dicom-web/studies")
         #expect(r.status == 200 && r.body.trimmingCharacters(in: .whitespacesAndNewlines) == "[]", "studies after bad uploads: \(r.body)")
         // A good upload after all that works, and a mixed one answers 202.
-        r = try server.curl("POST", "/dicom-web/studies", headers: [multipart], bodyFile: body([dicom]))
+        r = try await server.curl("POST", "/dicom-web/studies", headers: [multipart], bodyFile: body([dicom]))
         #expect(r.status == 200, "\(r.status) \(r.body)")
-        r = try server.curl("POST", "/dicom-web/studies", headers: [multipart], bodyFile: body([dicom, Data("junk".utf8)]))
+        r = try await server.curl("POST", "/dicom-web/studies", headers: [multipart], bodyFile: body([dicom, Data("junk".utf8)]))
         #expect(r.status == 202, "\(r.status) \(r.body)")
         // Unknown resources and bad queries.
-        r = try server.curl("GET", "/dicom-web/studies/1.2.3.4")
+        r = try await server.curl("GET", "/dicom-web/studies/1.2.3.4")
         #expect(r.status == 404)
-        r = try server.curl("GET", "/dicom-web/studies?NoSuchAttribute=1")
+        r = try await server.curl("GET", "/dicom-web/studies?NoSuchAttribute=1")
         #expect(r.status == 400)
         await server.stop()
     }

@@ -218,6 +218,12 @@ public struct AssociationAcceptor: Sendable {
         self.configuration = configuration
     }
 
+    /// Stops accepting connections: ``run(handler:)`` returns once the associations already accepted have ended. For a graceful
+    /// shutdown, where cancelling would cut off the stores in flight.
+    public func stopAccepting() {
+        server.channel.close(promise: nil)
+    }
+
     /// Serves associations until the task is cancelled or the listener closes.
     public func run(handler: some AssociationHandler) async throws {
         let active = ActiveAssociations()
