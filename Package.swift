@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // zlib from the system, for the deflated transfer syntax (PS3.5 A.5).
@@ -71,7 +72,10 @@ let package = Package(
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(
             name: "Archive",
-            dependencies: ["DICOM", "CSQLite", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "DICOM", "CSQLite", .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
         ),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive", "AtriumTesting"], exclude: ["Scripts"]),
         // HTTP: DICOMweb, the JSON API and the web application, with the DIMSE listener wired in (DESIGN.md).

@@ -16,7 +16,7 @@ public struct AtriumServer: Sendable {
     public init(configuration: ServerConfiguration, logger: Logger = Logger(label: "atrium")) throws {
         try configuration.validate()
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
-        var archive = try Archive.open(directory: configuration.dataDirectory)
+        var archive = try Archive.open(directory: configuration.dataDirectory, database: configuration.database)
         archive.duplicatePolicy = DuplicatePolicy(rawValue: configuration.duplicatePolicy) ?? .ignore
         self.configuration = configuration
         self.archive = archive
@@ -52,6 +52,7 @@ public struct AtriumServer: Sendable {
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in },
         onDICOMListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
+        if let index = archive.index as? PostgresIndex { try await index.prepare() }
         _ = try? await archive.sweepOrphans()
         if configuration.demo {
             let counts = try await archive.index.counts()

@@ -5,6 +5,9 @@ import Foundation
 public struct ServerConfiguration: Sendable, Equatable, Codable {
     /// Where the embedded archive lives: `atrium.sqlite` and `blobs/`.
     public var dataDirectory: String = "./atrium-data"
+    /// The index in PostgreSQL (`postgres://user:password@host:port/database`) instead of SQLite in the data directory;
+    /// blobs stay in the data directory.
+    public var database: String?
     /// Address the HTTP and DICOM listeners bind to. Loopback by default: exposing a PACS is a decision.
     public var host: String = "127.0.0.1"
     /// HTTP port (DICOMweb, the API and the web application).
@@ -34,7 +37,8 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
 
     /// The environment variables read, and the fields they set.
     public static let environmentVariables = [
-        "ATRIUM_DATA": "dataDirectory", "ATRIUM_HOST": "host", "ATRIUM_HTTP_PORT": "httpPort", "ATRIUM_DICOM_PORT": "dicomPort",
+        "ATRIUM_DATA": "dataDirectory", "ATRIUM_DATABASE": "database", "ATRIUM_HOST": "host", "ATRIUM_HTTP_PORT": "httpPort",
+        "ATRIUM_DICOM_PORT": "dicomPort",
         "ATRIUM_AET": "aeTitle", "ATRIUM_DEMO": "demo", "ATRIUM_DUPLICATE_POLICY": "duplicatePolicy",
         "ATRIUM_MAX_UPLOAD_BYTES": "maximumUploadBytes", "ATRIUM_PUBLIC_URL": "publicURL",
         "ATRIUM_ALLOW_UNKNOWN_PEERS": "allowUnknownPeers",
@@ -76,6 +80,7 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
         }
         switch field {
         case "dataDirectory": dataDirectory = value
+        case "database": database = value.isEmpty ? nil : value
         case "host": host = value
         case "httpPort": httpPort = try int()
         case "dicomPort": dicomPort = try int()

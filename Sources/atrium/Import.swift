@@ -18,6 +18,9 @@ struct Import: AsyncParsableCommand {
     @Option(name: .long, help: "The archive directory (atrium.sqlite and blobs/).")
     var data = "./atrium-data"
 
+    @Option(name: .long, help: "Index in PostgreSQL: postgres://user:password@host:port/database (default: SQLite in --data).")
+    var database: String?
+
     @Option(name: .long, help: "What to do with a second copy of a stored instance: ignore or overwrite.")
     var duplicates = "ignore"
 
@@ -46,7 +49,7 @@ struct Import: AsyncParsableCommand {
             throw ValidationError("--duplicates must be ignore or overwrite")
         }
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
-        let archive = try Archive.open(directory: data, duplicatePolicy: policy)
+        let archive = try Archive.open(directory: data, database: database, duplicatePolicy: policy)
         try await archive.sweepOrphans()
         let source = SourceInfo(institution: institution, transport: .importer)
 

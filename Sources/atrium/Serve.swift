@@ -7,10 +7,10 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the Atrium server: the archive, DICOMweb under /dicom-web, and the DIMSE listener.",
         discussion: """
-            Settings come from defaults, then --config FILE (JSON with the same names as below: dataDirectory, host,
+            Settings come from defaults, then --config FILE (JSON with the same names as below: dataDirectory, database, host,
             httpPort, dicomPort, aeTitle, demo, duplicatePolicy, maximumUploadBytes, allowUnknownPeers, and peers: a list of
             {"aeTitle", "host", "port", "institution", "permissions": ["store", "query", "retrieve", "moveDestination"]}),
-            then ATRIUM_* environment variables (ATRIUM_DATA, ATRIUM_HOST, ATRIUM_HTTP_PORT, ATRIUM_DICOM_PORT, ATRIUM_AET,
+            then ATRIUM_* environment variables (ATRIUM_DATA, ATRIUM_DATABASE, ATRIUM_HOST, ATRIUM_HTTP_PORT, ATRIUM_DICOM_PORT, ATRIUM_AET,
             ATRIUM_DEMO, ATRIUM_DUPLICATE_POLICY, ATRIUM_MAX_UPLOAD_BYTES, ATRIUM_ALLOW_UNKNOWN_PEERS), then these flags; each
             overrides the one before. A calling AE title not in peers may store, query and retrieve while allowUnknownPeers is
             true (the default, so that storescu works at once), and is never a C-MOVE destination.
@@ -20,6 +20,8 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: "A JSON configuration file.") var config: String?
     @Option(help: "Data directory (atrium.sqlite and blobs/). Default ./atrium-data.") var data: String?
+    @Option(help: "Index in PostgreSQL: postgres://user:password@host:port/database. Default SQLite in the data directory.")
+    var database: String?
     @Option(help: "Address to bind. Default 127.0.0.1.") var host: String?
     @Option(help: "HTTP port. Default 8042; 0 picks a free port.") var httpPort: Int?
     @Option(help: "DICOM (DIMSE) port. Default 11112.") var dicomPort: Int?
@@ -31,6 +33,7 @@ struct Serve: AsyncParsableCommand {
         if let config { try configuration.apply(file: config) }
         try configuration.apply(environment: ProcessInfo.processInfo.environment)
         if let data { configuration.dataDirectory = data }
+        if let database { configuration.database = database }
         if let host { configuration.host = host }
         if let httpPort { configuration.httpPort = httpPort }
         if let dicomPort { configuration.dicomPort = dicomPort }

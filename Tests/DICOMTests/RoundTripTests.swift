@@ -150,8 +150,16 @@ struct RoundTripTests {
             // Messages name elements and modules, not byte offsets, so the same problem gives the same line.
             return Set((run.output + run.errorOutput).split(separator: "\n").filter { $0.hasPrefix("Error") }.map(String.init))
         }
-        for (original, copy) in files.sorted(by: { $0.key < $1.key }) {
-            let new = try errors(copy).subtracting(try errors(original))
+        let directory = try Corpus.temporaryDirectory("dciodvfy")
+        for (index, (original, copy)) in files.sorted(by: { $0.key < $1.key }).enumerated() {
+            // dciodvfy cannot read every syntax (deflate, for one), so the baseline also includes what it finds in
+            // dcmtk's own explicit VR little endian conversion of the original.
+            var baseline = try errors(original)
+            let converted = "\(directory)/\(index).dcm"
+            if try Subprocess.run("/usr/bin/dcmconv", ["+te", original, converted]).status == 0 {
+                baseline.formUnion(try errors(converted))
+            }
+            let new = try errors(copy).subtracting(baseline)
             #expect(
                 new.isEmpty,
                 "dciodvfy on the rewrite of \((original as NSString).lastPathComponent): \(new.sorted().prefix(5).joined(separator: " | "))"

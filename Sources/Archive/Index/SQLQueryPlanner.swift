@@ -11,6 +11,8 @@ protocol SQLDialect: Sendable {
     func wildcardPattern(_ pattern: String) -> String
     /// An aggregate of the distinct values of `expression`, separated by commas.
     func distinctList(_ expression: String) -> String
+    /// An OFFSET clause without a LIMIT.
+    func offsetOnly(placeholder: String) -> String
 }
 
 /// A query translated to SQL: the statement, its bindings, and whether SQL alone decides the result (so that
@@ -95,7 +97,7 @@ struct SQLQueryPlanner {
                 sql += " LIMIT \(bind(.integer(Int64(limit))))"
                 if query.offset > 0 { sql += " OFFSET \(bind(.integer(Int64(query.offset))))" }
             } else if query.offset > 0 {
-                sql += " LIMIT -1 OFFSET \(bind(.integer(Int64(query.offset))))"
+                sql += " " + dialect.offsetOnly(placeholder: bind(.integer(Int64(query.offset))))
             }
         }
         return (SQLPlan(sql: sql, bindings: bindings, computed: computed), exact)

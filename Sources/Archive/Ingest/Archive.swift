@@ -43,10 +43,20 @@ public struct Archive: Sendable {
         self.logger = logger ?? Logger(label: "atrium.archive")
     }
 
-    /// Opens the embedded archive in `directory`: `atrium.sqlite` and `blobs/`.
-    public static func open(directory: String, duplicatePolicy: DuplicatePolicy = .ignore) throws(ArchiveError) -> Archive {
+    /// Opens the archive in `directory`: `blobs/`, and the index in `atrium.sqlite` or, when `database` is a
+    /// `postgres://user:password@host:port/database` URL, in PostgreSQL (connected and migrated on first use, or by
+    /// ``PostgresIndex/prepare()``).
+    public static func open(directory: String, database: String? = nil, duplicatePolicy: DuplicatePolicy = .ignore)
+        throws(ArchiveError) -> Archive
+    {
         let blobs = try FileSystemBlobStore(root: directory + "/blobs")
-        let index = try SQLiteIndex(path: directory + "/atrium.sqlite")
+        let index: any ArchiveIndex
+        switch database?.split(separator: ":", maxSplits: 1).first?.lowercased() {
+        case nil: index = try SQLiteIndex(path: directory + "/atrium.sqlite")
+        case "postgres", "postgresql": index = try PostgresIndex(url: database ?? "")
+        case let scheme?:
+            throw .database(operation: "open index", code: 0, message: "unknown database URL scheme \(scheme): (expected postgres://)")
+        }
         return Archive(blobs: blobs, index: index, duplicatePolicy: duplicatePolicy)
     }
 

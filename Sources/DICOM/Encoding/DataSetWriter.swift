@@ -113,8 +113,14 @@ extension DICOMFile {
     {
         var meta = DataSet()
         meta[.fileMetaInformationVersion] = DataElement(tag: .fileMetaInformationVersion, vr: .OB, bytes: [0x00, 0x01])
-        meta.set(.mediaStorageSOPClassUID, .UI, dataSet.string(.sopClassUID) ?? existing.string(.mediaStorageSOPClassUID) ?? "")
-        meta.set(.mediaStorageSOPInstanceUID, .UI, dataSet.string(.sopInstanceUID) ?? existing.string(.mediaStorageSOPInstanceUID) ?? "")
+        // A dataset without SOP Class/Instance UIDs (a fragment, a broken file) gets no Media Storage UIDs rather
+        // than empty ones that contradict it.
+        if let sopClass = dataSet.string(.sopClassUID) ?? existing.string(.mediaStorageSOPClassUID) {
+            meta.set(.mediaStorageSOPClassUID, .UI, sopClass)
+        }
+        if let sopInstance = dataSet.string(.sopInstanceUID) ?? existing.string(.mediaStorageSOPInstanceUID) {
+            meta.set(.mediaStorageSOPInstanceUID, .UI, sopInstance)
+        }
         meta.set(.transferSyntaxUID, .UI, transferSyntax.uid)
         meta.set(.implementationClassUID, .UI, Implementation.classUID)
         meta.set(.implementationVersionName, .SH, Implementation.versionName)

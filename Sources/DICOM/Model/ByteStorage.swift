@@ -46,13 +46,8 @@ public final class ByteStorage: @unchecked Sendable {
 
     /// Maps a file read-only. Empty files get an empty storage.
     public init(mappingFile path: String) throws(DICOMError) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 { throw .io(path: path, reason: String(cString: strerror(errno))) }
+        let (fd, size) = try ByteStorage.openRegularFile(path)
         defer { close(fd) }
-        var info = stat()
-        if fstat(fd, &info) != 0 { throw .io(path: path, reason: String(cString: strerror(errno))) }
-        if (info.st_mode & S_IFMT) == S_IFDIR { throw .io(path: path, reason: "is a directory") }
-        let size = Int(info.st_size)
         if size == 0 {
             let memory = UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 16)
             base = UnsafeRawPointer(memory)
@@ -71,13 +66,8 @@ public final class ByteStorage: @unchecked Sendable {
     /// Reads at most `maximumBytes` from the start of a file into memory; `fileSize` tells how big the whole file is.
     /// For small files and header-only reads this is cheaper than mapping (no page-table setup and teardown).
     public static func reading(file path: String, maximumBytes: Int) throws(DICOMError) -> (storage: ByteStorage, fileSize: Int) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 { throw .io(path: path, reason: String(cString: strerror(errno))) }
+        let (fd, size) = try openRegularFile(path)
         defer { close(fd) }
-        var info = stat()
-        if fstat(fd, &info) != 0 { throw .io(path: path, reason: String(cString: strerror(errno))) }
-        if (info.st_mode & S_IFMT) == S_IFDIR { throw .io(path: path, reason: "is a directory") }
-        let size = Int(info.st_size)
         let wanted = min(size, maximumBytes)
         let memory = UnsafeMutableRawPointer.allocate(byteCount: max(wanted, 1), alignment: 16)
         var done = 0
@@ -93,6 +83,23 @@ public final class ByteStorage: @unchecked Sendable {
             done += n
         }
         return (ByteStorage(adopting: memory, count: done), size)
+    }
+
+    /// Opens `path` for reading and returns the descriptor and the file's size; a directory is an error.
+    private static func openRegularFile(_ path: String) throws(DICOMError) -> (fd: Int32, size: Int) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw .io(path: path, reason: String(cString: strerror(errno))) }
+        var info = stat()
+        if fstat(fd, &info) != 0 {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw .io(path: path, reason: reason)
+        }
+        if (info.st_mode & S_IFMT) == S_IFDIR {
+            close(fd)
+            throw .io(path: path, reason: "is a directory")
+        }
+        return (fd, Int(info.st_size))
     }
 
     deinit {

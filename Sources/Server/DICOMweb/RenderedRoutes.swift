@@ -88,7 +88,7 @@ extension DICOMwebRoutes {
         } catch {
             throw HTTPError(.unprocessableContent, message: "cannot render: \(error)")
         }
-        let bytes = try png ? PNGEncoder.encode(image) : JPEGEncoder.encode(image, quality: quality)
+        let bytes = try png ? PNGEncoder.encode(image, compressionLevel: 1) : JPEGEncoder.encode(image, quality: quality)
         return Response(
             status: .ok, headers: [.contentType: png ? "image/png" : "image/jpeg", .cacheControl: "private, max-age=3600"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))

@@ -17,6 +17,8 @@ struct SQLiteDialect: SQLDialect {
     }
 
     func distinctList(_ expression: String) -> String { "group_concat(DISTINCT \(expression))" }
+
+    func offsetOnly(placeholder: String) -> String { "LIMIT -1 OFFSET \(placeholder)" }
 }
 
 /// The index in one SQLite database (WAL mode, `synchronous=FULL`, so a committed row survives power loss).

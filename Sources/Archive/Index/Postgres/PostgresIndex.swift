@@ -1,0 +1,345 @@
+import DICOM
+import Foundation
+import Logging
+import PostgresNIO
+import Synchronization
+
+/// The index in a PostgreSQL database, with the same schema and behaviour as ``SQLiteIndex``, so that several
+/// `atrium serve` processes can share one index.
+///
+/// Connections come from PostgresNIO's pool (``PostgresClient``, run in a task of its own for the index's lifetime).
+/// Each insert is one transaction on a pooled connection; inserts of the same SOP Instance UID are serialised with
+/// a transaction-scoped advisory lock, and patients, studies and series are created with `ON CONFLICT DO NOTHING`,
+/// so concurrent inserts into one series (from this process or another) neither fail nor duplicate. The schema is
+/// created or migrated on first use (``prepare()``), under an advisory lock.
+public final class PostgresIndex: ArchiveIndex {
+    /// The URL the index was opened from, without the password.
+    public let displayURL: String
+    private let client: PostgresClient
+    private let direct: PostgresConnection.Configuration
+    private let runner: Task<Void, Never>
+    private let logger: Logger
+    private let migrated = Mutex(false)
+    private let planner = SQLQueryPlanner(dialect: PostgresDialect())
+
+    /// Connects (lazily) to `postgres://user:password@host:port/database`; the schema is created or migrated by
+    /// ``prepare()`` or by the first call that needs it.
+    public init(url: String, logger: Logger = PostgresIndex.defaultLogger) throws(ArchiveError) {
+        let configuration = try Self.configuration(url)
+        client = PostgresClient(configuration: configuration.client, backgroundLogger: logger)
+        displayURL = configuration.display
+        direct = configuration.direct
+        self.logger = logger
+        let client = client
+        runner = Task { await client.run() }
+    }
+
+    /// Opens the index at `url` and brings its schema to the current version; fails when the server is unreachable.
+    public static func open(url: String, logger: Logger = PostgresIndex.defaultLogger) async throws(ArchiveError)
+        -> PostgresIndex
+    {
+        let index = try PostgresIndex(url: url, logger: logger)
+        try await index.prepare()
+        return index
+    }
+
+    deinit { runner.cancel() }
+
+    /// The pool's background logger: warnings and errors (PostgresNIO logs each failed connection attempt at info).
+    public static var defaultLogger: Logger {
+        var logger = Logger(label: "atrium.postgres")
+        logger.logLevel = .warning
+        return logger
+    }
+
+    /// Creates or migrates the schema once.
+    public func prepare() async throws(ArchiveError) {
+        if migrated.withLock({ $0 }) { return }
+        // A connection of its own, outside the pool: an unreachable server fails at once, not after the pool's retries.
+        let connection: PostgresConnection
+        do {
+            connection = try await PostgresConnection.connect(configuration: direct, id: 0, logger: logger)
+        } catch {
+            throw postgresError("connect to \(displayURL)", error)
+        }
+        do throws(ArchiveError) {
+            try await PostgresSchema.migrate(PostgresSession(connection: connection, logger: logger))
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        try? await connection.close()
+        migrated.withLock { $0 = true }
+    }
+
+    public func insert(_ record: InstanceRecord, duplicatePolicy: DuplicatePolicy) async throws(ArchiveError) -> IndexInsertResult {
+        try await session { session throws(ArchiveError) in
+            try await session.transaction { () async throws(ArchiveError) in
+                try await Self.insertOne(record, duplicatePolicy, session)
+            }
+        }
+    }
+
+    public func find(_ query: ArchiveQuery) async throws(ArchiveError) -> [DataSet] {
+        try query.validate()
+        let (plan, exact) = planner.plan(query)
+        let rows = try await session { session throws(ArchiveError) in try await session.query(plan.sql, plan.bindings) }
+        let candidates = rows.map { row in
+            QueryEngine.Candidate(
+                levels: row.prefix(4).map { $0.bytes ?? [] },
+                computed: zip(plan.computed, row.dropFirst(4)).map { tag, value in
+                    (tag, value.text ?? value.integer.map(String.init) ?? "")
+                }
+            )
+        }
+        return try QueryEngine.results(query, candidates: candidates, sliced: exact)
+    }
+
+    public func instances(studyInstanceUID: String?, seriesInstanceUID: String?, sopInstanceUID: String?) async throws(ArchiveError)
+        -> [StoredInstance]
+    {
+        var conditions: [String] = []
+        var bindings: [SQLValue] = []
+        for (column, value) in [("st.study_uid", studyInstanceUID), ("se.series_uid", seriesInstanceUID), ("i.sop_uid", sopInstanceUID)] {
+            guard let value else { continue }
+            bindings.append(.text(value))
+            conditions.append("\(column) = $\(bindings.count)")
+        }
+        var sql =
+            "SELECT st.study_uid, se.series_uid, i.sop_uid, i.sop_class, i.transfer_syntax, i.blob_key, i.size_bytes "
+            + "FROM instances i JOIN series se ON se.pk = i.series_pk JOIN studies st ON st.pk = se.study_pk"
+        if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
+        sql += " ORDER BY i.pk"
+        let rows = try await session { session throws(ArchiveError) in try await session.query(sql, bindings) }
+        return rows.map { row in
+            StoredInstance(
+                studyInstanceUID: row[0].text ?? "", seriesInstanceUID: row[1].text ?? "", sopInstanceUID: row[2].text ?? "",
+                sopClassUID: row[3].text ?? "", transferSyntaxUID: row[4].text ?? "", blobKey: BlobKey(row[5].text ?? ""),
+                sizeBytes: Int(row[6].integer ?? 0))
+        }
+    }
+
+    public func delete(_ target: DeletionTarget) async throws(ArchiveError) -> [BlobKey] {
+        let scope: String
+        let bindings: [SQLValue]
+        let entity: (sql: String, bindings: [SQLValue])?
+        switch target {
+        case .patient(let patientID, let issuer):
+            scope = issuer == nil ? "p.patient_id = $1" : "p.patient_id = $1 AND p.issuer = $2"
+            bindings = [.text(patientID)] + (issuer.map { [.text($0)] } ?? [])
+            entity = ("DELETE FROM patients WHERE patient_id = $1" + (issuer == nil ? "" : " AND issuer = $2"), bindings)
+        case .study(let uid):
+            scope = "st.study_uid = $1"
+            bindings = [.text(uid)]
+            entity = ("DELETE FROM studies WHERE study_uid = $1", bindings)
+        case .series(let study, let series):
+            scope = study == nil ? "se.series_uid = $1" : "se.series_uid = $1 AND st.study_uid = $2"
+            bindings = [.text(series)] + (study.map { [.text($0)] } ?? [])
+            entity = ("DELETE FROM series WHERE series_uid = $1", [.text(series)])
+        case .instance(let uid):
+            scope = "i.sop_uid = $1"
+            bindings = [.text(uid)]
+            entity = nil
+        }
+        let join =
+            "FROM instances i JOIN series se ON se.pk = i.series_pk JOIN studies st ON st.pk = se.study_pk "
+            + "JOIN patients p ON p.pk = st.patient_pk WHERE " + scope
+        return try await session { session throws(ArchiveError) in
+            try await session.transaction { () async throws(ArchiveError) in
+                let blobs = try await session.query("SELECT i.blob_key " + join, bindings).compactMap {
+                    $0.first?.text.map(BlobKey.init)
+                }
+                try await session.query("DELETE FROM instances WHERE pk IN (SELECT i.pk " + join + ")", bindings)
+                // Entities left empty go too; an empty patient or study selected by the target goes with them.
+                if let entity { try await session.query(entity.sql, entity.bindings) }
+                try await session.query("DELETE FROM series WHERE NOT EXISTS (SELECT 1 FROM instances i WHERE i.series_pk = series.pk)")
+                try await session.query("DELETE FROM studies WHERE NOT EXISTS (SELECT 1 FROM series s WHERE s.study_pk = studies.pk)")
+                try await session.query(
+                    "DELETE FROM patients WHERE NOT EXISTS (SELECT 1 FROM studies s WHERE s.patient_pk = patients.pk)")
+                return blobs
+            }
+        }
+    }
+
+    public func referencedBlobKeys() async throws(ArchiveError) -> Set<BlobKey> {
+        let rows = try await session { session throws(ArchiveError) in try await session.query("SELECT blob_key FROM instances") }
+        return Set(rows.compactMap { $0.first?.text.map(BlobKey.init) })
+    }
+
+    public func patientConflicts() async throws(ArchiveError) -> [PatientConflict] {
+        let sql =
+            "SELECT patient_id, issuer, stored_name, stored_birth_date, incoming_name, incoming_birth_date, sop_uid, "
+            + "source_aet, source_institution FROM patient_conflicts ORDER BY pk"
+        let rows = try await session { session throws(ArchiveError) in try await session.query(sql) }
+        return rows.map { r in
+            let t = r.map { $0.text ?? "" }
+            return PatientConflict(
+                patientID: t[0], issuerOfPatientID: t[1], storedName: t[2], storedBirthDate: t[3], incomingName: t[4],
+                incomingBirthDate: t[5], sopInstanceUID: t[6], sourceAETitle: t[7], sourceInstitution: t[8])
+        }
+    }
+
+    public func counts() async throws(ArchiveError) -> IndexCounts {
+        let sql =
+            "SELECT (SELECT COUNT(*) FROM patients), (SELECT COUNT(*) FROM studies), (SELECT COUNT(*) FROM series), "
+            + "(SELECT COUNT(*) FROM instances)"
+        let rows = try await session { session throws(ArchiveError) in try await session.query(sql) }
+        let n = rows.first?.map { Int($0.integer ?? 0) } ?? [0, 0, 0, 0]
+        return IndexCounts(patients: n[0], studies: n[1], series: n[2], instances: n[3])
+    }
+
+    // MARK: - Connections
+
+    /// Runs `body` on a pooled connection, after the schema is in place.
+    private func session<T: Sendable>(_ body: (PostgresSession) async throws(ArchiveError) -> T) async throws(ArchiveError) -> T {
+        try await prepare()
+        return try await leased(body)
+    }
+
+    private func leased<T: Sendable>(_ body: (PostgresSession) async throws(ArchiveError) -> T) async throws(ArchiveError) -> T {
+        let logger = logger
+        do {
+            return try await client.withConnection { connection in
+                try await body(PostgresSession(connection: connection, logger: logger))
+            }
+        } catch {
+            throw postgresError("connect to \(displayURL)", error)
+        }
+    }
+
+    // MARK: - Insert
+
+    private static func insertOne(_ r: InstanceRecord, _ policy: DuplicatePolicy, _ db: PostgresSession) async throws(ArchiveError)
+        -> IndexInsertResult
+    {
+        // Inserts of one SOP Instance UID wait for each other, so the check below decides.
+        try await db.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [.text(r.sopInstanceUID)])
+        let existing = try await db.query("SELECT pk, blob_key FROM instances WHERE sop_uid = $1", [.text(r.sopInstanceUID)])
+        if let row = existing.first, policy == .ignore {
+            return .alreadyStored(existingBlob: BlobKey(row[1].text ?? ""))
+        }
+        let incomingName = r.patient.string(.patientName) ?? ""
+        let incomingBirthDate = normalizedDate(r.patient.string(.patientBirthDate) ?? "")
+        var conflict: PatientConflict?
+        let patientKey: [SQLValue] = [.text(r.patientID), .text(r.issuerOfPatientID)]
+        let selectPatient = "SELECT pk, name, birth_date FROM patients WHERE patient_id = $1 AND issuer = $2"
+        var patientRow = try await db.query(selectPatient, patientKey).first
+        var patientPK: Int64?
+        if patientRow == nil {
+            patientPK = try await db.query(
+                "INSERT INTO patients (patient_id, issuer, name, name_search, birth_date, sex, attributes) "
+                    + "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (patient_id, issuer) DO NOTHING RETURNING pk",
+                patientKey + [
+                    .text(incomingName), .text(nameSearchText(incomingName)), .text(incomingBirthDate),
+                    .text(r.patient.string(.patientSex) ?? ""), .blob(json(r.patient)),
+                ]
+            ).first?.first?.integer
+            // Another transaction created it meanwhile: compare with theirs.
+            if patientPK == nil { patientRow = try await db.query(selectPatient, patientKey).first }
+        }
+        if let row = patientRow, let pk = row[0].integer {
+            patientPK = pk
+            let storedName = row[1].text ?? ""
+            let storedBirthDate = row[2].text ?? ""
+            if storedName != incomingName || storedBirthDate != incomingBirthDate {
+                let c = PatientConflict(
+                    patientID: r.patientID, issuerOfPatientID: r.issuerOfPatientID, storedName: storedName,
+                    storedBirthDate: storedBirthDate, incomingName: incomingName, incomingBirthDate: incomingBirthDate,
+                    sopInstanceUID: r.sopInstanceUID, sourceAETitle: r.source.applicationEntityTitle ?? "",
+                    sourceInstitution: r.source.institution ?? "")
+                try await db.query(
+                    "INSERT INTO patient_conflicts (patient_pk, patient_id, issuer, stored_name, stored_birth_date, "
+                        + "incoming_name, incoming_birth_date, sop_uid, source_aet, source_institution, recorded_at) "
+                        + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                    [
+                        .integer(pk), .text(c.patientID), .text(c.issuerOfPatientID), .text(c.storedName),
+                        .text(c.storedBirthDate), .text(c.incomingName), .text(c.incomingBirthDate), .text(c.sopInstanceUID),
+                        .text(c.sourceAETitle), .text(c.sourceInstitution), .text(timestamp()),
+                    ])
+                conflict = c
+            }
+        }
+        guard let patientPK else { throw .database(operation: "insert patient", code: 0, message: "no patient row") }
+
+        let s = r.study
+        let studyPK = try await upsert(
+            db, select: "SELECT pk FROM studies WHERE study_uid = $1", key: .text(r.studyInstanceUID),
+            insert: "INSERT INTO studies (study_uid, patient_pk, study_date, study_time, accession, study_id, referring_search, "
+                + "attributes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (study_uid) DO NOTHING RETURNING pk",
+            values: [
+                .integer(patientPK), .text(normalizedDate(s.string(.studyDate) ?? "")), .text(s.string(.studyTime) ?? ""),
+                .text(s.string(.accessionNumber) ?? ""), .text(s.string(.studyID) ?? ""),
+                .text(nameSearchText(s.string(.referringPhysicianName) ?? "")), .blob(json(s)),
+            ])
+        let seriesPK = try await upsert(
+            db, select: "SELECT pk FROM series WHERE series_uid = $1", key: .text(r.seriesInstanceUID),
+            insert: "INSERT INTO series (series_uid, study_pk, modality, series_number, attributes) VALUES ($1, $2, $3, $4, $5) "
+                + "ON CONFLICT (series_uid) DO NOTHING RETURNING pk",
+            values: [
+                .integer(studyPK), .text(r.series.string(.modality) ?? ""), .text(r.series.string(.seriesNumber) ?? ""),
+                .blob(json(r.series)),
+            ])
+
+        let values: [SQLValue] = [
+            .integer(seriesPK), .text(r.sopClassUID), .text(r.instance.string(.instanceNumber) ?? ""), .text(r.transferSyntaxUID),
+            .text(r.blobKey.rawValue), .integer(Int64(r.sizeBytes)), .text(timestamp()),
+            .text(r.source.applicationEntityTitle ?? ""), .text(r.source.institution ?? ""), .blob(json(r.instance)),
+        ]
+        if let row = existing.first, let pk = row[0].integer {
+            try await db.query(
+                "UPDATE instances SET series_pk = $1, sop_class = $2, instance_number = $3, transfer_syntax = $4, blob_key = $5, "
+                    + "size_bytes = $6, stored_at = $7, source_aet = $8, source_institution = $9, attributes = $10 WHERE pk = $11",
+                values + [.integer(pk)])
+            return .replaced(previousBlob: BlobKey(row[1].text ?? ""), conflict: conflict)
+        }
+        try await db.query(
+            "INSERT INTO instances (series_pk, sop_class, instance_number, transfer_syntax, blob_key, size_bytes, stored_at, "
+                + "source_aet, source_institution, attributes, sop_uid) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            values + [.text(r.sopInstanceUID)])
+        return .inserted(conflict: conflict)
+    }
+
+    /// The key of the row `select` finds, or of the row `insert` creates (`$1` is `key`, then `values`); when a
+    /// concurrent transaction created it first, theirs.
+    private static func upsert(_ db: PostgresSession, select: String, key: SQLValue, insert: String, values: [SQLValue])
+        async throws(ArchiveError) -> Int64
+    {
+        if let pk = try await db.query(select, [key]).first?.first?.integer { return pk }
+        if let pk = try await db.query(insert, [key] + values).first?.first?.integer { return pk }
+        if let pk = try await db.query(select, [key]).first?.first?.integer { return pk }
+        throw .database(operation: String(insert.prefix(40)), code: 0, message: "row neither inserted nor found")
+    }
+
+    // MARK: - URL
+
+    private struct Configuration {
+        var client: PostgresClient.Configuration
+        var direct: PostgresConnection.Configuration
+        var display: String
+    }
+
+    /// Reads `postgres://user:password@host:port/database` (or `postgresql://`); TLS is not negotiated.
+    private static func configuration(_ url: String) throws(ArchiveError) -> Configuration {
+        func invalid(_ reason: String) -> ArchiveError {
+            .database(operation: "open \(url.split(separator: "@").last.map(String.init) ?? "")", code: 0, message: reason)
+        }
+        guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? "") else {
+            throw invalid("expected postgres://user:password@host:port/database")
+        }
+        guard let host = components.host, !host.isEmpty else { throw invalid("the URL names no host") }
+        let database = String(components.path.drop(while: { $0 == "/" }))
+        guard !database.isEmpty else { throw invalid("the URL names no database") }
+        let user = components.user ?? "postgres"
+        let port = components.port ?? 5432
+        var client = PostgresClient.Configuration(
+            host: host, port: port, username: user, password: components.password, database: database, tls: .disable)
+        client.options.minimumConnections = 0
+        let direct = PostgresConnection.Configuration(
+            host: host, port: port, username: user, password: components.password, database: database, tls: .disable)
+        return Configuration(client: client, direct: direct, display: "postgres://\(user)@\(host):\(port)/\(database)")
+    }
+}
+
+private func json(_ dataSet: DataSet) -> [UInt8] { DICOMJSONEncoder().encode(dataSet) }
+
+private func timestamp() -> String { ISO8601DateFormatter().string(from: Date()) }

@@ -1,0 +1,95 @@
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// PostgreSQL as SQL: `$n` placeholders, LIKE (case-sensitive) for wildcards, `string_agg(DISTINCT …)`.
+struct PostgresDialect: SQLDialect {
+    func placeholder(_ index: Int) -> String { "$\(index)" }
+
+    func wildcardPredicate(column: String, placeholder: String) -> String { "\(column) LIKE \(placeholder) ESCAPE '\\'" }
+
+    func wildcardPattern(_ pattern: String) -> String {
+        var out = ""
+        for c in pattern {
+            switch c {
+            case "*": out.append("%")
+            case "?": out.append("_")
+            case "%", "_", "\\":
+                out.append("\\")
+                out.append(c)
+            default: out.append(c)
+            }
+        }
+        return out
+    }
+
+    func distinctList(_ expression: String) -> String {
+        "string_agg(DISTINCT \(expression), ',' ORDER BY \(expression))"
+    }
+
+    func offsetOnly(placeholder: String) -> String { "OFFSET \(placeholder)" }
+}
+
+/// One leased PostgreSQL connection, with the ``SQLValue`` interface the SQLite code uses.
+struct PostgresSession {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    /// Runs one statement with bindings and returns its rows.
+    @discardableResult
+    func query(_ sql: String, _ bindings: [SQLValue] = []) async throws(ArchiveError) -> [[SQLValue]] {
+        var binds = PostgresBindings(capacity: bindings.count)
+        do {
+            for value in bindings {
+                switch value {
+                case .null: binds.appendNull()
+                case .integer(let n): binds.append(n)
+                case .text(let s): binds.append(s)
+                case .blob(let b): binds.append(ByteBuffer(bytes: b))
+                }
+            }
+            let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+            var result: [[SQLValue]] = []
+            for try await row in rows {
+                result.append(try row.map(sqlValue))
+            }
+            return result
+        } catch {
+            throw postgresError(String(sql.prefix(80)), error)
+        }
+    }
+
+    /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
+    func transaction<T>(_ body: () async throws(ArchiveError) -> T) async throws(ArchiveError) -> T {
+        try await query("BEGIN")
+        do {
+            let value = try await body()
+            try await query("COMMIT")
+            return value
+        } catch {
+            _ = try? await query("ROLLBACK")
+            throw error
+        }
+    }
+}
+
+private func sqlValue(_ cell: PostgresCell) throws -> SQLValue {
+    guard cell.bytes != nil else { return .null }
+    switch cell.dataType {
+    case .int2, .int4, .int8: return .integer(try cell.decode(Int64.self))
+    case .bytea: return .blob(Array(try cell.decode(ByteBuffer.self).readableBytesView))
+    case .text, .varchar, .name, .bpchar: return .text(try cell.decode(String.self))
+    default: return (try? cell.decode(String.self)).map(SQLValue.text) ?? .null
+    }
+}
+
+/// An ``ArchiveError`` with the server's message (PSQLError's own description hides it).
+func postgresError(_ operation: String, _ error: any Error) -> ArchiveError {
+    if let error = error as? ArchiveError { return error }
+    if let error = error as? PSQLError {
+        let message = error.serverInfo?[.message] ?? error.underlying.map { "\(error.code): \($0)" } ?? "\(error.code)"
+        let state = error.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
+        return .database(operation: operation, code: 0, message: message + state)
+    }
+    return .database(operation: operation, code: 0, message: String(describing: error))
+}

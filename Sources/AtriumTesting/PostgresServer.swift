@@ -1,0 +1,105 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A throwaway PostgreSQL server on loopback for a test: `initdb` into a temporary directory (trust authentication),
+/// `postgres` listening on 127.0.0.1 at a free port with its socket in that directory, killed (SIGKILL) and removed
+/// when stopped or released. As root it runs as the `postgres` user (PostgreSQL refuses root), through `runuser`.
+/// A missing PostgreSQL is an error that says how to install it.
+public final class PostgresServer: @unchecked Sendable {
+    /// The TCP port on 127.0.0.1.
+    public let port: Int
+    private let directory: String
+    private let binaries: String
+    private let process: PeerProcess
+
+    /// Initialises a cluster and starts the server; returns once it accepts connections.
+    public static func start() async throws -> PostgresServer {
+        let server = try PostgresServer()
+        try await server.waitUntilReady()
+        return server
+    }
+
+    private init() throws {
+        binaries = try Self.binaryDirectory()
+        directory = try Corpus.temporaryDirectory("postgres")
+        if geteuid() == 0 {
+            let chown = try Subprocess.run("chown", ["-R", "postgres:postgres", directory])
+            guard chown.status == 0 else { throw PeerError("chown postgres \(directory): \(chown.errorOutput)") }
+        }
+        let initdb = try Self.run(
+            binaries + "/initdb", ["-D", directory + "/data", "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C", "--no-sync"])
+        guard initdb.status == 0 else { throw PeerError("initdb failed: \(initdb.output)\(initdb.errorOutput)") }
+        port = try LoopbackPort.free()
+        let (executable, arguments) = Self.command(
+            binaries + "/postgres",
+            [
+                "-D", directory + "/data", "-p", "\(port)", "-k", directory, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
+                "-c", "max_connections=100",
+            ])
+        process = try PeerProcess(executable, arguments)
+    }
+
+    /// The URL of `database` on this server.
+    public func url(database: String) -> String { "postgres://postgres@127.0.0.1:\(port)/\(database)" }
+
+    /// Creates a database and returns its URL.
+    public func createDatabase(_ name: String) throws -> String {
+        let psql = try Self.run(
+            binaries + "/psql", ["-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres", "-d", "postgres", "-c", "CREATE DATABASE \(name)"])
+        guard psql.status == 0 else { throw PeerError("CREATE DATABASE \(name): \(psql.errorOutput)") }
+        return url(database: name)
+    }
+
+    /// What the server logged so far.
+    public var output: String { process.output }
+
+    private func waitUntilReady() async throws {
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            let ready = try Subprocess.run(binaries + "/pg_isready", ["-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres"])
+            if ready.status == 0 { return }
+            guard process.isRunning else { throw PeerError("postgres exited: \(process.output)") }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw PeerError("postgres did not accept connections within 30 s: \(process.output)")
+    }
+
+    /// Kills the postmaster (its backends exit on their own when it dies) and removes the cluster.
+    public func stop() {
+        if let text = try? String(contentsOfFile: directory + "/data/postmaster.pid", encoding: .utf8),
+            let line = text.split(separator: "\n").first, let pid = Int32(line.trimmingCharacters(in: .whitespaces)), pid > 0
+        {
+            kill(pid, SIGKILL)
+        }
+        process.stop()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    deinit { stop() }
+
+    /// Debian's newest `/usr/lib/postgresql/N/bin`, or the directory of `postgres` in PATH.
+    static func binaryDirectory() throws -> String {
+        let root = "/usr/lib/postgresql"
+        let versions = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).compactMap(Int.init).sorted()
+        for version in versions.reversed() where FileManager.default.isExecutableFile(atPath: "\(root)/\(version)/bin/postgres") {
+            return "\(root)/\(version)/bin"
+        }
+        if let path = try? Subprocess.resolve("postgres") { return (path as NSString).deletingLastPathComponent }
+        throw PeerError(
+            "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/postgres): run scripts/install-deps, "
+                + "which runs apt-get install -y postgresql")
+    }
+
+    /// `executable` with `arguments`, as the postgres user when running as root.
+    static func command(_ executable: String, _ arguments: [String]) -> (String, [String]) {
+        geteuid() == 0 ? ("runuser", ["-u", "postgres", "--", executable] + arguments) : (executable, arguments)
+    }
+
+    private static func run(_ executable: String, _ arguments: [String]) throws -> ProcessResult {
+        let (program, args) = command(executable, arguments)
+        return try Subprocess.run(program, args, currentDirectory: "/tmp")
+    }
+}

@@ -1,0 +1,9 @@
+-- wrk script for bench/render.sh: cycles through the request paths listed in the file named by PATHS_FILE,
+-- asking for PNG.
+local paths = {}
+for line in io.lines(os.getenv("PATHS_FILE")) do paths[#paths + 1] = line end
+local i = 0
+request = function()
+    i = (i % #paths) + 1
+    return wrk.format("GET", paths[i], { ["Accept"] = "image/png" })
+end
