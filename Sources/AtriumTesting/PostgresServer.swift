@@ -17,7 +17,8 @@ public final class PostgresServer: @unchecked Sendable {
 
     /// Initialises a cluster and starts the server; returns once it accepts connections.
     public static func start() async throws -> PostgresServer {
-        let server = try PostgresServer()
+        // initdb and the readiness checks block: they run on threads of their own, off the cooperative pool.
+        let server = try await Subprocess.onThread { try PostgresServer() }
         try await server.waitUntilReady()
         return server
     }
@@ -46,9 +47,10 @@ public final class PostgresServer: @unchecked Sendable {
     public func url(database: String) -> String { "postgres://postgres@127.0.0.1:\(port)/\(database)" }
 
     /// Creates a database and returns its URL.
-    public func createDatabase(_ name: String) throws -> String {
-        let psql = try Self.run(
+    public func createDatabase(_ name: String) async throws -> String {
+        let (program, arguments) = Self.command(
             binaries + "/psql", ["-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres", "-d", "postgres", "-c", "CREATE DATABASE \(name)"])
+        let psql = try await Subprocess.onThread { try Subprocess.run(program, arguments, currentDirectory: "/tmp") }
         guard psql.status == 0 else { throw PeerError("CREATE DATABASE \(name): \(psql.errorOutput)") }
         return url(database: name)
     }
@@ -57,14 +59,14 @@ public final class PostgresServer: @unchecked Sendable {
     public var output: String { process.output }
 
     private func waitUntilReady() async throws {
-        let deadline = Date().addingTimeInterval(30)
+        let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
-            let ready = try Subprocess.run(binaries + "/pg_isready", ["-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres"])
+            let ready = try await Subprocess.runDetached(binaries + "/pg_isready", ["-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres"])
             if ready.status == 0 { return }
             guard process.isRunning else { throw PeerError("postgres exited: \(process.output)") }
             try await Task.sleep(for: .milliseconds(100))
         }
-        throw PeerError("postgres did not accept connections within 30 s: \(process.output)")
+        throw PeerError("postgres did not accept connections within 60 s: \(process.output)")
     }
 
     /// Kills the postmaster (its backends exit on their own when it dies) and removes the cluster.

@@ -62,10 +62,16 @@ public enum Subprocess {
         _ executable: String, _ arguments: [String], environment: [String: String] = [:],
         input: Data? = nil
     ) async throws -> ProcessResult {
+        try await onThread { try run(executable, arguments, environment: environment, input: input) }
+    }
+
+    /// Runs blocking work (waiting for programs, sleeping) on a thread of its own and awaits its result, so that the
+    /// two threads of the cooperative pool on a 2-core machine stay free for the code under test.
+    public static func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             let thread = Thread {
                 do {
-                    continuation.resume(returning: try run(executable, arguments, environment: environment, input: input))
+                    continuation.resume(returning: try body())
                 } catch {
                     continuation.resume(throwing: error)
                 }

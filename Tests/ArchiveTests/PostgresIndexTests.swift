@@ -12,7 +12,7 @@ struct PostgresIndexTests {
     func sharedSuite() async throws {
         let server = try await PostgresServer.start()
         defer { server.stop() }
-        let index = try await PostgresIndex.open(url: try server.createDatabase("atrium_suite"))
+        let index = try await PostgresIndex.open(url: try await server.createDatabase("atrium_suite"))
         try await IndexSuite.run(index)
     }
 
@@ -20,7 +20,7 @@ struct PostgresIndexTests {
     func schemaVersionAndQueries() async throws {
         let server = try await PostgresServer.start()
         defer { server.stop() }
-        let url = try server.createDatabase("atrium_reopen")
+        let url = try await server.createDatabase("atrium_reopen")
         do {
             let index = try await PostgresIndex.open(url: url)
             for n in 0..<5 {
