@@ -12,6 +12,20 @@ public enum QueryEngine {
     }
 
     /// Filters, slices and shapes candidates. `sliced` says that the index already applied limit and offset.
+    /// The results for rows of a planned query, whichever SQL back end produced them: the four level columns (DICOM JSON
+    /// bytes) followed by one column per computed attribute of the plan.
+    static func results(_ query: ArchiveQuery, plan: SQLPlan, rows: [[SQLValue]], sliced: Bool) throws(ArchiveError) -> [DataSet] {
+        let candidates = rows.map { row in
+            Candidate(
+                levels: row.prefix(4).map { $0.bytes ?? [] },
+                computed: zip(plan.computed, row.dropFirst(4)).map { tag, value in
+                    (tag, value.text ?? value.integer.map(String.init) ?? "")
+                }
+            )
+        }
+        return try results(query, candidates: candidates, sliced: sliced)
+    }
+
     static func results(_ query: ArchiveQuery, candidates: [Candidate], sliced: Bool) throws(ArchiveError) -> [DataSet] {
         let matcher = QueryMatcher(fuzzy: query.fuzzyMatching)
         let keys = SQLQueryPlanner.applicableKeys(query)

@@ -51,15 +51,7 @@ public final class SQLiteIndex: ArchiveIndex {
         try query.validate()
         let (plan, exact) = planner.plan(query)
         let rows = try await read { connection throws(ArchiveError) in try connection.query(plan.sql, plan.bindings) }
-        let candidates = rows.map { row in
-            QueryEngine.Candidate(
-                levels: row.prefix(4).map { $0.bytes ?? [] },
-                computed: zip(plan.computed, row.dropFirst(4)).map { tag, value in
-                    (tag, value.text ?? value.integer.map(String.init) ?? "")
-                }
-            )
-        }
-        return try QueryEngine.results(query, candidates: candidates, sliced: exact)
+        return try QueryEngine.results(query, plan: plan, rows: rows, sliced: exact)
     }
 
     public func instances(studyInstanceUID: String?, seriesInstanceUID: String?, sopInstanceUID: String?) async throws(ArchiveError)
