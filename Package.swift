@@ -82,12 +82,15 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "DICOM", "DICOMNetwork", "Archive", "Imaging",
+                "DICOM", "DICOMNetwork", "Archive", "Imaging", "Platform",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The domain: institutions, people and roles, sessions and tokens, audit events; later consultations,
+        // teaching cases, courses and indicators (DESIGN.md).
+        .target(name: "Platform", dependencies: ["Archive", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "AtriumTesting"], exclude: ["Scripts"]),
     ]
 )

@@ -25,7 +25,7 @@ public struct AtriumServer: Sendable {
 
     /// The HTTP application. `onServerRunning` receives the bound port (useful with port 0).
     public func makeApplication(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        let router = Router()
+        let router = Router(context: AtriumRequestContext.self)
         router.get("/health") { _, _ in "ok\n" }
         let address = PublicAddress(configured: configuration.publicURL)
         DICOMwebRoutes(archive: archive, maximumUploadBytes: configuration.maximumUploadBytes, address: address).register(on: router)

@@ -1,0 +1,18 @@
+import Hummingbird
+import Platform
+
+/// The request context of every Atrium route: Hummingbird's core storage plus who is asking (set by the
+/// authentication middleware) and the language to answer in.
+public struct AtriumRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The authenticated caller, or nil for an anonymous request.
+    public var principal: Principal?
+    /// The interface language for this request: the person's choice, else the `lang` cookie, else Accept-Language.
+    public var language: InterfaceLanguage
+
+    public init(source: Source) {
+        self.coreContext = .init(source: source)
+        self.principal = nil
+        self.language = .chinese
+    }
+}
