@@ -41,21 +41,26 @@ public struct DataSetWriter {
     /// dropped, since they are retired and would be wrong after any change (PS3.5 7.2).
     public mutating func write(_ dataSet: DataSet) {
         for element in dataSet.elements where !(element.tag.isGroupLength && element.tag.group != 0x0002) {
-            write(element)
+            write(element, swapUnit: dataSet.byteSwapUnit(of: element))
         }
     }
 
     /// Writes one element.
     public mutating func write(_ element: DataElement) {
+        write(element, swapUnit: nil)
+    }
+
+    private mutating func write(_ element: DataElement, swapUnit: Int?) {
         switch element.value {
         case .bytes(let value):
             var vr = element.vr
-            let needsSwap = element.isLittleEndian != littleEndian && vr.unitSize > 1
+            let unit = swapUnit ?? (vr == .AT ? 2 : element.vr.unitSize)
+            let needsSwap = element.isLittleEndian != littleEndian && unit > 1
             let length = value.count + (value.count & 1)
             if explicitVR && !vr.hasLongLength && length > 0xFFFF { vr = .UN }
             header(element.tag, vr, length: UInt32(length))
             if needsSwap {
-                bytes.append(contentsOf: swapped(value, unit: vr == .AT ? 2 : element.vr.unitSize))
+                bytes.append(contentsOf: swapped(value, unit: unit))
             } else {
                 value.withUnsafeBytes { bytes.append(contentsOf: $0) }
             }

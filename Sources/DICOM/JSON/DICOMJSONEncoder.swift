@@ -84,7 +84,7 @@ public struct DICOMJSONEncoder: Sendable {
         case .bytes(let bytes):
             if bytes.isEmpty { break }
             if element.vr.isBulk {
-                writeBulk(element, bytes: element.littleEndianBytes(), path: path, into: &out)
+                writeBulk(element, bytes: dataSet.littleEndianBytes(of: element), path: path, into: &out)
                 break
             }
             writeValues(element, bytes: bytes, characterSet: dataSet.characterSet, into: &out)

@@ -71,10 +71,13 @@ public struct DataElement: Sendable, Equatable {
     }
 
     /// The primitive value in little-endian order (a copy only when it must be swapped).
-    public func littleEndianBytes() -> ByteSlice {
+    /// `unit` overrides the VR's byte-swapping unit: native OW Pixel Data of 32- or 64-bit samples is big endian per
+    /// sample, not per word (``DataSet/byteSwapUnit(of:)`` knows which).
+    public func littleEndianBytes(unit: Int? = nil) -> ByteSlice {
         guard let b = bytes else { return .empty }
-        if isLittleEndian || vr.unitSize == 1 { return b }
-        return ByteSlice(swapped(b, unit: vr == .AT ? 2 : vr.unitSize))
+        let unit = unit ?? (vr == .AT ? 2 : vr.unitSize)
+        if isLittleEndian || unit == 1 { return b }
+        return ByteSlice(swapped(b, unit: unit))
     }
 }
 
@@ -154,5 +157,21 @@ public struct EncapsulatedPixelData: Sendable, Equatable {
         var out: [UInt8] = []
         for f in fragments[ranges[index]] { f.withUnsafeBytes { out.append(contentsOf: $0) } }
         return out
+    }
+}
+
+extension DataSet {
+    /// The byte-swapping unit of `element` when it is native OW Pixel Data of samples wider than the 16-bit word
+    /// (Bits Allocated 32 or 64 is big endian per sample, PS3.5 8.1.1, as pydicom reads it); nil keeps the VR's unit.
+    public func byteSwapUnit(of element: DataElement) -> Int? {
+        guard element.tag == .pixelData, element.vr == .OW, let bits = int(.bitsAllocated), bits > 16, bits % 8 == 0 else {
+            return nil
+        }
+        return bits / 8
+    }
+
+    /// `element`'s value in little endian, swapped per sample for wide native Pixel Data.
+    public func littleEndianBytes(of element: DataElement) -> ByteSlice {
+        element.littleEndianBytes(unit: byteSwapUnit(of: element))
     }
 }

@@ -24,8 +24,12 @@ def little_endian_bulk(ds, out):
     if ds.original_encoding[1] is not False:
         return out
     def fix(obj):
-        for attr in obj.values():
+        for key, attr in obj.items():
             unit = UNIT.get(attr.get("vr"))
+            # Native Pixel Data of 32- or 64-bit samples is big endian per sample (pydicom's pixel_array reads it so).
+            bits = (obj.get("00280100", {}).get("Value") or [0])[0]
+            if key == "7FE00010" and attr.get("vr") == "OW" and bits > 16:
+                unit = bits // 8
             if unit and "InlineBinary" in attr:
                 raw = bytearray(base64.b64decode(attr["InlineBinary"]))
                 for i in range(0, len(raw) - unit + 1, unit):
