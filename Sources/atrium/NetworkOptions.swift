@@ -49,11 +49,14 @@ struct PeerOptions: ParsableArguments {
     @Flag(name: [.short, .long], help: "Log the associations and each operation.")
     var verbose = false
 
+    @OptionGroup(title: "DICOM TLS (PS3.15 B.9)") var tls: TLSOptions
+
     func validate() throws {
-        for title in [calledAETitle, callingAETitle] where title.isEmpty || title.utf8.count > 16 {
-            throw ValidationError("AE titles have 1 to 16 characters: \"\(title)\"")
+        for title in [calledAETitle, callingAETitle] {
+            if let problem = AAssociateRQ.aeTitleProblem(title) { throw ValidationError(problem) }
         }
         guard (1...65_535).contains(port) else { throw ValidationError("--port must be 1–65535") }
+        _ = try tls.requestor()
     }
 
     var logger: Logger {
@@ -62,7 +65,16 @@ struct PeerOptions: ParsableArguments {
         return logger
     }
 
+    /// The client these options describe; throws if the TLS files cannot be used.
     var client: DIMSEClient {
+        get throws {
+            var client = plainClient
+            client.upperLayer.tls = try tls.requestor()
+            return client
+        }
+    }
+
+    private var plainClient: DIMSEClient {
         var identity: UserIdentityRQ?
         if let username {
             identity = UserIdentityRQ(
@@ -74,6 +86,60 @@ struct PeerOptions: ParsableArguments {
             maximumPDULength: maximumPDULength,
             upperLayer: UpperLayerConfiguration(
                 timeouts: .init(artim: .seconds(Int64(timeout)), idle: .seconds(Int64(timeout))), logger: logger))
+    }
+}
+
+/// TLS options: a requestor verifies the peer against --tls-ca and may present a certificate; an acceptor presents
+/// --tls-cert and, with --tls-ca, requires client certificates signed by those CAs.
+struct TLSOptions: ParsableArguments {
+    @Flag(name: .long, help: "Use DICOM TLS (TLS 1.2 or 1.3, BCP 195 cipher suites).")
+    var tls = false
+
+    @Option(
+        name: .customLong("tls-ca"),
+        help: ArgumentHelp(
+            "PEM file of trusted CA certificates: the peer's certificate must chain to one (for storescp: client certificates are then required).",
+            valueName: "file"))
+    var certificateAuthorities: String?
+
+    @Option(name: .customLong("tls-cert"), help: ArgumentHelp("PEM certificate (chain) this end presents.", valueName: "file"))
+    var certificate: String?
+
+    @Option(name: .customLong("tls-key"), help: ArgumentHelp("PEM private key of --tls-cert, unencrypted.", valueName: "file"))
+    var privateKey: String?
+
+    private func checkUnused() throws {
+        if !tls, certificateAuthorities != nil || certificate != nil || privateKey != nil {
+            throw ValidationError("--tls-ca, --tls-cert and --tls-key need --tls")
+        }
+    }
+
+    /// The requestor's TLS settings, or nil without --tls.
+    func requestor() throws -> DICOMTLS? {
+        try checkUnused()
+        guard tls else { return nil }
+        guard let certificateAuthorities else {
+            throw ValidationError("--tls needs --tls-ca, the CA certificates that sign the peer's certificate")
+        }
+        do {
+            return try DICOMTLS.requestor(
+                certificateAuthorities: certificateAuthorities, certificateChain: certificate, privateKey: privateKey)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+
+    /// The acceptor's TLS settings, or nil without --tls.
+    func acceptor() throws -> DICOMTLS? {
+        try checkUnused()
+        guard tls else { return nil }
+        guard let certificate, let privateKey else { throw ValidationError("--tls needs --tls-cert and --tls-key") }
+        do {
+            return try DICOMTLS.acceptor(
+                certificateChain: certificate, privateKey: privateKey, clientCertificateAuthorities: certificateAuthorities)
+        } catch {
+            throw ValidationError("\(error)")
+        }
     }
 }
 
@@ -149,6 +215,7 @@ func describe(_ error: any Error) -> String {
     case AssociationError.aborted(let abort): return "association aborted by the peer (source \(abort.source.rawValue))"
     case AssociationError.providerAborted(let reason): return "association aborted by the service provider (reason \(reason.rawValue))"
     case AssociationError.connectionClosed: return "the peer closed the connection"
+    case AssociationError.transportSecurity(let reason): return reason
     default: return "\(error)"
     }
 }

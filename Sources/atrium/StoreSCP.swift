@@ -11,7 +11,11 @@ struct StoreSCP: AsyncParsableCommand {
         discussion: """
             Each instance is written as <StudyInstanceUID>/<SeriesInstanceUID>/<SOPInstanceUID>.dcm under --out; a UID that is \
             not digits and dots is never used in a path (unknown-study, unknown-series; an unsafe SOP Instance UID is refused \
-            with status C000). The data set is written byte for byte as received.
+            with status C000). The data set is written byte for byte as received, straight to its final name as dcmtk's \
+            storescp does; with --durable it goes to a temporary name, is fsync'd and then renamed, so a reader never sees \
+            half a file.
+            With --tls (DICOM TLS, PS3.15 B.9) the port speaks only TLS: --tls-cert and --tls-key are this end's certificate \
+            and key; with --tls-ca, clients must present a certificate signed by one of those CAs.
             Accepts verification and every storage SOP class of the dictionary; with --query-retrieve also Patient Root and \
             Study Root FIND, MOVE and GET over the files under --out. Move destinations are given with --peer AE=host:port.
             Runs until interrupted; exit status 2 when the port cannot be bound.
@@ -60,10 +64,13 @@ struct StoreSCP: AsyncParsableCommand {
     @Flag(name: [.short, .long], help: "Log associations and operations (UIDs only, never patient data).")
     var verbose = false
 
+    @OptionGroup(title: "DICOM TLS (PS3.15 B.9)") var tls: TLSOptions
+
     func validate() throws {
-        guard !aeTitle.isEmpty, aeTitle.utf8.count <= 16 else { throw ValidationError("--aet has 1 to 16 characters") }
+        if let problem = AAssociateRQ.aeTitleProblem(aeTitle) { throw ValidationError("--aet: \(problem)") }
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0–65535") }
         _ = try peers()
+        _ = try tls.acceptor()
     }
 
     private func peers() throws -> [RemoteApplicationEntity] {
@@ -81,7 +88,7 @@ struct StoreSCP: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let upperLayer = UpperLayerConfiguration(
             timeouts: .init(idle: .seconds(Int64(idleTimeout))), maximumReceivedPDULength: Int(max(maximumPDULength, 16_384)) + 6,
-            maximumAssociations: maxAssociations, logger: logger)
+            maximumAssociations: maxAssociations, logger: logger, tls: try tls.acceptor())
         let folder = FolderQueryRetrieveProvider(directory: out)
         let configuration = DIMSEServiceProvider.Configuration(
             aeTitle: aeTitle, storage: FileStorageProvider(directory: out, durable: durable, logger: logger),
@@ -100,7 +107,8 @@ struct StoreSCP: AsyncParsableCommand {
             writeStandardError("atrium storescp: cannot listen on \(host):\(port): \(error)\n")
             throw ExitCode(NetworkExit.associationFailed)
         }
-        writeStandardError("atrium storescp: \(aeTitle) listening on \(host):\(acceptor.localPort ?? port), writing to \(out)\n")
+        writeStandardError(
+            "atrium storescp: \(aeTitle) listening on \(host):\(acceptor.localPort ?? port)\(tls.tls ? " (TLS)" : ""), writing to \(out)\n")
         try await acceptor.run(handler: DIMSEServiceProvider(configuration: configuration))
     }
 }

@@ -9,7 +9,7 @@ private func makeChannel(role: UpperLayerChannelHandler.Role, maximumLength: Int
     let channel = EmbeddedChannel()
     let pipeline = channel.pipeline.syncOperations
     try pipeline.addHandler(ByteToMessageHandler(PDUFrameDecoder(maximumLength: maximumLength)))
-    try pipeline.addHandler(MessageToByteHandler(PDUEncoder()))
+    try pipeline.addHandler(PDUWriter())
     try pipeline.addHandler(
         UpperLayerChannelHandler(
             role: role, timeouts: .init(artim: .seconds(10), idle: .seconds(60)), logger: Logger(label: "test")))
@@ -103,6 +103,17 @@ struct ChannelHandlerTests {
         try channel.connect(to: .init(ipAddress: "127.0.0.1", port: 104)).wait()
         _ = try? channel.writeInbound(ByteBuffer(string: "GET / HTTP/1.1\r\n\r\n"))
         #expect(try written(channel) == "07000000000400000201")
+    }
+
+    @Test("An A-ASSOCIATE-RQ whose calling AE title has a control character is answered with A-ABORT (invalid parameter)")
+    func invalidAETitle() throws {
+        let channel = try makeChannel(role: .acceptor)
+        try channel.connect(to: .init(ipAddress: "127.0.0.1", port: 104)).wait()
+        var request = buffer(hex: CapturedPDUs.dcmtkEchoSCUAssociateRQ)
+        // The calling AE title occupies bytes 26–41 (PS3.8 Table 9-11).
+        request.setInteger(UInt8(0x07), at: 27)
+        _ = try? channel.writeInbound(request)
+        #expect(try written(channel) == "07000000000400000206")
     }
 
     @Test("Requestor: sends the A-ASSOCIATE-RQ on activation and reports acceptance, then releases")

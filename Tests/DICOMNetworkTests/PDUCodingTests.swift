@@ -1,3 +1,5 @@
+import AtriumTesting
+import Foundation
 import NIOCore
 import Testing
 
@@ -173,6 +175,71 @@ struct PDUCodingTests {
         #expect(rq.applicationContextName == "1.2.840.10008.3.1.1.1")
         #expect(rq.presentationContexts[0].abstractSyntax == verification)
         #expect(rq.presentationContexts[0].transferSyntaxes == [implicitLE])
+    }
+
+    @Test(
+        "AE titles outside the default repertoire, with a backslash or a control character, fail at the offending byte",
+        arguments: [(Array("ANY\\SCP".utf8), 3), ([0x41, 0x0A, 0x42], 1), ([0x41, 0xC3, 0xA9], 1), ([0x7F], 0)])
+    func invalidAETitle(bytes: [UInt8], badIndex: Int) throws {
+        var encoded = PDU.associateRQ(
+            AAssociateRQ(
+                calledAETitle: "X", callingAETitle: "ECHOSCU",
+                presentationContexts: [PresentationContext(id: 1, abstractSyntax: verification, transferSyntaxes: [implicitLE])],
+                userInformation: UserInformation())
+        ).encoded()
+        // The called AE title occupies bytes 10–25 of an A-ASSOCIATE-RQ (PS3.8 Table 9-11).
+        encoded.setBytes(bytes, at: 10)
+        do {
+            _ = try PDU(decoding: encoded)
+            Issue.record("an AE title with byte \(bytes[badIndex]) decoded")
+        } catch {
+            guard case .malformedPDU(let type, let offset, let reason) = error else {
+                Issue.record("unexpected error \(error)")
+                return
+            }
+            #expect(type == 1)
+            #expect(offset == 10 + badIndex)
+            #expect(reason.hasPrefix("called AE title has byte"))
+        }
+    }
+
+    @Test("The fuzzer's regression input (an A-ASSOCIATE-AC whose calling AE title is not ASCII) is refused, not replaced")
+    func fuzzRegressionAETitle() throws {
+        let path = Corpus.repositoryRoot + "/Fuzz/regressions/pdu/associate-ac-non-ascii-ae-title"
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        var stream = ByteBuffer(bytes: bytes)
+        do {
+            _ = try PDU.decode(from: &stream, maximumLength: 1 << 20)
+            Issue.record("the regression input decoded")
+        } catch {
+            guard case .malformedPDU(let type, let offset, _) = error else {
+                Issue.record("unexpected error \(error)")
+                return
+            }
+            #expect(type == 2)
+            // The calling AE title starts at byte 26; its first byte that is not ASCII is the offset reported.
+            #expect(offset == bytes[26..<42].firstIndex { $0 >= 0x7F })
+        }
+    }
+
+    @Test("Spaces inside an AE title are kept; leading and trailing spaces are not significant")
+    func aeTitleSpaces() throws {
+        let rq = AAssociateRQ(
+            calledAETitle: "MY SCP", callingAETitle: "ECHOSCU",
+            presentationContexts: [PresentationContext(id: 1, abstractSyntax: verification, transferSyntaxes: [implicitLE])],
+            userInformation: UserInformation())
+        var encoded = PDU.associateRQ(rq).encoded()
+        encoded.setBytes(Array("  MY SCP".utf8), at: 10)
+        guard case .associateRQ(let decoded) = try PDU(decoding: encoded) else {
+            Issue.record("expected A-ASSOCIATE-RQ")
+            return
+        }
+        #expect(decoded.calledAETitle == "MY SCP")
+        #expect(AAssociateRQ.aeTitleProblem("MY SCP") == nil)
+        #expect(AAssociateRQ.aeTitleProblem("A\\B") != nil)
+        #expect(AAssociateRQ.aeTitleProblem("    ") != nil)
+        #expect(AAssociateRQ.aeTitleProblem("ÉCHO") != nil)
+        #expect(AAssociateRQ.aeTitleProblem(String(repeating: "A", count: 17)) != nil)
     }
 
     @Test("A length field over the caller's limit fails from the header alone, before the body arrives")

@@ -102,6 +102,7 @@ public struct DIMSEServiceProvider: AssociationHandler {
                     throw DIMSEError.unexpectedMessage("a data set without a command on context \(message.presentationContextID)")
                 }
                 let command = try DIMSECommand(decoding: message.bytes)
+                configuration.upperLayer.metrics?.received(command)
                 let contextID = message.presentationContextID
                 switch command {
                 case .cEchoRQ(let request):
@@ -113,7 +114,8 @@ public struct DIMSEServiceProvider: AssociationHandler {
                     let response = CStoreRSP(
                         messageIDBeingRespondedTo: request.messageID, affectedSOPClassUID: request.affectedSOPClassUID,
                         affectedSOPInstanceUID: request.affectedSOPInstanceUID, status: status)
-                    try await send(response.commandSet, on: contextID, association)
+                    association.sendWithoutWaiting(
+                        PresentationDataMessage(presentationContextID: contextID, kind: .command, bytes: response.commandSet.encoded()))
                 case .cFindRQ(let request):
                     let identifier = try await readDataSet(messages, contextID: contextID)
                     let token = operations.begin(request.messageID)

@@ -79,17 +79,20 @@ public struct FileStorageProvider: StorageProvider {
         }
     }
 
-    /// Writes prefix and data set to a temporary file beside `path`, then renames it, so readers never see half a file.
+    /// Writes prefix and data set in one gathering write. Durable: to a temporary file beside `path`, fsync'd, then
+    /// renamed, so readers never see half a file. Otherwise straight to `path`, as dcmtk's storescp does (one file
+    /// creation instead of a creation and a rename); a failed write removes the file.
     private func write(path: String, prefix: [UInt8], dataSet: ByteBuffer) throws(DIMSEError) {
-        let temporary = path + ".part-\(UInt32.random(in: 0...UInt32.max))"
+        let temporary = durable ? path + ".part-\(UInt32.random(in: 0...UInt32.max))" : path
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw .dataSet("open \(temporary): \(String(cString: strerror(errno)))") }
         var failure: String?
-        prefix.withUnsafeBytes { failure = writeAll(fd, $0) }
-        if failure == nil { dataSet.withUnsafeReadableBytes { failure = writeAll(fd, $0) } }
+        prefix.withUnsafeBytes { head in
+            dataSet.withUnsafeReadableBytes { body in failure = writeAll(fd, head, body) }
+        }
         if failure == nil, durable, fsync(fd) != 0 { failure = String(cString: strerror(errno)) }
         close(fd)
-        if failure == nil, rename(temporary, path) != 0 { failure = String(cString: strerror(errno)) }
+        if failure == nil, durable, rename(temporary, path) != 0 { failure = String(cString: strerror(errno)) }
         if let failure {
             unlink(temporary)
             throw .dataSet("write \(path): \(failure)")
@@ -97,16 +100,26 @@ public struct FileStorageProvider: StorageProvider {
     }
 }
 
-private func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> String? {
-    guard let base = bytes.baseAddress else { return nil }
-    var written = 0
-    while written < bytes.count {
-        let n = write(fd, base + written, bytes.count - written)
+/// Writes `head` then `body` with `writev`, resuming after short writes and EINTR.
+private func writeAll(_ fd: Int32, _ head: UnsafeRawBufferPointer, _ body: UnsafeRawBufferPointer) -> String? {
+    var parts = [head, body].filter { $0.count > 0 }
+    while !parts.isEmpty {
+        let vectors = parts.map { iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress), iov_len: $0.count) }
+        let n = vectors.withUnsafeBufferPointer { writev(fd, $0.baseAddress, Int32($0.count)) }
         if n < 0 {
             if errno == EINTR { continue }
             return String(cString: strerror(errno))
         }
-        written += n
+        var written = n
+        while written > 0, let first = parts.first {
+            if written >= first.count {
+                written -= first.count
+                parts.removeFirst()
+            } else {
+                parts[0] = UnsafeRawBufferPointer(rebasing: first[written...])
+                written = 0
+            }
+        }
     }
     return nil
 }

@@ -115,6 +115,13 @@ public struct AssociationContext: Sendable {
         try await outbound.write(.sendMessages(messages))
     }
 
+    /// Queues a small message, a response command, without waiting for it to reach the socket: the task goes back to
+    /// reading at once instead of being woken again by the write's completion. A failed write ends the association, which
+    /// the next read reports.
+    public func sendWithoutWaiting(_ message: PresentationDataMessage) {
+        outbound.channel.writeAndFlush(AssociationCommand.send(message), promise: nil)
+    }
+
     /// Aborts the association (PS3.8 7.3).
     public func abort() async throws {
         try await outbound.write(.abort)
@@ -133,18 +140,30 @@ public struct UpperLayerConfiguration: Sendable {
     public var maximumAssociations: Int?
     /// Where logs go.
     public var logger: Logger
+    /// TLS (PS3.15 B.9): an acceptor's settings apply to the connections it accepts, a requestor's to those it makes;
+    /// nil for plain TCP. Sub-operation associations an acceptor opens (C-MOVE) are plain TCP.
+    public var tls: DICOMTLS?
+    /// Acceptors: counters of associations and DIMSE requests; nil counts nothing.
+    public var metrics: DIMSEMetrics?
 
     /// Creates a configuration.
     public init(
         timeouts: UpperLayerChannelHandler.Timeouts = .init(), maximumReceivedPDULength: Int = 1 << 20,
         maximumMessageBytes: Int = 1 << 30, maximumAssociations: Int? = nil,
-        logger: Logger = Logger(label: "atrium.dicom.upper-layer")
+        logger: Logger = Logger(label: "atrium.dicom.upper-layer"), tls: DICOMTLS? = nil, metrics: DIMSEMetrics? = nil
     ) {
         self.timeouts = timeouts
         self.maximumReceivedPDULength = maximumReceivedPDULength
         self.maximumMessageBytes = maximumMessageBytes
         self.maximumAssociations = maximumAssociations
         self.logger = logger
+        self.tls = tls
+        self.metrics = metrics
+    }
+
+    /// The TLS settings for connections made in `role`, if any.
+    func tls(for role: DICOMTLS.Role) -> DICOMTLS? {
+        tls.flatMap { $0.role == role ? $0 : nil }
     }
 }
 
@@ -170,12 +189,17 @@ struct AssociationOutbound: Sendable {
 extension Channel {
     /// Installs the PDU codec and the upper layer handler, and wraps the channel for async use with back-pressure.
     fileprivate func makeAssociationChannel(
-        role: UpperLayerChannelHandler.Role, configuration: UpperLayerConfiguration
+        role: UpperLayerChannelHandler.Role, configuration: UpperLayerConfiguration,
+        tls: TLSSetup? = nil
     ) -> EventLoopFuture<AssociationChannel> {
         eventLoop.makeCompletedFuture {
+            if let tls {
+                try tls.settings.install(
+                    on: self, serverHostname: tls.serverHostname, failure: tls.failure, logger: configuration.logger)
+            }
             let pipeline = self.pipeline.syncOperations
             try pipeline.addHandler(ByteToMessageHandler(PDUFrameDecoder(maximumLength: configuration.maximumReceivedPDULength)))
-            try pipeline.addHandler(MessageToByteHandler(PDUEncoder()))
+            try pipeline.addHandler(PDUWriter())
             try pipeline.addHandler(
                 UpperLayerChannelHandler(
                     role: role, timeouts: configuration.timeouts, maximumMessageBytes: configuration.maximumMessageBytes,
@@ -203,11 +227,14 @@ public struct AssociationAcceptor: Sendable {
         host: String, port: Int, policy: AcceptorPolicy, configuration: UpperLayerConfiguration = .init(),
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> AssociationAcceptor {
+        let tls = configuration.tls(for: .acceptor)
         let server = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .bind(host: host, port: port) { channel in
-                channel.makeAssociationChannel(role: .acceptor, configuration: configuration)
+                channel.makeAssociationChannel(
+                    role: .acceptor, configuration: configuration,
+                    tls: tls.map { TLSSetup(settings: $0, serverHostname: nil, failure: TLSFailure()) })
             }
         return AssociationAcceptor(server: server, policy: policy, configuration: configuration)
     }
@@ -258,6 +285,7 @@ public struct AssociationAcceptor: Sendable {
                 }
                 switch outcome {
                 case .reject(let rj):
+                    configuration.metrics?.rejected.increment()
                     logger.info(
                         "association rejected",
                         metadata: ["calling": "\(request.callingAETitle)", "reason": "\(rj.reason.rawValue)"])
@@ -266,11 +294,14 @@ public struct AssociationAcceptor: Sendable {
                     return
                 case .accept(let ac, let negotiated):
                     try await outbound.write(.accept(ac))
+                    configuration.metrics?.accepted.increment()
+                    configuration.metrics?.open.increment()
                     context = AssociationContext(negotiated: negotiated, outbound: outbound)
                     logger.info(
                         "association accepted",
                         metadata: ["calling": "\(request.callingAETitle)", "contexts": "\(negotiated.acceptedContexts.count)"])
                 }
+                defer { configuration.metrics?.open.decrement() }
                 let messages = AssociationMessages(events: events, outbound: outbound, negotiated: context.negotiated, logger: logger)
                 do {
                     try await handler.serve(context, messages: messages)
@@ -295,10 +326,14 @@ public enum AssociationRequestor {
         _ body: (RequestorAssociation) async throws -> Result
     ) async throws -> Result {
         let request = try proposal.makeRequest()
+        let failure = TLSFailure()
+        // Server Name Indication carries host names only; for an IP address the certificate is checked against it.
+        let serverHostname = (try? SocketAddress(ipAddress: host, port: 0)) == nil ? host : nil
+        let tls = configuration.tls(for: .requestor).map { TLSSetup(settings: $0, serverHostname: serverHostname, failure: failure) }
         let channel = try await ClientBootstrap(group: group)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connect(host: host, port: port) { channel in
-                channel.makeAssociationChannel(role: .requestor(request), configuration: configuration)
+                channel.makeAssociationChannel(role: .requestor(request), configuration: configuration, tls: tls)
             }
         return try await channel.executeThenClose { inbound, _ in
             let outbound = AssociationOutbound(channel: channel.channel)
@@ -312,8 +347,15 @@ public enum AssociationRequestor {
             case .aborted(let abort):
                 throw AssociationError.aborted(abort)
             case .providerAborted(let reason):
+                // A TLS failure closes the connection, which the upper layer reports as a provider abort.
+                if let reason = failure.recorded { throw AssociationError.transportSecurity(reason) }
                 throw AssociationError.providerAborted(reason)
             default:
+                if let reason = failure.recorded { throw AssociationError.transportSecurity(reason) }
+                if tls != nil {
+                    throw AssociationError.transportSecurity(
+                        "the TLS connection closed before the association was accepted (a client certificate required?)")
+                }
                 throw AssociationError.connectionClosed
             }
             let association = RequestorAssociation(negotiated: negotiated, events: events, outbound: outbound)

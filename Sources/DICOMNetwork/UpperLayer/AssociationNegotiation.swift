@@ -343,4 +343,6 @@ public enum AssociationError: Error, Hashable, Sendable {
     case invalidState(String)
     /// The connection closed without release or abort.
     case connectionClosed
+    /// The TLS connection could not be set up: handshake refused, certificate not trusted, or the peer does not speak TLS.
+    case transportSecurity(String)
 }

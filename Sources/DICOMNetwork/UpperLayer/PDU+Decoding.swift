@@ -195,10 +195,28 @@ private struct ItemReader {
         guard buffer.readableBytes >= 68 else { throw error("A-ASSOCIATE header is shorter than 68 bytes") }
         let version = try readUInt16()
         _ = try readUInt16()
-        let called = aeTitle(try readBytes(16))
-        let calling = aeTitle(try readBytes(16))
+        let called = try readAETitle("called")
+        let calling = try readAETitle("calling")
         _ = try readSlice(32)
         return (version, called, calling)
+    }
+
+    /// Reads a 16-byte AE title field. AE titles use the default character repertoire without backslash or control
+    /// characters, and leading and trailing spaces are not significant (PS3.8 9.3.2, PS3.5 6.2 VR AE); trailing NULs,
+    /// which some peers pad with, are tolerated. Any other byte fails with its offset instead of decoding to U+FFFD.
+    mutating func readAETitle(_ field: String) throws(UpperLayerError) -> String {
+        let start = offset
+        let bytes = try readBytes(16)
+        var end = bytes.count
+        while end > 0, bytes[end - 1] == 0 || bytes[end - 1] == 0x20 { end -= 1 }
+        var first = 0
+        while first < end, bytes[first] == 0x20 { first += 1 }
+        for index in first..<end where !isAETitleByte(bytes[index]) {
+            throw error(
+                "\(field) AE title has byte \(hexByte(bytes[index])), outside the default character repertoire without "
+                    + "backslash and control characters", at: start + index)
+        }
+        return String(decoding: bytes[first..<end], as: UTF8.self)
     }
 
     /// A UID item value, tolerating trailing NUL or space padding (PS3.8 Annex F).
@@ -327,9 +345,28 @@ private struct ItemReader {
     }
 }
 
-/// AE titles are 16 bytes; leading and trailing spaces are not significant (PS3.8 9.3.2, PS3.5 6.2).
-private func aeTitle(_ bytes: [UInt8]) -> String {
-    String(decoding: bytes, as: UTF8.self).trimmed(of: " \0")
+/// Whether `byte` may appear in an AE title: ISO 646 G0 graphic characters and space, except backslash (PS3.5 6.2).
+private func isAETitleByte(_ byte: UInt8) -> Bool {
+    byte >= 0x20 && byte < 0x7F && byte != 0x5C
+}
+
+private func hexByte(_ byte: UInt8) -> String {
+    let digits = String(byte, radix: 16, uppercase: true)
+    return (digits.count == 1 ? "0" : "") + digits + "H"
+}
+
+extension AAssociateRQ {
+    /// Why `title` cannot be sent as an AE title, or nil if it can: 1 to 16 characters of the default character
+    /// repertoire, no backslash or control characters, not only spaces (PS3.5 6.2 VR AE, PS3.8 9.3.2).
+    public static func aeTitleProblem(_ title: String) -> String? {
+        let bytes = Array(title.utf8)
+        if bytes.isEmpty || bytes.count > 16 { return "AE titles have 1 to 16 characters: \"\(title)\"" }
+        if bytes.allSatisfy({ $0 == 0x20 }) { return "an AE title may not be only spaces" }
+        if !bytes.allSatisfy(isAETitleByte) {
+            return "AE title \"\(title)\" has a character outside the default repertoire, a backslash or a control character"
+        }
+        return nil
+    }
 }
 
 extension String {

@@ -52,6 +52,8 @@ public enum PresentationDataFragmenter {
 
 /// Reassembles PDV fragments into complete command sets and data sets, per presentation context (PS3.8 9.3.5.1, Annex E).
 public struct PresentationDataAssembler: Sendable {
+    /// A message received in part: its bytes are copied out of the received PDUs at once, so the decoder's buffer is
+    /// not shared and never copied on its next read.
     private struct Partial: Sendable {
         var isCommand: Bool
         var bytes: ByteBuffer
@@ -74,7 +76,7 @@ public struct PresentationDataAssembler: Sendable {
         var complete: [PresentationDataMessage] = []
         for value in pdu.values {
             let id = value.presentationContextID
-            var data = value.data
+            let data = value.data
             if var partial = partials[id] {
                 guard partial.isCommand == value.isCommand else {
                     let reason =
@@ -86,7 +88,7 @@ public struct PresentationDataAssembler: Sendable {
                     throw .messageTooLarge(presentationContextID: id, limitBytes: maximumMessageBytes)
                 }
                 partials[id] = nil
-                partial.bytes.writeBuffer(&data)
+                partial.bytes.writeImmutableBuffer(data)
                 if value.isLastFragment {
                     complete.append(message(id, partial.isCommand, partial.bytes))
                 } else {
@@ -99,7 +101,11 @@ public struct PresentationDataAssembler: Sendable {
                 if value.isLastFragment {
                     complete.append(message(id, value.isCommand, data))
                 } else {
-                    partials[id] = Partial(isCommand: value.isCommand, bytes: data)
+                    // Room for 16 fragments at first (a CT slice in 64 KiB PDUs), so the buffer rarely has to grow.
+                    var bytes = ByteBufferAllocator().buffer(
+                        capacity: min(maximumMessageBytes, max(16 * data.readableBytes, 64 * 1024)))
+                    bytes.writeImmutableBuffer(data)
+                    partials[id] = Partial(isCommand: value.isCommand, bytes: bytes)
                 }
             }
         }
