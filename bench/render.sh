@@ -4,6 +4,9 @@
 # side by side in one run on loopback. Needs Debian's orthanc and orthanc-gdcm (for JPEG 2000):
 # apt-get install orthanc orthanc-gdcm.
 #   bench/render.sh [N] [THREADS]
+# Every run walks the N distinct frames of the series in turn. Atrium is measured twice: "cold" with its
+# decoded-frame cache off (ATRIUM_FRAME_CACHE_BYTES=0: every request reads, parses and decodes its file, as Orthanc
+# does), and "warm" with the cache on after one pass over the series (a viewer scrolling back and forth).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-100}
@@ -38,8 +41,15 @@ for f in "$work"/jpegll/*.dcm; do dcmcjpeg +e1 "$f" "$f.tmp" && mv "$f.tmp" "$f"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 a_port=$(free_port); o_http=$(free_port); o_dicom=$(free_port)
 $atrium import --data "$work/atrium-data" "$work/native" "$work/j2k" "$work/jpegll" >/dev/null 2>&1
-$atrium serve --data "$work/atrium-data" --http-port "$a_port" --dicom-port "$(free_port)" >/dev/null 2>&1 &
-atrium_pid=$!
+# start_atrium CACHE_BYTES: (re)starts Atrium's server with that decoded-frame cache.
+start_atrium() {
+    [ -z "${atrium_pid:-}" ] || { kill "$atrium_pid"; wait "$atrium_pid" 2>/dev/null || true; }
+    ATRIUM_FRAME_CACHE_BYTES=$1 $atrium serve --data "$work/atrium-data" --http-port "$a_port" --dicom-port "$(free_port)" \
+        >/dev/null 2>&1 &
+    atrium_pid=$!
+    for i in $(seq 50); do curl -sf "http://127.0.0.1:$a_port/health" >/dev/null && return; sleep 0.2; done
+}
+start_atrium 0
 cat > "$work/orthanc.json" <<JSON
 { "Name": "bench", "StorageDirectory": "$work/orthanc-db", "IndexDirectory": "$work/orthanc-db",
   "HttpPort": $o_http, "DicomPort": $o_dicom, "RemoteAccessAllowed": false, "AuthenticationEnabled": false,
@@ -74,14 +84,26 @@ for name in sorted(os.listdir(d)):
     print("%s/instances/%s/frames/0/rendered" % (base, ids[0]["ID"]))
 PY
 )
-    # Correctness first: every frame renders to a PNG on both servers (Python client), then the rate (wrk, 10 s,
-    # one client thread and $threads connections, so the servers have the cores).
-    a=$(python3 bench/render_client.py "$threads" $atrium_urls)
-    o=$(python3 bench/render_client.py "$threads" $orthanc_urls)
+    printf '%s\n' $atrium_urls | sed 's|^http://[^/]*||' > "$work/$kind.a.paths"
+    printf '%s\n' $orthanc_urls | sed 's|^http://[^/]*||' > "$work/$kind.o.paths"
+    printf '%s\n' $atrium_urls > "$work/$kind.a.urls"
+    printf '%s\n' $orthanc_urls > "$work/$kind.o.urls"
+done
+rate() { PATHS_FILE="$1" wrk -t1 -c"$threads" -d10s -s bench/render_paths.lua "$2" | awk '/Requests\/sec/ {print $2}'; }
+# Correctness first: every frame renders to a PNG on both servers (Python client, each frame once), then the rate
+# (wrk, 10 s, one client thread and $threads connections, so the servers have the cores).
+declare -A cold orthanc
+for kind in native j2k jpegll; do
+    a=$(python3 bench/render_client.py "$threads" $(cat "$work/$kind.a.urls"))
+    o=$(python3 bench/render_client.py "$threads" $(cat "$work/$kind.o.urls"))
     python3 -c "import json,sys; a=json.loads(sys.argv[1]); o=json.loads(sys.argv[2]); assert a['error_count'] == 0 and o['error_count'] == 0, (a, o)" "$a" "$o"
-    printf '%s\n' $atrium_urls | sed 's|^http://[^/]*||' > "$work/a.paths"
-    printf '%s\n' $orthanc_urls | sed 's|^http://[^/]*||' > "$work/o.paths"
-    ar=$(PATHS_FILE="$work/a.paths" wrk -t1 -c"$threads" -d10s -s bench/render_paths.lua "http://127.0.0.1:$a_port" | awk '/Requests\/sec/ {print $2}')
-    or=$(PATHS_FILE="$work/o.paths" wrk -t1 -c"$threads" -d10s -s bench/render_paths.lua "http://127.0.0.1:$o_http" | awk '/Requests\/sec/ {print $2}')
-    python3 -c "import sys; a=float(sys.argv[1]); o=float(sys.argv[2]); print('%-7s Atrium %.1f frames/s, Orthanc %.1f frames/s: %.2fx' % (sys.argv[3], a, o, a/o))" "$ar" "$or" "$kind"
+    cold[$kind]=$(rate "$work/$kind.a.paths" "http://127.0.0.1:$a_port")
+    orthanc[$kind]=$(rate "$work/$kind.o.paths" "http://127.0.0.1:$o_http")
+done
+start_atrium $((256 << 20))
+for kind in native j2k jpegll; do
+    python3 bench/render_client.py "$threads" $(cat "$work/$kind.a.urls") >/dev/null  # one pass fills the cache
+    warm=$(rate "$work/$kind.a.paths" "http://127.0.0.1:$a_port")
+    python3 -c "import sys; c, w, o = map(float, sys.argv[1:4]); print('%-7s Atrium cold %.1f frames/s (%.2fx), warm %.1f frames/s (%.2fx); Orthanc %.1f frames/s' % (sys.argv[4], c, c / o, w, w / o, o))" \
+        "${cold[$kind]}" "$warm" "${orthanc[$kind]}" "$kind"
 done

@@ -92,8 +92,10 @@ typedef struct {
     char message[256];
 } atrium_opj_decoder;
 
+/// `threads` above 1 asks OpenJPEG to decode code-blocks on that many worker threads (opj_codec_set_threads, which
+/// must come between opj_setup_decoder and opj_read_header); a library built without threads decodes on one.
 static inline int atrium_opj_read_header(atrium_opj_decoder *decoder, const unsigned char *data, size_t size,
-                                         opj_image_t **image) {
+                                         opj_image_t **image, int threads) {
     memset(decoder, 0, sizeof *decoder);
     decoder->input.data = data;
     decoder->input.size = size;
@@ -108,6 +110,7 @@ static inline int atrium_opj_read_header(atrium_opj_decoder *decoder, const unsi
     opj_dparameters_t parameters;
     opj_set_default_decoder_parameters(&parameters);
     if (!opj_setup_decoder(decoder->codec, &parameters)) return 2;
+    if (threads > 1) (void)opj_codec_set_threads(decoder->codec, threads);
     decoder->stream = opj_stream_create(1 << 16, OPJ_TRUE);
     if (!decoder->stream) { strcpy(decoder->message, "opj_stream_create failed"); return 3; }
     opj_stream_set_user_data(decoder->stream, &decoder->input, NULL);

@@ -53,6 +53,10 @@ struct RenderTests {
         RenderCase(file: "monochrome1_rescaled_window", synthetic: true, bitDepth: 16),
         RenderCase(file: "palette_segmented", synthetic: true),
         RenderCase(file: "u8_monochrome1", synthetic: true),
+        RenderCase(file: "enhanced_per_frame_groups", synthetic: true, frame: 0),
+        RenderCase(file: "enhanced_per_frame_groups", synthetic: true, frame: 1),
+        RenderCase(file: "enhanced_per_frame_groups", synthetic: true, frame: 2),
+        RenderCase(file: "enhanced_per_frame_groups", synthetic: true, bitDepth: 16, frame: 2),
         RenderCase(file: "CT_small.dcm", jpeg: true),
         RenderCase(file: "SC_rgb_rle_2frame.dcm", jpeg: true),
     ]

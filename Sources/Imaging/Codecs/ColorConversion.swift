@@ -19,6 +19,36 @@ enum ColorConversion {
         }
     }
 
+    /// YBR_FULL to RGB in place for 16-bit interleaved little-endian samples: the same equations with the chroma
+    /// offset at the middle of the Bits Stored range (2^(n−1), as 128 is for 8 bits), rounded half up and clamped to
+    /// 0…2^n − 1. Double precision, plus a nudge of 10⁻⁷ before rounding: the exact results are multiples of
+    /// 1/587000 (the coefficients' common denominator), so the nudge turns a true .5 that the floating-point
+    /// products put a hair below into the half-up it is, and changes nothing else.
+    static func ybrFullToRGB16(_ pixels: inout [UInt8], bitsStored: Int) {
+        let bits = min(max(bitsStored, 1), 16)
+        let offset = Double(1 << (bits - 1))
+        let maximum = Double((1 << bits) - 1)
+        let greenFromBlue = -0.114 * 1.772 / 0.587
+        let greenFromRed = -0.299 * 1.402 / 0.587
+        @inline(__always) func clamp(_ value: Double) -> UInt16 {
+            let rounded = (value + 0.5 + 1e-7).rounded(.down)
+            return rounded <= 0 ? 0 : rounded >= maximum ? UInt16(maximum) : UInt16(rounded)
+        }
+        pixels.withUnsafeMutableBytes { raw in
+            let count = raw.count / 6
+            for p in 0..<count {
+                let base = p * 6
+                let y = Double(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: base, as: UInt16.self)))
+                let cb = Double(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: base + 2, as: UInt16.self))) - offset
+                let cr = Double(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: base + 4, as: UInt16.self))) - offset
+                raw.storeBytes(of: clamp(y + cr * 1.402).littleEndian, toByteOffset: base, as: UInt16.self)
+                raw.storeBytes(
+                    of: clamp(y + cb * greenFromBlue + cr * greenFromRed).littleEndian, toByteOffset: base + 2, as: UInt16.self)
+                raw.storeBytes(of: clamp(y + cb * 1.772).littleEndian, toByteOffset: base + 4, as: UInt16.self)
+            }
+        }
+    }
+
     @inline(__always)
     private static func clamp(_ value: Float) -> UInt8 {
         let rounded = (value + 0.5).rounded(.down)

@@ -1,7 +1,17 @@
 import COpenJPEG
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// JPEG 2000 lossless and lossy through OpenJPEG, from a J2K codestream or a JP2 file (PS3.5 A.4.4).
 public enum JPEG2000Codec {
+    /// Worker threads OpenJPEG decodes a large frame (from 512 × 512 pixels) on: the online processors, at most 4.
+    static let decoderThreads: Int = {
+        let online = sysconf(Int32(_SC_NPROCESSORS_ONLN))
+        return Int(min(max(online, 1), 4))
+    }()
+
     /// Decodes one JPEG 2000 frame into native little-endian colour-by-pixel samples; YBR_RCT and YBR_ICT come back as RGB (PS3.5 A.4.4, 8.2.4).
     public static func decode(
         _ stream: [UInt8], descriptor: FrameDescriptor, limits: DecodingLimits = .default
@@ -13,7 +23,10 @@ public enum JPEG2000Codec {
         var output = [UInt8]()
         var precision = 0
         try stream.withUnsafeBufferPointer { (input) throws(ImagingError) in
-            guard atrium_opj_read_header(&decoder, input.baseAddress, input.count, &imagePointer) == 0, let image = imagePointer else {
+            let threads = descriptor.pixelCount >= 256 * 1024 ? decoderThreads : 1
+            guard atrium_opj_read_header(&decoder, input.baseAddress, input.count, &imagePointer, Int32(threads)) == 0,
+                let image = imagePointer
+            else {
                 throw .library(codec: .jpeg2000, message: message(of: &decoder))
             }
             let componentCount = Int(image.pointee.numcomps)

@@ -44,6 +44,59 @@ struct JPEGHuffmanTable: Sendable {
     }
 }
 
+/// A Huffman table seen through raw pointers, for the hot loop of a decoder: no array copies, retains or bounds checks.
+/// Valid only while the ``FlatHuffmanTables`` that made it is alive.
+struct HuffmanPointers {
+    let lookup: UnsafePointer<UInt16>
+    let maxCode: UnsafePointer<Int32>
+    let valueOffset: UnsafePointer<Int32>
+    let values: UnsafePointer<UInt8>
+    let valueCount: Int
+}
+
+/// The Huffman tables of one scan copied into one block of memory (each table's lookup, code limits and values).
+final class FlatHuffmanTables {
+    private let lookupStorage: UnsafeMutablePointer<UInt16>
+    private let codeStorage: UnsafeMutablePointer<Int32>
+    private let valueStorage: UnsafeMutablePointer<UInt8>
+    /// One view per table, in the order given.
+    let tables: [HuffmanPointers]
+
+    init(_ source: [JPEGHuffmanTable]) {
+        let n = max(source.count, 1)
+        let lookupSize = 1 << JPEGHuffmanTable.lookupBits
+        lookupStorage = .allocate(capacity: n * lookupSize)
+        codeStorage = .allocate(capacity: n * 36)
+        valueStorage = .allocate(capacity: n * 256)
+        lookupStorage.initialize(repeating: 0, count: n * lookupSize)
+        codeStorage.initialize(repeating: 0, count: n * 36)
+        valueStorage.initialize(repeating: 0, count: n * 256)
+        var views: [HuffmanPointers] = []
+        for (i, table) in source.enumerated() {
+            let lookup = lookupStorage + i * lookupSize
+            let maxCode = codeStorage + i * 36
+            let valueOffset = maxCode + 18
+            let values = valueStorage + i * 256
+            for k in 0..<min(lookupSize, table.lookup.count) { lookup[k] = table.lookup[k] }
+            for k in 0..<min(18, table.maxCode.count) { maxCode[k] = table.maxCode[k] }
+            for k in 0..<min(18, table.valueOffset.count) { valueOffset[k] = table.valueOffset[k] }
+            let valueCount = min(256, table.values.count)
+            for k in 0..<valueCount { values[k] = table.values[k] }
+            views.append(
+                HuffmanPointers(
+                    lookup: UnsafePointer(lookup), maxCode: UnsafePointer(maxCode), valueOffset: UnsafePointer(valueOffset),
+                    values: UnsafePointer(values), valueCount: valueCount))
+        }
+        tables = views
+    }
+
+    deinit {
+        lookupStorage.deallocate()
+        codeStorage.deallocate()
+        valueStorage.deallocate()
+    }
+}
+
 /// Reads entropy-coded bits of a JPEG scan, removing stuffed zero bytes and stopping at markers (ISO 10918-1 F.2.2.5).
 struct JPEGBitReader {
     let data: UnsafeBufferPointer<UInt8>
@@ -116,6 +169,37 @@ struct JPEGBitReader {
                 let index = Int(code + table.pointee.valueOffset[length])
                 guard index >= 0, index < table.pointee.values.count else { break }
                 return Int(table.pointee.values[index])
+            }
+        }
+        try checkNotExhausted()
+        throw .malformed(codec: codec, offset: position, reason: "invalid Huffman code")
+    }
+
+    /// Decodes one Huffman-coded symbol through a flat table view (ISO 10918-1 F.2.2.3).
+    @inline(__always)
+    mutating func decode(_ table: HuffmanPointers) throws(ImagingError) -> Int {
+        if count < 16 { fill() }
+        let entry = table.lookup[Int(truncatingIfNeeded: buffer >> UInt64(64 - JPEGHuffmanTable.lookupBits))]
+        if entry != 0 {
+            let length = Int(entry >> 8)
+            buffer <<= UInt64(length)
+            count -= length
+            return Int(entry & 0xFF)
+        }
+        return try decodeLong(table)
+    }
+
+    /// Codes longer than the lookup table's bits.
+    @inline(never)
+    mutating func decodeLong(_ table: HuffmanPointers) throws(ImagingError) -> Int {
+        for length in (JPEGHuffmanTable.lookupBits + 1)...16 {
+            let code = Int32(truncatingIfNeeded: buffer >> UInt64(64 - length))
+            if code <= table.maxCode[length] {
+                buffer <<= UInt64(length)
+                count -= length
+                let index = Int(code + table.valueOffset[length])
+                guard index >= 0, index < table.valueCount else { break }
+                return Int(table.values[index])
             }
         }
         try checkNotExhausted()

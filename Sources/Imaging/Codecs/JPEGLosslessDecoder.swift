@@ -78,6 +78,9 @@ public enum JPEGLosslessDecoder {
                 throw .malformed(
                     codec: .jpegLossless, offset: markers.position, reason: "scan uses undefined Huffman table \(component.dcTable)")
             }
+            guard component.frameIndex >= 0, component.frameIndex < frame.components.count else {
+                throw .malformed(codec: .jpegLossless, offset: markers.position, reason: "scan names an unknown component")
+            }
             tables.append(table)
         }
         let columns = frame.columns
@@ -86,82 +89,122 @@ public enum JPEGLosslessDecoder {
         let samplesPerPixel = frame.components.count
         let initial = 1 << (frame.precision - pointTransform - 1)
         let restartInterval = markers.restartInterval
-        var lines = [Int](repeating: 0, count: 2 * columns * count)
+        guard out.count >= rows * columns * samplesPerPixel * bytesPerSample, count >= 1 else {
+            throw .malformed(codec: .jpegLossless, offset: markers.position, reason: "scan does not fit the frame")
+        }
+        let flat = FlatHuffmanTables(tables)
+        let huffman = flat.tables
+        let frameIndexes = scan.components.map(\.frameIndex)
+        let lines = UnsafeMutablePointer<Int>.allocate(capacity: 2 * columns * count)
+        lines.initialize(repeating: 0, count: 2 * columns * count)
+        defer { lines.deallocate() }
+        guard let destination = out.baseAddress else { return }
         var reader = JPEGBitReader(data: markers.data, position: markers.position, codec: .jpegLossless)
-        try tables.withUnsafeBufferPointer { (tablePointer) throws(ImagingError) in
-            try lines.withUnsafeMutableBufferPointer { (lineBuffer) throws(ImagingError) in
-                guard let tableBase = tablePointer.baseAddress, let lineBase = lineBuffer.baseAddress else { return }
-                var previous = lineBase
-                var current = lineBase + columns * count
-                var mcusLeft = restartInterval
-                var restarts = 0
-                var resetPending = true
-                var firstLineEnd = columns  // pixels before this index in the current row use predictor 1
-                let destinationBase = out.baseAddress
+        try withExtendedLifetime(flat) { () throws(ImagingError) in
+            var previous = lines
+            var current = lines + columns * count
+            var mcusLeft = restartInterval
+            var restarts = 0
+            var resetPending = true
+            var firstLineEnd = columns  // pixels before this index in the current row use predictor 1
+            // One component, no restart markers: the common case (CT, MR, CR), kept free of per-sample branching
+            // on the component and the restart interval.
+            if count == 1, restartInterval == 0 {
+                let table = huffman[0]
+                let stride = samplesPerPixel * bytesPerSample
+                var target = destination + frameIndexes[0] * bytesPerSample
                 for row in 0..<rows {
                     for column in 0..<columns {
-                        if restartInterval > 0 {
-                            if mcusLeft == 0 {
-                                try reader.restart(expected: restarts)
-                                restarts += 1
-                                mcusLeft = restartInterval
-                                resetPending = true
-                                firstLineEnd = (row + 1) * columns
-                            }
-                            mcusLeft -= 1
+                        let difference = try Self.difference(&reader, table)
+                        let prediction: Int
+                        if row == 0 {
+                            prediction = column == 0 ? initial : current[column - 1]
+                        } else if column == 0 {
+                            prediction = previous[0]
+                        } else {
+                            prediction = Self.predict(
+                                predictor, ra: current[column - 1], rb: previous[column], rc: previous[column - 1])
                         }
-                        let pixelIndex = row * columns + column
-                        let firstLine = pixelIndex < firstLineEnd
-                        for c in 0..<count {
-                            let s = try reader.decode(tableBase + c)
-                            let difference: Int
-                            if s == 0 {
-                                difference = 0
-                            } else if s < 16 {
-                                difference = reader.receiveExtend(s)
-                            } else if s == 16 {
-                                difference = 32768
-                            } else {
-                                throw .malformed(codec: .jpegLossless, offset: reader.position, reason: "difference category \(s)")
-                            }
-                            let x = column * count + c
-                            let prediction: Int
-                            if resetPending {
-                                prediction = initial
-                            } else if firstLine {
-                                prediction = current[x - count]
-                            } else if column == 0 {
-                                prediction = previous[x]
-                            } else {
-                                let ra = current[x - count]
-                                let rb = previous[x]
-                                let rc = previous[x - count]
-                                switch predictor {
-                                case 1: prediction = ra
-                                case 2: prediction = rb
-                                case 3: prediction = rc
-                                case 4: prediction = ra + rb - rc
-                                case 5: prediction = ra + ((rb - rc) >> 1)
-                                case 6: prediction = rb + ((ra - rc) >> 1)
-                                case 7: prediction = (ra + rb) >> 1
-                                default: prediction = 0
-                                }
-                            }
-                            let value = (prediction + difference) & 0xFFFF
-                            current[x] = value
-                            let sample = value << pointTransform
-                            let offset = (pixelIndex * samplesPerPixel + scan.components[c].frameIndex) * bytesPerSample
-                            destinationBase?[offset] = UInt8(truncatingIfNeeded: sample)
-                            if bytesPerSample == 2 { destinationBase?[offset + 1] = UInt8(truncatingIfNeeded: sample >> 8) }
-                        }
-                        resetPending = false
+                        let value = (prediction + difference) & 0xFFFF
+                        current[column] = value
+                        let sample = value << pointTransform
+                        target[0] = UInt8(truncatingIfNeeded: sample)
+                        if bytesPerSample == 2 { target[1] = UInt8(truncatingIfNeeded: sample >> 8) }
+                        target += stride
                     }
                     swap(&previous, &current)
                     try reader.checkNotExhausted()
                 }
+                return
+            }
+            for row in 0..<rows {
+                for column in 0..<columns {
+                    if restartInterval > 0 {
+                        if mcusLeft == 0 {
+                            try reader.restart(expected: restarts)
+                            restarts += 1
+                            mcusLeft = restartInterval
+                            resetPending = true
+                            firstLineEnd = (row + 1) * columns
+                        }
+                        mcusLeft -= 1
+                    }
+                    let pixelIndex = row * columns + column
+                    let firstLine = pixelIndex < firstLineEnd
+                    for c in 0..<count {
+                        let difference = try Self.difference(&reader, huffman[c])
+                        let x = column * count + c
+                        let prediction: Int
+                        if resetPending {
+                            prediction = initial
+                        } else if firstLine {
+                            prediction = current[x - count]
+                        } else if column == 0 {
+                            prediction = previous[x]
+                        } else {
+                            prediction = Self.predict(predictor, ra: current[x - count], rb: previous[x], rc: previous[x - count])
+                        }
+                        let value = (prediction + difference) & 0xFFFF
+                        current[x] = value
+                        let sample = value << pointTransform
+                        let offset = (pixelIndex * samplesPerPixel + frameIndexes[c]) * bytesPerSample
+                        destination[offset] = UInt8(truncatingIfNeeded: sample)
+                        if bytesPerSample == 2 { destination[offset + 1] = UInt8(truncatingIfNeeded: sample >> 8) }
+                    }
+                    resetPending = false
+                }
+                swap(&previous, &current)
+                try reader.checkNotExhausted()
             }
         }
         markers.position = reader.position
+    }
+}
+
+extension JPEGLosslessDecoder {
+    /// One decoded difference: a category, then that many extra bits (ISO 10918-1 H.1.2.2, Table H.2).
+    @inline(__always)
+    fileprivate static func difference(_ reader: inout JPEGBitReader, _ table: HuffmanPointers) throws(ImagingError) -> Int {
+        let s = try reader.decode(table)
+        if s == 0 { return 0 }
+        if s < 16 { return reader.receiveExtend(s) }
+        if s == 16 { return 32768 }
+        throw .malformed(codec: .jpegLossless, offset: reader.position, reason: "difference category \(s)")
+    }
+
+    /// The predictors of ISO 10918-1 Table H.1 for a sample with neighbours in both directions.
+    @inline(__always)
+    fileprivate static func predict(_ predictor: Int, ra: Int, rb: Int, rc: Int) -> Int {
+        switch predictor {
+        case 1: return ra
+        case 2: return rb
+        case 3: return rc
+        case 4: return ra + rb - rc
+        case 5: return ra + ((rb - rc) >> 1)
+        case 6: return rb + ((ra - rc) >> 1)
+        case 7: return (ra + rb) >> 1
+        default: return 0
+        }
     }
 }
 

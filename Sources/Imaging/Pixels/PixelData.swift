@@ -172,10 +172,14 @@ public struct PixelData: Sendable {
             }
         }
         let d = decoded.descriptor
-        if color == .rgb, d.samplesPerPixel == 3, d.bitsAllocated == 8,
+        if color == .rgb, d.samplesPerPixel == 3, d.bitsAllocated == 8 || (d.bitsAllocated == 16 && !d.isSigned),
             d.photometricInterpretation == "YBR_FULL" || d.photometricInterpretation == "YBR_FULL_422"
         {
-            ColorConversion.ybrFullToRGB(&decoded.pixels)
+            if d.bitsAllocated == 8 {
+                ColorConversion.ybrFullToRGB(&decoded.pixels)
+            } else {
+                ColorConversion.ybrFullToRGB16(&decoded.pixels, bitsStored: d.bitsStored)
+            }
             decoded.descriptor.photometricInterpretation = "RGB"
         }
         return decoded

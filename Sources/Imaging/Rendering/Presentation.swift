@@ -97,13 +97,33 @@ public struct ImagePresentation: Sendable {
     /// The palette of a PALETTE COLOR image.
     public var palette: PaletteColorLUT?
 
-    /// Reads the presentation attributes of an image data set.
-    public init(dataSet: DataSet, descriptor: FrameDescriptor) throws(ImagingError) {
+    /// Pixel Spacing (row spacing, column spacing) in mm, from the image or its Pixel Measures functional group
+    /// (PS3.3 10.7.1.3, C.7.6.16.2.1); nil when absent or not two positive numbers.
+    public var pixelSpacing: (row: Double, column: Double)?
+
+    /// Reads the presentation attributes of an image data set for frame `frame` (0-based).
+    ///
+    /// Enhanced multi-frame images keep the Pixel Value Transformation (rescale), Frame VOI LUT (window) and Pixel
+    /// Measures in functional groups: the frame's item of the Per-frame Functional Groups Sequence first, then the
+    /// Shared Functional Groups Sequence (PS3.3 C.7.6.16.2.1, C.7.6.16.2.9, C.7.6.16.2.10). Attributes at the top
+    /// level of the data set (classic images) are used when present.
+    public init(dataSet: DataSet, descriptor: FrameDescriptor, frame: Int = 0) throws(ImagingError) {
         let signed = descriptor.isSigned
-        // Enhanced multi-frame images keep these in the Shared Functional Groups (PS3.3 C.7.6.16.2.9, C.7.6.16.2.10).
+        let perFrame = dataSet.items(Tag(0x5200, 0x9230))
+        let frameGroups = frame >= 0 && frame < perFrame.count ? perFrame[frame] : nil
         let shared = dataSet.items(Tag(0x5200, 0x9229)).first
-        let transformation = shared?.items(Tag(0x0028, 0x9145)).first
-        let frameVOI = shared?.items(Tag(0x0028, 0x9132)).first
+        func group(_ sequence: Tag) -> DataSet? {
+            frameGroups?.items(sequence).first ?? shared?.items(sequence).first
+        }
+        let transformation = group(Tag(0x0028, 0x9145))
+        let frameVOI = group(Tag(0x0028, 0x9132))
+        let measures = group(Tag(0x0028, 0x9110))
+        let spacing = dataSet.doubles(.pixelSpacing).count == 2 ? dataSet.doubles(.pixelSpacing) : (measures?.doubles(.pixelSpacing) ?? [])
+        if spacing.count == 2, spacing.allSatisfy({ $0 > 0 && $0.isFinite }) {
+            pixelSpacing = (spacing[0], spacing[1])
+        } else {
+            pixelSpacing = nil
+        }
         if let item = dataSet.items(.modalityLUTSequence).first {
             modality = .lookupTable(
                 try LookupTable(descriptor: item.ints(.lutDescriptor), data: item[.lutData], signedInput: signed, name: "Modality LUT"))

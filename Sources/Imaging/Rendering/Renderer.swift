@@ -66,7 +66,7 @@ public enum Renderer {
         dataSet: DataSet, transferSyntax: TransferSyntax, options: RenderOptions = RenderOptions(), limits: DecodingLimits = .default
     ) throws(ImagingError) -> RenderedImage {
         let pixels = try PixelData(dataSet: dataSet, transferSyntax: transferSyntax, limits: limits)
-        let presentation = try ImagePresentation(dataSet: dataSet, descriptor: pixels.descriptor)
+        let presentation = try ImagePresentation(dataSet: dataSet, descriptor: pixels.descriptor, frame: options.frame)
         return try render(pixels, presentation: presentation, options: options)
     }
 
@@ -77,7 +77,17 @@ public enum Renderer {
         guard options.bitDepth == 8 || options.bitDepth == 16 else {
             throw .invalidAttribute(name: "output bit depth", value: "\(options.bitDepth)", reason: "must be 8 or 16")
         }
-        let frame = try pixels.frame(options.frame, color: .rgb)
+        return try render(frame: try pixels.frame(options.frame, color: .rgb), presentation: presentation, options: options)
+    }
+
+    /// Renders a frame already decoded with RGB colour output (from ``PixelData/frame(_:color:)`` or a
+    /// ``DecodedFrameCache``); `options.frame` is not used.
+    public static func render(frame: DecodedFrame, presentation: ImagePresentation, options: RenderOptions) throws(ImagingError)
+        -> RenderedImage
+    {
+        guard options.bitDepth == 8 || options.bitDepth == 16 else {
+            throw .invalidAttribute(name: "output bit depth", value: "\(options.bitDepth)", reason: "must be 8 or 16")
+        }
         var image: RenderedImage
         if let palette = presentation.palette, frame.descriptor.samplesPerPixel == 1 {
             image = renderPalette(frame, palette: palette, bitDepth: options.bitDepth)

@@ -1,10 +1,15 @@
 import DICOM
 
 /// Rewrites images in another transfer syntax: decompressing to native pixel data, or compressing to RLE Lossless,
-/// JPEG-LS Lossless or JPEG 2000 Lossless (PS3.5 8, A.4; PS3.4 C.4.2 lossy history).
+/// JPEG-LS Lossless or near-lossless, or JPEG 2000 Lossless (PS3.5 8, A.4; PS3.4 C.4.2 lossy history).
 public enum Transcoder {
     /// The encapsulated transfer syntaxes Atrium can write.
-    public static let encodableTransferSyntaxes: [TransferSyntax] = [.rleLossless, .jpegLSLossless, .jpeg2000Lossless]
+    public static let encodableTransferSyntaxes: [TransferSyntax] = [
+        .rleLossless, .jpegLSLossless, .jpegLSNearLossless, .jpeg2000Lossless,
+    ]
+
+    /// The NEAR parameter used for JPEG-LS near-lossless when none is given: every sample within 2 of the original.
+    public static let defaultNearLossless = 2
 
     /// Whether Atrium can write pixel data in `syntax`.
     public static func canEncode(_ syntax: TransferSyntax) -> Bool {
@@ -12,9 +17,14 @@ public enum Transcoder {
     }
 
     /// The file in `target`; pixel data is decoded and re-encoded only when the encoding changes.
-    public static func transcode(_ file: DICOMFile, to target: TransferSyntax, limits: DecodingLimits = .default) throws(ImagingError)
-        -> DICOMFile
-    {
+    ///
+    /// `nearLossless` is JPEG-LS's NEAR for the near-lossless syntax (1.2.840.10008.1.2.4.81): each decoded sample
+    /// differs from the original by at most that much (ISO 14495-1 A.2.1). Above 0 the result is a new, lossy
+    /// instance: new SOP Instance UID, the original in the Source Image Sequence, Lossy Image Compression 01 with
+    /// its method and ratio appended (PS3.3 C.7.6.1.1.5).
+    public static func transcode(
+        _ file: DICOMFile, to target: TransferSyntax, nearLossless: Int = defaultNearLossless, limits: DecodingLimits = .default
+    ) throws(ImagingError) -> DICOMFile {
         let source = file.transferSyntax
         guard canEncode(target) else { throw .unsupportedTransferSyntax(uid: target.uid, operation: "encode") }
         guard file.dataSet.contains(.pixelData) else { return retagged(file, target) }
@@ -23,14 +33,49 @@ public enum Transcoder {
         let pixels = try PixelData(file: file, limits: limits)
         try checkEncodable(pixels.decodedDescriptor, target: target)
         let frames = try pixels.frames(color: .stored)
-        return try rebuild(file, pixels: pixels, frames: frames, target: target)
+        guard target == .jpegLSNearLossless else { return try rebuild(file, pixels: pixels, frames: frames, target: target) }
+        let maximumNear = min(255, ((1 << pixels.decodedDescriptor.bitsStored) - 1) / 2)
+        guard (0...maximumNear).contains(nearLossless) else {
+            throw .invalidAttribute(name: "NEAR", value: "\(nearLossless)", reason: "must be 0…\(maximumNear) for this image")
+        }
+        // JPEG-LS codes signed samples as their two's-complement bits, so an error of NEAR could carry a sample
+        // across the wrap from the largest positive to the most negative value; dcmtk's dcmcjpls refuses them too.
+        guard nearLossless == 0 || !pixels.descriptor.isSigned else {
+            throw .unsupported(codec: .jpegLS, feature: "near-lossless coding (NEAR \(nearLossless)) of signed samples")
+        }
+        var out = try rebuild(file, pixels: pixels, frames: frames, target: target, nearLossless: nearLossless)
+        guard nearLossless > 0 else { return out }
+        let originalBytes = frames.reduce(0) { $0 + $1.pixels.count }
+        let compressedBytes = out.dataSet[.pixelData]?.encapsulated?.fragments.reduce(0) { $0 + $1.count } ?? 0
+        var ds = out.dataSet
+        ds.set(.lossyImageCompression, .CS, "01")
+        ds.set(.lossyImageCompressionMethod, .CS, ds.strings(.lossyImageCompressionMethod) + ["ISO_14495_1"])
+        let ratio = compressedBytes > 0 ? Double(originalBytes) / Double(compressedBytes) : 1
+        ds.set(.lossyImageCompressionRatio, .DS, ds.strings(.lossyImageCompressionRatio) + [decimalString(ratio)])
+        if let originalUID = file.dataSet.string(.sopInstanceUID), let classUID = file.dataSet.string(.sopClassUID) {
+            var reference = DataSet()
+            reference.set(.referencedSOPClassUID, .UI, classUID)
+            reference.set(.referencedSOPInstanceUID, .UI, originalUID)
+            ds.set(.sourceImageSequence, items: ds.items(.sourceImageSequence) + [reference])
+        }
+        ds.set(.sopInstanceUID, .UI, UID.generate())
+        out.dataSet = ds
+        return out
+    }
+
+    /// A DS value (at most 16 characters) with two decimals.
+    static func decimalString(_ value: Double) -> String {
+        let hundredths = Int((value * 100).rounded())
+        let fraction = hundredths % 100
+        return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
     }
 
     /// Refuses sample depths a codec cannot hold: JPEG-LS codes 2 to 16 bits (ISO 14495-1), and Atrium's JPEG 2000
     /// path up to 24, beyond which OpenJPEG's streams are not read back by other decoders; RLE takes 15 byte segments.
     static func checkEncodable(_ d: FrameDescriptor, target: TransferSyntax) throws(ImagingError) {
         switch target {
-        case .jpegLSLossless where d.bitsAllocated > 16 || d.bitsStored < 2:
+        case .jpegLSLossless where d.bitsAllocated > 16 || d.bitsStored < 2,
+            .jpegLSNearLossless where d.bitsAllocated > 16 || d.bitsStored < 2:
             throw .unsupported(codec: .jpegLS, feature: "\(d.bitsStored) bits stored in \(d.bitsAllocated)")
         case .jpeg2000Lossless where d.bitsStored > 24:
             throw .unsupported(codec: .jpeg2000, feature: "\(d.bitsStored) bits stored")
@@ -41,9 +86,9 @@ public enum Transcoder {
 
     /// A copy of `file` whose data set holds `frames` encoded in `target`, with the Image Pixel Module and lossy
     /// history brought up to date (PS3.3 C.7.6.3, C.7.6.1.1.5).
-    public static func rebuild(_ file: DICOMFile, pixels: PixelData, frames: [DecodedFrame], target: TransferSyntax) throws(ImagingError)
-        -> DICOMFile
-    {
+    public static func rebuild(
+        _ file: DICOMFile, pixels: PixelData, frames: [DecodedFrame], target: TransferSyntax, nearLossless: Int = 0
+    ) throws(ImagingError) -> DICOMFile {
         guard let first = frames.first else { throw .noPixelData }
         try checkEncodable(first.descriptor, target: target)
         var ds = file.dataSet
@@ -67,6 +112,8 @@ public enum Transcoder {
                     encoded = try RLECodec.encode(frame.pixels, descriptor: frame.descriptor)
                 case .jpegLSLossless:
                     encoded = try JPEGLSCodec.encode(frame.pixels, descriptor: frame.descriptor)
+                case .jpegLSNearLossless:
+                    encoded = try JPEGLSCodec.encode(frame.pixels, descriptor: frame.descriptor, nearLossless: nearLossless)
                 case .jpeg2000Lossless:
                     let transform = frame.descriptor.samplesPerPixel == 3 && frame.descriptor.photometricInterpretation == "RGB"
                     encoded = try JPEG2000Codec.encodeLossless(frame.pixels, descriptor: frame.descriptor, colorTransform: transform)

@@ -148,7 +148,81 @@ def synthetic(directory):
     ds.RescaleSlope, ds.RescaleIntercept = "2", "-100"
     ds.WindowCenter, ds.WindowWidth = "300", "2000"
     paths.append(save(ds, os.path.join(directory, "monochrome1_rescaled_window.dcm")))
+
+    # An enhanced multi-frame image (PS3.3 C.7.6.16): no top-level rescale or window; each frame has its own Pixel
+    # Value Transformation and, but for the last, its own Frame VOI LUT; the shared groups hold the fallback window
+    # and the Pixel Measures.
+    ds = new_dataset(24, 18, 1, 16, 12, True, "MONOCHROME2", 3)
+    ds.PixelData = rng.integers(-2048, 2048, size=(3, 24, 18), dtype=np.int64).astype("<i2").tobytes()
+    shared = Dataset()
+    measures = Dataset()
+    measures.PixelSpacing = ["0.5", "0.25"]
+    measures.SliceThickness = "1"
+    shared.PixelMeasuresSequence = [measures]
+    voi = Dataset()
+    voi.WindowCenter, voi.WindowWidth = "10", "3000"
+    shared.FrameVOILUTSequence = [voi]
+    ds.SharedFunctionalGroupsSequence = [shared]
+    per_frame = []
+    for slope, intercept, window in [("1", "-1024", ("-500", "1500")), ("2.5", "100", ("300", "800")), ("0.5", "7", None)]:
+        item = Dataset()
+        transformation = Dataset()
+        transformation.RescaleSlope, transformation.RescaleIntercept = slope, intercept
+        transformation.RescaleType = "US"
+        item.PixelValueTransformationSequence = [transformation]
+        if window:
+            frame_voi = Dataset()
+            frame_voi.WindowCenter, frame_voi.WindowWidth = window
+            frame_voi.VOILUTFunction = "LINEAR_EXACT"
+            item.FrameVOILUTSequence = [frame_voi]
+        per_frame.append(item)
+    ds.PerFrameFunctionalGroupsSequence = per_frame
+    paths.append(save(ds, os.path.join(directory, "enhanced_per_frame_groups.dcm")))
+
+    # 16-bit YBR_FULL, which pydicom's convert_color_space refuses (it converts 8-bit data only): checked by
+    # ybr-rgb below, not by the pixel_array reference.
+    for stored, planar in ((16, 0), (12, 1)):
+        ds = new_dataset(14, 10, 3, 16, stored, False, "YBR_FULL", 2, planar)
+        values = rng.integers(0, 1 << stored, size=(2, 14, 10, 3), dtype=np.int64).astype("<u2")
+        ds.PixelData = (values.transpose(0, 3, 1, 2) if planar else values).tobytes()
+        save(ds, os.path.join(directory, f"ybr_full_16bit_{stored}stored.dcm"))
     return paths
+
+
+def functional_group(ds, frame, keyword):
+    """The first item of a functional group macro for one frame: per-frame first, then shared (PS3.3 C.7.6.16)."""
+    for sequence, index in (("PerFrameFunctionalGroupsSequence", frame), ("SharedFunctionalGroupsSequence", 0)):
+        items = ds.get(sequence)
+        if items is not None and index < len(items) and keyword in items[index]:
+            return items[index][keyword][0]
+    return None
+
+
+def ybr_rgb(args):
+    """The RGB of a YBR_FULL file's frames, from its raw samples: pydicom's own conversion for 8 bits, and for more
+    bits the same ITU-R BT.601 matrix with the chroma offset at 2^(n-1), computed exactly in rational arithmetic,
+    rounded half up and clipped to 0..2^n-1."""
+    from pydicom.pixels import pixel_array, convert_color_space
+    path, out = args[0], args[1]
+    ds = pydicom.dcmread(path)
+    raw = pixel_array(path, raw=True)
+    bits = int(ds.BitsStored)
+    if int(ds.BitsAllocated) == 8:
+        rgb = convert_color_space(raw, "YBR_FULL", "RGB")
+    else:
+        from fractions import Fraction as F
+        from math import floor
+        k = [F("1.402"), F("-0.114") * F("1.772") / F("0.587"), F("-0.299") * F("1.402") / F("0.587"), F("1.772")]
+        offset, top = 1 << (bits - 1), (1 << bits) - 1
+        flat = raw.reshape(-1, 3).astype(np.int64)
+        exact = np.zeros(flat.shape, dtype=np.int64)
+        for i, (y, cb, cr) in enumerate(flat.tolist()):
+            cb, cr = cb - offset, cr - offset
+            for c, v in enumerate((y + cr * k[0], y + cb * k[1] + cr * k[2], y + cb * k[3])):
+                exact[i, c] = min(max(floor(v + F(1, 2)), 0), top)
+        rgb = exact.reshape(raw.shape)
+    rgb.astype("<i8").tofile(out)
+    print(json.dumps({"count": int(rgb.size), "bitsStored": bits}))
 
 
 def corpus_files():
@@ -216,9 +290,18 @@ def expected_render(ds, frame, window, bits):
         return np.floor(rgb * maximum / ((1 << lut_bits) - 1) + 0.5)
     if int(ds.SamplesPerPixel) == 3:
         return np.floor(array.astype(np.float64) * maximum / ((1 << int(ds.BitsStored)) - 1) + 0.5)
-    values = apply_modality_lut(array, ds).astype(np.float64)
+    transformation = functional_group(ds, frame, "PixelValueTransformationSequence")
+    frame_voi = functional_group(ds, frame, "FrameVOILUTSequence")
+    if transformation is not None and "RescaleSlope" not in ds:
+        values = array.astype(np.float64) * float(transformation.RescaleSlope) + float(transformation.RescaleIntercept)
+    else:
+        values = apply_modality_lut(array, ds).astype(np.float64)
     if window is not None:
         y = window_formula(values, window[0], window[1], window[2], maximum)
+    elif frame_voi is not None and "WindowCenter" not in ds:
+        centre = frame_voi.WindowCenter[0] if frame_voi["WindowCenter"].VM > 1 else frame_voi.WindowCenter
+        width = frame_voi.WindowWidth[0] if frame_voi["WindowWidth"].VM > 1 else frame_voi.WindowWidth
+        y = window_formula(values, float(centre), float(width), str(frame_voi.get("VOILUTFunction", "LINEAR")), maximum)
     elif "WindowCenter" in ds:
         centre = ds.WindowCenter[0] if ds["WindowCenter"].VM > 1 else ds.WindowCenter
         width = ds.WindowWidth[0] if ds["WindowWidth"].VM > 1 else ds.WindowWidth
@@ -343,5 +426,7 @@ if __name__ == "__main__":
         mask_check(rest)
     elif command == "palette":
         palette(rest[0])
+    elif command == "ybr-rgb":
+        ybr_rgb(rest)
     else:
         raise SystemExit(f"unknown command {command}")
