@@ -16,6 +16,10 @@ public enum ArchiveError: Error, Sendable, CustomStringConvertible {
     case invalidIdentifier(source: String, tag: Tag, reason: String)
     /// A query is not valid for the information model (PS3.4 C.4.1.1.3; PS3.18 8.3.4).
     case invalidQuery(reason: String)
+    /// An S3-compatible object store refused or failed a request: `code` and `message` are the store's own
+    /// (`NoSuchBucket`, `AccessDenied`, `SignatureDoesNotMatch`, `InvalidAccessKeyId`…), or `NetworkError`, `Timeout`,
+    /// `InvalidResponse` and `Configuration` when no answer came or it made no sense; `status` is the HTTP status, if any.
+    case objectStore(operation: String, location: String, status: Int?, code: String, message: String)
 
     public var description: String {
         switch self {
@@ -27,6 +31,8 @@ public enum ArchiveError: Error, Sendable, CustomStringConvertible {
         case .unreadable(let source, let underlying): "\(source): \(underlying)"
         case .invalidIdentifier(let source, let tag, let reason): "\(source): \(tag) \(reason)"
         case .invalidQuery(let reason): "invalid query: \(reason)"
+        case .objectStore(let operation, let location, let status, let code, let message):
+            "object store: \(operation) \(location) failed\(status.map { " (HTTP \($0))" } ?? ""): \(code): \(message)"
         }
     }
 }

@@ -45,6 +45,14 @@ public final class PeerProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
+    /// The peer's process ID.
+    public var processIdentifier: Int32 { process.processIdentifier }
+
+    /// Sends `signal` (SIGTERM, SIGKILL…) to the peer without waiting for it.
+    public func send(_ signal: Int32) {
+        if process.isRunning { kill(process.processIdentifier, signal) }
+    }
+
     /// Kills the peer with SIGKILL and waits for it.
     public func stop() {
         if process.isRunning {

@@ -14,16 +14,20 @@ public final class PostgresServer: @unchecked Sendable {
     private let directory: String
     private let binaries: String
     private let process: PeerProcess
+    /// With `tls`: the PEM file of the certificate authority that signed the server's certificate (for `sslrootcert`).
+    public let certificateAuthorityFile: String?
 
-    /// Initialises a cluster and starts the server; returns once it accepts connections.
-    public static func start() async throws -> PostgresServer {
+    /// Initialises a cluster and starts the server; returns once it accepts connections. With `tls`, the server also
+    /// accepts TLS (`ssl=on`) with a certificate for `localhost` and 127.0.0.1, signed by a certificate authority made
+    /// by openssl for this server alone (``certificateAuthorityFile``).
+    public static func start(tls: Bool = false) async throws -> PostgresServer {
         // initdb and the readiness checks block: they run on threads of their own, off the cooperative pool.
-        let server = try await Subprocess.onThread { try PostgresServer() }
+        let server = try await Subprocess.onThread { try PostgresServer(tls: tls) }
         try await server.waitUntilReady()
         return server
     }
 
-    private init() throws {
+    private init(tls: Bool) throws {
         binaries = try Self.binaryDirectory()
         directory = try Corpus.temporaryDirectory("postgres")
         if geteuid() == 0 {
@@ -34,12 +38,16 @@ public final class PostgresServer: @unchecked Sendable {
             binaries + "/initdb", ["-D", directory + "/data", "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C", "--no-sync"])
         guard initdb.status == 0 else { throw PeerError("initdb failed: \(initdb.output)\(initdb.errorOutput)") }
         port = try LoopbackPort.free()
+        var settings = ["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=100"]
+        if tls {
+            let certificates = try Self.makeCertificates(in: directory)
+            settings += ["-c", "ssl=on", "-c", "ssl_cert_file=\(certificates.certificate)", "-c", "ssl_key_file=\(certificates.key)"]
+            certificateAuthorityFile = certificates.authority
+        } else {
+            certificateAuthorityFile = nil
+        }
         let (executable, arguments) = Self.command(
-            binaries + "/postgres",
-            [
-                "-D", directory + "/data", "-p", "\(port)", "-k", directory, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
-                "-c", "max_connections=100",
-            ])
+            binaries + "/postgres", ["-D", directory + "/data", "-p", "\(port)", "-k", directory] + settings)
         process = try PeerProcess(executable, arguments)
     }
 
@@ -81,6 +89,38 @@ public final class PostgresServer: @unchecked Sendable {
     }
 
     deinit { stop() }
+
+    /// A certificate authority and a server certificate it signed for `localhost` and 127.0.0.1, made with openssl in
+    /// `directory/tls`; the key is the postgres user's, mode 0600, as PostgreSQL requires.
+    private static func makeCertificates(in directory: String) throws -> (authority: String, certificate: String, key: String) {
+        let tls = directory + "/tls"
+        try FileManager.default.createDirectory(atPath: tls, withIntermediateDirectories: true)
+        try "subjectAltName=DNS:localhost,IP:127.0.0.1\n".write(toFile: tls + "/server.ext", atomically: true, encoding: .utf8)
+        let steps: [[String]] = [
+            [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", tls + "/ca.key", "-out", tls + "/ca.pem", "-days", "2",
+                "-subj", "/CN=Atrium test CA",
+            ],
+            [
+                "req", "-newkey", "rsa:2048", "-nodes", "-keyout", tls + "/server.key", "-out", tls + "/server.csr", "-subj",
+                "/CN=localhost",
+            ],
+            [
+                "x509", "-req", "-in", tls + "/server.csr", "-CA", tls + "/ca.pem", "-CAkey", tls + "/ca.key", "-CAcreateserial",
+                "-out", tls + "/server.crt", "-days", "2", "-extfile", tls + "/server.ext",
+            ],
+        ]
+        for step in steps {
+            let run = try Subprocess.run("openssl", step, currentDirectory: tls)
+            guard run.status == 0 else { throw PeerError("openssl \(step[0]) failed: \(run.errorOutput)") }
+        }
+        if geteuid() == 0 {
+            let chown = try Subprocess.run("chown", ["-R", "postgres:postgres", tls])
+            guard chown.status == 0 else { throw PeerError("chown postgres \(tls): \(chown.errorOutput)") }
+        }
+        guard chmod(tls + "/server.key", 0o600) == 0 else { throw PeerError("chmod \(tls)/server.key failed") }
+        return (tls + "/ca.pem", tls + "/server.crt", tls + "/server.key")
+    }
 
     /// Debian's newest `/usr/lib/postgresql/N/bin`, or the directory of `postgres` in PATH.
     static func binaryDirectory() throws -> String {

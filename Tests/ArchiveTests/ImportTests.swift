@@ -5,16 +5,7 @@ import Foundation
 import Testing
 
 /// The `atrium` executable built beside the test bundle.
-private func atriumExecutable() throws -> String {
-    let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    var candidate = directory
-    for _ in 0..<4 {
-        let path = candidate.appendingPathComponent("atrium").path
-        if FileManager.default.isExecutableFile(atPath: path) { return path }
-        candidate.deleteLastPathComponent()
-    }
-    throw PeerError("the atrium executable is not built beside \(directory.path): run swift build first")
-}
+private func atriumExecutable() throws -> String { try AtriumExecutable.path() }
 
 @Suite("atrium import")
 struct ImportTests {
@@ -66,6 +57,36 @@ struct ImportTests {
         }
         let expected = IndexCounts(patients: patients.count, studies: studiesSeen.count, series: series.count, instances: 19)
         #expect(try await archive.index.counts() == expected)
+    }
+
+    @Test("atrium import reads ATRIUM_DATA and ATRIUM_DATABASE like serve does, and its flags override them")
+    func importReadsEnvironment() async throws {
+        let atrium = try atriumExecutable()
+        let studies = try Fixtures.generatedStudies()
+        let expected = try Fixtures.files(in: studies).count
+        let fromEnvironment = try Corpus.temporaryDirectory("import-env-data")
+        let run = try await Subprocess.runDetached(atrium, ["import", studies], environment: ["ATRIUM_DATA": fromEnvironment])
+        #expect(run.status == 0, "\(run.output) \(run.errorOutput)")
+        #expect(try await Archive.open(directory: fromEnvironment).index.counts().instances == expected)
+
+        let flagged = try Corpus.temporaryDirectory("import-flag-data")
+        let unused = try Corpus.temporaryDirectory("import-unused-data")
+        let overridden = try await Subprocess.runDetached(
+            atrium, ["import", studies, "--data", flagged], environment: ["ATRIUM_DATA": unused])
+        #expect(overridden.status == 0, "\(overridden.output) \(overridden.errorOutput)")
+        #expect(try await Archive.open(directory: flagged).index.counts().instances == expected)
+        #expect(!FileManager.default.fileExists(atPath: unused + "/atrium.sqlite"))
+
+        // The index in PostgreSQL, named by ATRIUM_DATABASE alone; blobs in ATRIUM_DATA.
+        let postgres = try await PostgresServer.start()
+        defer { postgres.stop() }
+        let url = try await postgres.createDatabase("atrium_import_env")
+        let blobs = try Corpus.temporaryDirectory("import-env-blobs")
+        let toPostgres = try await Subprocess.runDetached(
+            atrium, ["import", studies], environment: ["ATRIUM_DATA": blobs, "ATRIUM_DATABASE": url])
+        #expect(toPostgres.status == 0, "\(toPostgres.output) \(toPostgres.errorOutput)")
+        #expect(try await PostgresIndex.open(url: url).counts().instances == expected)
+        #expect(!FileManager.default.fileExists(atPath: blobs + "/atrium.sqlite"), "the index went to PostgreSQL, not SQLite")
     }
 
     @Test("After SIGKILL in the middle of an import, every indexed instance has a readable blob, and re-import completes")

@@ -74,6 +74,28 @@ enum IndexSuite {
         #expect(studies.compactMap { $0.string(.studyInstanceUID) } == ["1.1"])
         #expect(studies.first?.strings(.modalitiesInStudy) == ["CT", "MR"])
 
+        // An institution's scope (a site user's, a mapped peer's): its studies, their series and instances, their patients.
+        func scoped(_ level: QueryLevel, _ tag: DICOM.Tag, _ institution: String) async throws -> [String] {
+            var query = ArchiveQuery(
+                model: level == .patient ? .patientRoot : .studyRoot, level: level, keys: [QueryKey(tag: tag, vr: .UI, matcher: .universal)]
+            )
+            query.institution = institution
+            return try await index.find(query).compactMap { $0.string(tag) }
+        }
+        #expect(try await scoped(.study, .studyInstanceUID, "Town") == ["3.1"])
+        #expect(try await scoped(.series, .seriesInstanceUID, "Town") == ["3.1.1"])
+        #expect(try await scoped(.instance, .sopInstanceUID, "Town") == ["3.1.1.1"])
+        #expect(try await scoped(.patient, .patientID, "Town") == ["P1"])
+        #expect(try await scoped(.study, .studyInstanceUID, "Elsewhere").isEmpty)
+        #expect(try await scoped(.patient, .patientID, "Elsewhere").isEmpty)
+        #expect(
+            try await index.instances(studyInstanceUID: "3.1", seriesInstanceUID: nil, sopInstanceUID: nil, institution: "Town").count == 1)
+        #expect(try await index.instances(studyInstanceUID: "3.1", seriesInstanceUID: nil, sopInstanceUID: nil, institution: "X").isEmpty)
+        #expect(
+            try await index.instances(studyInstanceUID: "1.1", seriesInstanceUID: nil, sopInstanceUID: nil, institution: "Town").isEmpty)
+        #expect(
+            try await index.instances(studyInstanceUID: nil, seriesInstanceUID: nil, sopInstanceUID: nil, institution: "Town").count == 1)
+
         // Retrieval lists, then deletion of instance, series, study and patient.
         #expect(try await index.instances(studyInstanceUID: "1.1", seriesInstanceUID: nil, sopInstanceUID: nil).count == 51)
         #expect(try await index.delete(.instance(sopInstanceUID: "1.1.2.0")) == [BlobKey("k0")])
@@ -112,6 +134,6 @@ struct SQLiteIndexTests {
                 "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print(c.execute('PRAGMA journal_mode').fetchone()[0], "
                     + "c.execute('SELECT version FROM schema_version').fetchone()[0])", path,
             ])
-        #expect(result.output.trimmingCharacters(in: .whitespacesAndNewlines) == "wal 1")
+        #expect(result.output.trimmingCharacters(in: .whitespacesAndNewlines) == "wal 2")
     }
 }

@@ -47,7 +47,44 @@ struct PostgresIndexTests {
                 "-h", "127.0.0.1", "-p", "\(server.port)", "-U", "postgres", "-d", "atrium_reopen", "-tAc",
                 "SELECT version FROM schema_version",
             ])
-        #expect(version.output.trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+        #expect(
+            version.output.trimmingCharacters(in: .whitespacesAndNewlines) == "2", "two migrations: the tables, then studies.institution")
+    }
+
+    @Test("sslmode=require and verify-full connect over TLS to a server with a certificate of its own CA; a wrong CA fails")
+    func tls() async throws {
+        let server = try await PostgresServer.start(tls: true)
+        defer { server.stop() }
+        let authority = try #require(server.certificateAuthorityFile)
+        _ = try await server.createDatabase("atrium_tls")
+        let require = try await PostgresIndex.open(url: "postgres://postgres@127.0.0.1:\(server.port)/atrium_tls?sslmode=require")
+        let ds = IndexSuite.instance(patientID: "P1", name: "Li^Lei", study: "7.1", series: "7.1.1", sop: "7.1.1.1", modality: "CT")
+        _ = try await require.insert(IndexSuite.record(ds, blob: "b1"), duplicatePolicy: .ignore)
+        // The host name must match the certificate's: localhost (an IP address cannot be checked through SNI).
+        let full = try await PostgresIndex.open(
+            url: "postgres://postgres@localhost:\(server.port)/atrium_tls?sslmode=verify-full&sslrootcert=\(authority)")
+        #expect(try await full.counts().instances == 1)
+        // The server itself reports the index's pooled connections as TLS ones (psql connects without TLS to look).
+        let sessions = try await Subprocess.runDetached(
+            "psql",
+            [
+                "-h", "127.0.0.1", "-p", "\(server.port)", "-U", "postgres", "-d", "postgres", "-tAc",
+                "SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.datname = 'atrium_tls'",
+            ], environment: ["PGSSLMODE": "disable"])
+        let flags = sessions.output.split(separator: "\n").map(String.init)
+        #expect(!flags.isEmpty && flags.allSatisfy { $0 == "t" }, "\(sessions.output) \(sessions.errorOutput)")
+
+        // verify-full against the system's CAs (which never signed this server's certificate) is refused.
+        await #expect(throws: ArchiveError.self) {
+            try await PostgresIndex.open(url: "postgres://postgres@localhost:\(server.port)/atrium_tls?sslmode=verify-full")
+        }
+        // require against a server without TLS is refused, where disable (the default) connects.
+        let plain = try await PostgresServer.start()
+        defer { plain.stop() }
+        let plainURL = try await plain.createDatabase("atrium_plain")
+        await #expect(throws: ArchiveError.self) { try await PostgresIndex.open(url: plainURL + "?sslmode=require") }
+        #expect(try await PostgresIndex.open(url: plainURL).counts().instances == 0)
+        #expect(throws: ArchiveError.self) { try PostgresIndex(url: plainURL + "?sslmode=sometimes") }
     }
 
     @Test("An unreachable server or a malformed URL is a clear error")

@@ -162,6 +162,9 @@ public protocol ArchiveIndex: Sendable {
     /// The stored instances below an entity (all of them when every argument is nil).
     func instances(studyInstanceUID: String?, seriesInstanceUID: String?, sopInstanceUID: String?) async throws(ArchiveError)
         -> [StoredInstance]
+    /// The stored instances below an entity whose study belongs to `institution` (no restriction when it is nil).
+    func instances(studyInstanceUID: String?, seriesInstanceUID: String?, sopInstanceUID: String?, institution: String?)
+        async throws(ArchiveError) -> [StoredInstance]
     /// Deletes an entity and all below it, and parents left empty; returns the blobs no longer referenced.
     func delete(_ target: DeletionTarget) async throws(ArchiveError) -> [BlobKey]
     /// Every blob key the index refers to (for the orphan sweep).
@@ -170,4 +173,13 @@ public protocol ArchiveIndex: Sendable {
     func patientConflicts() async throws(ArchiveError) -> [PatientConflict]
     /// Entity counts.
     func counts() async throws(ArchiveError) -> IndexCounts
+}
+
+extension ArchiveIndex {
+    public func instances(studyInstanceUID: String?, seriesInstanceUID: String?, sopInstanceUID: String?) async throws(ArchiveError)
+        -> [StoredInstance]
+    {
+        try await instances(
+            studyInstanceUID: studyInstanceUID, seriesInstanceUID: seriesInstanceUID, sopInstanceUID: sopInstanceUID, institution: nil)
+    }
 }

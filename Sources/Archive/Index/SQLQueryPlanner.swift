@@ -81,11 +81,19 @@ struct SQLQueryPlanner {
         var conditions: [String] = []
         var exact = true
         for key in Self.applicableKeys(query) {
-            if let condition = condition(key, bind: bind) {
+            if let condition = condition(key, level: level, bind: bind) {
                 conditions.append(condition.sql)
                 exact = exact && condition.exact
             } else {
                 exact = false
+            }
+        }
+        if let institution = query.institution {
+            if level == .patient {
+                conditions.append(
+                    "EXISTS (SELECT 1 FROM studies r WHERE r.patient_pk = p.pk AND r.institution = \(bind(.text(institution))))")
+            } else {
+                conditions.append("st.institution = \(bind(.text(institution)))")
             }
         }
         let levelAlias = ["p", "st", "se", "i"][level.depth]
@@ -125,7 +133,7 @@ struct SQLQueryPlanner {
         }
     }
 
-    private func condition(_ key: QueryKey, bind: (SQLValue) -> String) -> (sql: String, exact: Bool)? {
+    private func condition(_ key: QueryKey, level: QueryLevel, bind: (SQLValue) -> String) -> (sql: String, exact: Bool)? {
         if key.tag == .modalitiesInStudy {
             let values: [String]
             switch key.matcher {
@@ -140,7 +148,8 @@ struct SQLQueryPlanner {
             default: return nil
             }
             let list = values.map { bind(.text($0)) }.joined(separator: ", ")
-            return ("EXISTS (SELECT 1 FROM series m WHERE m.study_pk = st.pk AND m.modality IN (\(list)))", true)
+            // Driven by the modality index (the matching studies' keys), not probed once per study of the archive.
+            return ("st.pk IN (SELECT m.study_pk FROM series m WHERE m.modality IN (\(list)))", true)
         }
         guard let (alias, column, kind) = Self.columns[key.tag] else { return nil }
         let name = alias + "." + column
@@ -163,8 +172,15 @@ struct SQLQueryPlanner {
             // Every literal run of the pattern occurs in the folded name text: a superset of the matches.
             let runs = nameSearchText(pattern).split(whereSeparator: { "*?=^ ,".contains($0) }).filter { !$0.isEmpty }
             if runs.isEmpty { return ("1 = 1", false) }
+            // A patient's name above the patient level: the patients whose names qualify, found by scanning the name
+            // index, select the studies (rather than a scan of every study that looks its patient up).
+            let nested = alias == "p" && level != .patient
+            let searched = nested ? "q." + column : name
             let like = runs.map { run in
-                "\(name) LIKE \(bind(.text("%" + escapeLike(String(run)) + "%"))) ESCAPE '\\'"
+                "\(searched) LIKE \(bind(.text("%" + escapeLike(String(run)) + "%"))) ESCAPE '\\'"
+            }
+            if nested {
+                return ("st.patient_pk IN (SELECT q.pk FROM patients q WHERE \(like.joined(separator: " AND ")))", false)
             }
             return (like.joined(separator: " AND "), false)
         case (.range(let lower, let upper), .date):

@@ -24,6 +24,18 @@ public struct StoreOutcome: Sendable, Equatable {
     public var patientConflict: PatientConflict?
 }
 
+/// The SOP Class and Instance UIDs a C-STORE request announced in its command (Affected SOP Class UID (0000,0002),
+/// Affected SOP Instance UID (0000,1000), PS3.7 9.3.1.1), which the data set must carry.
+public struct AnnouncedIdentity: Sendable, Equatable {
+    public var sopClassUID: String
+    public var sopInstanceUID: String
+
+    public init(sopClassUID: String, sopInstanceUID: String) {
+        self.sopClassUID = sopClassUID
+        self.sopInstanceUID = sopInstanceUID
+    }
+}
+
 /// The archive: blob store and index together, with ingest, deletion and the orphan sweep. C-STORE, STOW-RS and
 /// `atrium import` all store through ``store(_:source:name:)``.
 ///
@@ -34,6 +46,8 @@ public struct Archive: Sendable {
     public let blobs: any BlobStore
     public let index: any ArchiveIndex
     public var duplicatePolicy: DuplicatePolicy
+    /// Counters of stores and failures (``ArchiveMetrics``); the process-wide metrics factory by default.
+    public var metrics = ArchiveMetrics()
     private let logger: Logger
 
     public init(blobs: any BlobStore, index: any ArchiveIndex, duplicatePolicy: DuplicatePolicy = .ignore, logger: Logger? = nil) {
@@ -45,11 +59,19 @@ public struct Archive: Sendable {
 
     /// Opens the archive in `directory`: `blobs/`, and the index in `atrium.sqlite` or, when `database` is a
     /// `postgres://user:password@host:port/database` URL, in PostgreSQL (connected and migrated on first use, or by
-    /// ``PostgresIndex/prepare()``).
-    public static func open(directory: String, database: String? = nil, duplicatePolicy: DuplicatePolicy = .ignore)
-        throws(ArchiveError) -> Archive
-    {
-        let blobs = try FileSystemBlobStore(root: directory + "/blobs")
+    /// ``PostgresIndex/prepare()``). When `storage` is an `s3://bucket/prefix` URL the blobs go to that S3-compatible
+    /// store instead of `blobs/`, with `storageSettings` and the AWS variables of `environment` (credentials, region,
+    /// endpoint); ``BlobStore/prepare()`` then checks the bucket.
+    public static func open(
+        directory: String, database: String? = nil, storage: String? = nil, storageSettings: S3Settings = S3Settings(),
+        environment: [String: String] = ProcessInfo.processInfo.environment, duplicatePolicy: DuplicatePolicy = .ignore
+    ) throws(ArchiveError) -> Archive {
+        let blobs: any BlobStore
+        if let storage, !storage.isEmpty {
+            blobs = S3BlobStore(configuration: try S3Configuration(url: storage, settings: storageSettings, environment: environment))
+        } else {
+            blobs = try FileSystemBlobStore(root: directory + "/blobs")
+        }
         let index: any ArchiveIndex
         switch database?.split(separator: ":", maxSplits: 1).first?.lowercased() {
         case nil: index = try SQLiteIndex(path: directory + "/atrium.sqlite")
@@ -67,7 +89,24 @@ public struct Archive: Sendable {
 
     /// Parses `bytes` strictly, checks the identifying UIDs, writes the blob durably, then commits the index row.
     /// A truncated or non-DICOM stream is an error and nothing is stored. `name` labels errors (a path, a part).
-    public func store(_ bytes: [UInt8], source: SourceInfo, name: String = "upload") async throws(ArchiveError) -> StoreOutcome {
+    /// `announced` holds the SOP Class and Instance UIDs a C-STORE request named (Affected SOP Class/Instance UID): a
+    /// data set carrying others is refused before anything is written (PS3.4 B.2.3, A900).
+    public func store(
+        _ bytes: [UInt8], source: SourceInfo, name: String = "upload", announced: AnnouncedIdentity? = nil
+    ) async throws(ArchiveError) -> StoreOutcome {
+        do {
+            let outcome = try await storeUncounted(bytes, source: source, name: name, announced: announced)
+            metrics.stored(outcome, sizeBytes: bytes.count, transport: source.transport)
+            return outcome
+        } catch {
+            metrics.failed(error, transport: source.transport)
+            throw error
+        }
+    }
+
+    private func storeUncounted(
+        _ bytes: [UInt8], source: SourceInfo, name: String, announced: AnnouncedIdentity?
+    ) async throws(ArchiveError) -> StoreOutcome {
         let file: DICOMFile
         do {
             file = try DICOMFile.read(bytes, options: .strict)
@@ -81,6 +120,13 @@ public struct Archive: Sendable {
             }
             guard UID.isValid(uid) else {
                 throw .invalidIdentifier(source: name, tag: tag, reason: "is not a valid UID")
+            }
+        }
+        if let announced {
+            for (tag, value) in [(Tag.sopClassUID, announced.sopClassUID), (.sopInstanceUID, announced.sopInstanceUID)]
+            where ds.string(tag) != value {
+                throw .invalidIdentifier(
+                    source: name, tag: tag, reason: "is \(ds.string(tag) ?? ""), not the \(value) the C-STORE request announced")
             }
         }
         // A stream without File Meta Information is kept as a Part 10 file, so every blob can be served as is.

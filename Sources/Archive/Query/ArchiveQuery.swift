@@ -78,6 +78,9 @@ public struct ArchiveQuery: Sendable, Equatable {
     public var offset: Int
     /// `fuzzymatching=true` (PS3.18 8.3.4.4) or the C-FIND fuzzy semantic matching extended negotiation.
     public var fuzzyMatching: Bool
+    /// When set, only studies that belong to this institution (and their patients, series and instances) match: the
+    /// authorization scope of a site user or of a DICOM peer mapped to an institution.
+    public var institution: String?
 
     public init(
         model: QueryModel = .studyRoot, level: QueryLevel, keys: [QueryKey] = [], includeFields: IncludeFields = .tags([]),

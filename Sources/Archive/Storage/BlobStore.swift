@@ -10,7 +10,7 @@ public struct BlobKey: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// The bytes of a blob: a local file that can be streamed or memory-mapped, or bytes already in memory (an object
-/// store's response).
+/// store's response; to pass a large object on without holding it, use ``BlobStore/read(_:range:)``).
 public enum BlobContent: Sendable {
     case file(path: String)
     case bytes([UInt8])
@@ -40,4 +40,39 @@ public protocol BlobStore: Sendable {
     func exists(_ key: BlobKey) async throws(ArchiveError) -> Bool
     /// Every blob, and partial writes left by a crash, for the orphan sweep.
     func list() async throws(ArchiveError) -> [BlobListing]
+    /// The bytes of a blob, or of `range` of them (byte offsets), as chunks that arrive as they are read, so that a
+    /// large object is never whole in memory. A range past the end is cut at the end.
+    func read(_ key: BlobKey, range: Range<Int>?) async throws(ArchiveError) -> BlobChunks
+    /// Checks at startup that the store is reachable and usable (an object store's bucket exists and the credentials
+    /// are accepted), so that a misconfiguration stops the server with a clear message instead of failing each store.
+    func prepare() async throws(ArchiveError)
+    /// Whether ``get(_:)`` answers with bytes fetched over the network: callers that only pass a blob on (WADO-RS)
+    /// then stream it with ``read(_:range:)`` instead.
+    var isRemote: Bool { get }
+}
+
+/// The bytes of a blob in chunks, pulled one at a time (the next chunk is read only when asked for).
+public typealias BlobChunks = AsyncThrowingStream<[UInt8], any Error>
+
+extension BlobStore {
+    public func prepare() async throws(ArchiveError) {}
+
+    public var isRemote: Bool { false }
+
+    /// Reads through ``get(_:)``: a file in chunks of 1 MiB, bytes in memory as one chunk.
+    public func read(_ key: BlobKey, range: Range<Int>?) async throws(ArchiveError) -> BlobChunks {
+        switch try await get(key) {
+        case .bytes(let bytes):
+            let lower = min(range?.lowerBound ?? 0, bytes.count)
+            let upper = min(range?.upperBound ?? bytes.count, bytes.count)
+            let slice = Array(bytes[lower..<max(lower, upper)])
+            return AsyncThrowingStream { continuation in
+                continuation.yield(slice)
+                continuation.finish()
+            }
+        case .file(let path):
+            let reader = try FileChunkReader(path: path, range: range)
+            return AsyncThrowingStream(unfolding: { try reader.next() })
+        }
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -9,11 +10,18 @@ import Foundation
 /// Blobs as files under `root`, at `ab/cd/<uuid>` with the two levels taken from the random UUID, so that no
 /// directory grows past 65,536 entries per level on average and no path depends on the object's content.
 ///
-/// A put writes `root/tmp/<uuid>`, fsyncs it, renames it into place and fsyncs the directory, so that after a crash
-/// a blob is either whole at its key or absent (a leftover under `tmp/` is swept).
+/// A put creates the file at its key (exclusively: keys are new random UUIDs), writes and fsyncs it, then fsyncs its
+/// directory, and each directory above it that this process has not yet synced. `put` returns only then,
+/// so the index row committed afterwards never points at a missing blob. A crash before that leaves at most a partial
+/// file at a key that no index row names: the orphan sweep removes it. (Writing to `tmp/` and renaming into place
+/// made each blob wait for more synchronous metadata writes (the rename, then each new directory synced on its own),
+/// and bought nothing, since readers only reach blobs through committed index rows; `tmp/` is still listed, for
+/// leftovers of older versions.)
 public struct FileSystemBlobStore: BlobStore {
     /// The directory holding the blobs.
     public let root: String
+    /// Directories whose own entries this process has synced into their parents.
+    private let durableDirectories = DurableDirectories()
 
     /// Opens (and creates) a store in `root`.
     public init(root: String) throws(ArchiveError) {
@@ -25,8 +33,9 @@ public struct FileSystemBlobStore: BlobStore {
     /// The file path of a blob, for readers that stream or memory-map it.
     public func path(of key: BlobKey) -> String { root + "/" + key.rawValue }
 
+    /// Writes on a thread of ``BlockingIOPool``, not on the cooperative pool: the fsyncs can take milliseconds.
     public func put(_ bytes: [UInt8]) async throws(ArchiveError) -> BlobKey {
-        try putSync(bytes)
+        try await BlockingIOPool.shared.run { () throws(ArchiveError) -> BlobKey in try putSync(bytes) }
     }
 
     /// Stores `bytes` without suspending (the write blocks the calling thread).
@@ -35,22 +44,31 @@ public struct FileSystemBlobStore: BlobStore {
         let first = String(name.prefix(2))
         let second = String(name.dropFirst(2).prefix(2))
         let key = BlobKey("\(first)/\(second)/\(name)")
-        let temporary = root + "/tmp/" + name
-        try writeDurably(temporary, bytes)
-        let directory = root + "/" + first + "/" + second
-        try makeDirectory(root + "/" + first)
-        try makeDirectory(directory)
-        if rename(temporary, path(of: key)) != 0 {
-            let reason = lastError()
-            unlink(temporary)
-            throw .storage(path: path(of: key), operation: "rename", reason: reason)
+        let parent = root + "/" + first
+        let directory = parent + "/" + second
+        // The directories are made without syncs of their own: the syncs after the file's cover them, and ext4's
+        // fsync of a new file has usually written them already, so those later syncs find little left to do.
+        let bucketKnown = durableDirectories.contains(directory)
+        let parentKnown = bucketKnown || durableDirectories.contains(parent)
+        if !bucketKnown {
+            try makeDirectory(parent, sync: false)
+            try makeDirectory(directory, sync: false)
         }
+        try writeDurably(path(of: key), bytes)
         try syncDirectory(directory)
+        if !bucketKnown {
+            try syncDirectory(parent)
+            durableDirectories.insert(directory)
+        }
+        if !parentKnown {
+            try syncDirectory(root)
+            durableDirectories.insert(parent)
+        }
         return key
     }
 
     public func put(contentsOf path: String) async throws(ArchiveError) -> BlobKey {
-        try putSync(try readWholeFile(path))
+        try await BlockingIOPool.shared.run { () throws(ArchiveError) -> BlobKey in try putSync(try readWholeFile(path)) }
     }
 
     public func get(_ key: BlobKey) async throws(ArchiveError) -> BlobContent {
@@ -100,23 +118,33 @@ public struct FileSystemBlobStore: BlobStore {
 
 private func lastError() -> String { String(cString: strerror(errno)) }
 
-/// Creates a directory if it is missing, and fsyncs its parent so that the new entry survives a crash.
-private func makeDirectory(_ path: String) throws(ArchiveError) {
+/// Creates a directory if it is missing and, unless `sync` is false (the caller then syncs), fsyncs its parent so that
+/// the new entry survives a crash.
+private func makeDirectory(_ path: String, sync: Bool = true) throws(ArchiveError) {
     if mkdir(path, 0o755) == 0 {
         let parent = (path as NSString).deletingLastPathComponent
-        try syncDirectory(parent.isEmpty ? "." : parent)
+        if sync { try syncDirectory(parent.isEmpty ? "." : parent) }
         return
     }
     if errno == EEXIST { return }
     if errno == ENOENT {
         let parent = (path as NSString).deletingLastPathComponent
         if !parent.isEmpty && parent != path {
-            try makeDirectory(parent)
-            try makeDirectory(path)
+            try makeDirectory(parent, sync: sync)
+            try makeDirectory(path, sync: sync)
             return
         }
     }
     throw .storage(path: path, operation: "mkdir", reason: lastError())
+}
+
+/// The set of bucket directories already synced into their parents, shared by copies of one store.
+private final class DurableDirectories: Sendable {
+    private let known = Mutex<Set<String>>([])
+
+    func contains(_ path: String) -> Bool { known.withLock { $0.contains(path) } }
+
+    func insert(_ path: String) { _ = known.withLock { $0.insert(path) } }
 }
 
 private func syncDirectory(_ path: String) throws(ArchiveError) {

@@ -1,6 +1,7 @@
 import DICOM
 import Foundation
 import Logging
+import NIOSSL
 import PostgresNIO
 import Synchronization
 
@@ -87,12 +88,15 @@ public final class PostgresIndex: ArchiveIndex {
         return try QueryEngine.results(query, plan: plan, rows: rows, sliced: exact)
     }
 
-    public func instances(studyInstanceUID: String?, seriesInstanceUID: String?, sopInstanceUID: String?) async throws(ArchiveError)
-        -> [StoredInstance]
-    {
+    public func instances(
+        studyInstanceUID: String?, seriesInstanceUID: String?, sopInstanceUID: String?, institution: String?
+    ) async throws(ArchiveError) -> [StoredInstance] {
         var conditions: [String] = []
         var bindings: [SQLValue] = []
-        for (column, value) in [("st.study_uid", studyInstanceUID), ("se.series_uid", seriesInstanceUID), ("i.sop_uid", sopInstanceUID)] {
+        for (column, value) in [
+            ("st.study_uid", studyInstanceUID), ("se.series_uid", seriesInstanceUID), ("i.sop_uid", sopInstanceUID),
+            ("st.institution", institution),
+        ] {
             guard let value else { continue }
             bindings.append(.text(value))
             conditions.append("\(column) = $\(bindings.count)")
@@ -182,6 +186,11 @@ public final class PostgresIndex: ArchiveIndex {
 
     // MARK: - Connections
 
+    /// Runs `body` on a pooled connection of this database (the platform's tables live beside the index's).
+    package func withSession<T: Sendable>(_ body: (PostgresSession) async throws(ArchiveError) -> T) async throws(ArchiveError) -> T {
+        try await session(body)
+    }
+
     /// Runs `body` on a pooled connection, after the schema is in place.
     private func session<T: Sendable>(_ body: (PostgresSession) async throws(ArchiveError) -> T) async throws(ArchiveError) -> T {
         try await prepare()
@@ -257,11 +266,12 @@ public final class PostgresIndex: ArchiveIndex {
         let studyPK = try await upsert(
             db, select: "SELECT pk FROM studies WHERE study_uid = $1", key: .text(r.studyInstanceUID),
             insert: "INSERT INTO studies (study_uid, patient_pk, study_date, study_time, accession, study_id, referring_search, "
-                + "attributes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (study_uid) DO NOTHING RETURNING pk",
+                + "attributes, institution) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (study_uid) DO NOTHING RETURNING pk",
             values: [
                 .integer(patientPK), .text(normalizedDate(s.string(.studyDate) ?? "")), .text(s.string(.studyTime) ?? ""),
                 .text(s.string(.accessionNumber) ?? ""), .text(s.string(.studyID) ?? ""),
                 .text(nameSearchText(s.string(.referringPhysicianName) ?? "")), .blob(json(s)),
+                .text(r.source.institution ?? ""),
             ])
         let seriesPK = try await upsert(
             db, select: "SELECT pk FROM series WHERE series_uid = $1", key: .text(r.seriesInstanceUID),
@@ -310,7 +320,8 @@ public final class PostgresIndex: ArchiveIndex {
         var display: String
     }
 
-    /// Reads `postgres://user:password@host:port/database` (or `postgresql://`); TLS is not negotiated.
+    /// Reads `postgres://user:password@host:port/database` (or `postgresql://`), with libpq's `sslmode` and
+    /// `sslrootcert` query parameters for TLS (``tls(mode:rootCertificate:invalid:)``).
     private static func configuration(_ url: String) throws(ArchiveError) -> Configuration {
         func invalid(_ reason: String) -> ArchiveError {
             .database(operation: "open \(url.split(separator: "@").last.map(String.init) ?? "")", code: 0, message: reason)
@@ -323,12 +334,55 @@ public final class PostgresIndex: ArchiveIndex {
         guard !database.isEmpty else { throw invalid("the URL names no database") }
         let user = components.user ?? "postgres"
         let port = components.port ?? 5432
+        var parameters: [String: String] = [:]
+        for item in components.queryItems ?? [] {
+            guard ["sslmode", "sslrootcert"].contains(item.name) else {
+                throw invalid("unknown URL parameter \(item.name) (sslmode and sslrootcert are understood)")
+            }
+            parameters[item.name] = item.value ?? ""
+        }
+        let mode = parameters["sslmode"] ?? "disable"
+        let tls = try tls(mode: mode, rootCertificate: parameters["sslrootcert"], invalid: invalid)
         var client = PostgresClient.Configuration(
-            host: host, port: port, username: user, password: components.password, database: database, tls: .disable)
+            host: host, port: port, username: user, password: components.password, database: database, tls: tls.client)
         client.options.minimumConnections = 0
         let direct = PostgresConnection.Configuration(
-            host: host, port: port, username: user, password: components.password, database: database, tls: .disable)
-        return Configuration(client: client, direct: direct, display: "postgres://\(user)@\(host):\(port)/\(database)")
+            host: host, port: port, username: user, password: components.password, database: database, tls: tls.direct)
+        let display = "postgres://\(user)@\(host):\(port)/\(database)" + (mode == "disable" ? "" : "?sslmode=\(mode)")
+        return Configuration(client: client, direct: direct, display: display)
+    }
+
+    /// TLS as libpq's `sslmode` describes it: `disable` (the default here), `allow` and `prefer` (TLS when the server
+    /// offers it), `require` (TLS, the certificate unchecked unless `sslrootcert` names a CA file, as libpq does),
+    /// `verify-ca` (the chain checked against `sslrootcert`, or the system's CAs), `verify-full` (the chain and the host
+    /// name). PostgreSQL's own TLS negotiation (SSLRequest) through PostgresNIO and swift-nio-ssl.
+    private static func tls(mode: String, rootCertificate: String?, invalid: (String) -> ArchiveError) throws(ArchiveError) -> (
+        client: PostgresClient.Configuration.TLS, direct: PostgresConnection.Configuration.TLS
+    ) {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        if let rootCertificate, !rootCertificate.isEmpty {
+            guard FileManager.default.isReadableFile(atPath: rootCertificate) else {
+                throw invalid("sslrootcert \(rootCertificate) is not a readable file")
+            }
+            configuration.trustRoots = .file(rootCertificate)
+        }
+        let hasRoot = rootCertificate.map { !$0.isEmpty } ?? false
+        switch mode {
+        case "disable": return (.disable, .disable)
+        case "allow", "prefer", "require":
+            configuration.certificateVerification = hasRoot ? .noHostnameVerification : .none
+        case "verify-ca": configuration.certificateVerification = .noHostnameVerification
+        case "verify-full": configuration.certificateVerification = .fullVerification
+        default: throw invalid("sslmode \(mode) is not one of disable, allow, prefer, require, verify-ca, verify-full")
+        }
+        let context: NIOSSLContext
+        do {
+            context = try NIOSSLContext(configuration: configuration)
+        } catch {
+            throw invalid("TLS settings: \(error)")
+        }
+        if mode == "require" || mode.hasPrefix("verify") { return (.require(configuration), .require(context)) }
+        return (.prefer(configuration), .prefer(context))
     }
 }
 

@@ -81,7 +81,15 @@ enum PostgresSchema {
                 recorded_at TEXT NOT NULL
             )
             """,
-        ]
+        ],
+        [
+            "ALTER TABLE studies ADD COLUMN institution TEXT NOT NULL DEFAULT ''",
+            """
+            UPDATE studies SET institution = COALESCE((SELECT i.source_institution FROM instances i JOIN series se
+                ON se.pk = i.series_pk WHERE se.study_pk = studies.pk ORDER BY i.pk LIMIT 1), '')
+            """,
+            "CREATE INDEX studies_institution ON studies (institution)",
+        ],
     ]
 
     /// The advisory lock key that serialises migrations between processes sharing the database.

@@ -31,13 +31,13 @@ struct PostgresDialect: SQLDialect {
 }
 
 /// One leased PostgreSQL connection, with the ``SQLValue`` interface the SQLite code uses.
-struct PostgresSession {
+package struct PostgresSession {
     let connection: PostgresConnection
     let logger: Logger
 
     /// Runs one statement with bindings and returns its rows.
     @discardableResult
-    func query(_ sql: String, _ bindings: [SQLValue] = []) async throws(ArchiveError) -> [[SQLValue]] {
+    package func query(_ sql: String, _ bindings: [SQLValue] = []) async throws(ArchiveError) -> [[SQLValue]] {
         var binds = PostgresBindings(capacity: bindings.count)
         do {
             for value in bindings {
@@ -60,7 +60,7 @@ struct PostgresSession {
     }
 
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
-    func transaction<T>(_ body: () async throws(ArchiveError) -> T) async throws(ArchiveError) -> T {
+    package func transaction<T>(_ body: () async throws(ArchiveError) -> T) async throws(ArchiveError) -> T {
         try await query("BEGIN")
         do {
             let value = try await body()

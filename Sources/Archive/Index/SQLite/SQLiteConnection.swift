@@ -1,23 +1,23 @@
 import CSQLite
 
 /// A value bound to or read from SQL.
-enum SQLValue: Sendable, Equatable {
+package enum SQLValue: Sendable, Equatable {
     case null
     case integer(Int64)
     case text(String)
     case blob([UInt8])
 
-    var text: String? {
+    package var text: String? {
         if case .text(let s) = self { return s }
         return nil
     }
 
-    var integer: Int64? {
+    package var integer: Int64? {
         if case .integer(let n) = self { return n }
         return nil
     }
 
-    var bytes: [UInt8]? {
+    package var bytes: [UInt8]? {
         switch self {
         case .blob(let b): b
         case .text(let s): Array(s.utf8)
@@ -31,12 +31,12 @@ private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
 /// One SQLite connection with a cache of prepared statements. Used by one task at a time: the index hands
 /// connections out (readers) or keeps one inside an actor (the writer), hence `@unchecked Sendable`.
-final class SQLiteConnection: @unchecked Sendable {
+package final class SQLiteConnection: @unchecked Sendable {
     private var handle: OpaquePointer?
     private var statements: [String: OpaquePointer] = [:]
-    let path: String
+    package let path: String
 
-    init(path: String, readOnly: Bool = false, busyTimeoutMilliseconds: Int32 = 10_000) throws(ArchiveError) {
+    package init(path: String, readOnly: Bool = false, busyTimeoutMilliseconds: Int32 = 10_000) throws(ArchiveError) {
         self.path = path
         var db: OpaquePointer?
         let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX
@@ -57,7 +57,7 @@ final class SQLiteConnection: @unchecked Sendable {
     }
 
     /// Runs SQL without results (several statements allowed).
-    func execute(_ sql: String) throws(ArchiveError) {
+    package func execute(_ sql: String) throws(ArchiveError) {
         var message: UnsafeMutablePointer<CChar>?
         let rc = sqlite3_exec(handle, sql, nil, nil, &message)
         if rc != SQLITE_OK {
@@ -69,7 +69,7 @@ final class SQLiteConnection: @unchecked Sendable {
 
     /// Runs one statement with bindings and returns its rows.
     @discardableResult
-    func query(_ sql: String, _ bindings: [SQLValue] = []) throws(ArchiveError) -> [[SQLValue]] {
+    package func query(_ sql: String, _ bindings: [SQLValue] = []) throws(ArchiveError) -> [[SQLValue]] {
         let statement = try prepared(sql)
         defer {
             sqlite3_reset(statement)
@@ -120,7 +120,7 @@ final class SQLiteConnection: @unchecked Sendable {
     }
 
     /// The row id of the last insert.
-    var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+    package var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 
     private func prepared(_ sql: String) throws(ArchiveError) -> OpaquePointer {
         if let statement = statements[sql] { return statement }

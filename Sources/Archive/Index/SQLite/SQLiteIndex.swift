@@ -54,9 +54,9 @@ public final class SQLiteIndex: ArchiveIndex {
         return try QueryEngine.results(query, plan: plan, rows: rows, sliced: exact)
     }
 
-    public func instances(studyInstanceUID: String?, seriesInstanceUID: String?, sopInstanceUID: String?) async throws(ArchiveError)
-        -> [StoredInstance]
-    {
+    public func instances(
+        studyInstanceUID: String?, seriesInstanceUID: String?, sopInstanceUID: String?, institution: String?
+    ) async throws(ArchiveError) -> [StoredInstance] {
         var conditions: [String] = []
         var bindings: [SQLValue] = []
         if let studyInstanceUID {
@@ -70,6 +70,10 @@ public final class SQLiteIndex: ArchiveIndex {
         if let sopInstanceUID {
             conditions.append("i.sop_uid = ?")
             bindings.append(.text(sopInstanceUID))
+        }
+        if let institution {
+            conditions.append("st.institution = ?")
+            bindings.append(.text(institution))
         }
         var sql =
             "SELECT st.study_uid, se.series_uid, i.sop_uid, i.sop_class, i.transfer_syntax, i.blob_key, i.size_bytes "

@@ -70,7 +70,14 @@ enum SQLiteSchema {
             source_institution TEXT NOT NULL,
             recorded_at TEXT NOT NULL
         );
+        """,
+        // The institution a study belongs to (the source institution of its first instance), for authorization.
         """
+        ALTER TABLE studies ADD COLUMN institution TEXT NOT NULL DEFAULT '';
+        UPDATE studies SET institution = COALESCE((SELECT i.source_institution FROM instances i JOIN series se
+            ON se.pk = i.series_pk WHERE se.study_pk = studies.pk ORDER BY i.pk LIMIT 1), '');
+        CREATE INDEX studies_institution ON studies (institution);
+        """,
     ]
 
     /// Brings the database to the newest version, one migration per transaction.

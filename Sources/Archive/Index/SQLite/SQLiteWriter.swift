@@ -126,11 +126,11 @@ actor SQLiteWriter {
             let s = r.study
             try connection.query(
                 "INSERT INTO studies (patient_pk, study_uid, study_date, study_time, accession, study_id, referring_search, "
-                    + "attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    + "attributes, institution) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     .integer(patientPK), .text(r.studyInstanceUID), .text(normalizedDate(s.string(.studyDate) ?? "")),
                     .text(s.string(.studyTime) ?? ""), .text(s.string(.accessionNumber) ?? ""), .text(s.string(.studyID) ?? ""),
-                    .text(nameSearchText(s.string(.referringPhysicianName) ?? "")), .blob(json(s)),
+                    .text(nameSearchText(s.string(.referringPhysicianName) ?? "")), .blob(json(s)), .text(r.source.institution ?? ""),
                 ])
             studyPK = connection.lastInsertRowID
         }
