@@ -36,13 +36,16 @@ public struct Principal: Sendable, Equatable {
     public var displayName: String
     public var roles: Set<Role>
     public var institutionID: Int64?
+    /// The code of the person's institution: what studies record as the institution they belong to.
+    public var institutionCode: String?
     public var language: InterfaceLanguage
     public var method: Method
 
     public init(
         userID: Int64?, username: String, displayName: String, roles: Set<Role>, institutionID: Int64?,
-        language: InterfaceLanguage = .chinese, method: Method
+        language: InterfaceLanguage = .chinese, method: Method, institutionCode: String? = nil
     ) {
+        self.institutionCode = institutionCode
         self.userID = userID
         self.username = username
         self.displayName = displayName

@@ -2,24 +2,50 @@ import Archive
 import DICOM
 import Foundation
 import Hummingbird
+import Imaging
 import Logging
 import NIOCore
+import Platform
 import ServiceLifecycle
 
 /// The Atrium server: the archive, DICOMweb, the DIMSE listener and (as it arrives) the web application, in one process.
 public struct AtriumServer: Sendable {
     public let configuration: ServerConfiguration
     public let archive: Archive
+    /// The web application's templates, locale strings and static assets.
+    public let webViews: WebViews
+    /// The Prometheus registry behind `GET /metrics` (``ServerMetrics``).
+    public let metrics: ServerMetrics
+    /// Institutions, people, sessions, API tokens and the audit trail, in the archive's database.
+    public let identity: IdentityStore
+    /// The one-time token that creates the first administrator (issued by ``run(onServerRunning:onDICOMListening:onDICOMTLSListening:)``
+    /// while none exists, or by ``issueSetupTokenIfNeeded()``).
+    public let setupToken = SetupToken()
     let logger: Logger
 
-    /// Opens the archive in the configured data directory, creating it when needed.
-    public init(configuration: ServerConfiguration, logger: Logger = Logger(label: "atrium")) throws {
+    /// Opens the archive in the configured data directory, creating it when needed. `metrics` is where counters go: a
+    /// registry of this server's own by default, ``ServerMetrics/processWide`` in `atrium serve`. `environment` holds the
+    /// AWS variables an S3 blob store reads (credentials, region, endpoint).
+    public init(
+        configuration: ServerConfiguration, logger: Logger = Logger(label: "atrium"), metrics: ServerMetrics = ServerMetrics(),
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws {
         try configuration.validate()
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
-        var archive = try Archive.open(directory: configuration.dataDirectory, database: configuration.database)
+        var archive = try Archive.open(
+            directory: configuration.dataDirectory, database: configuration.database, storage: configuration.storage,
+            storageSettings: S3Settings(
+                endpoint: configuration.storageEndpoint, region: configuration.storageRegion, pathStyle: configuration.storagePathStyle),
+            environment: environment)
         archive.duplicatePolicy = DuplicatePolicy(rawValue: configuration.duplicatePolicy) ?? .ignore
+        archive.metrics = metrics.archive
+        self.metrics = metrics
         self.configuration = configuration
         self.archive = archive
+        self.webViews = try WebViews(resources: WebViews.bundledResources)
+        self.identity = try IdentityStore.make(
+            archive: archive, directory: configuration.dataDirectory, syslog: try configuration.auditSyslog.map(SyslogForwarder.init(url:)),
+            logger: logger)
         self.logger = logger
     }
 
@@ -27,8 +53,32 @@ public struct AtriumServer: Sendable {
     public func makeApplication(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let router = Router(context: AtriumRequestContext.self)
         router.get("/health") { _, _ in "ok\n" }
+        let metrics = metrics
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
+        }
+        router.add(middleware: DICOMwebMetricsMiddleware(factory: metrics.factory, prefix: "/dicom-web"))
+        // Who is asking, and whether they may: before every route but /health (``AccessPolicy``).
+        router.add(middleware: AuthenticationMiddleware(identity: identity, logger: logger))
+        let auth = AuthRoutes(identity: identity, archive: archive, configuration: configuration, setup: setupToken, logger: logger)
+        auth.register(on: router)
         let address = PublicAddress(configured: configuration.publicURL)
-        DICOMwebRoutes(archive: archive, maximumUploadBytes: configuration.maximumUploadBytes, address: address).register(on: router)
+        DICOMwebRoutes(
+            archive: archive, maximumUploadBytes: configuration.maximumUploadBytes, address: address,
+            frameCache: DecodedFrameCache(capacityBytes: configuration.frameCacheBytes)
+        ).register(on: router)
+        ViewerRoutes(locales: webViews.locales).register(on: router)
+        router.add(middleware: LanguageMiddleware())
+        WebRoutes(
+            views: webViews, archive: archive, configuration: configuration,
+            signIn: { username, password, source in await auth.webSignIn(username: username, password: password, source: source) },
+            signOut: { request, context in await auth.webSignOut(request, context) },
+            setLanguage: { [identity] language, principal in
+                if let id = principal.userID { try? await identity.setLanguage(language, personID: id) }
+            }, logger: logger
+        ).register(on: router)
         let host = configuration.host
         return Application(
             router: router,
@@ -42,17 +92,34 @@ public struct AtriumServer: Sendable {
     }
 
     /// The DIMSE listener on `host:dicomPort`. `onListening` receives the bound port (useful with port 0).
-    public func makeDIMSEListener(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> DIMSEListener {
-        DIMSEListener(configuration: configuration, archive: archive, logger: logger, onListening: onListening)
+    public func makeDIMSEListener(
+        secure: Bool = false, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> DIMSEListener {
+        DIMSEListener(
+            configuration: configuration, archive: archive, logger: logger, secure: secure, metrics: metrics.dimse,
+            identity: identity, onListening: onListening)
+    }
+
+    /// Issues the one-time setup token when no administrator exists; nil when one does.
+    public func issueSetupTokenIfNeeded() async throws -> String? {
+        try await identity.hasAdministrator() ? nil : setupToken.issue()
     }
 
     /// Loads the demonstration studies when asked and the archive is empty, then serves HTTP and DIMSE until SIGINT or
     /// SIGTERM; on either, both stop accepting and finish what is in flight (at most 30 seconds) before returning.
     public func run(
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in },
-        onDICOMListening: @escaping @Sendable (Int) async -> Void = { _ in }
+        onDICOMListening: @escaping @Sendable (Int) async -> Void = { _ in },
+        onDICOMTLSListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
+        try await archive.blobs.prepare()
         if let index = archive.index as? PostgresIndex { try await index.prepare() }
+        try await identity.prepare()
+        if let token = try await issueSetupTokenIfNeeded() {
+            logger.notice(
+                "no administrator yet: create the first one with POST /api/setup {\"token\", \"username\", \"password\"} (see README)",
+                metadata: ["setupToken": "\(token)"])
+        }
         _ = try? await archive.sweepOrphans()
         if configuration.demo {
             let counts = try await archive.index.counts()
@@ -62,9 +129,12 @@ public struct AtriumServer: Sendable {
             }
         }
         let app = makeApplication(onServerRunning: onServerRunning)
-        let dimse = makeDIMSEListener(onListening: onDICOMListening)
-        var group = ServiceGroupConfiguration(
-            services: [.init(service: app), .init(service: dimse)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: app)]
+        if configuration.dicomPlain { services.append(.init(service: makeDIMSEListener(onListening: onDICOMListening))) }
+        if configuration.dicomTLSPort != nil {
+            services.append(.init(service: makeDIMSEListener(secure: true, onListening: onDICOMTLSListening)))
+        }
+        var group = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         group.maximumGracefulShutdownDuration = .seconds(30)
         try await ServiceGroup(configuration: group).run()
     }

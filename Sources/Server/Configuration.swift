@@ -8,12 +8,33 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
     /// The index in PostgreSQL (`postgres://user:password@host:port/database`) instead of SQLite in the data directory;
     /// blobs stay in the data directory.
     public var database: String?
+    /// The blobs in an S3-compatible object store (`s3://bucket/prefix`) instead of `blobs/` in the data directory.
+    /// Credentials come from `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` (and `AWS_SESSION_TOKEN`), never from here.
+    public var storage: String?
+    /// The object store's URL (`http://127.0.0.1:9000` for MinIO); AWS's regional endpoint when nil and
+    /// `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL` are unset.
+    public var storageEndpoint: String?
+    /// The region requests are signed for; `AWS_REGION`, `AWS_DEFAULT_REGION`, or `us-east-1` when nil.
+    public var storageRegion: String?
+    /// Path-style addressing (`endpoint/bucket/key`); by default on when an endpoint is set, off for AWS.
+    public var storagePathStyle: Bool?
     /// Address the HTTP and DICOM listeners bind to. Loopback by default: exposing a PACS is a decision.
     public var host: String = "127.0.0.1"
     /// HTTP port (DICOMweb, the API and the web application).
     public var httpPort: Int = 8042
     /// DIMSE port.
     public var dicomPort: Int = 11112
+    /// A second DIMSE port that speaks DICOM TLS (PS3.15 B.9), alongside `dicomPort`; needs `dicomTLSCertificate` and
+    /// `dicomTLSKey`. Nil: no TLS port.
+    public var dicomTLSPort: Int?
+    /// PEM certificate (chain) the TLS port presents.
+    public var dicomTLSCertificate: String?
+    /// PEM private key of `dicomTLSCertificate`, unencrypted.
+    public var dicomTLSKey: String?
+    /// PEM CA certificates: when set, the TLS port requires client certificates signed by one of them.
+    public var dicomTLSClientCA: String?
+    /// Whether the plain DIMSE port listens; false leaves only the TLS port.
+    public var dicomPlain: Bool = true
     /// The server's Application Entity Title.
     public var aeTitle: String = "ATRIUM"
     /// Load the generated demonstration studies on first start.
@@ -22,6 +43,9 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
     public var duplicatePolicy: String = "ignore"
     /// Largest STOW-RS request body, in bytes.
     public var maximumUploadBytes: Int = 2 << 30
+    /// Bytes of decoded frames kept in memory for the rendered, thumbnail and frames resources (least recently used
+    /// out first); 0 turns the cache off.
+    public var frameCacheBytes: Int = 256 << 20
     /// The URL clients reach the server at (behind a proxy, say), for absolute URLs in responses; by default the
     /// request's Host, or the bound address.
     public var publicURL: String?
@@ -32,16 +56,22 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
     /// `storescu` at once; turn it off before the server is reachable from a network. An unknown AE is never a C-MOVE
     /// destination.
     public var allowUnknownPeers: Bool = true
+    /// Where audit events are also sent, as RFC 5424 syslog messages over UDP: `udp://host:514`. Nil: the database only.
+    public var auditSyslog: String?
 
     public init() {}
 
     /// The environment variables read, and the fields they set.
     public static let environmentVariables = [
         "ATRIUM_DATA": "dataDirectory", "ATRIUM_DATABASE": "database", "ATRIUM_HOST": "host", "ATRIUM_HTTP_PORT": "httpPort",
+        "ATRIUM_STORAGE": "storage", "ATRIUM_STORAGE_ENDPOINT": "storageEndpoint", "ATRIUM_STORAGE_REGION": "storageRegion",
+        "ATRIUM_STORAGE_PATH_STYLE": "storagePathStyle",
         "ATRIUM_DICOM_PORT": "dicomPort",
         "ATRIUM_AET": "aeTitle", "ATRIUM_DEMO": "demo", "ATRIUM_DUPLICATE_POLICY": "duplicatePolicy",
-        "ATRIUM_MAX_UPLOAD_BYTES": "maximumUploadBytes", "ATRIUM_PUBLIC_URL": "publicURL",
-        "ATRIUM_ALLOW_UNKNOWN_PEERS": "allowUnknownPeers",
+        "ATRIUM_MAX_UPLOAD_BYTES": "maximumUploadBytes", "ATRIUM_FRAME_CACHE_BYTES": "frameCacheBytes", "ATRIUM_PUBLIC_URL": "publicURL",
+        "ATRIUM_ALLOW_UNKNOWN_PEERS": "allowUnknownPeers", "ATRIUM_AUDIT_SYSLOG": "auditSyslog",
+        "ATRIUM_DICOM_TLS_PORT": "dicomTLSPort", "ATRIUM_DICOM_TLS_CERT": "dicomTLSCertificate",
+        "ATRIUM_DICOM_TLS_KEY": "dicomTLSKey", "ATRIUM_DICOM_TLS_CA": "dicomTLSClientCA", "ATRIUM_DICOM_PLAIN": "dicomPlain",
     ]
 
     /// Applies a JSON configuration file; unknown keys are an error, so a typo does not pass silently.
@@ -81,9 +111,22 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
         switch field {
         case "dataDirectory": dataDirectory = value
         case "database": database = value.isEmpty ? nil : value
+        case "storage":
+            guard value.isEmpty || value.lowercased().hasPrefix("s3://") else {
+                throw ConfigurationError("\(source): storage is s3://bucket/prefix (or empty for the data directory)")
+            }
+            storage = value.isEmpty ? nil : value
+        case "storageEndpoint": storageEndpoint = value.isEmpty ? nil : value
+        case "storageRegion": storageRegion = value.isEmpty ? nil : value
+        case "storagePathStyle": storagePathStyle = value.isEmpty ? nil : ["1", "true", "yes"].contains(value.lowercased())
         case "host": host = value
         case "httpPort": httpPort = try int()
         case "dicomPort": dicomPort = try int()
+        case "dicomTLSPort": dicomTLSPort = value.isEmpty ? nil : try int()
+        case "dicomTLSCertificate": dicomTLSCertificate = value.isEmpty ? nil : value
+        case "dicomTLSKey": dicomTLSKey = value.isEmpty ? nil : value
+        case "dicomTLSClientCA": dicomTLSClientCA = value.isEmpty ? nil : value
+        case "dicomPlain": dicomPlain = ["1", "true", "yes"].contains(value.lowercased())
         case "aeTitle": aeTitle = value
         case "demo": demo = ["1", "true", "yes"].contains(value.lowercased())
         case "duplicatePolicy":
@@ -92,8 +135,17 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
             }
             duplicatePolicy = value
         case "maximumUploadBytes": maximumUploadBytes = try int()
+        case "frameCacheBytes":
+            let bytes = try int()
+            guard bytes >= 0 else { throw ConfigurationError("\(source): frameCacheBytes must be 0 or more") }
+            frameCacheBytes = bytes
         case "publicURL": publicURL = value
         case "allowUnknownPeers": allowUnknownPeers = ["1", "true", "yes"].contains(value.lowercased())
+        case "auditSyslog":
+            guard value.isEmpty || value.lowercased().hasPrefix("udp://") else {
+                throw ConfigurationError("\(source): auditSyslog is udp://host:port")
+            }
+            auditSyslog = value.isEmpty ? nil : value
         default: throw ConfigurationError("\(source): unknown setting \(field)")
         }
     }
@@ -101,6 +153,14 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
     /// Checks values that would otherwise fail later and less clearly.
     public func validate() throws {
         guard (0...65535).contains(httpPort), (0...65535).contains(dicomPort) else { throw ConfigurationError("ports are 0–65535") }
+        if let dicomTLSPort {
+            guard (0...65535).contains(dicomTLSPort) else { throw ConfigurationError("ports are 0–65535") }
+            guard dicomTLSCertificate != nil, dicomTLSKey != nil else {
+                throw ConfigurationError("dicomTLSPort needs dicomTLSCertificate and dicomTLSKey")
+            }
+        } else if !dicomPlain {
+            throw ConfigurationError("dicomPlain false needs dicomTLSPort: the server would have no DIMSE port")
+        }
         guard !aeTitle.isEmpty, aeTitle.count <= 16, aeTitle.allSatisfy({ $0.isASCII && $0 != "\\" && !$0.isNewline }) else {
             throw ConfigurationError("the AE title must be 1–16 ASCII characters without backslashes (PS3.5 6.2 AE)")
         }

@@ -10,6 +10,7 @@ struct Atrium: AsyncParsableCommand {
             Dump.self, Transcode.self, Render.self, Mask.self,
             Echo.self, Send.self, Find.self, Move.self, Get.self, StoreSCP.self,
             Bench.self,
+            User.self, InstitutionCommand.self, Token.self,
         ]
     )
 }

@@ -2,6 +2,7 @@ import Archive
 import ArgumentParser
 import DICOM
 import Foundation
+import Server
 
 /// `atrium import`: stores files, folders, zip archives and DICOMDIR media into the archive.
 struct Import: AsyncParsableCommand {
@@ -15,11 +16,21 @@ struct Import: AsyncParsableCommand {
             """
     )
 
-    @Option(name: .long, help: "The archive directory (atrium.sqlite and blobs/).")
-    var data = "./atrium-data"
+    @Option(name: .long, help: "The archive directory (atrium.sqlite and blobs/). Default ATRIUM_DATA, or ./atrium-data.")
+    var data: String?
 
-    @Option(name: .long, help: "Index in PostgreSQL: postgres://user:password@host:port/database (default: SQLite in --data).")
+    @Option(
+        name: .long,
+        help: "Index in PostgreSQL: postgres://user:password@host:port/database. Default ATRIUM_DATABASE, or SQLite in --data.")
     var database: String?
+
+    @Option(
+        name: .long,
+        help: """
+            Blobs in an S3-compatible store: s3://bucket/prefix (endpoint from ATRIUM_STORAGE_ENDPOINT or AWS_ENDPOINT_URL, \
+            credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY). Default ATRIUM_STORAGE, or blobs/ in --data.
+            """)
+    var storage: String?
 
     @Option(name: .long, help: "What to do with a second copy of a stored instance: ignore or overwrite.")
     var duplicates = "ignore"
@@ -48,8 +59,19 @@ struct Import: AsyncParsableCommand {
         guard let policy = DuplicatePolicy(rawValue: duplicates) else {
             throw ValidationError("--duplicates must be ignore or overwrite")
         }
+        // The same environment variables as `atrium serve`, so that both open the same archive; a flag overrides them.
+        let environment = ProcessInfo.processInfo.environment
+        let data = self.data ?? environment["ATRIUM_DATA"] ?? "./atrium-data"
+        let database = self.database ?? environment["ATRIUM_DATABASE"].flatMap { $0.isEmpty ? nil : $0 }
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
-        let archive = try Archive.open(directory: data, database: database, duplicatePolicy: policy)
+        let storage = self.storage ?? environment["ATRIUM_STORAGE"].flatMap { $0.isEmpty ? nil : $0 }
+        let settings = S3Settings(
+            endpoint: environment["ATRIUM_STORAGE_ENDPOINT"], region: environment["ATRIUM_STORAGE_REGION"],
+            pathStyle: environment["ATRIUM_STORAGE_PATH_STYLE"].map { ["1", "true", "yes"].contains($0.lowercased()) })
+        let archive = try Archive.open(
+            directory: data, database: database, storage: storage, storageSettings: settings, environment: environment,
+            duplicatePolicy: policy)
+        try await archive.blobs.prepare()
         try await archive.sweepOrphans()
         let source = SourceInfo(institution: institution, transport: .importer)
 

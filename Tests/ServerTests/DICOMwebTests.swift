@@ -10,6 +10,8 @@ final class TestServer: @unchecked Sendable {
     let port: Int
     let dataDirectory: String
     let server: AtriumServer
+    /// An administrator's API token, which ``curl(_:_:headers:bodyFile:anonymous:)`` sends unless told not to.
+    let token: String
     private let task: Task<Void, Error>
 
     var baseURL: String { "http://127.0.0.1:\(port)" }
@@ -25,10 +27,12 @@ final class TestServer: @unchecked Sendable {
         let task = Task { try await app.run() }
         var iterator = stream.makeAsyncIterator()
         guard let port = await iterator.next() else { throw PeerError("the server did not start") }
-        return TestServer(port: port, dataDirectory: configuration.dataDirectory, server: server, task: task)
+        let token = try await server.testToken()
+        return TestServer(port: port, dataDirectory: configuration.dataDirectory, server: server, token: token, task: task)
     }
 
-    private init(port: Int, dataDirectory: String, server: AtriumServer, task: Task<Void, Error>) {
+    private init(port: Int, dataDirectory: String, server: AtriumServer, token: String, task: Task<Void, Error>) {
+        self.token = token
         self.port = port
         self.dataDirectory = dataDirectory
         self.server = server
@@ -41,9 +45,11 @@ final class TestServer: @unchecked Sendable {
     }
 
     /// Sends a request with curl (an HTTP client nobody here wrote); returns the status and body.
-    func curl(_ method: String, _ path: String, headers: [String] = [], bodyFile: String? = nil) async throws -> (status: Int, body: String)
-    {
+    func curl(_ method: String, _ path: String, headers: [String] = [], bodyFile: String? = nil, anonymous: Bool = false) async throws -> (
+        status: Int, body: String
+    ) {
         var arguments = ["-s", "-o", "-", "-w", "\n%{http_code}", "-X", method]
+        if !anonymous { arguments += ["-H", "Authorization: Bearer \(token)"] }
         for h in headers { arguments += ["-H", h] }
         if let bodyFile { arguments += ["--data-binary", "@" + bodyFile] }
         arguments.append(baseURL + path)
@@ -69,7 +75,8 @@ struct DICOMwebTests {
         let server = try await TestServer.start()
         defer { Task { await server.stop() } }
         let run = try await Subprocess.runDetached(
-            "python3", [Corpus.script("ServerTests", "dicomweb_session.py"), server.baseURL + "/dicom-web"] + sessionFiles())
+            "python3", [Corpus.script("ServerTests", "dicomweb_session.py"), server.baseURL + "/dicom-web"] + sessionFiles(),
+            environment: ["ATRIUM_TOKEN": server.token])
         #expect(run.status == 0, "dicomweb_session.py failed: \(run.errorOutput.suffix(1500))")
         let report = try #require(try? JSONSerialization.jsonObject(with: run.standardOutput) as? [String: Any])
         let checks = try #require(report["checks"] as? [[Any]])

@@ -127,7 +127,9 @@ struct DIMSEServerTests {
         #expect(counts.instances == sent.count)
         // curl as a peer process, waited for without blocking: a blocking wait could hold the cooperative thread the
         // in-process server needs to answer (two threads on these machines, and suites run in parallel).
-        let qido = try PeerProcess("/usr/bin/curl", ["-s", "http://127.0.0.1:\(server.httpPort)/dicom-web/studies"])
+        let token = try await server.server.testToken(roles: [.reader])
+        let qido = try PeerProcess(
+            "/usr/bin/curl", ["-s", "-H", "Authorization: Bearer \(token)", "http://127.0.0.1:\(server.httpPort)/dicom-web/studies"])
         #expect(await qido.exitStatus(within: 30) == 0)
         let studies = try #require(try JSONSerialization.jsonObject(with: Data(qido.output.utf8)) as? [[String: Any]])
         #expect(studies.count == sent.count)

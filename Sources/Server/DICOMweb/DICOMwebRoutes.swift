@@ -15,15 +15,18 @@ public struct DICOMwebRoutes: Sendable {
     let logger: Logger
     /// Where absolute URLs (RetrieveURL, BulkDataURI) point.
     let address: PublicAddress
+    /// Recently decoded frames, shared by the rendered, thumbnail and frames resources.
+    public let frameCache: DecodedFrameCache
 
     public init(
         archive: Archive, prefix: String = "/dicom-web", maximumUploadBytes: Int = 2 << 30, address: PublicAddress = PublicAddress(),
-        logger: Logger = Logger(label: "atrium.dicomweb")
+        frameCache: DecodedFrameCache = DecodedFrameCache(capacityBytes: 256 << 20), logger: Logger = Logger(label: "atrium.dicomweb")
     ) {
         self.archive = archive
         self.prefix = prefix
         self.maximumUploadBytes = maximumUploadBytes
         self.address = address
+        self.frameCache = frameCache
         self.logger = logger
     }
 
@@ -108,7 +111,11 @@ public struct DICOMwebRoutes: Sendable {
             query.keys.removeAll { $0.tag == tag }
             query.keys.append(QueryKey(tag: tag, vr: .UI, matcher: .single(uid)))
         }
-        let results = try await archive.index.find(query)
+        // A site user sees only its institution's studies.
+        query.institution = DICOMwebAccess.current?.institution
+        let results = try await archive.metrics.timeQuery(origin: "QIDO-RS") { [query] () async throws(ArchiveError) in
+            try await archive.index.find(query)
+        }
         var body = DICOMJSONEncoder().encode(array: results)
         if results.isEmpty { body = Array("[]".utf8) }
         return Response(
@@ -119,7 +126,8 @@ public struct DICOMwebRoutes: Sendable {
     // MARK: WADO-RS
 
     func instances(study: String, series: String?, instance: String?) async throws -> [StoredInstance] {
-        let found = try await archive.index.instances(studyInstanceUID: study, seriesInstanceUID: series, sopInstanceUID: instance)
+        let found = try await archive.index.instances(
+            studyInstanceUID: study, seriesInstanceUID: series, sopInstanceUID: instance, institution: DICOMwebAccess.current?.institution)
         guard !found.isEmpty else {
             throw HTTPError(.notFound, message: "no such \(instance != nil ? "instance" : series != nil ? "series" : "study")")
         }
@@ -176,9 +184,16 @@ public struct DICOMwebRoutes: Sendable {
                 }
                 let header = "--\(boundary)\r\nContent-Type: application/dicom; transfer-syntax=\(item.transferSyntaxUID)\r\n\r\n"
                 try await writer.write(ByteBuffer(string: header))
-                switch try await blobs.get(item.blobKey) {
-                case .bytes(let bytes): try await writer.write(ByteBuffer(bytes: bytes))
-                case .file(let path): try await streamFile(path, to: &writer)
+                if blobs.isRemote {
+                    // An object store's blob is passed on as it arrives, never whole in memory.
+                    for try await chunk in try await blobs.read(item.blobKey, range: nil) {
+                        try await writer.write(ByteBuffer(bytes: chunk))
+                    }
+                } else {
+                    switch try await blobs.get(item.blobKey) {
+                    case .bytes(let bytes): try await writer.write(ByteBuffer(bytes: bytes))
+                    case .file(let path): try await streamFile(path, to: &writer)
+                    }
                 }
                 try await writer.write(ByteBuffer(string: "\r\n"))
             }
@@ -213,7 +228,10 @@ public struct DICOMwebRoutes: Sendable {
                     instanceURL + "/bulkdata/" + path.map(\.hexString).joined(separator: ".")
                 })
             if i > 0 { out.raw(",") }
-            encoder.writeDataSet(file.dataSet, path: [], into: &out, level: 0)
+            // The stored transfer syntax (PS3.18 10.6.3.3.3), so that a client knows whether frames are as stored.
+            var dataSet = file.dataSet
+            dataSet.set(.availableTransferSyntaxUID, .UI, file.transferSyntax.uid)
+            encoder.writeDataSet(dataSet, path: [], into: &out, level: 0)
         }
         out.raw("]")
         return Response(
@@ -232,9 +250,28 @@ public struct DICOMwebRoutes: Sendable {
         guard let pixels = ds[.pixelData] else { throw HTTPError(.notFound, message: "the instance has no Pixel Data") }
         let frameCount = max(ds.int(.numberOfFrames) ?? 1, 1)
         var parts: [(type: String, bytes: [UInt8])] = []
+        // A client that asks for native little endian (the viewer) gets compressed frames decoded: samples
+        // interleaved, YBR converted to RGB, as the instance's AvailableTransferSyntaxUID in the metadata tells it.
+        let decoded: PixelData? =
+            pixels.encapsulated != nil && acceptedFrameTransferSyntax(request) == TransferSyntax.explicitVRLittleEndian.uid
+            ? try Self.pixelData(file) : nil
         for case let n? in numbers {
             guard n <= frameCount else { throw HTTPError(.notFound, message: "frame \(n) of \(frameCount) does not exist") }
-            if let encapsulated = pixels.encapsulated {
+            if let decoded {
+                let key = frameCacheKey(item, frame: n - 1)
+                let frame: DecodedFrame
+                if let cached = frameCache.entry(for: key) {
+                    frame = cached.frame
+                } else {
+                    do {
+                        frame = try decoded.frame(n - 1, color: .rgb)
+                    } catch {
+                        throw HTTPError(.notImplemented, message: "frame \(n) cannot be decoded: \(error)")
+                    }
+                    frameCache.insert(DecodedFrameCache.Entry(frame: frame), for: key)
+                }
+                parts.append(("application/octet-stream; transfer-syntax=\(TransferSyntax.explicitVRLittleEndian.uid)", frame.pixels))
+            } else if let encapsulated = pixels.encapsulated {
                 guard let frame = encapsulated.frame(n - 1, numberOfFrames: frameCount) else { throw HTTPError(.notFound) }
                 parts.append(("application/octet-stream; transfer-syntax=\(file.transferSyntax.uid)", frame))
             } else {
@@ -247,27 +284,50 @@ public struct DICOMwebRoutes: Sendable {
                     throw HTTPError(.notImplemented, message: "frames of \(bits)-bit data that do not end on a byte are not served yet")
                 }
                 let size = frameBits / 8
-                let bytes = pixels.littleEndianBytes()
+                let bytes = ds.littleEndianBytes(of: pixels)
                 let start = (n - 1) * size
                 guard start + size <= bytes.count else { throw HTTPError(.notFound, message: "frame \(n) lies beyond the Pixel Data") }
                 parts.append(
                     (
                         "application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1",
-                        Array(bytes[(bytes.startIndex + start)..<(bytes.startIndex + start + size)])
+                        // One bulk copy of the frame's bytes (an element-wise copy costs seconds per series in debug builds).
+                        bytes[(bytes.startIndex + start)..<(bytes.startIndex + start + size)].withUnsafeBytes { Array($0) }
                     ))
             }
         }
         let boundary = Multipart.makeBoundary()
-        var body: [UInt8] = []
+        var body = ByteBuffer()
+        body.reserveCapacity(parts.reduce(0) { $0 + $1.bytes.count + 200 })
         for part in parts {
-            body += Array("--\(boundary)\r\nContent-Type: \(part.type)\r\n\r\n".utf8)
-            body += part.bytes
-            body += Array("\r\n".utf8)
+            body.writeString("--\(boundary)\r\nContent-Type: \(part.type)\r\n\r\n")
+            body.writeBytes(part.bytes)
+            body.writeString("\r\n")
         }
-        body += Array("--\(boundary)--\r\n".utf8)
+        body.writeString("--\(boundary)--\r\n")
         return Response(
             status: .ok, headers: [.contentType: "multipart/related; type=\"application/octet-stream\"; boundary=\(boundary)"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+            body: ResponseBody(byteBuffer: body))
+    }
+
+    /// The transfer syntax an Accept header asks frames in (`multipart/related; type="application/octet-stream";
+    /// transfer-syntax=…`), or nil when it names none or `*` (PS3.18 8.7.3.5).
+    func acceptedFrameTransferSyntax(_ request: Request) -> String? {
+        guard let accept = request.headers[.accept] else { return nil }
+        for entry in accept.split(separator: ",") {
+            guard let media = MediaTypeValue(entry) else { continue }
+            let inner = media.type == "multipart/related" ? media.parameters["type"]?.lowercased() : media.type
+            guard inner == "application/octet-stream", let syntax = media.parameters["transfer-syntax"], syntax != "*" else { continue }
+            return syntax
+        }
+        return nil
+    }
+
+    static func pixelData(_ file: DICOMFile) throws -> PixelData {
+        do {
+            return try PixelData(file: file)
+        } catch {
+            throw HTTPError(.notImplemented, message: "the Pixel Data cannot be decoded: \(error)")
+        }
     }
 
     func bulkData(_ request: Request, study: String, series: String, instance: String, path: String) async throws -> Response {
@@ -382,7 +442,22 @@ public struct DICOMwebRoutes: Sendable {
 
     func storeOne(_ bytes: [UInt8]) async -> Result<StoreOutcome, ArchiveError> {
         do {
-            return .success(try await archive.store(bytes, source: SourceInfo(transport: .stowRS), name: "STOW-RS part"))
+            // What a site user stores belongs to its institution, and it cannot add to another institution's study.
+            let access = DICOMwebAccess.current
+            if let institution = access?.institution, let header = try? DICOMFile.read(bytes, options: .stopBeforePixelData),
+                let study = header.dataSet.string(.studyInstanceUID),
+                try await !archive.index.instances(studyInstanceUID: study, seriesInstanceUID: nil, sopInstanceUID: nil).isEmpty,
+                try await archive.index.instances(
+                    studyInstanceUID: study, seriesInstanceUID: nil, sopInstanceUID: nil, institution: institution
+                ).isEmpty
+            {
+                return .failure(
+                    .invalidIdentifier(source: "STOW-RS part", tag: .studyInstanceUID, reason: "belongs to another institution"))
+            }
+            let source = SourceInfo(institution: access?.institution, transport: .stowRS)
+            let outcome = try await archive.store(bytes, source: source, name: "STOW-RS part")
+            access?.touch(study: outcome.studyInstanceUID)
+            return .success(outcome)
         } catch {
             return .failure(error)
         }

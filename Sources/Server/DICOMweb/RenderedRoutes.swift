@@ -30,24 +30,77 @@ extension DICOMwebRoutes {
     }
 
     /// Renders the named instance (or, for a series or study thumbnail, its middle image instance).
+    ///
+    /// Decoded frames come from the shared ``DecodedFrameCache`` when it holds them, with the presentation attributes
+    /// read when the frame was first decoded, so that a repeated request (a new window on the same frame) neither
+    /// reads the file nor decodes again.
     func rendered(_ request: Request, _ parameters: Parameters, frame: Int, thumbnail: Bool) async throws -> Response {
         let study = try parameters.require("study")
         let series = parameters.get("series")
         let instance = parameters.get("instance")
+        let options = try renderOptions(request, frame: frame, thumbnail: thumbnail)
+        let query = request.uri.queryParameters
+        var quality = 90
+        if let text = query["quality"] {
+            guard let q = Int(text), (1...100).contains(q) else { throw HTTPError(.badRequest, message: "quality is 1–100") }
+            quality = q
+        }
         var found = try await instances(study: study, series: series, instance: instance)
         found.sort { $0.sopInstanceUID < $1.sopInstanceUID }
-        var chosen: (StoredInstance, DICOMFile)?
-        // A series or study thumbnail shows a representative image: the middle one that has pixels.
-        let order = found.indices.sorted { abs($0 - found.count / 2) < abs($1 - found.count / 2) }
-        for i in order {
-            let file = try await read(found[i])
-            if file.dataSet.contains(.pixelData) {
-                chosen = (found[i], file)
-                break
-            }
-            if instance != nil { break }
+        var cached: DecodedFrameCache.Entry?
+        if instance != nil, let only = found.first {
+            cached = frameCache.entry(for: frameCacheKey(only, frame: options.frame))
         }
-        guard let (_, file) = chosen else { throw HTTPError(.notFound, message: "nothing with pixel data to render") }
+        let entry: DecodedFrameCache.Entry
+        if let cached, cached.presentation != nil {
+            entry = cached
+        } else {
+            var chosen: (StoredInstance, DICOMFile)?
+            // A series or study thumbnail shows a representative image: the middle one that has pixels.
+            let order = found.indices.sorted { abs($0 - found.count / 2) < abs($1 - found.count / 2) }
+            for i in order {
+                let file = try await read(found[i])
+                if file.dataSet.contains(.pixelData) {
+                    chosen = (found[i], file)
+                    break
+                }
+                if instance != nil { break }
+            }
+            guard let (item, file) = chosen else { throw HTTPError(.notFound, message: "nothing with pixel data to render") }
+            let key = frameCacheKey(item, frame: options.frame)
+            do {
+                let pixels = try PixelData(dataSet: file.dataSet, transferSyntax: file.transferSyntax)
+                let presentation = try ImagePresentation(dataSet: file.dataSet, descriptor: pixels.descriptor, frame: options.frame)
+                let decoded = try frameCache.entry(for: key)?.frame ?? pixels.frame(options.frame, color: .rgb)
+                entry = DecodedFrameCache.Entry(frame: decoded, presentation: presentation)
+            } catch {
+                throw HTTPError(.unprocessableContent, message: "cannot render: \(error)")
+            }
+            frameCache.insert(entry, for: key)
+        }
+        let image: RenderedImage
+        do {
+            guard let presentation = entry.presentation else { throw HTTPError(.internalServerError) }
+            image = try Renderer.render(frame: entry.frame, presentation: presentation, options: options)
+        } catch {
+            throw HTTPError(.unprocessableContent, message: "cannot render: \(error)")
+        }
+        let png = prefersPNG(request.headers[.accept])
+        let bytes = try png ? PNGEncoder.encode(image, compressionLevel: 1) : JPEGEncoder.encode(image, quality: quality)
+        return Response(
+            status: .ok, headers: [.contentType: png ? "image/png" : "image/jpeg", .cacheControl: "private, max-age=3600"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    /// The cache key of a stored instance's frame: the SOP Instance UID with the blob, size and transfer syntax, so
+    /// that an instance stored again (duplicate policy `overwrite`) is not served from its old pixels.
+    func frameCacheKey(_ item: StoredInstance, frame: Int) -> DecodedFrameCache.Key {
+        DecodedFrameCache.Key(
+            instance: "\(item.sopInstanceUID) \(item.blobKey.rawValue) \(item.sizeBytes) \(item.transferSyntaxUID)", frame: frame)
+    }
+
+    /// The frame, window and viewport a rendered or thumbnail request asks for (PS3.18 8.3.5.1.3).
+    func renderOptions(_ request: Request, frame: Int, thumbnail: Bool) throws -> RenderOptions {
         let query = request.uri.queryParameters
         var options = RenderOptions(frame: frame - 1)
         if let window = query["window"] {
@@ -66,32 +119,15 @@ extension DICOMwebRoutes {
             }
             options.window = Window(center: center, width: width, function: function)
         }
-        var viewport: (Int, Int)? = thumbnail ? (128, 128) : nil
+        if thumbnail { options.viewport = (128, 128) }
         if let text = query["viewport"] {
             let parts = text.split(separator: ",").compactMap { Int($0) }
             guard parts.count >= 2, parts[0] > 0, parts[1] > 0, parts[0] <= 8192, parts[1] <= 8192 else {
                 throw HTTPError(.badRequest, message: "viewport is width,height (at most 8192 each)")
             }
-            viewport = (parts[0], parts[1])
+            options.viewport = (parts[0], parts[1])
         }
-        var quality = 90
-        if let text = query["quality"] {
-            guard let q = Int(text), (1...100).contains(q) else { throw HTTPError(.badRequest, message: "quality is 1–100") }
-            quality = q
-        }
-        let png = prefersPNG(request.headers[.accept])
-        let image: RenderedImage
-        do {
-            var rendered = try Renderer.render(dataSet: file.dataSet, transferSyntax: file.transferSyntax, options: options)
-            if let (w, h) = viewport { rendered = ImageScaler.fit(rendered, width: w, height: h) }
-            image = rendered
-        } catch {
-            throw HTTPError(.unprocessableContent, message: "cannot render: \(error)")
-        }
-        let bytes = try png ? PNGEncoder.encode(image, compressionLevel: 1) : JPEGEncoder.encode(image, quality: quality)
-        return Response(
-            status: .ok, headers: [.contentType: png ? "image/png" : "image/jpeg", .cacheControl: "private, max-age=3600"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+        return options
     }
 
     /// JPEG unless the client asks for PNG (and not JPEG) first (PS3.18 8.7.4: image/jpeg is the default).

@@ -11,12 +11,17 @@ public struct ArchiveStorageProvider: StorageProvider {
     let archive: Archive
     let peers: ConfiguredPeers
     let logger: Logger
+    let access: DIMSEAccess?
 
-    /// Creates a provider storing into `archive`; `peers` gives the sending institution of known callers.
-    public init(archive: Archive, peers: ConfiguredPeers, logger: Logger = Logger(label: "atrium.dimse.storage")) {
+    /// Creates a provider storing into `archive`; `peers` gives the sending institution of known callers, `access` (when
+    /// set) the database's peer mapping and the audit trail.
+    public init(
+        archive: Archive, peers: ConfiguredPeers, logger: Logger = Logger(label: "atrium.dimse.storage"), access: DIMSEAccess? = nil
+    ) {
         self.archive = archive
         self.peers = peers
         self.logger = logger
+        self.access = access
     }
 
     /// Stores one instance and answers with the C-STORE status (PS3.4 B.2.3).
@@ -25,19 +30,21 @@ public struct ArchiveStorageProvider: StorageProvider {
             sopClassUID: request.sopClassUID, sopInstanceUID: request.sopInstanceUID, transferSyntaxUID: request.transferSyntaxUID,
             sourceAETitle: request.callingAETitle)
         bytes.append(contentsOf: request.dataSet.readableBytesView)
-        let source = SourceInfo(
-            applicationEntityTitle: request.callingAETitle, institution: peers.institution(aeTitle: request.callingAETitle),
-            transport: .cStore)
+        let institution = await access?.institution(aeTitle: request.callingAETitle) ?? peers.institution(aeTitle: request.callingAETitle)
+        let source = SourceInfo(applicationEntityTitle: request.callingAETitle, institution: institution, transport: .cStore)
         do {
-            let outcome = try await archive.store(bytes, source: source, name: "C-STORE from \(request.callingAETitle)")
-            if outcome.sopInstanceUID != request.sopInstanceUID || outcome.sopClassUID != request.sopClassUID {
-                logger.warning(
-                    "stored data set's SOP UIDs differ from the command's",
-                    metadata: ["affectedSOPInstanceUID": "\(request.sopInstanceUID)", "storedSOPInstanceUID": "\(outcome.sopInstanceUID)"])
-            }
+            // The data set must carry the UIDs the command announced; a mismatch is refused before anything is written.
+            let outcome = try await archive.store(
+                bytes, source: source, name: "C-STORE from \(request.callingAETitle)",
+                announced: AnnouncedIdentity(sopClassUID: request.sopClassUID, sopInstanceUID: request.sopInstanceUID))
+            await access?.record(
+                .instancesTransferred, action: .create, aeTitle: request.callingAETitle, studies: [outcome.studyInstanceUID])
             return .success
         } catch {
             let status = Self.status(for: error)
+            await access?.record(
+                .instancesTransferred, action: .create, aeTitle: request.callingAETitle, studies: [], outcome: .seriousFailure,
+                detail: "C-STORE refused: \(status)")
             logger.warning(
                 "C-STORE refused",
                 metadata: [
@@ -52,8 +59,9 @@ public struct ArchiveStorageProvider: StorageProvider {
     public static func status(for error: ArchiveError) -> DIMSEStatus {
         switch error {
         case .unreadable: .unableToProcess  // C000: cannot understand
-        case .invalidIdentifier: .dataSetDoesNotMatchSOPClass  // A900: required UIDs missing or invalid
-        case .storage: .outOfResources  // A700: the blob could not be written (disk full, permissions)
+        // A900: required UIDs missing or invalid, or not those of the command (PS3.4 B.2.3)
+        case .invalidIdentifier: .dataSetDoesNotMatchSOPClass
+        case .storage, .objectStore: .outOfResources  // A700: the blob could not be written (disk full, permissions, object store)
         case .database, .blobNotFound, .unsupportedSchemaVersion, .invalidQuery: .processingFailure  // 0110
         }
     }
@@ -63,17 +71,26 @@ public struct ArchiveStorageProvider: StorageProvider {
 public struct ArchiveQueryProvider: QueryProvider {
     let archive: Archive
     let aeTitle: String
+    let access: DIMSEAccess?
 
-    /// Creates a provider; `aeTitle` is returned as Retrieve AE Title (0008,0054).
-    public init(archive: Archive, aeTitle: String) {
+    /// Creates a provider; `aeTitle` is returned as Retrieve AE Title (0008,0054); `access` limits a peer mapped to an
+    /// institution to its studies and audits each query.
+    public init(archive: Archive, aeTitle: String, access: DIMSEAccess? = nil) {
         self.archive = archive
         self.aeTitle = aeTitle
+        self.access = access
     }
 
     /// The matches at the request's level, each with (0008,0052) and (0008,0054) (PS3.4 C.4.1.1.3.2).
     public func find(_ request: QueryRequest) async throws -> any AsyncSequence<DataSet, any Error> {
-        let query = try ArchiveQuery(cFindIdentifier: request.identifier, model: QueryModel(request.model))
-        let matches = try await archive.index.find(query)
+        var query = try ArchiveQuery(cFindIdentifier: request.identifier, model: QueryModel(request.model))
+        query.institution = await access?.institution(aeTitle: request.callingAETitle)
+        await access?.record(
+            .query, action: .execute, aeTitle: request.callingAETitle,
+            studies: request.identifier.string(.studyInstanceUID).map { [$0] } ?? [], detail: "C-FIND \(request.level.rawValue)")
+        let matches = try await archive.metrics.timeQuery(origin: "C-FIND") { () async throws(ArchiveError) in
+            try await archive.index.find(query)
+        }
         let level = request.level.rawValue
         let retrieveAETitle = aeTitle
         return AsyncThrowingStream<DataSet, any Error> { continuation in
@@ -90,10 +107,13 @@ public struct ArchiveQueryProvider: QueryProvider {
 /// Answers C-MOVE and C-GET: the instances from the index, their bytes from the blob store.
 public struct ArchiveRetrieveProvider: RetrieveProvider {
     let archive: Archive
+    let access: DIMSEAccess?
 
-    /// Creates a provider over `archive`.
-    public init(archive: Archive) {
+    /// Creates a provider over `archive`; `access` limits a peer mapped to an institution to its studies and audits each
+    /// retrieve.
+    public init(archive: Archive, access: DIMSEAccess? = nil) {
         self.archive = archive
+        self.access = access
     }
 
     /// The stored instances under the identifier's unique keys (PS3.4 C.4.2.1.4.1): a list of UIDs at the request's level,
@@ -102,6 +122,8 @@ public struct ArchiveRetrieveProvider: RetrieveProvider {
         let identifier = request.identifier
         func uids(_ tag: Tag) -> [String] { identifier.strings(tag).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
         var stored: [StoredInstance] = []
+        // A peer mapped to an institution retrieves only that institution's studies.
+        let institution = await access?.institution(aeTitle: request.callingAETitle)
         switch request.level {
         case .patient:
             let patientIDs = uids(.patientID)
@@ -111,31 +133,42 @@ public struct ArchiveRetrieveProvider: RetrieveProvider {
                 studies.set(.queryRetrieveLevel, .CS, "STUDY")
                 studies.set(.patientID, .LO, patientID)
                 studies.set(.studyInstanceUID, .UI, "")
-                for study in try await archive.index.find(ArchiveQuery(cFindIdentifier: studies, model: .patientRoot)) {
+                var query = try ArchiveQuery(cFindIdentifier: studies, model: .patientRoot)
+                query.institution = institution
+                for study in try await archive.index.find(query) {
                     guard let uid = study.string(.studyInstanceUID) else { continue }
-                    stored += try await archive.index.instances(studyInstanceUID: uid, seriesInstanceUID: nil, sopInstanceUID: nil)
+                    stored += try await archive.index.instances(
+                        studyInstanceUID: uid, seriesInstanceUID: nil, sopInstanceUID: nil, institution: institution)
                 }
             }
         case .study:
             let studies = uids(.studyInstanceUID)
             guard !studies.isEmpty else { throw ArchiveError.invalidQuery(reason: "a STUDY level retrieve needs Study Instance UID") }
             for uid in studies {
-                stored += try await archive.index.instances(studyInstanceUID: uid, seriesInstanceUID: nil, sopInstanceUID: nil)
+                stored += try await archive.index.instances(
+                    studyInstanceUID: uid, seriesInstanceUID: nil, sopInstanceUID: nil, institution: institution)
             }
         case .series:
             let series = uids(.seriesInstanceUID)
             guard !series.isEmpty else { throw ArchiveError.invalidQuery(reason: "a SERIES level retrieve needs Series Instance UID") }
             let study = uids(.studyInstanceUID).first
             for uid in series {
-                stored += try await archive.index.instances(studyInstanceUID: study, seriesInstanceUID: uid, sopInstanceUID: nil)
+                stored += try await archive.index.instances(
+                    studyInstanceUID: study, seriesInstanceUID: uid, sopInstanceUID: nil, institution: institution)
             }
         case .image:
             let instances = uids(.sopInstanceUID)
             guard !instances.isEmpty else { throw ArchiveError.invalidQuery(reason: "an IMAGE level retrieve needs SOP Instance UID") }
             for uid in instances {
-                stored += try await archive.index.instances(studyInstanceUID: nil, seriesInstanceUID: nil, sopInstanceUID: uid)
+                stored += try await archive.index.instances(
+                    studyInstanceUID: nil, seriesInstanceUID: nil, sopInstanceUID: uid, institution: institution)
             }
         }
+        var studies: [String] = []
+        for instance in stored where !studies.contains(instance.studyInstanceUID) { studies.append(instance.studyInstanceUID) }
+        await access?.record(
+            .instancesTransferred, action: .read, aeTitle: request.callingAETitle, studies: studies,
+            detail: "retrieve \(request.level.rawValue): \(stored.count) instances")
         var seen: Set<String> = []
         return stored.compactMap { instance in
             guard seen.insert(instance.sopInstanceUID).inserted else { return nil }

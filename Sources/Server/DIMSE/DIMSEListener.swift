@@ -1,6 +1,7 @@
 import Archive
 import DICOMNetwork
 import Logging
+import Platform
 import ServiceLifecycle
 
 /// The DIMSE listener of `atrium serve` as a service: C-ECHO, C-STORE into the archive, C-FIND, C-MOVE and C-GET from it.
@@ -13,43 +14,68 @@ public struct DIMSEListener: Service {
     let archive: Archive
     let logger: Logger
     let onListening: @Sendable (Int) async -> Void
+    /// Whether this is the DICOM TLS listener on `dicomTLSPort` rather than the plain one on `dicomPort`.
+    let secure: Bool
+    /// Counters of associations and DIMSE requests.
+    let metrics: DIMSEMetrics?
+    /// The identity store: peer-to-institution mappings made by administrators, and the audit trail.
+    let identity: IdentityStore?
 
     /// Creates the listener; `onListening` receives the bound port (useful with port 0).
     public init(
-        configuration: ServerConfiguration, archive: Archive, logger: Logger,
-        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+        configuration: ServerConfiguration, archive: Archive, logger: Logger, secure: Bool = false, metrics: DIMSEMetrics? = nil,
+        identity: IdentityStore? = nil, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) {
+        self.identity = identity
         self.configuration = configuration
         self.archive = archive
         self.logger = logger
+        self.secure = secure
+        self.metrics = metrics
         self.onListening = onListening
     }
 
     /// The service provider configuration: archive-backed storage, query and retrieve, and the configured peers.
     public var providerConfiguration: DIMSEServiceProvider.Configuration {
         let peers = ConfiguredPeers(configuration: configuration)
+        let access = DIMSEAccess(peers: peers, identity: identity)
         var dimseLogger = logger
         dimseLogger[metadataKey: "listener"] = "dimse"
         return DIMSEServiceProvider.Configuration(
-            aeTitle: configuration.aeTitle, storage: ArchiveStorageProvider(archive: archive, peers: peers, logger: dimseLogger),
-            query: ArchiveQueryProvider(archive: archive, aeTitle: configuration.aeTitle),
-            retrieve: ArchiveRetrieveProvider(archive: archive),
-            peers: peers, upperLayer: UpperLayerConfiguration(maximumAssociations: 64, logger: dimseLogger), logger: dimseLogger)
+            aeTitle: configuration.aeTitle,
+            storage: ArchiveStorageProvider(archive: archive, peers: peers, logger: dimseLogger, access: access),
+            query: ArchiveQueryProvider(archive: archive, aeTitle: configuration.aeTitle, access: access),
+            retrieve: ArchiveRetrieveProvider(archive: archive, access: access),
+            peers: peers, upperLayer: UpperLayerConfiguration(maximumAssociations: 64, logger: dimseLogger, metrics: metrics),
+            logger: dimseLogger)
     }
 
     /// Binds `host:dicomPort` and serves until graceful shutdown or cancellation.
     public func run() async throws {
-        let provider = providerConfiguration
+        var provider = providerConfiguration
+        let requestedPort = secure ? configuration.dicomTLSPort ?? 0 : configuration.dicomPort
+        if secure {
+            guard let certificate = configuration.dicomTLSCertificate, let key = configuration.dicomTLSKey else {
+                throw ConfigurationError("dicomTLSPort needs dicomTLSCertificate and dicomTLSKey")
+            }
+            do {
+                provider.upperLayer.tls = try DICOMTLS.acceptor(
+                    certificateChain: certificate, privateKey: key, clientCertificateAuthorities: configuration.dicomTLSClientCA)
+            } catch {
+                throw ConfigurationError("DICOM TLS: \(error)")
+            }
+        }
         let policy = DIMSEServiceProvider.acceptorPolicy(for: provider)
         let acceptor: AssociationAcceptor
         do {
             acceptor = try await AssociationAcceptor.bind(
-                host: configuration.host, port: configuration.dicomPort, policy: policy, configuration: provider.upperLayer)
+                host: configuration.host, port: requestedPort, policy: policy, configuration: provider.upperLayer)
         } catch {
-            throw ConfigurationError("cannot listen for DICOM on \(configuration.host):\(configuration.dicomPort): \(error)")
+            throw ConfigurationError("cannot listen for DICOM on \(configuration.host):\(requestedPort): \(error)")
         }
-        let port = acceptor.localPort ?? configuration.dicomPort
-        logger.info("DIMSE listener started", metadata: ["aeTitle": "\(configuration.aeTitle)", "port": "\(port)"])
+        let port = acceptor.localPort ?? requestedPort
+        logger.info(
+            "DIMSE listener started", metadata: ["aeTitle": "\(configuration.aeTitle)", "port": "\(port)", "tls": "\(secure)"])
         await onListening(port)
         try await withGracefulShutdownHandler {
             try await acceptor.run(handler: DIMSEServiceProvider(configuration: provider))

@@ -6,6 +6,7 @@ Usage: dicomweb_session.py BASE_URL FILE...
 """
 import base64
 import json
+import os
 import sys
 import warnings
 
@@ -22,7 +23,9 @@ def check(name, ok, detail=""):
 
 def main():
     base, paths = sys.argv[1], sys.argv[2:]
-    client = DICOMwebClient(url=base)
+    # The bearer token goes in a header, never in the URL.
+    token = os.environ.get("ATRIUM_TOKEN")
+    client = DICOMwebClient(url=base, headers={"Authorization": "Bearer " + token} if token else None)
     originals = [pydicom.dcmread(p) for p in paths]
     by_uid = {ds.SOPInstanceUID: ds for ds in originals}
 
@@ -101,6 +104,15 @@ def main():
         y = ((x - (center - 0.5)) / (width - 1) + 0.5) * 255
         y = np.clip(np.where(x <= center - 0.5 - (width - 1) / 2, 0, np.where(x > center - 0.5 + (width - 1) / 2, 255, y)), 0, 255)
         check("WADO-RS rendered PNG follows the window formula", image.shape == y.shape and np.abs(image - y).max() <= 1.0,
+              "shape %s vs %s, max diff %s" % (image.shape, y.shape, np.abs(image - y).max() if image.shape == y.shape else "-"))
+        # The same frame again, now from the server's decoded-frame cache, with another window: still the formula.
+        center, width = -50.0, 900.0
+        png = client.retrieve_instance_rendered(ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.SOPInstanceUID,
+                                                media_types=("image/png",), params={"window": "%g,%g,linear" % (center, width)})
+        image = np.asarray(Image.open(io.BytesIO(png)).convert("L"), dtype=float)
+        y = ((x - (center - 0.5)) / (width - 1) + 0.5) * 255
+        y = np.clip(np.where(x <= center - 0.5 - (width - 1) / 2, 0, np.where(x > center - 0.5 + (width - 1) / 2, 255, y)), 0, 255)
+        check("WADO-RS rendered PNG of a cached frame follows a new window", image.shape == y.shape and np.abs(image - y).max() <= 1.0,
               "shape %s vs %s, max diff %s" % (image.shape, y.shape, np.abs(image - y).max() if image.shape == y.shape else "-"))
         jpeg = client.retrieve_instance_rendered(ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.SOPInstanceUID, media_types=("image/jpeg",),
                                                  params={"viewport": "64,64", "quality": "80"})

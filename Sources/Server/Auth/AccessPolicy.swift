@@ -1,0 +1,146 @@
+import Foundation
+import Hummingbird
+import Platform
+import Synchronization
+
+/// The families of routes that authorization tells apart. Every request falls in exactly one.
+public enum RouteFamily: String, Sendable, CaseIterable {
+    /// `/health`.
+    case health
+    /// `POST`/`DELETE /api/session`, `POST /api/setup`, `/login`, `/logout`, `/static`, `/language`: reachable signed out.
+    case signIn
+    /// QIDO-RS, WADO-RS, metadata, rendered, thumbnails, frames, bulk data.
+    case dicomwebRead
+    /// STOW-RS.
+    case dicomwebStore
+    /// DELETE under `/dicom-web`, and `DELETE /api/admin/patients/…`.
+    case delete
+    /// `/api/me…`: one's own account.
+    case me
+    /// `/api/admin/…` other than the audit trail: institutions, people, tokens, peers.
+    case admin
+    /// `/api/admin/audit`.
+    case audit
+    /// Pages that show clinical studies (`/studies`, `/upload`, `/uploads`, `/viewer`).
+    case clinicalPages
+    /// `/admin` pages.
+    case adminPages
+    /// Any other page (the home page): open, the page decides what to show.
+    case page
+
+    /// The family of a request.
+    public static func of(method: HTTPRequest.Method, path: String) -> RouteFamily {
+        func under(_ prefix: String) -> Bool { path == prefix || path.hasPrefix(prefix + "/") }
+        if path == "/health" { return .health }
+        if under("/dicom-web") {
+            switch method {
+            case .get, .head: return .dicomwebRead
+            case .delete: return .delete
+            default: return .dicomwebStore
+            }
+        }
+        if path == "/api/session" || path == "/api/setup" { return .signIn }
+        if under("/api/admin/audit") { return .audit }
+        if under("/api/admin/patients") { return .delete }
+        if under("/api/admin") { return .admin }
+        if under("/api") { return .me }
+        if under("/login") || under("/logout") || under("/static") || under("/language") { return .signIn }
+        if under("/admin") { return .adminPages }
+        if under("/studies") || under("/upload") || under("/uploads") || under("/viewer") { return .clinicalPages }
+        return .page
+    }
+}
+
+/// What authorization decided.
+public enum AccessDecision: Sendable, Equatable {
+    /// Go ahead; when `institution` is set, only that institution's studies may be seen or added to.
+    case allow(institution: String?)
+    /// Nobody is signed in and the route needs someone: 401.
+    case unauthenticated
+    /// Signed in, but not allowed: 403.
+    case forbidden(String)
+}
+
+/// Who may use which route family: the table of DESIGN.md's roles, in one pure function.
+///
+/// | family | allowed |
+/// |---|---|
+/// | DICOMweb read, clinical pages | reader, curator, supervisor, admin: every study; site: its institution's studies; student: never |
+/// | STOW-RS | reader, curator, admin; site: into its institution |
+/// | delete | admin |
+/// | admin API, audit, admin pages | admin |
+/// | me | anyone signed in |
+///
+/// A person with several roles gets the widest. An API token also needs the scope of the family: `dicomweb:read` for
+/// reading, `dicomweb:write` for storing and deleting, `api` for the JSON API.
+public enum AccessPolicy {
+    static let seeAll: Set<Role> = [.reader, .curator, .supervisor, .admin]
+    static let storeAll: Set<Role> = [.reader, .curator, .admin]
+
+    public static func decide(_ family: RouteFamily, principal: Principal?) -> AccessDecision {
+        switch family {
+        case .health, .signIn, .page: return .allow(institution: nil)
+        default: break
+        }
+        guard let principal else { return .unauthenticated }
+        if case .token(let scopes) = principal.method {
+            let needed: String? =
+                switch family {
+                case .dicomwebRead: TokenScope.dicomwebRead
+                case .dicomwebStore, .delete: TokenScope.dicomwebWrite
+                case .me, .admin, .audit: TokenScope.api
+                default: nil
+                }
+            if let needed, !scopes.contains(needed) { return .forbidden("the token lacks the \(needed) scope") }
+        }
+        switch family {
+        case .dicomwebRead, .clinicalPages:
+            return clinical(principal, everything: seeAll)
+        case .dicomwebStore:
+            return clinical(principal, everything: storeAll)
+        case .delete, .admin, .audit, .adminPages:
+            return principal.has(.admin) ? .allow(institution: nil) : .forbidden("administrators only")
+        case .me:
+            return .allow(institution: nil)
+        case .health, .signIn, .page:
+            return .allow(institution: nil)
+        }
+    }
+
+    private static func clinical(_ principal: Principal, everything: Set<Role>) -> AccessDecision {
+        if !principal.roles.isDisjoint(with: everything) { return .allow(institution: nil) }
+        if principal.has(.site) {
+            guard let code = principal.institutionCode, !code.isEmpty else {
+                return .forbidden("a site user without an institution sees no studies")
+            }
+            return .allow(institution: code)
+        }
+        return .forbidden("clinical studies are not open to this role")
+    }
+}
+
+/// The access scope of the DICOMweb request being served, set by ``AuthenticationMiddleware`` for the handler: the
+/// institution it is limited to, who asks, and the studies it touched (for the audit event).
+public final class DICOMwebAccess: Sendable {
+    /// The scope of the current request; nil outside a request (or for in-process callers, who see everything).
+    @TaskLocal public static var current: DICOMwebAccess?
+
+    /// Only this institution's studies, when set.
+    public let institution: String?
+    /// The username (or `ae:TITLE`).
+    public let user: String
+    private let touched = Mutex<[String]>([])
+
+    public init(institution: String?, user: String) {
+        self.institution = institution
+        self.user = user
+    }
+
+    /// Notes a study the request touched.
+    public func touch(study: String) {
+        touched.withLock { if !$0.contains(study) { $0.append(study) } }
+    }
+
+    /// The studies touched so far.
+    public var studies: [String] { touched.withLock { $0 } }
+}

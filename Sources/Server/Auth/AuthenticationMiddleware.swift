@@ -1,0 +1,164 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import Platform
+
+/// Authenticates every request, checks CSRF on a browser session's state-changing requests, applies ``AccessPolicy``
+/// to the route family, and records the audit event of each access to patient data.
+///
+/// Credentials come from `Authorization: Bearer atr_…` (API clients) or the session cookie (browsers); never from the
+/// URL: a request whose query names `access_token` is refused. A bearer token that is unknown, expired or revoked is
+/// a 401, not an anonymous request. Cost per request: one indexed query (token or session lookup).
+public struct AuthenticationMiddleware: RouterMiddleware {
+    public typealias Context = AtriumRequestContext
+    let identity: IdentityStore
+    let logger: Logger
+
+    public init(identity: IdentityStore, logger: Logger = Logger(label: "atrium.auth")) {
+        self.identity = identity
+        self.logger = logger
+    }
+
+    static let csrfHeader = HTTPField.Name("X-CSRF-Token")!
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        var request = request
+        let path = request.uri.path
+        let family = RouteFamily.of(method: request.method, path: path)
+        let source = Self.source(request, context)
+        if request.uri.queryParameters["access_token"] != nil {
+            return Self.problem(.badRequest, "credentials are never accepted in the URL; send Authorization: Bearer")
+        }
+        if let authorization = request.headers[.authorization] {
+            let parts = authorization.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+                return Self.problem(.unauthorized, "only Authorization: Bearer is accepted", challenge: true)
+            }
+            guard let principal = try await identity.principal(bearerToken: String(parts[1]).trimmingCharacters(in: .whitespaces)) else {
+                await audit(family, path: path, principal: nil, user: "", source: source, status: .unauthorized, detail: "invalid token")
+                return Self.problem(.unauthorized, "the token is unknown, expired or revoked", challenge: true)
+            }
+            context.principal = principal
+        } else if let cookie = request.cookies[IdentityStore.sessionCookieName]?.value, !cookie.isEmpty {
+            context.principal = try await identity.principal(sessionID: cookie)
+        }
+        if let principal = context.principal { context.language = principal.language }
+
+        // CSRF: a browser session's state-changing request carries the session's token (header or form field).
+        if case .session(let expected) = context.principal?.method, ![.get, .head, .options].contains(request.method),
+            family != .signIn
+        {
+            var submitted = request.headers[Self.csrfHeader]
+            if submitted == nil,
+                request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true
+            {
+                let body = try await request.body.collect(upTo: 1 << 20)
+                submitted = FormBody(String(buffer: body))["csrf"]
+                request.body = RequestBody(buffer: body)
+            }
+            guard let submitted, Secrets.constantTimeEqual(submitted, expected) else {
+                logger.notice("CSRF token missing or wrong", metadata: ["path": "\(path)", "user": "\(context.principal?.username ?? "")"])
+                return Self.problem(.forbidden, "the CSRF token (X-CSRF-Token header or csrf form field) is missing or wrong")
+            }
+        }
+
+        let principal = context.principal
+        let user = principal?.username ?? ""
+        switch AccessPolicy.decide(family, principal: principal) {
+        case .unauthenticated:
+            await audit(family, path: path, principal: nil, user: "", source: source, status: .unauthorized, detail: "not signed in")
+            if family == .clinicalPages || family == .adminPages, request.method == .get {
+                let target = path + (request.uri.query.map { "?" + $0 } ?? "")
+                let encoded = target.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/"
+                return Response.redirect(to: "/login?return=\(encoded)", type: .found)
+            }
+            return Self.problem(.unauthorized, "sign in or send Authorization: Bearer", challenge: true)
+        case .forbidden(let reason):
+            await audit(family, path: path, principal: principal, user: user, source: source, status: .forbidden, detail: reason)
+            return Self.problem(.forbidden, reason)
+        case .allow(let institution):
+            let access = DICOMwebAccess(institution: institution, user: user)
+            // Pages that show studies get the same scope (`DICOMwebAccess.current`), but record no access event of their own.
+            guard [.dicomwebRead, .dicomwebStore, .delete].contains(family) else {
+                let forwarded = request
+                return try await DICOMwebAccess.$current.withValue(access) { try await next(forwarded, context) }
+            }
+            let forwarded = request
+            do {
+                let response = try await DICOMwebAccess.$current.withValue(access) { try await next(forwarded, context) }
+                await audit(family, path: path, principal: principal, user: user, source: source, status: response.status, access: access)
+                return response
+            } catch {
+                let status = (error as? any HTTPResponseError)?.status ?? .internalServerError
+                await audit(family, path: path, principal: principal, user: user, source: source, status: status, access: access)
+                throw error
+            }
+        }
+    }
+
+    /// The audit event of a request to patient data (PS3.15 A.5.3): Query for QIDO-RS, Instances Transferred for WADO-RS
+    /// (read) and STOW-RS (create), Study Deleted for deletions; refused requests are recorded with a failure outcome.
+    private func audit(
+        _ family: RouteFamily, path: String, principal: Principal?, user: String, source: String, status: HTTPResponse.Status,
+        detail: String = "", access: DICOMwebAccess? = nil
+    ) async {
+        guard [.dicomwebRead, .dicomwebStore, .delete].contains(family) else { return }
+        let outcome: AuditOutcome =
+            switch status.code {
+            case 200..<400: .success
+            case 401, 403: .seriousFailure
+            case 400..<500: .minorFailure
+            default: .majorFailure
+            }
+        var studies = access?.studies ?? []
+        let segments = path.split(separator: "/").map(String.init)
+        if let i = segments.firstIndex(of: "studies"), i + 1 < segments.count, !studies.contains(segments[i + 1]) {
+            studies.insert(segments[i + 1], at: 0)
+        }
+        var participants = studies.map(AuditParticipant.study)
+        let event: AuditCode
+        let action: AuditAction
+        switch family {
+        case .delete:
+            event = .studyDeleted
+            action = .delete
+            if let i = segments.firstIndex(of: "patients"), i + 1 < segments.count {
+                participants.append(.patient(segments[i + 1].removingPercentEncoding ?? segments[i + 1]))
+            }
+        case .dicomwebStore:
+            event = .instancesTransferred
+            action = .create
+        default:
+            let last = segments.last ?? ""
+            if ["studies", "series", "instances"].contains(last) {
+                event = .query
+                action = .execute
+                participants.append(.query(path))
+            } else {
+                event = .instancesTransferred
+                action = .read
+            }
+        }
+        await identity.audit.record(
+            AuditEvent(
+                eventID: event, action: action, outcome: outcome, user: user, sourceAddress: source, transport: "http",
+                participants: participants, detail: detail.isEmpty ? "\(status.code) \(path)" : "\(status.code) \(detail)"))
+    }
+
+    /// The client's address: the connection's peer (a proxy's `Forwarded` header is not trusted for audit).
+    static func source(_ request: Request, _ context: Context) -> String {
+        guard let address = context.remoteAddress else { return "" }
+        return address.ipAddress ?? "\(address)"
+    }
+
+    /// A JSON error answer: `{"error": "…"}`.
+    static func problem(_ status: HTTPResponse.Status, _ message: String, challenge: Bool = false) -> Response {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if challenge { headers[.wwwAuthenticate] = "Bearer realm=\"atrium\"" }
+        let body = (try? JSONSerialization.data(withJSONObject: ["error": message])) ?? Data()
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import Hummingbird
+import Logging
+import Platform
+
+/// The DICOM viewer: an HTML shell at `/viewer?study=UID` and its static modules under `/viewer/`. The viewer itself
+/// runs in the browser and reads the study through WADO-RS (metadata as DICOM JSON, frames as native pixels).
+public struct ViewerRoutes: Sendable {
+    /// The folder of the viewer's files among the Server target's resources.
+    let assetDirectory: String
+    /// The interface strings; the page embeds the `viewer` group of its language.
+    let locales: Locales?
+    let logger: Logger
+
+    public init(locales: Locales?, logger: Logger = Logger(label: "atrium.viewer")) {
+        self.assetDirectory = WebViews.bundledResources + "/viewer"
+        self.locales = locales
+        self.logger = logger
+    }
+
+    /// Adds the routes to `router`.
+    public func register(on router: Router<AtriumRequestContext>) {
+        router.get("/viewer") { request, context in
+            self.shell(request, language: WebViews.language(request: request, context: context))
+        }
+        router.get("/viewer/:file") { _, context in
+            try self.asset(try context.parameters.require("file"))
+        }
+    }
+
+    func shell(_ request: Request, language: InterfaceLanguage) -> Response {
+        let html = ViewerPage.html(language: language, strings: viewerStrings(language))
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    func asset(_ name: String) throws -> Response {
+        // Only plain file names of the folder: letters, digits and dashes, then one known extension.
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty,
+            parts[0].allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }),
+            let type = ViewerRoutes.contentTypes[String(parts[1])]
+        else { throw HTTPError(.notFound) }
+        guard let data = FileManager.default.contents(atPath: assetDirectory + "/" + name) else {
+            logger.warning("viewer asset missing", metadata: ["file": "\(name)"])
+            throw HTTPError(.notFound)
+        }
+        return Response(
+            status: .ok,
+            headers: [.contentType: type, .cacheControl: "no-cache"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// The `viewer` group of the locale file of `language`, as dotted keys.
+    func viewerStrings(_ language: InterfaceLanguage) -> [String: String] {
+        guard case .group(let groups) = locales?.table(language), let viewer = groups["viewer"] else { return [:] }
+        return viewer.flattened()
+    }
+
+    static let contentTypes = [
+        "js": "text/javascript; charset=utf-8",
+        "css": "text/css; charset=utf-8",
+    ]
+}
+
+/// The viewer's HTML: a toolbar, the viewport grid and a status line; everything else is drawn by `viewer.js`.
+enum ViewerPage {
+    static func html(language: InterfaceLanguage, strings: [String: String]) -> String {
+        """
+        <!doctype html>
+        <html lang="\(language.rawValue)">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>Atrium</title>
+        <link rel="icon" href="data:,">
+        <link rel="stylesheet" href="/viewer/viewer.css">
+        <link rel="modulepreload" href="/viewer/dicom.js">
+        <link rel="modulepreload" href="/viewer/render.js">
+        <link rel="modulepreload" href="/viewer/measure.js">
+        <link rel="modulepreload" href="/viewer/i18n.js">
+        <script type="application/json" id="viewer-strings">\(scriptJSON(strings))</script>
+        <script type="module" src="/viewer/viewer.js"></script>
+        </head>
+        <body class="atrium-viewer">
+        <div id="viewer-app"></div>
+        </body>
+        </html>
+
+        """
+    }
+
+    /// JSON safe inside a `<script>` element: `<` is escaped so that no `</script>` can end it early.
+    static func scriptJSON(_ strings: [String: String]) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: strings, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self).replacingOccurrences(of: "<", with: "\\u003c")
+    }
+}
