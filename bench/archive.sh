@@ -13,8 +13,8 @@
 #   bench/archive.sh --quick    N=300, STUDIES=1000 (10,000 instances), SERIES=20, ROUNDS=11
 #   bench/archive.sh --ingest-only   section 1 alone (with or without --quick)
 # ATRIUM=path/to/atrium uses that binary instead of building (SCRATCH=dir picks the build's --scratch-path).
-# Orthanc does not fsync the DICOM files it stores (only its SQLite commits), storescp syncs nothing; Atrium answers a
-# C-STORE only once the blob and the index row are on disk (fsync), which this benchmark deliberately keeps. When the
+# Orthanc (1.7.4 and later) documents SyncStorageArea, on by default, as an fsync after each stored file; storescp syncs
+# nothing; Atrium answers a C-STORE only once the blob and the index row are on disk (fsync), which this benchmark keeps. When the
 # binary has sign-in (`atrium token`), a benchmark user and its API token are made offline for the DICOMweb requests.
 set -euo pipefail
 cd "$(dirname "$0")/.."

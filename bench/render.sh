@@ -41,6 +41,11 @@ for f in "$work"/jpegll/*.dcm; do dcmcjpeg +e1 "$f" "$f.tmp" && mv "$f.tmp" "$f"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 a_port=$(free_port); o_http=$(free_port); o_dicom=$(free_port)
 $atrium import --data "$work/atrium-data" "$work/native" "$work/j2k" "$work/jpegll" >/dev/null 2>&1
+# Atrium's DICOMweb routes need someone signed in: a benchmark user and its API token, made offline, sent as a bearer
+# token to Atrium only (AUTHORIZATION for render_client.py and render_paths.lua).
+head -c 24 /dev/urandom | base64 > "$work/password"
+$atrium user add bench --role reader --password-file "$work/password" --data "$work/atrium-data" >/dev/null
+atrium_token=$($atrium token create --user bench --data "$work/atrium-data" | tail -1)
 # start_atrium CACHE_BYTES: (re)starts Atrium's server with that decoded-frame cache.
 start_atrium() {
     [ -z "${atrium_pid:-}" ] || { kill "$atrium_pid"; wait "$atrium_pid" 2>/dev/null || true; }
@@ -89,21 +94,21 @@ PY
     printf '%s\n' $atrium_urls > "$work/$kind.a.urls"
     printf '%s\n' $orthanc_urls > "$work/$kind.o.urls"
 done
-rate() { PATHS_FILE="$1" wrk -t1 -c"$threads" -d10s -s bench/render_paths.lua "$2" | awk '/Requests\/sec/ {print $2}'; }
+rate() { PATHS_FILE="$1" AUTHORIZATION="${3:-}" wrk -t1 -c"$threads" -d10s -s bench/render_paths.lua "$2" | awk '/Requests\/sec/ {print $2}'; }
 # Correctness first: every frame renders to a PNG on both servers (Python client, each frame once), then the rate
 # (wrk, 10 s, one client thread and $threads connections, so the servers have the cores).
 declare -A cold orthanc
 for kind in native j2k jpegll; do
-    a=$(python3 bench/render_client.py "$threads" $(cat "$work/$kind.a.urls"))
+    a=$(AUTHORIZATION="Bearer $atrium_token" python3 bench/render_client.py "$threads" $(cat "$work/$kind.a.urls"))
     o=$(python3 bench/render_client.py "$threads" $(cat "$work/$kind.o.urls"))
     python3 -c "import json,sys; a=json.loads(sys.argv[1]); o=json.loads(sys.argv[2]); assert a['error_count'] == 0 and o['error_count'] == 0, (a, o)" "$a" "$o"
-    cold[$kind]=$(rate "$work/$kind.a.paths" "http://127.0.0.1:$a_port")
+    cold[$kind]=$(rate "$work/$kind.a.paths" "http://127.0.0.1:$a_port" "Bearer $atrium_token")
     orthanc[$kind]=$(rate "$work/$kind.o.paths" "http://127.0.0.1:$o_http")
 done
 start_atrium $((256 << 20))
 for kind in native j2k jpegll; do
-    python3 bench/render_client.py "$threads" $(cat "$work/$kind.a.urls") >/dev/null  # one pass fills the cache
-    warm=$(rate "$work/$kind.a.paths" "http://127.0.0.1:$a_port")
+    AUTHORIZATION="Bearer $atrium_token" python3 bench/render_client.py "$threads" $(cat "$work/$kind.a.urls") >/dev/null  # one pass fills the cache
+    warm=$(rate "$work/$kind.a.paths" "http://127.0.0.1:$a_port" "Bearer $atrium_token")
     python3 -c "import sys; c, w, o = map(float, sys.argv[1:4]); print('%-7s Atrium cold %.1f frames/s (%.2fx), warm %.1f frames/s (%.2fx); Orthanc %.1f frames/s' % (sys.argv[4], c, c / o, w, w / o, o))" \
         "${cold[$kind]}" "$warm" "${orthanc[$kind]}" "$kind"
 done

@@ -2,8 +2,10 @@
 """Fetches rendered frames from a server as fast as it answers, with T threads, and prints frames/s.
 
 Usage: render_client.py THREADS URL...   (each URL is fetched once; the URL list is shuffled the same way each run)
+AUTHORIZATION in the environment is sent as the Authorization header.
 """
 import json
+import os
 import random
 import sys
 import threading
@@ -17,7 +19,10 @@ def main():
     urls = sys.argv[2:]
     random.Random(1).shuffle(urls)
     # Warm-up: one request, so connection set-up is not timed.
-    requests.get(urls[0], headers={"Accept": "image/png"}).raise_for_status()
+    headers = {"Accept": "image/png"}
+    if os.environ.get("AUTHORIZATION"):
+        headers["Authorization"] = os.environ["AUTHORIZATION"]
+    requests.get(urls[0], headers=headers).raise_for_status()
     chunks = [urls[i::threads] for i in range(threads)]
     sizes = []
     errors = []
@@ -25,7 +30,7 @@ def main():
     def worker(chunk):
         session = requests.Session()
         for url in chunk:
-            r = session.get(url, headers={"Accept": "image/png"})
+            r = session.get(url, headers=headers)
             if r.status_code != 200 or not r.content.startswith(b"\x89PNG"):
                 errors.append("%s %d" % (url, r.status_code))
             sizes.append(len(r.content))
