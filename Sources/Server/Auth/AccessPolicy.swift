@@ -1,3 +1,5 @@
+import Archive
+import DICOM
 import Foundation
 import Hummingbird
 import Platform
@@ -143,4 +145,19 @@ public final class DICOMwebAccess: Sendable {
 
     /// The studies touched so far.
     public var studies: [String] { touched.withLock { $0 } }
+
+    /// Refuses `bytes` when the scope is limited to an institution and the object would join a study that another
+    /// institution already holds: a site may add to its own studies and start new ones, never another's.
+    func refuseForeignStudy(_ bytes: [UInt8], archive: Archive, name: String) async throws(ArchiveError) {
+        guard let institution, let header = try? DICOMFile.read(bytes, options: .stopBeforePixelData),
+            let study = header.dataSet.string(.studyInstanceUID)
+        else { return }
+        let held = try await archive.index.instances(studyInstanceUID: study, seriesInstanceUID: nil, sopInstanceUID: nil)
+        if held.isEmpty { return }
+        let own = try await archive.index.instances(
+            studyInstanceUID: study, seriesInstanceUID: nil, sopInstanceUID: nil, institution: institution)
+        if own.isEmpty {
+            throw .invalidIdentifier(source: name, tag: .studyInstanceUID, reason: "belongs to another institution")
+        }
+    }
 }

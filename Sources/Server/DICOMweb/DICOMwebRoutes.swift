@@ -444,16 +444,7 @@ public struct DICOMwebRoutes: Sendable {
         do {
             // What a site user stores belongs to its institution, and it cannot add to another institution's study.
             let access = DICOMwebAccess.current
-            if let institution = access?.institution, let header = try? DICOMFile.read(bytes, options: .stopBeforePixelData),
-                let study = header.dataSet.string(.studyInstanceUID),
-                try await !archive.index.instances(studyInstanceUID: study, seriesInstanceUID: nil, sopInstanceUID: nil).isEmpty,
-                try await archive.index.instances(
-                    studyInstanceUID: study, seriesInstanceUID: nil, sopInstanceUID: nil, institution: institution
-                ).isEmpty
-            {
-                return .failure(
-                    .invalidIdentifier(source: "STOW-RS part", tag: .studyInstanceUID, reason: "belongs to another institution"))
-            }
+            try await access?.refuseForeignStudy(bytes, archive: archive, name: "STOW-RS part")
             let source = SourceInfo(institution: access?.institution, transport: .stowRS)
             let outcome = try await archive.store(bytes, source: source, name: "STOW-RS part")
             access?.touch(study: outcome.studyInstanceUID)

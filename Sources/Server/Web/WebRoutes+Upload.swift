@@ -90,15 +90,7 @@ extension WebRoutes {
         let access = DICOMwebAccess.current
         let source = SourceInfo(applicationEntityTitle: context.principal?.username, institution: access?.institution, transport: .importer)
         return { bytes, name in
-            if let institution = access?.institution, let header = try? DICOMFile.read(bytes, options: .stopBeforePixelData),
-                let study = header.dataSet.string(.studyInstanceUID),
-                try await !archive.index.instances(studyInstanceUID: study, seriesInstanceUID: nil, sopInstanceUID: nil).isEmpty,
-                try await archive.index.instances(
-                    studyInstanceUID: study, seriesInstanceUID: nil, sopInstanceUID: nil, institution: institution
-                ).isEmpty
-            {
-                throw ArchiveError.invalidIdentifier(source: name, tag: .studyInstanceUID, reason: "belongs to another institution")
-            }
+            try await access?.refuseForeignStudy(bytes, archive: archive, name: name)
             let outcome = try await archive.store(bytes, source: source, name: name)
             access?.touch(study: outcome.studyInstanceUID)
             return outcome
