@@ -4,7 +4,9 @@ import Testing
 
 @Suite("Web application in headless Chromium")
 struct WebBrowserTests {
-    @Test("In Chromium: upload a study through the upload page, find it in the study browser, open it, switch language")
+    @Test(
+        "In Chromium: upload a study, find it, open it, switch language; create an institution, a person and a token through the administration forms"
+    )
     func uploadFindAndSwitchLanguage() async throws {
         for tool in ["/usr/bin/chromium", "/usr/bin/chromedriver"] {
             guard FileManager.default.isExecutableFile(atPath: tool) else {

@@ -2,8 +2,9 @@ import Archive
 import Foundation
 import Hummingbird
 
-/// The administration pages. Institutions, people and tokens are page shells whose script loads the identity
-/// service's JSON API (`data-api`); DICOM peers and storage and index status are rendered here.
+/// The administration pages. Institutions, people and tokens are lists and forms whose script (`static/js/admin.js`)
+/// reads and changes them through the identity service's JSON API (`data-api`); DICOM peers and storage and index
+/// status are rendered here.
 extension WebRoutes {
     /// The administration sections: key (locale `admin.<key>`), path, and the JSON API the page's script reads.
     static let administrationSections: [(key: String, api: String?)] = [

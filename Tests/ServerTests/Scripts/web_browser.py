@@ -6,13 +6,18 @@ Usage: web_browser.py BASE_URL LOCALES_DIR SCREENSHOT_DIR FIXTURES_JSON
 Steps: sign in through the sign-in page, switch to English, upload a study through the upload page (file input, resumable chunks), wait
 for the per-file result, find the study in the study browser by patient ID, open its study page, switch the
 language to Chinese and check the navigation reads as zh-CN.json says, and see oneself in the administration's
-list of people. Saves a screenshot after each page. Prints
+list of people. Then, through the administration forms: create an institution, see a weak password and a duplicate
+user name refused in the page, create a person of that institution and sign in as that person in a fresh browser
+session; create an API token for the person (shown once), check it answers /api/me, revoke it through the page and
+check it gets 401; add a role, reset the password, disable and enable the account, checking sign-in each time. Saves a screenshot after each page. Prints
 one line per step; exits non-zero with the reason on the first failure.
 """
 import json
 import os
 import sys
 import time
+import urllib.error
+import urllib.request
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -77,6 +82,35 @@ def click_and_load(*locator):
 
     wait.until(gone)
     wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+def choose(select_id, predicate):
+    """Selects the first option of the select `select_id` that `predicate` accepts."""
+    options_found = driver.find_elements(By.CSS_SELECTOR, f"#{select_id} option")
+    matching = [o for o in options_found if predicate(o)]
+    assert matching, f"no matching option in #{select_id}: {[o.text for o in options_found]}"
+    matching[0].click()
+
+
+def me_status(token):
+    """The HTTP status of GET /api/me with `token` as a bearer token."""
+    request = urllib.request.Request(base + "/api/me", headers={"Authorization": "Bearer " + token, "Accept": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def sign_in_status(username, password):
+    """The HTTP status of signing in through POST /api/session."""
+    body = json.dumps({"username": username, "password": password}).encode()
+    request = urllib.request.Request(base + "/api/session", data=body, headers={"Content-Type": "application/json"}, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status
+    except urllib.error.HTTPError as error:
+        return error.code
 
 
 def nav_labels():
@@ -154,6 +188,114 @@ try:
     driver.get(base + "/admin/people")
     wait.until(lambda d: fixtures["username"] in d.find_element(By.ID, "admin-table").text)
     shot("people-zh")
+
+    step("create an institution through the form")
+    suffix = str(int(time.time() * 1000) % 1000000)
+    code = "inst" + suffix
+    driver.get(base + "/admin/institutions")
+    driver.find_element(By.ID, "institution-code").send_keys(code)
+    driver.find_element(By.ID, "institution-name").send_keys("县医院 " + suffix)
+    choose("institution-kind", lambda o: o.get_attribute("data-kind") == "grassroots-hospital")
+    driver.find_element(By.ID, "institution-create").click()
+    wait.until(lambda d: code in d.find_element(By.ID, "admin-table").text)
+    assert not driver.find_element(By.ID, "admin-notice").get_attribute("hidden"), "no notice after creating"
+    shot("institutions-form")
+
+    step("create a person through the form: weak password and duplicate name refused, then created")
+    username = "person" + suffix
+    password = "a long enough password " + suffix
+    driver.get(base + "/admin/people")
+    wait.until(lambda d: any(code in o.text for o in d.find_elements(By.CSS_SELECTOR, "#person-institution option")))
+
+    def fill_person(name, secret):
+        for field, value in [("person-username", name), ("person-display-name", "试用 " + suffix), ("person-password", secret)]:
+            driver.find_element(By.ID, field).clear()
+            driver.find_element(By.ID, field).send_keys(value)
+        choose("person-institution", lambda o: code in o.text)
+        box = driver.find_element(By.CSS_SELECTOR, '#person-roles input[data-role="reader"]')
+        if not box.is_selected():
+            box.click()
+        driver.find_element(By.ID, "person-create").click()
+
+    def shown_error():
+        box = driver.find_element(By.ID, "admin-error")
+        return box.text if box.is_displayed() else ""
+
+    fill_person(username, "short")
+    wait.until(lambda d: "400" in shown_error() and "password" in shown_error())
+    fill_person(fixtures["username"], password)
+    wait.until(lambda d: "already exists" in shown_error())
+    fill_person(username, password)
+    wait.until(lambda d: username in d.find_element(By.ID, "admin-table").text)
+    assert not shown_error(), f"error after creating: {shown_error()}"
+    row = [r for r in driver.find_elements(By.CSS_SELECTOR, "#admin-table tbody tr") if username in r.text][0]
+    assert english["roles.reader"] in row.text or "reader" in row.text, f"the new row reads {row.text!r}"
+    shot("people-form")
+
+    step("sign in as the new person in a fresh browser session")
+    other = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    try:
+        other_wait = WebDriverWait(other, 60, ignored_exceptions=[StaleElementReferenceException, WebDriverException])
+        other.get(base + "/studies")
+        other_wait.until(EC.presence_of_element_located((By.ID, "login-form")))
+        other.find_element(By.ID, "username").send_keys(username)
+        other.find_element(By.ID, "password").send_keys(password)
+        other.find_element(By.ID, "sign-in").click()
+        other_wait.until(lambda d: username in (d.find_element(By.CSS_SELECTOR, ".person").get_attribute("title") or ""))
+        other.save_screenshot(os.path.join(shots, "new-person-signed-in.png"))
+    finally:
+        other.quit()
+
+    step("create an API token through the form, use it, revoke it through the page")
+    driver.get(base + "/admin/tokens")
+    wait.until(lambda d: any(o.text.startswith(username) for o in d.find_elements(By.CSS_SELECTOR, "#token-person option")))
+    choose("token-person", lambda o: o.text.startswith(username))
+    driver.find_element(By.ID, "token-name").send_keys("form token " + suffix)
+    driver.find_element(By.ID, "token-expires").send_keys("1d")
+    driver.find_element(By.ID, "token-create").click()
+    wait.until(lambda d: d.find_element(By.ID, "token-secret").text.strip() != "")
+    secret = driver.find_element(By.ID, "token-secret").text.strip()
+    token_id = driver.find_element(By.ID, "token-secret").get_attribute("data-id")
+    assert me_status(secret) == 200, "the new token is refused"
+    shot("tokens-form")
+    revoke = (By.CSS_SELECTOR, f'#admin-table tbody tr[data-id="{token_id}"] button.revoke')
+    wait.until(EC.element_to_be_clickable(revoke))
+    driver.find_element(*revoke).click()
+    wait.until(lambda d: not d.find_elements(*revoke) and d.find_elements(By.CSS_SELECTOR, f'#admin-table tbody tr[data-id="{token_id}"]'))
+    status = me_status(secret)
+    assert status == 401, f"the revoked token answered {status}"
+    shot("tokens-revoked")
+
+    step("change the person's roles, reset the password, disable and enable the account through the form")
+    driver.get(base + "/admin/people")
+    wait.until(lambda d: any(o.text.startswith(username) for o in d.find_elements(By.CSS_SELECTOR, "#account-person option")))
+    choose("account-person", lambda o: o.text.startswith(username))
+    wait.until(lambda d: d.find_element(By.CSS_SELECTOR, '#account-roles input[data-role="reader"]').is_selected())
+
+    def person_row():
+        return [r.text for r in driver.find_elements(By.CSS_SELECTOR, "#admin-table tbody tr") if username in r.text][0]
+
+    def account_action(button):
+        driver.execute_script("document.getElementById('admin-notice').hidden = true")
+        driver.find_element(By.ID, button).click()
+        wait.until(lambda d: d.find_element(By.ID, "admin-notice").is_displayed() or shown_error())
+        assert not shown_error(), f"{button}: {shown_error()}"
+
+    driver.find_element(By.CSS_SELECTOR, '#account-roles input[data-role="curator"]').click()
+    account_action("account-roles-save")
+    wait.until(lambda d: "curator" in person_row())
+    new_password = "another long password " + suffix
+    driver.find_element(By.ID, "account-password").send_keys(new_password)
+    account_action("account-reset")
+    assert sign_in_status(username, new_password) == 200, "the reset password does not sign in"
+    assert sign_in_status(username, password) == 401, "the old password still signs in"
+    account_action("account-disable")
+    wait.until(lambda d: chinese["admin.people.disabled"] in person_row())
+    assert sign_in_status(username, new_password) == 401, "a disabled account signs in"
+    account_action("account-enable")
+    wait.until(lambda d: chinese["admin.people.disabled"] not in person_row())
+    assert sign_in_status(username, new_password) == 200, "an enabled account does not sign in"
+    shot("people-account")
     print("ok", flush=True)
 except Exception as error:  # report any failure with the page it happened on
     shot("failure")
