@@ -99,25 +99,13 @@ public final class SQLiteIndex: ArchiveIndex {
     }
 
     public func patientConflicts() async throws(ArchiveError) -> [PatientConflict] {
-        let sql =
-            "SELECT patient_id, issuer, stored_name, stored_birth_date, incoming_name, incoming_birth_date, sop_uid, "
-            + "source_aet, source_institution FROM patient_conflicts ORDER BY pk"
-        let rows = try await read { connection throws(ArchiveError) in try connection.query(sql) }
-        return rows.map { r in
-            let t = r.map { $0.text ?? "" }
-            return PatientConflict(
-                patientID: t[0], issuerOfPatientID: t[1], storedName: t[2], storedBirthDate: t[3], incomingName: t[4],
-                incomingBirthDate: t[5], sopInstanceUID: t[6], sourceAETitle: t[7], sourceInstitution: t[8])
-        }
+        let sql = IndexReports.patientConflictsSQL
+        return IndexReports.patientConflicts(try await read { connection throws(ArchiveError) in try connection.query(sql) })
     }
 
     public func counts() async throws(ArchiveError) -> IndexCounts {
-        let sql =
-            "SELECT (SELECT COUNT(*) FROM patients), (SELECT COUNT(*) FROM studies), (SELECT COUNT(*) FROM series), "
-            + "(SELECT COUNT(*) FROM instances)"
-        let rows = try await read { connection throws(ArchiveError) in try connection.query(sql) }
-        let n = rows.first?.map { Int($0.integer ?? 0) } ?? [0, 0, 0, 0]
-        return IndexCounts(patients: n[0], studies: n[1], series: n[2], instances: n[3])
+        let sql = IndexReports.countsSQL
+        return IndexReports.counts(try await read { connection throws(ArchiveError) in try connection.query(sql) })
     }
 
     private func read<T>(_ body: (SQLiteConnection) throws(ArchiveError) -> T) async throws(ArchiveError) -> T {
