@@ -79,10 +79,14 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "AtriumTesting"], exclude: ["Scripts"]),
         // SQLite from the system, for the archive index (Debian's libsqlite3-dev).
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        // Extended attributes from the C library, and xxHash (Debian's libxxhash-dev), for the provenance and checksum
+        // each blob file carries.
+        .systemLibrary(name: "CExtendedAttributes", path: "Sources/CExtendedAttributes"),
+        .systemLibrary(name: "CXXHash", path: "Sources/CXXHash", pkgConfig: "libxxhash", providers: [.apt(["libxxhash-dev"])]),
         .target(
             name: "Archive",
             dependencies: [
-                "DICOM", "CSQLite", .product(name: "Logging", package: "swift-log"),
+                "DICOM", "CSQLite", "CXXHash", "CExtendedAttributes", .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 // PostgreSQL over TLS (sslmode=require, verify-full) and the archive's metrics.
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -92,8 +92,13 @@ cat "$ct"/* "$series_dir"/* >/dev/null  # warm the page cache for every receiver
 ct_study=$(python3 -c 'import pydicom, sys, glob; print(pydicom.dcmread(sorted(glob.glob(sys.argv[1] + "/*.dcm"))[0], stop_before_pixels=True).StudyInstanceUID)' "$ct")
 
 echo "== 1. ingest: storescu sends $n CT instances (512x512x16) over one association"
+# Each receiver starts on a settled disk: the previous receiver's files stay until the end of this section (deleting
+# thousands of files makes ext4's inode allocator skip the freed inodes for the next few seconds, which slowed whichever
+# receiver came next), and `sync` plus a pause let the write-back of the previous receiver's data finish first.
+settle() { sync; sleep "${SETTLE_SECONDS:-12}"; }
 declare -A rate peak
 for receiver in atrium orthanc dcmtk; do
+    settle
     if [ "$receiver" = dcmtk ]; then
         dicom_port=$(free_port)
         mkdir -p "$work/dcmtk"
@@ -118,10 +123,10 @@ for receiver in atrium orthanc dcmtk; do
     rate[$receiver]=$(python3 -c "print('%.1f' % ($n / ($end - $start)))")
     printf 'storescu -> %-7s %7s instances/s, peak resident memory %6.1f MiB\n' "$receiver" "${rate[$receiver]}" \
         "$(python3 -c "print(${peak[$receiver]} / 1024)")"
-    rm -rf "${work:?}/ingest-$receiver" "${work:?}/dcmtk"
 done
+settle
 floor=$(python3 bench/archive_client.py floor "$work/floor" "$(( n < 500 ? n : 500 ))" "$(stat -c %s "$(ls "$ct"/*.dcm | head -1)")")
-rm -rf "${work:?}/floor"
+rm -rf "${work:?}/floor" "${work:?}"/ingest-* "${work:?}/dcmtk"
 echo "durable-write floor (file + fsync, directory fsync, 16 KiB log append + fdatasync, serially): $floor instances/s"
 python3 -c "a, o, d, f = ${rate[atrium]}, ${rate[orthanc]}, ${rate[dcmtk]}, $floor
 print('ingest Atrium/Orthanc %.2fx (target >= 2), Atrium/storescp %.2fx, Orthanc/storescp %.2fx, Atrium/floor %.2f' % (a / o, a / d, o / d, a / f))

@@ -36,7 +36,7 @@ public struct AtriumServer: Sendable {
             directory: configuration.dataDirectory, database: configuration.database, storage: configuration.storage,
             storageSettings: S3Settings(
                 endpoint: configuration.storageEndpoint, region: configuration.storageRegion, pathStyle: configuration.storagePathStyle),
-            environment: environment)
+            environment: environment, durability: IndexDurability(rawValue: configuration.indexDurability) ?? .everyCommit)
         archive.duplicatePolicy = DuplicatePolicy(rawValue: configuration.duplicatePolicy) ?? .ignore
         archive.metrics = metrics.archive
         self.metrics = metrics
@@ -120,6 +120,9 @@ public struct AtriumServer: Sendable {
                 "no administrator yet: create the first one with POST /api/setup {\"token\", \"username\", \"password\"} (see README)",
                 metadata: ["setupToken": "\(token)"])
         }
+        // Before anything stores or sweeps: rows a power loss took are indexed again from their blobs.
+        try await archive.recoverIndex()
+        logger.info("index durability", metadata: ["mode": "\(archive.indexDurability.rawValue)"])
         _ = try? await archive.sweepOrphans()
         if configuration.demo {
             let counts = try await archive.index.counts()
@@ -129,7 +132,12 @@ public struct AtriumServer: Sendable {
             }
         }
         let app = makeApplication(onServerRunning: onServerRunning)
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: app)]
+        // First in the list, so stopped last, after the listeners have finished what was in flight.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if archive.indexDurability == .recoverFromBlobs {
+            services.append(.init(service: IndexCheckpointService(archive: archive, logger: logger)))
+        }
+        services.append(.init(service: app))
         if configuration.dicomPlain { services.append(.init(service: makeDIMSEListener(onListening: onDICOMListening))) }
         if configuration.dicomTLSPort != nil {
             services.append(.init(service: makeDIMSEListener(secure: true, onListening: onDICOMTLSListening)))
@@ -137,5 +145,27 @@ public struct AtriumServer: Sendable {
         var group = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         group.maximumGracefulShutdownDuration = .seconds(30)
         try await ServiceGroup(configuration: group).run()
+        // Every listener has stopped and every store has answered: the index is whole on disk.
+        try await archive.checkpointIndex(clean: true)
+    }
+}
+
+/// Syncs the index about once a second when it runs as a blob log (``Archive/checkpointIndex(clean:)``), so that a
+/// start after a power loss has only the last second's blobs to look at.
+struct IndexCheckpointService: Service {
+    let archive: Archive
+    let logger: Logger
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                do {
+                    try await archive.checkpointIndex()
+                } catch {
+                    logger.error("index checkpoint failed", metadata: ["error": "\(error)"])
+                }
+            }
+        }
     }
 }

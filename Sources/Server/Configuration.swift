@@ -41,6 +41,10 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
     public var demo: Bool = false
     /// What a second copy of a stored instance does: `ignore` or `overwrite`.
     public var duplicatePolicy: String = "ignore"
+    /// How index commits survive a power loss (``IndexDurability``): `recoverFromBlobs` (the default: each blob is synced
+    /// with its provenance, index commits are synced once a second, and a start after an unclean stop re-indexes the
+    /// newer blobs) or `everyCommit` (each commit synced). PostgreSQL and S3 storage always use `everyCommit`.
+    public var indexDurability: String = "recoverFromBlobs"
     /// Largest STOW-RS request body, in bytes.
     public var maximumUploadBytes: Int = 2 << 30
     /// Bytes of decoded frames kept in memory for the rendered, thumbnail and frames resources (least recently used
@@ -68,6 +72,7 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
         "ATRIUM_STORAGE_PATH_STYLE": "storagePathStyle",
         "ATRIUM_DICOM_PORT": "dicomPort",
         "ATRIUM_AET": "aeTitle", "ATRIUM_DEMO": "demo", "ATRIUM_DUPLICATE_POLICY": "duplicatePolicy",
+        "ATRIUM_INDEX_DURABILITY": "indexDurability",
         "ATRIUM_MAX_UPLOAD_BYTES": "maximumUploadBytes", "ATRIUM_FRAME_CACHE_BYTES": "frameCacheBytes", "ATRIUM_PUBLIC_URL": "publicURL",
         "ATRIUM_ALLOW_UNKNOWN_PEERS": "allowUnknownPeers", "ATRIUM_AUDIT_SYSLOG": "auditSyslog",
         "ATRIUM_DICOM_TLS_PORT": "dicomTLSPort", "ATRIUM_DICOM_TLS_CERT": "dicomTLSCertificate",
@@ -134,6 +139,11 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
                 throw ConfigurationError("\(source): duplicatePolicy is ignore or overwrite")
             }
             duplicatePolicy = value
+        case "indexDurability":
+            guard ["recoverFromBlobs", "everyCommit"].contains(value) else {
+                throw ConfigurationError("\(source): indexDurability is recoverFromBlobs or everyCommit")
+            }
+            indexDurability = value
         case "maximumUploadBytes": maximumUploadBytes = try int()
         case "frameCacheBytes":
             let bytes = try int()

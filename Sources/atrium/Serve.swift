@@ -9,12 +9,12 @@ struct Serve: AsyncParsableCommand {
         discussion: """
             Settings come from defaults, then --config FILE (JSON with the same names as below: dataDirectory, database, storage,
             storageEndpoint, storageRegion, storagePathStyle, host,
-            httpPort, dicomPort, dicomTLSPort, dicomTLSCertificate, dicomTLSKey, dicomTLSClientCA, dicomPlain, aeTitle, demo, duplicatePolicy, maximumUploadBytes, frameCacheBytes, allowUnknownPeers, and peers: a list of
+            httpPort, dicomPort, dicomTLSPort, dicomTLSCertificate, dicomTLSKey, dicomTLSClientCA, dicomPlain, aeTitle, demo, duplicatePolicy, indexDurability, maximumUploadBytes, frameCacheBytes, allowUnknownPeers, and peers: a list of
             {"aeTitle", "host", "port", "institution", "permissions": ["store", "query", "retrieve", "moveDestination"]}),
             then ATRIUM_* environment variables (ATRIUM_DATA, ATRIUM_DATABASE, ATRIUM_STORAGE, ATRIUM_STORAGE_ENDPOINT,
             ATRIUM_STORAGE_REGION, ATRIUM_STORAGE_PATH_STYLE, ATRIUM_HOST, ATRIUM_HTTP_PORT, ATRIUM_DICOM_PORT, ATRIUM_DICOM_TLS_PORT,
             ATRIUM_DICOM_TLS_CERT, ATRIUM_DICOM_TLS_KEY, ATRIUM_DICOM_TLS_CA, ATRIUM_DICOM_PLAIN, ATRIUM_AET,
-            ATRIUM_DEMO, ATRIUM_DUPLICATE_POLICY, ATRIUM_MAX_UPLOAD_BYTES, ATRIUM_ALLOW_UNKNOWN_PEERS), then these flags; each
+            ATRIUM_DEMO, ATRIUM_DUPLICATE_POLICY, ATRIUM_INDEX_DURABILITY, ATRIUM_MAX_UPLOAD_BYTES, ATRIUM_ALLOW_UNKNOWN_PEERS), then these flags; each
             overrides the one before. A calling AE title not in peers may store, query and retrieve while allowUnknownPeers is
             true (the default, so that storescu works at once), and is never a C-MOVE destination.
             Stop with Ctrl-C or SIGTERM: requests in flight finish first.
@@ -45,6 +45,7 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Load the generated demonstration studies on first start.") var demo = false
 
     func run() async throws {
+        keepFreedMemoryForReuse(environment: ProcessInfo.processInfo.environment)
         var configuration = ServerConfiguration()
         if let config { try configuration.apply(file: config) }
         try configuration.apply(environment: ProcessInfo.processInfo.environment)

@@ -83,9 +83,10 @@ private func checkNothingHalfWritten(_ data: String, expectedIndexed: Set<String
         }
         #expect(try DICOMFile.read(contentsOf: path, options: .strict).dataSet.string(.sopInstanceUID) == instance.sopInstanceUID)
     }
-    let orphans = try await archive.blobs.list().count - indexed.count
+    // Empty files are spare files (made ahead of need) of the killed server: no blobs, left until two days old.
+    let orphans = try await archive.blobs.list().filter { $0.sizeBytes != 0 }.count - indexed.count
     #expect(try await archive.sweepOrphans(olderThanSeconds: -1) == orphans)
-    #expect(try await archive.blobs.list().count == indexed.count)
+    #expect(try await archive.blobs.list().filter { $0.sizeBytes != 0 }.count == indexed.count)
 }
 
 /// A storescu transfer into `atrium serve` under way: `total` generated instances, storescu sending them all in one

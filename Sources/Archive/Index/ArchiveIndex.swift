@@ -1,4 +1,5 @@
 import DICOM
+import Foundation
 
 /// Who sent an object and how: the sending institution stands in for a missing Issuer of Patient ID.
 public struct SourceInfo: Sendable, Equatable {
@@ -182,4 +183,15 @@ extension ArchiveIndex {
         try await instances(
             studyInstanceUID: studyInstanceUID, seriesInstanceUID: seriesInstanceUID, sopInstanceUID: sopInstanceUID, institution: nil)
     }
+}
+
+/// The current time as the index records it (`stored_at`, `recorded_at`): ISO 8601 in UTC to the second,
+/// `2026-11-28T05:46:58Z`. Formatted by hand: a Foundation date formatter made per row cost a tenth of an ingest's CPU.
+func indexTimestamp(_ date: Date = Date()) -> String {
+    var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+    var parts = tm()
+    gmtime_r(&seconds, &parts)
+    func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
+    return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T"
+        + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
 }

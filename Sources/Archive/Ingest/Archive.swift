@@ -48,7 +48,9 @@ public struct Archive: Sendable {
     public var duplicatePolicy: DuplicatePolicy
     /// Counters of stores and failures (``ArchiveMetrics``); the process-wide metrics factory by default.
     public var metrics = ArchiveMetrics()
-    private let logger: Logger
+    /// Stores between their blob write and their index commit, for the blob log's checkpoints.
+    let inFlight = InFlightStores()
+    let logger: Logger
 
     public init(blobs: any BlobStore, index: any ArchiveIndex, duplicatePolicy: DuplicatePolicy = .ignore, logger: Logger? = nil) {
         self.blobs = blobs
@@ -61,20 +63,27 @@ public struct Archive: Sendable {
     /// `postgres://user:password@host:port/database` URL, in PostgreSQL (connected and migrated on first use, or by
     /// ``PostgresIndex/prepare()``). When `storage` is an `s3://bucket/prefix` URL the blobs go to that S3-compatible
     /// store instead of `blobs/`, with `storageSettings` and the AWS variables of `environment` (credentials, region,
-    /// endpoint); ``BlobStore/prepare()`` then checks the bucket.
+    /// endpoint); ``BlobStore/prepare()`` then checks the bucket. `durability` asks for the blob log
+    /// (``IndexDurability/recoverFromBlobs``), which is had with file-system blobs that keep extended attributes and the
+    /// SQLite index when no other process holds it; otherwise every commit is synced.
     public static func open(
         directory: String, database: String? = nil, storage: String? = nil, storageSettings: S3Settings = S3Settings(),
-        environment: [String: String] = ProcessInfo.processInfo.environment, duplicatePolicy: DuplicatePolicy = .ignore
+        environment: [String: String] = ProcessInfo.processInfo.environment, duplicatePolicy: DuplicatePolicy = .ignore,
+        durability: IndexDurability = .everyCommit
     ) throws(ArchiveError) -> Archive {
         let blobs: any BlobStore
+        var blobLogPossible = false
         if let storage, !storage.isEmpty {
             blobs = S3BlobStore(configuration: try S3Configuration(url: storage, settings: storageSettings, environment: environment))
         } else {
-            blobs = try FileSystemBlobStore(root: directory + "/blobs")
+            let store = try FileSystemBlobStore(root: directory + "/blobs")
+            blobLogPossible = durability == .recoverFromBlobs && store.keepsProvenance()
+            blobs = store
         }
         let index: any ArchiveIndex
         switch database?.split(separator: ":", maxSplits: 1).first?.lowercased() {
-        case nil: index = try SQLiteIndex(path: directory + "/atrium.sqlite")
+        case nil:
+            index = try SQLiteIndex(path: directory + "/atrium.sqlite", durability: blobLogPossible ? .recoverFromBlobs : .everyCommit)
         case "postgres", "postgresql": index = try PostgresIndex(url: database ?? "")
         case let scheme?:
             throw .database(operation: "open index", code: 0, message: "unknown database URL scheme \(scheme): (expected postgres://)")
@@ -149,7 +158,11 @@ public struct Archive: Sendable {
                 status: .alreadyStored, studyInstanceUID: existing.studyInstanceUID, seriesInstanceUID: existing.seriesInstanceUID,
                 sopInstanceUID: sopInstanceUID, sopClassUID: existing.sopClassUID, blobKey: existing.blobKey, patientConflict: nil)
         }
-        let key = try await blobs.put(content)
+        let ticket = inFlight.begin()
+        defer { inFlight.end(ticket) }
+        let key =
+            try await blobLog != nil
+            ? blobs.put(content, provenance: BlobProvenance(of: content, source: source)) : blobs.put(content)
         let record = InstanceRecord(
             dataSet: ds, transferSyntaxUID: file.transferSyntax.uid, blobKey: key, sizeBytes: content.count, source: source)
         let result: IndexInsertResult
@@ -193,14 +206,21 @@ public struct Archive: Sendable {
     }
 
     /// Removes blobs that no index row refers to (left by a crash between blob and commit) and partial writes.
-    /// Only blobs older than `olderThanSeconds` go, since another process may be about to commit a newer one.
+    /// Only blobs older than `olderThanSeconds` go, since another process may be about to commit a newer one, and
+    /// none that a pending blob-log recovery may still need (``recoverIndex()``).
     @discardableResult
     public func sweepOrphans(olderThanSeconds: Double = 3600) async throws(ArchiveError) -> Int {
         let listed = try await blobs.list()
         let referenced = try await index.referencedBlobKeys()
-        let cutoff = Date().timeIntervalSince1970 - olderThanSeconds
+        var cutoff = Date().timeIntervalSince1970 - olderThanSeconds
+        if let index = index as? any BlobLogIndex, let since = await index.pendingRecovery() {
+            cutoff = min(cutoff, since - Self.recoveryMarginSeconds)
+        }
         var removed = 0
-        for blob in listed where !referenced.contains(blob.key) && blob.modifiedSeconds <= cutoff {
+        // Empty files may be another process's spares (``FileSystemBlobStore``), filled at any moment until they are a
+        // day old: only those two days old go.
+        let emptyCutoff = min(cutoff, Date().timeIntervalSince1970 - 2 * SpareBlobFiles.maximumAgeSeconds)
+        for blob in listed where !referenced.contains(blob.key) && blob.modifiedSeconds <= (blob.sizeBytes == 0 ? emptyCutoff : cutoff) {
             try await blobs.delete(blob.key)
             removed += 1
         }

@@ -22,6 +22,25 @@ public struct BlobListing: Sendable {
     /// Seconds since 1970 of the last modification; the sweep leaves recent blobs alone, since another process may
     /// be about to commit their index rows.
     public let modifiedSeconds: Double
+    /// The blob's size in bytes, when the listing tells it.
+    public var sizeBytes: Int? = nil
+}
+
+/// What a blob store may keep beside a blob so that the index row can be rebuilt from the blob alone (after a power
+/// loss took commits the index had not yet synced: ``IndexDurability/recoverFromBlobs``): where the object came from,
+/// and its length and checksum, which tell a complete blob from one whose write the crash cut short.
+public struct BlobProvenance: Sendable, Equatable {
+    public var source: SourceInfo
+    /// The blob's length in bytes.
+    public var length: Int
+    /// The XXH3-64 checksum (xxHash, seed 0) of the blob's bytes.
+    public var checksum: UInt64
+
+    public init(source: SourceInfo, length: Int, checksum: UInt64) {
+        self.source = source
+        self.length = length
+        self.checksum = checksum
+    }
 }
 
 /// Storage of whole DICOM objects by generated key. `put` returns only once the bytes are durable, so that an index
@@ -30,6 +49,9 @@ public struct BlobListing: Sendable {
 public protocol BlobStore: Sendable {
     /// Stores `bytes` durably under a new key.
     func put(_ bytes: [UInt8]) async throws(ArchiveError) -> BlobKey
+    /// Stores `bytes` durably under a new key with their provenance, where the store can keep it (a file system store
+    /// with extended attributes); others store the bytes alone.
+    func put(_ bytes: [UInt8], provenance: BlobProvenance) async throws(ArchiveError) -> BlobKey
     /// Stores a copy of the file at `path` durably under a new key.
     func put(contentsOf path: String) async throws(ArchiveError) -> BlobKey
     /// The content of a blob.
@@ -56,6 +78,10 @@ public typealias BlobChunks = AsyncThrowingStream<[UInt8], any Error>
 
 extension BlobStore {
     public func prepare() async throws(ArchiveError) {}
+
+    public func put(_ bytes: [UInt8], provenance: BlobProvenance) async throws(ArchiveError) -> BlobKey {
+        try await put(bytes)
+    }
 
     public var isRemote: Bool { false }
 

@@ -35,7 +35,8 @@ final class BlockingIOPool: @unchecked Sendable {
         return try outcome.get()
     }
 
-    private func enqueue(_ job: @escaping @Sendable () -> Void) {
+    /// Runs `job` on one of the pool's threads, without waiting for it.
+    func enqueue(_ job: @escaping @Sendable () -> Void) {
         condition.lock()
         jobs.append(job)
         condition.signal()

@@ -243,7 +243,7 @@ public final class PostgresIndex: ArchiveIndex {
                     [
                         .integer(pk), .text(c.patientID), .text(c.issuerOfPatientID), .text(c.storedName),
                         .text(c.storedBirthDate), .text(c.incomingName), .text(c.incomingBirthDate), .text(c.sopInstanceUID),
-                        .text(c.sourceAETitle), .text(c.sourceInstitution), .text(timestamp()),
+                        .text(c.sourceAETitle), .text(c.sourceInstitution), .text(indexTimestamp()),
                     ])
                 conflict = c
             }
@@ -272,7 +272,7 @@ public final class PostgresIndex: ArchiveIndex {
 
         let values: [SQLValue] = [
             .integer(seriesPK), .text(r.sopClassUID), .text(r.instance.string(.instanceNumber) ?? ""), .text(r.transferSyntaxUID),
-            .text(r.blobKey.rawValue), .integer(Int64(r.sizeBytes)), .text(timestamp()),
+            .text(r.blobKey.rawValue), .integer(Int64(r.sizeBytes)), .text(indexTimestamp()),
             .text(r.source.applicationEntityTitle ?? ""), .text(r.source.institution ?? ""), .blob(json(r.instance)),
         ]
         if let row = existing.first, let pk = row[0].integer {
@@ -375,5 +375,3 @@ public final class PostgresIndex: ArchiveIndex {
 }
 
 private func json(_ dataSet: DataSet) -> [UInt8] { DICOMJSONEncoder().encode(dataSet) }
-
-private func timestamp() -> String { ISO8601DateFormatter().string(from: Date()) }

@@ -2,6 +2,10 @@ import DICOM
 import Foundation
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// SQLite as SQL: `?` placeholders, GLOB for case-sensitive wildcards, `group_concat(DISTINCT …)`.
 struct SQLiteDialect: SQLDialect {
     func placeholder(_ index: Int) -> String { "?" }
@@ -21,26 +25,71 @@ struct SQLiteDialect: SQLDialect {
     func offsetOnly(placeholder: String) -> String { "LIMIT -1 OFFSET \(placeholder)" }
 }
 
-/// The index in one SQLite database (WAL mode, `synchronous=FULL`, so a committed row survives power loss).
+/// The index in one SQLite database in WAL mode: `synchronous=FULL` (a committed row survives power loss), or, as
+/// ``IndexDurability/recoverFromBlobs``, `synchronous=NORMAL` with synced checkpoints and recovery from the blobs.
 ///
 /// Writes go through one writer connection inside an actor that commits concurrent inserts together (group
 /// commit: one fsync for many instances). Reads take a connection of their own from a small pool, so queries run
 /// beside the writer, as WAL allows. SQLite calls block the calling thread; they are short (milliseconds).
-public final class SQLiteIndex: ArchiveIndex {
+public final class SQLiteIndex: BlobLogIndex {
     /// The database file.
     public let path: String
+    public let durability: IndexDurability
     private let writer: SQLiteWriter
     private let readers: SQLiteReaderPool
     private let planner = SQLQueryPlanner(dialect: SQLiteDialect())
+    /// The open lock file `<path>.lock`, held for the blob log's single writer process.
+    private let lockDescriptor: Int32?
 
-    /// Opens (and creates or migrates) the database at `path`.
-    public init(path: String) throws(ArchiveError) {
+    /// Opens (and creates or migrates) the database at `path`. With ``IndexDurability/recoverFromBlobs`` the index takes
+    /// the lock file `<path>.lock`; when another process holds it, it falls back to ``IndexDurability/everyCommit``.
+    public init(path: String, durability: IndexDurability = .everyCommit) throws(ArchiveError) {
         self.path = path
+        var lock: Int32?
+        if durability == .recoverFromBlobs {
+            let fd = open(path + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+            if fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0 {
+                lock = fd
+            } else if fd >= 0 {
+                close(fd)
+            }
+        }
+        lockDescriptor = lock
+        self.durability = lock == nil ? .everyCommit : .recoverFromBlobs
         let connection = try SQLiteConnection(path: path)
-        try connection.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL")
+        try connection.execute(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = " + (self.durability == .recoverFromBlobs ? "NORMAL" : "FULL"))
         try SQLiteSchema.migrate(connection)
-        writer = SQLiteWriter(connection: connection)
+        try SQLiteSchema.prepareBlobLog(connection)
+        let state = try connection.query("SELECT synced_through_ms, clean FROM blob_log_state WHERE id = 1").first
+        let pending = state?[1].integer == 0 ? Double(state?[0].integer ?? 0) / 1000 : nil
+        writer = SQLiteWriter(connection: connection, blobLog: self.durability == .recoverFromBlobs, pendingRecovery: pending)
         readers = SQLiteReaderPool(path: path)
+    }
+
+    deinit {
+        if let lockDescriptor { close(lockDescriptor) }
+    }
+
+    public func pendingRecovery() async -> Double? { await writer.pendingRecovery }
+
+    public func checkpoint(syncedThrough: Double, clean: Bool) async throws(ArchiveError) {
+        try await writer.checkpoint(syncedThrough: syncedThrough, clean: clean)
+    }
+
+    public func finishRecovery(syncedThrough: Double) async throws(ArchiveError) {
+        try await writer.finishRecovery(syncedThrough: syncedThrough)
+    }
+
+    public func references(_ key: BlobKey) async throws(ArchiveError) -> Bool {
+        try await read { connection throws(ArchiveError) in
+            try !connection.query("SELECT 1 FROM instances WHERE blob_key = ?", [.text(key.rawValue)]).isEmpty
+        }
+    }
+
+    public func tombstones() async throws(ArchiveError) -> Set<BlobKey> {
+        let rows = try await read { connection throws(ArchiveError) in try connection.query("SELECT blob_key FROM deleted_blobs") }
+        return Set(rows.compactMap { $0.first?.text.map(BlobKey.init) })
     }
 
     public func insert(_ record: InstanceRecord, duplicatePolicy: DuplicatePolicy) async throws(ArchiveError) -> IndexInsertResult {

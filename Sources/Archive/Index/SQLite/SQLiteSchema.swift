@@ -80,6 +80,22 @@ enum SQLiteSchema {
         """,
     ]
 
+    /// The blob log's state (``IndexDurability/recoverFromBlobs``): one row with the time up to which the index is
+    /// synced and whether the last writer stopped cleanly, and the tombstones of recently deleted blobs. Operational
+    /// state of this SQLite file, not part of the index schema that PostgreSQL shares, so not a numbered migration.
+    static func prepareBlobLog(_ connection: SQLiteConnection) throws(ArchiveError) {
+        try connection.execute(
+            """
+            CREATE TABLE IF NOT EXISTS blob_log_state (
+                id INTEGER PRIMARY KEY CHECK (id = 1),
+                synced_through_ms INTEGER NOT NULL,
+                clean INTEGER NOT NULL
+            );
+            INSERT OR IGNORE INTO blob_log_state (id, synced_through_ms, clean) VALUES (1, 0, 1);
+            CREATE TABLE IF NOT EXISTS deleted_blobs (blob_key TEXT PRIMARY KEY, deleted_at_ms INTEGER NOT NULL);
+            """)
+    }
+
     /// Brings the database to the newest version, one migration per transaction.
     static func migrate(_ connection: SQLiteConnection) throws(ArchiveError) {
         try connection.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")

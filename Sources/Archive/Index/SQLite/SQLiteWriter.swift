@@ -4,8 +4,19 @@ import Foundation
 /// The one writing connection. Concurrent inserts are committed together: the first caller leads, yields so that
 /// the others can queue, then commits the whole batch in one transaction (one WAL fsync) and hands each caller its
 /// result. Each insert runs in a savepoint, so one bad record fails alone.
+///
+/// In blob-log mode (``IndexDurability/recoverFromBlobs``) the connection runs with `synchronous=NORMAL`, and the
+/// writer syncs only what recovery from the blobs cannot redo: the first commit of the process (which marks the
+/// state unclean), deletions and replacements (with their tombstones), and the checkpoints.
 actor SQLiteWriter {
     private let connection: SQLiteConnection
+    private let blobLog: Bool
+    /// Set while the state says unclean and recovery has not run: checkpoints must not move the recovery point.
+    private(set) var pendingRecovery: Double?
+    /// Whether the state on disk says clean, so that the next write must first mark it unclean, synced.
+    private var markedClean = true
+    /// Commits since the last checkpoint.
+    private var unsyncedCommits = 0
     private var pending: [Pending] = []
     private var waiters: [Int: CheckedContinuation<IndexInsertResult, any Error>] = [:]
     private var committing = false
@@ -17,7 +28,71 @@ actor SQLiteWriter {
         let policy: DuplicatePolicy
     }
 
-    init(connection: SQLiteConnection) { self.connection = connection }
+    init(connection: SQLiteConnection, blobLog: Bool = false, pendingRecovery: Double? = nil) {
+        self.connection = connection
+        self.blobLog = blobLog
+        self.pendingRecovery = pendingRecovery
+        markedClean = pendingRecovery == nil
+    }
+
+    /// Runs `body` in one transaction whose commit is synced (`synchronous=FULL` for it alone, in blob-log mode).
+    private func synced<T>(_ body: () throws(ArchiveError) -> T) throws(ArchiveError) -> T {
+        if blobLog { try connection.execute("PRAGMA synchronous = FULL") }
+        defer { if blobLog { try? connection.execute("PRAGMA synchronous = NORMAL") } }
+        try connection.execute("BEGIN IMMEDIATE")
+        do throws(ArchiveError) {
+            let result = try body()
+            try connection.execute("COMMIT")
+            return result
+        } catch {
+            try? connection.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// Before the first unsynced commit: the state on disk must say unclean, so that a power loss sends the next start
+    /// to recovery.
+    private func markUnclean() throws(ArchiveError) {
+        guard blobLog, markedClean else { return }
+        try synced { () throws(ArchiveError) in try connection.execute("UPDATE blob_log_state SET clean = 0 WHERE id = 1") }
+        markedClean = false
+    }
+
+    func checkpoint(syncedThrough: Double, clean: Bool) throws(ArchiveError) {
+        guard blobLog, pendingRecovery == nil else { return }
+        // Nothing new since the last checkpoint: the state on disk already says what this one would.
+        if unsyncedCommits == 0 && markedClean == clean { return }
+        try writeCheckpoint(syncedThrough: syncedThrough, clean: clean)
+    }
+
+    func finishRecovery(syncedThrough: Double) throws(ArchiveError) {
+        guard blobLog else { return }
+        pendingRecovery = nil
+        try writeCheckpoint(syncedThrough: syncedThrough, clean: false)
+    }
+
+    private func writeCheckpoint(syncedThrough: Double, clean: Bool) throws(ArchiveError) {
+        let milliseconds = Int64((syncedThrough * 1000).rounded(.down))
+        try synced { () throws(ArchiveError) in
+            try connection.query(
+                "UPDATE blob_log_state SET synced_through_ms = ?, clean = ? WHERE id = 1",
+                [.integer(milliseconds), .integer(clean ? 1 : 0)])
+            // A tombstone matters only while its blob is young enough to be a recovery candidate.
+            try connection.query("DELETE FROM deleted_blobs WHERE deleted_at_ms < ?", [.integer(milliseconds - 60_000)])
+        }
+        unsyncedCommits = 0
+        markedClean = clean
+    }
+
+    /// Tombstones for blobs about to be unlinked (in the caller's transaction).
+    private func bury(_ keys: [BlobKey]) throws(ArchiveError) {
+        guard blobLog else { return }
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        for key in keys {
+            try connection.query(
+                "INSERT OR REPLACE INTO deleted_blobs (blob_key, deleted_at_ms) VALUES (?, ?)", [.text(key.rawValue), .integer(now)])
+        }
+    }
 
     func insert(_ record: InstanceRecord, _ policy: DuplicatePolicy) async throws(ArchiveError) -> IndexInsertResult {
         let id = nextID
@@ -54,6 +129,7 @@ actor SQLiteWriter {
     private func commit(_ batch: [Pending]) -> [Int: Result<IndexInsertResult, ArchiveError>] {
         var results: [Int: Result<IndexInsertResult, ArchiveError>] = [:]
         do throws(ArchiveError) {
+            try markUnclean()
             try connection.execute("BEGIN IMMEDIATE")
             for item in batch {
                 do throws(ArchiveError) {
@@ -68,6 +144,14 @@ actor SQLiteWriter {
                 }
             }
             try connection.execute("COMMIT")
+            unsyncedCommits += 1
+            // A replaced blob is unlinked as soon as this returns: its replacement (and the tombstone that keeps the
+            // old file from being revived) must be on disk first.
+            if blobLog, results.values.contains(where: { if case .success(.replaced) = $0 { true } else { false } }) {
+                try synced { () throws(ArchiveError) in
+                    try connection.execute("UPDATE blob_log_state SET clean = 0 WHERE id = 1")
+                }
+            }
         } catch {
             try? connection.execute("ROLLBACK")
             for item in batch { results[item.id] = .failure(error) }
@@ -104,7 +188,7 @@ actor SQLiteWriter {
                     [
                         .integer(pk), .text(c.patientID), .text(c.issuerOfPatientID), .text(c.storedName),
                         .text(c.storedBirthDate), .text(c.incomingName), .text(c.incomingBirthDate), .text(c.sopInstanceUID),
-                        .text(c.sourceAETitle), .text(c.sourceInstitution), .text(timestamp()),
+                        .text(c.sourceAETitle), .text(c.sourceInstitution), .text(indexTimestamp()),
                     ])
                 conflict = c
             }
@@ -150,7 +234,7 @@ actor SQLiteWriter {
 
         let values: [SQLValue] = [
             .integer(seriesPK), .text(r.sopClassUID), .text(r.instance.string(.instanceNumber) ?? ""), .text(r.transferSyntaxUID),
-            .text(r.blobKey.rawValue), .integer(Int64(r.sizeBytes)), .text(timestamp()),
+            .text(r.blobKey.rawValue), .integer(Int64(r.sizeBytes)), .text(indexTimestamp()),
             .text(r.source.applicationEntityTitle ?? ""), .text(r.source.institution ?? ""), .blob(json(r.instance)),
         ]
         if let row = existing.first, let pk = row[0].integer {
@@ -158,6 +242,7 @@ actor SQLiteWriter {
                 "UPDATE instances SET series_pk = ?, sop_class = ?, instance_number = ?, transfer_syntax = ?, blob_key = ?, "
                     + "size_bytes = ?, stored_at = ?, source_aet = ?, source_institution = ?, attributes = ? WHERE pk = ?",
                 values + [.integer(pk)])
+            try bury([BlobKey(row[1].text ?? "")])
             return .replaced(previousBlob: BlobKey(row[1].text ?? ""), conflict: conflict)
         }
         try connection.query(
@@ -187,9 +272,11 @@ actor SQLiteWriter {
         let join =
             "FROM instances i JOIN series se ON se.pk = i.series_pk JOIN studies st ON st.pk = se.study_pk "
             + "JOIN patients p ON p.pk = st.patient_pk WHERE " + scope
-        try connection.execute("BEGIN IMMEDIATE")
-        do throws(ArchiveError) {
+        // Synced (in blob-log mode too), with tombstones: the blobs are unlinked as soon as this returns.
+        try markUnclean()
+        return try synced { () throws(ArchiveError) -> [BlobKey] in
             let blobs = try connection.query("SELECT i.blob_key " + join, bindings).compactMap { $0.first?.text.map(BlobKey.init) }
+            try bury(blobs)
             try connection.query("DELETE FROM instances WHERE pk IN (SELECT i.pk " + join + ")", bindings)
             // Entities left empty go too; an empty patient or study selected by the target goes with them.
             switch target {
@@ -204,15 +291,9 @@ actor SQLiteWriter {
                 "DELETE FROM series WHERE NOT EXISTS (SELECT 1 FROM instances i WHERE i.series_pk = series.pk); "
                     + "DELETE FROM studies WHERE NOT EXISTS (SELECT 1 FROM series s WHERE s.study_pk = studies.pk); "
                     + "DELETE FROM patients WHERE NOT EXISTS (SELECT 1 FROM studies s WHERE s.patient_pk = patients.pk)")
-            try connection.execute("COMMIT")
             return blobs
-        } catch {
-            try? connection.execute("ROLLBACK")
-            throw error
         }
     }
 }
 
 private func json(_ dataSet: DataSet) -> [UInt8] { DICOMJSONEncoder().encode(dataSet) }
-
-private func timestamp() -> String { ISO8601DateFormatter().string(from: Date()) }
