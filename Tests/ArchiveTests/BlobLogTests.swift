@@ -115,6 +115,33 @@ struct BlobLogTests {
         #expect(try await archive.index.counts().instances == 3)
     }
 
+    @Test("A row committed while its blob was being synced, whose blob the crash cut or lost, is removed by recovery")
+    func rowsWithUnwrittenBlobs() async throws {
+        let directory = try Corpus.temporaryDirectory("blob-log-unwritten")
+        let files = try Fixtures.files(in: try Fixtures.generatedStudies())
+        var kept = ""
+        var cut: StoreOutcome?
+        var lost: StoreOutcome?
+        do {
+            let archive = try Archive.open(directory: directory, durability: .recoverFromBlobs)
+            kept = try await archive.store(file: files[0], source: hospitalA).sopInstanceUID
+            cut = try await archive.store(file: files[1], source: hospitalA)
+            lost = try await archive.store(file: files[2], source: hospitalA)
+            // No clean checkpoint: the process "dies" with these three stores in flight, two of them unfinished.
+        }
+        let cutPath = "\(directory)/blobs/\(try #require(cut).blobKey.rawValue)"
+        let size: Int = try #require(try FileManager.default.attributesOfItem(atPath: cutPath)[.size] as? Int)
+        try Python.run("import os, sys; os.truncate(sys.argv[1], int(sys.argv[2]))", cutPath, "\(size / 2)")
+        try FileManager.default.removeItem(atPath: "\(directory)/blobs/\(try #require(lost).blobKey.rawValue)")
+
+        let archive = try Archive.open(directory: directory, durability: .recoverFromBlobs)
+        let report: IndexRecoveryReport = try await archive.recoverIndex()
+        #expect(report.removedUnwritten == 2)
+        let left = try await archive.index.instances(studyInstanceUID: nil, seriesInstanceUID: nil, sopInstanceUID: nil)
+        #expect(left.map(\.sopInstanceUID) == [kept])
+        #expect(!FileManager.default.fileExists(atPath: cutPath))
+    }
+
     @Test("Each blob carries its provenance in an extended attribute that other tools read")
     func provenanceAttribute() async throws {
         let directory = try Corpus.temporaryDirectory("blob-log-attribute")

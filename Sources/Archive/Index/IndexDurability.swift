@@ -6,7 +6,8 @@ public enum IndexDurability: String, Sendable, Equatable {
     /// The blob is the log. Each blob carries its provenance (source, length, checksum) and is synced before its index row
     /// is committed; the commit itself returns without a sync (SQLite `synchronous=NORMAL` in WAL mode), and about once
     /// a second a synced checkpoint records the time up to which the index is on disk. A start after an unclean stop
-    /// re-indexes the complete blobs written since that time (``Archive/recoverIndex()``), so an acknowledged
+    /// re-indexes the complete blobs written since that time and removes the rows of that time whose blobs are not whole
+    /// (the row is committed while its blob is synced; ``Archive/recoverIndex()``), so an acknowledged
     /// instance survives a power loss with one sync instead of three. Deletions are synced at once and leave a
     /// tombstone, so a deleted instance is never revived. Needs a file-system blob store that keeps extended
     /// attributes, SQLite, and one serving process per data directory (a lock file enforces it).
@@ -27,6 +28,8 @@ public protocol BlobLogIndex: ArchiveIndex {
     func finishRecovery(syncedThrough: Double) async throws(ArchiveError)
     /// Whether an index row refers to the blob.
     func references(_ key: BlobKey) async throws(ArchiveError) -> Bool
+    /// The instances whose rows were committed at or after `since` (seconds since 1970; the index keeps whole seconds).
+    func instances(storedSince since: Double) async throws(ArchiveError) -> [StoredInstance]
     /// Blobs deleted recently enough that a crash could leave their files behind, which recovery must not revive.
     func tombstones() async throws(ArchiveError) -> Set<BlobKey>
 }

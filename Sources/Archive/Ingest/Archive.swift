@@ -160,21 +160,52 @@ public struct Archive: Sendable {
         }
         let ticket = inFlight.begin()
         defer { inFlight.end(ticket) }
-        let key =
-            try await blobLog != nil
-            ? blobs.put(content, provenance: BlobProvenance(of: content, source: source)) : blobs.put(content)
-        let record = InstanceRecord(
-            dataSet: ds, transferSyntaxUID: file.transferSyntax.uid, blobKey: key, sizeBytes: content.count, source: source)
+        let key: BlobKey
         let result: IndexInsertResult
-        do {
-            result = try await index.insert(record, duplicatePolicy: duplicatePolicy)
-        } catch {
-            try? await blobs.delete(key)
-            throw error
+        if let (_, store) = blobLog, duplicatePolicy == .ignore {
+            // The blob log: the row is committed while the blob is written and synced, and the store is answered when
+            // both are done. Until then a crash can leave a row whose blob is not whole; the store is in flight, so its
+            // row is newer than the last checkpoint and recovery checks it (``recoverIndex()``).
+            let reserved = store.reserve()
+            key = reserved.key
+            async let written = store.writeResult(reserved, content, provenance: BlobProvenance(of: content, source: source))
+            let record = InstanceRecord(
+                dataSet: ds, transferSyntaxUID: file.transferSyntax.uid, blobKey: key, sizeBytes: content.count, source: source)
+            let inserted: Result<IndexInsertResult, ArchiveError>
+            do throws(ArchiveError) {
+                inserted = .success(try await index.insert(record, duplicatePolicy: duplicatePolicy))
+            } catch {
+                inserted = .failure(error)
+            }
+            let write = await written
+            switch (inserted, write) {
+            case (.success(let outcome), .success):
+                result = outcome
+            case (.success(let outcome), .failure(let error)):
+                if case .inserted = outcome { _ = try? await index.delete(.instance(sopInstanceUID: sopInstanceUID)) }
+                try? await blobs.delete(key)
+                throw error
+            case (.failure(let error), _):
+                try? await blobs.delete(key)
+                throw error
+            }
+        } else {
+            key =
+                try await blobLog != nil
+                ? blobs.put(content, provenance: BlobProvenance(of: content, source: source)) : blobs.put(content)
+            let record = InstanceRecord(
+                dataSet: ds, transferSyntaxUID: file.transferSyntax.uid, blobKey: key, sizeBytes: content.count, source: source)
+            do {
+                result = try await index.insert(record, duplicatePolicy: duplicatePolicy)
+            } catch {
+                try? await blobs.delete(key)
+                throw error
+            }
         }
+        let studyInstanceUID = ds.string(.studyInstanceUID) ?? ""
         var outcome = StoreOutcome(
-            status: .stored, studyInstanceUID: record.studyInstanceUID, seriesInstanceUID: record.seriesInstanceUID,
-            sopInstanceUID: record.sopInstanceUID, sopClassUID: record.sopClassUID, blobKey: key, patientConflict: nil)
+            status: .stored, studyInstanceUID: studyInstanceUID, seriesInstanceUID: ds.string(.seriesInstanceUID) ?? "",
+            sopInstanceUID: sopInstanceUID, sopClassUID: ds.string(.sopClassUID) ?? "", blobKey: key, patientConflict: nil)
         switch result {
         case .inserted(let conflict):
             outcome.patientConflict = conflict
@@ -189,10 +220,10 @@ public struct Archive: Sendable {
         }
         if outcome.patientConflict != nil {
             logger.warning(
-                "patient conflict recorded", metadata: ["sopInstanceUID": "\(record.sopInstanceUID)", "source": "\(name)"])
+                "patient conflict recorded", metadata: ["sopInstanceUID": "\(sopInstanceUID)", "source": "\(name)"])
         }
         logger.debug(
-            "stored", metadata: ["sopInstanceUID": "\(record.sopInstanceUID)", "status": "\(outcome.status.rawValue)"])
+            "stored", metadata: ["sopInstanceUID": "\(sopInstanceUID)", "status": "\(outcome.status.rawValue)"])
         return outcome
     }
 

@@ -37,6 +37,9 @@ public struct IndexRecoveryReport: Sendable, Equatable {
     public var removedDeleted = 0
     /// Blobs without provenance, cut short, or unreadable: never acknowledged, left for the orphan sweep.
     public var incomplete = 0
+    /// Rows committed while their blobs were being synced, whose blobs the crash left missing or cut: never
+    /// acknowledged, removed.
+    public var removedUnwritten = 0
 }
 
 extension Archive {
@@ -61,6 +64,22 @@ extension Archive {
         var report = IndexRecoveryReport()
         guard let (index, store) = blobLog, let since = await index.pendingRecovery() else { return report }
         let started = Date().timeIntervalSince1970
+        // Rows of stores in flight at the crash: the row is committed while the blob is synced, so the blob may be
+        // missing or cut. A whole blob has its length (and, written by the blob log, its provenance's checksum).
+        for instance in try await index.instances(storedSince: since - Self.recoveryMarginSeconds) {
+            let path = store.path(of: instance.blobKey)
+            let whole: Bool
+            if let bytes = try? readWholeFile(path), bytes.count == instance.sizeBytes {
+                whole = store.provenance(of: instance.blobKey).map { $0.matches(bytes) } ?? true
+            } else {
+                whole = false
+            }
+            if !whole {
+                _ = try await index.delete(.instance(sopInstanceUID: instance.sopInstanceUID))
+                try await store.delete(instance.blobKey)
+                report.removedUnwritten += 1
+            }
+        }
         let candidates = try await store.list().filter {
             // Empty files are spares that were never written.
             !$0.key.rawValue.hasPrefix("tmp/") && $0.sizeBytes != 0 && $0.modifiedSeconds >= since - Self.recoveryMarginSeconds
@@ -97,6 +116,7 @@ extension Archive {
             metadata: [
                 "since": "\(Date(timeIntervalSince1970: since))", "reindexed": "\(report.reindexed)",
                 "removedDeleted": "\(report.removedDeleted)", "incomplete": "\(report.incomplete)",
+                "removedUnwritten": "\(report.removedUnwritten)",
             ])
         return report
     }

@@ -90,8 +90,14 @@ public struct FileSystemBlobStore: BlobStore {
     /// (``SpareBlobFiles``), whose name is already durable, so the write needs one fsync; when none is ready, a new file
     /// is made and its directory synced after it.
     public func putSync(_ bytes: [UInt8], provenance: BlobProvenance? = nil) throws(ArchiveError) -> BlobKey {
-        defer { refillSparesIfLow() }
-        let attribute = provenance?.encoded()
+        let reserved = reserve()
+        try writeSync(reserved, bytes, provenance: provenance)
+        return reserved.key
+    }
+
+    /// A key for a blob about to be written: a spare file's when one is ready, else a new one. Knowing the key before
+    /// the write lets the blob log commit the index row while the blob is being synced (``Archive``).
+    public func reserve() -> ReservedBlob {
         let now = Date().timeIntervalSince1970
         while let spare = spares.take() {
             // Spares a day old are not used: the orphan sweep removes empty files two days old.
@@ -99,17 +105,40 @@ public struct FileSystemBlobStore: BlobStore {
                 unlink(path(of: spare.key))
                 continue
             }
-            if try writeDurably(path(of: spare.key), bytes, attribute: attribute, existing: true) { return spare.key }
+            return ReservedBlob(key: spare.key, isSpare: true)
         }
         let name = UUID().uuidString.lowercased()
-        let bucket = String(name.prefix(2))
-        let key = BlobKey(bucket + "/" + name)
-        let directory = root + "/" + bucket
+        return ReservedBlob(key: BlobKey(String(name.prefix(2)) + "/" + name), isSpare: false)
+    }
+
+    /// Writes a reserved blob durably, on a thread of ``BlockingIOPool``.
+    public func write(_ reserved: ReservedBlob, _ bytes: [UInt8], provenance: BlobProvenance?) async throws(ArchiveError) {
+        try await BlockingIOPool.shared.run { () throws(ArchiveError) in try writeSync(reserved, bytes, provenance: provenance) }
+    }
+
+    /// ``write(_:_:provenance:)`` with its outcome as a value (for `async let`).
+    public func writeResult(_ reserved: ReservedBlob, _ bytes: [UInt8], provenance: BlobProvenance?) async -> Result<Void, ArchiveError> {
+        do throws(ArchiveError) {
+            try await write(reserved, bytes, provenance: provenance)
+            return .success(())
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Writes a reserved blob durably without suspending: into its spare file (one fsync), or into a new file whose
+    /// directory is then synced too.
+    func writeSync(_ reserved: ReservedBlob, _ bytes: [UInt8], provenance: BlobProvenance?) throws(ArchiveError) {
+        defer { refillSparesIfLow() }
+        let attribute = provenance?.encoded()
+        let path = path(of: reserved.key)
+        if reserved.isSpare, try writeDurably(path, bytes, attribute: attribute, existing: true) { return }
+        // A new file (or a spare that has gone: the key is kept, it may already be in an index row).
+        let directory = (path as NSString).deletingLastPathComponent
         // A bucket removed by hand since the store was opened is made again (and synced into the root).
         if access(directory, F_OK) != 0 { try makeDirectory(directory) }
-        _ = try writeDurably(path(of: key), bytes, attribute: attribute, existing: false)
+        _ = try writeDurably(path, bytes, attribute: attribute, existing: false)
         try syncDirectory(directory)
-        return key
     }
 
     /// Makes a batch of spare files in the background when few are left: all in one bucket (a random one each time),
@@ -275,6 +304,13 @@ private func writeDurably(_ path: String, _ bytes: [UInt8], attribute: [UInt8]?,
         throw .storage(path: path, operation: "write", reason: failure)
     }
     return true
+}
+
+/// A blob key handed out before its blob is written (``FileSystemBlobStore/reserve()``).
+public struct ReservedBlob: Sendable {
+    public let key: BlobKey
+    /// Whether the key is a spare file's, already made and synced into its directory.
+    let isSpare: Bool
 }
 
 /// Empty blob files whose names are already durable, made in batches on the blocking-I/O pool so that a store does

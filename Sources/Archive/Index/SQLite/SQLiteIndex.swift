@@ -87,6 +87,21 @@ public final class SQLiteIndex: BlobLogIndex {
         }
     }
 
+    public func instances(storedSince since: Double) async throws(ArchiveError) -> [StoredInstance] {
+        // stored_at is ISO 8601 UTC text, which sorts as time does.
+        let from = indexTimestamp(Date(timeIntervalSince1970: since))
+        let sql =
+            "SELECT st.study_uid, se.series_uid, i.sop_uid, i.sop_class, i.transfer_syntax, i.blob_key, i.size_bytes "
+            + "FROM instances i JOIN series se ON se.pk = i.series_pk JOIN studies st ON st.pk = se.study_pk WHERE i.stored_at >= ?"
+        let rows = try await read { connection throws(ArchiveError) in try connection.query(sql, [.text(from)]) }
+        return rows.map { row in
+            StoredInstance(
+                studyInstanceUID: row[0].text ?? "", seriesInstanceUID: row[1].text ?? "", sopInstanceUID: row[2].text ?? "",
+                sopClassUID: row[3].text ?? "", transferSyntaxUID: row[4].text ?? "", blobKey: BlobKey(row[5].text ?? ""),
+                sizeBytes: Int(row[6].integer ?? 0))
+        }
+    }
+
     public func tombstones() async throws(ArchiveError) -> Set<BlobKey> {
         let rows = try await read { connection throws(ArchiveError) in try connection.query("SELECT blob_key FROM deleted_blobs") }
         return Set(rows.compactMap { $0.first?.text.map(BlobKey.init) })
