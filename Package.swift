@@ -40,6 +40,7 @@ let package = Package(
                 "Archive",
                 "Server",
                 "Platform",
+                "CLinux",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
@@ -79,14 +80,14 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "AtriumTesting"], exclude: ["Scripts"]),
         // SQLite from the system, for the archive index (Debian's libsqlite3-dev).
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
-        // Extended attributes from the C library, and xxHash (Debian's libxxhash-dev), for the provenance and checksum
-        // each blob file carries.
-        .systemLibrary(name: "CExtendedAttributes", path: "Sources/CExtendedAttributes"),
+        // C library declarations Glibc leaves out (extended attributes, mallopt), and xxHash (Debian's libxxhash-dev),
+        // for the provenance and checksum each blob file carries.
+        .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
         .systemLibrary(name: "CXXHash", path: "Sources/CXXHash", pkgConfig: "libxxhash", providers: [.apt(["libxxhash-dev"])]),
         .target(
             name: "Archive",
             dependencies: [
-                "DICOM", "CSQLite", "CXXHash", "CExtendedAttributes", .product(name: "Logging", package: "swift-log"),
+                "DICOM", "CSQLite", "CXXHash", "CLinux", .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 // PostgreSQL over TLS (sslmode=require, verify-full) and the archive's metrics.
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

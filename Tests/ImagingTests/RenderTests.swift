@@ -69,7 +69,8 @@ struct RenderTests {
             dataSet: file.dataSet, transferSyntax: file.transferSyntax,
             options: RenderOptions(frame: testCase.frame, window: testCase.window, bitDepth: testCase.bitDepth))
         let output = try PixelOracle.temporaryFile(testCase.jpeg ? "out.jpg" : "out.png")
-        let bytes = testCase.jpeg ? try JPEGEncoder.encode(image, quality: 95) : try PNGEncoder.encode(image)
+        // PNG as the rendered resources write it (run-length deflate for grey, level 1 for colour).
+        let bytes = testCase.jpeg ? try JPEGEncoder.encode(image, quality: 95) : try PNGEncoder.encodeFast(image)
         try Data(bytes).write(to: URL(fileURLWithPath: output))
         let result = try PixelOracle.run(
             ["render-check", path, output, "--frame", "\(testCase.frame)", "--bits", "\(testCase.bitDepth)"] + testCase.windowArgument)
@@ -114,6 +115,36 @@ struct RenderTests {
         #expect(thumbnail.width == 32 && thumbnail.height == 32)
         let enlarged = ImageScaler.fit(full, width: 256, height: 512)
         #expect(enlarged.width == 256 && enlarged.height == 256)
+    }
+
+    @Test("Run-length PNG of grey images reads back through Pillow to the same samples", arguments: [8, 16])
+    func runLengthPNG(_ bitDepth: Int) throws {
+        // Runs of equal samples (which Z_RLE matches), noise (which it cannot) and a ramp, in odd dimensions.
+        let width = 37
+        let height = 23
+        var generator = SystemRandomNumberGenerator()
+        let top = UInt16((1 << bitDepth) - 1)
+        let samples = (0..<(width * height)).map { i -> UInt16 in
+            let (y, x) = (i / width, i % width)
+            if y < 8 { return x < 20 ? 0 : top }
+            if y < 16 { return UInt16.random(in: 0...top, using: &generator) }
+            return UInt16(x * Int(top) / (width - 1))
+        }
+        let image = RenderedImage(width: width, height: height, channels: 1, bitDepth: bitDepth, samples: samples)
+        let output = try PixelOracle.temporaryFile("grey-rle.png")
+        try Data(try PNGEncoder.encodeFast(image)).write(to: URL(fileURLWithPath: output))
+        let code = """
+            import sys, json
+            from PIL import Image
+            im = Image.open(sys.argv[1]); im.load()
+            print(json.dumps({"size": list(im.size), "mode": im.mode, "pixels": list(im.getdata())}))
+            """
+        let result = try Subprocess.run("python3", ["-c", code, output])
+        try #require(result.status == 0, "Pillow could not read the PNG: \(result.errorOutput) (pip install pillow)")
+        let json = try #require(try JSONSerialization.jsonObject(with: result.standardOutput) as? [String: Any])
+        #expect(json["size"] as? [Int] == [width, height])
+        #expect(json["mode"] as? String == (bitDepth == 8 ? "L" : "I;16"))
+        #expect((json["pixels"] as? [Int]) == samples.map { Int($0) })
     }
 
     @Test("PNG files are read by Pillow with the right mode and size", arguments: [8, 16])

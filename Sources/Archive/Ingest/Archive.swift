@@ -103,6 +103,20 @@ public struct Archive: Sendable {
     public func store(
         _ bytes: [UInt8], source: SourceInfo, name: String = "upload", announced: AnnouncedIdentity? = nil
     ) async throws(ArchiveError) -> StoreOutcome {
+        try await store(.array(bytes), source: source, name: name, announced: announced)
+    }
+
+    /// ``store(_:source:name:announced:)`` of bytes in a ``ByteStorage`` (a C-STORE data set assembled once): parsed,
+    /// summed and written where they lie.
+    public func store(
+        _ storage: ByteStorage, source: SourceInfo, name: String = "upload", announced: AnnouncedIdentity? = nil
+    ) async throws(ArchiveError) -> StoreOutcome {
+        try await store(.storage(storage), source: source, name: name, announced: announced)
+    }
+
+    private func store(
+        _ bytes: BlobBytes, source: SourceInfo, name: String, announced: AnnouncedIdentity?
+    ) async throws(ArchiveError) -> StoreOutcome {
         do {
             let outcome = try await storeUncounted(bytes, source: source, name: name, announced: announced)
             metrics.stored(outcome, sizeBytes: bytes.count, transport: source.transport)
@@ -114,11 +128,14 @@ public struct Archive: Sendable {
     }
 
     private func storeUncounted(
-        _ bytes: [UInt8], source: SourceInfo, name: String, announced: AnnouncedIdentity?
+        _ bytes: BlobBytes, source: SourceInfo, name: String, announced: AnnouncedIdentity?
     ) async throws(ArchiveError) -> StoreOutcome {
         let file: DICOMFile
         do {
-            file = try DICOMFile.read(bytes, options: .strict)
+            switch bytes {
+            case .array(let array): file = try DICOMFile.read(array, options: .strict)
+            case .storage(let storage): file = try DICOMFile.read(storage, options: .strict)
+            }
         } catch {
             throw .unreadable(source: name, underlying: error)
         }
@@ -139,10 +156,10 @@ public struct Archive: Sendable {
             }
         }
         // A stream without File Meta Information is kept as a Part 10 file, so every blob can be served as is.
-        let content: [UInt8]
+        let content: BlobBytes
         if file.fileMetaInformation.isEmpty {
             do {
-                content = try file.encoded()
+                content = .array(try file.encoded())
             } catch {
                 throw .unreadable(source: name, underlying: error)
             }
@@ -192,7 +209,7 @@ public struct Archive: Sendable {
         } else {
             key =
                 try await blobLog != nil
-                ? blobs.put(content, provenance: BlobProvenance(of: content, source: source)) : blobs.put(content)
+                ? blobs.put(content.array, provenance: BlobProvenance(of: content, source: source)) : blobs.put(content.array)
             let record = InstanceRecord(
                 dataSet: ds, transferSyntaxUID: file.transferSyntax.uid, blobKey: key, sizeBytes: content.count, source: source)
             do {

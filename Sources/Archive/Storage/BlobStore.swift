@@ -1,3 +1,5 @@
+import DICOM
+
 /// Where a stored object's bytes live: an opaque, generated key such as `ab/cd/<uuid>`, never derived from values
 /// inside the object, so that nothing a sender writes can choose or collide with a path.
 public struct BlobKey: Hashable, Sendable, CustomStringConvertible {
@@ -24,6 +26,36 @@ public struct BlobListing: Sendable {
     public let modifiedSeconds: Double
     /// The blob's size in bytes, when the listing tells it.
     public var sizeBytes: Int? = nil
+}
+
+/// The bytes of an object to store: an array, or the toolkit's ``ByteStorage`` a message was assembled into (written
+/// and summed where it lies, without a copy).
+public enum BlobBytes: Sendable {
+    case array([UInt8])
+    case storage(ByteStorage)
+
+    public var count: Int {
+        switch self {
+        case .array(let bytes): bytes.count
+        case .storage(let storage): storage.count
+        }
+    }
+
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        switch self {
+        case .array(let bytes): return try bytes.withUnsafeBytes(body)
+        case .storage(let storage):
+            return try withExtendedLifetime(storage) { try body(UnsafeRawBufferPointer(start: storage.base, count: storage.count)) }
+        }
+    }
+
+    /// The bytes as an array (a copy, for a ``ByteStorage``).
+    public var array: [UInt8] {
+        switch self {
+        case .array(let bytes): bytes
+        case .storage: withUnsafeBytes { Array($0) }
+        }
+    }
 }
 
 /// What a blob store may keep beside a blob so that the index row can be rebuilt from the blob alone (after a power

@@ -1,4 +1,4 @@
-import CExtendedAttributes
+import CLinux
 import CXXHash
 import Foundation
 import Synchronization
@@ -91,7 +91,7 @@ public struct FileSystemBlobStore: BlobStore {
     /// is made and its directory synced after it.
     public func putSync(_ bytes: [UInt8], provenance: BlobProvenance? = nil) throws(ArchiveError) -> BlobKey {
         let reserved = reserve()
-        try writeSync(reserved, bytes, provenance: provenance)
+        try writeSync(reserved, .array(bytes), provenance: provenance)
         return reserved.key
     }
 
@@ -112,12 +112,12 @@ public struct FileSystemBlobStore: BlobStore {
     }
 
     /// Writes a reserved blob durably, on a thread of ``BlockingIOPool``.
-    public func write(_ reserved: ReservedBlob, _ bytes: [UInt8], provenance: BlobProvenance?) async throws(ArchiveError) {
+    public func write(_ reserved: ReservedBlob, _ bytes: BlobBytes, provenance: BlobProvenance?) async throws(ArchiveError) {
         try await BlockingIOPool.shared.run { () throws(ArchiveError) in try writeSync(reserved, bytes, provenance: provenance) }
     }
 
     /// ``write(_:_:provenance:)`` with its outcome as a value (for `async let`).
-    public func writeResult(_ reserved: ReservedBlob, _ bytes: [UInt8], provenance: BlobProvenance?) async -> Result<Void, ArchiveError> {
+    public func writeResult(_ reserved: ReservedBlob, _ bytes: BlobBytes, provenance: BlobProvenance?) async -> Result<Void, ArchiveError> {
         do throws(ArchiveError) {
             try await write(reserved, bytes, provenance: provenance)
             return .success(())
@@ -128,7 +128,7 @@ public struct FileSystemBlobStore: BlobStore {
 
     /// Writes a reserved blob durably without suspending: into its spare file (one fsync), or into a new file whose
     /// directory is then synced too.
-    func writeSync(_ reserved: ReservedBlob, _ bytes: [UInt8], provenance: BlobProvenance?) throws(ArchiveError) {
+    func writeSync(_ reserved: ReservedBlob, _ bytes: BlobBytes, provenance: BlobProvenance?) throws(ArchiveError) {
         defer { refillSparesIfLow() }
         let attribute = provenance?.encoded()
         let path = path(of: reserved.key)
@@ -284,7 +284,7 @@ private let provenanceAttribute = "user.atrium.provenance"
 /// Creates `path` (or, when `existing`, opens the empty spare file there), writes `bytes` and, when given, the
 /// provenance attribute, then fsyncs once: the attribute lives in the inode, which the fsync writes with the data.
 /// Returns false when an existing file could not be opened (a spare removed meanwhile), having written nothing.
-private func writeDurably(_ path: String, _ bytes: [UInt8], attribute: [UInt8]?, existing: Bool) throws(ArchiveError) -> Bool {
+private func writeDurably(_ path: String, _ bytes: BlobBytes, attribute: [UInt8]?, existing: Bool) throws(ArchiveError) -> Bool {
     let fd = existing ? open(path, O_WRONLY | O_CLOEXEC) : open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
     if fd < 0 {
         if existing { return false }
@@ -369,7 +369,7 @@ final class SpareBlobFiles: Sendable {
     }
 }
 
-private func writeAll(_ fd: Int32, _ bytes: [UInt8], failure: inout String?) {
+private func writeAll(_ fd: Int32, _ bytes: BlobBytes, failure: inout String?) {
     bytes.withUnsafeBytes { raw in
         var written = 0
         while written < raw.count, let base = raw.baseAddress {
@@ -415,10 +415,12 @@ func readWholeFile(_ path: String) throws(ArchiveError) -> [UInt8] {
 extension BlobProvenance {
     /// The provenance of `bytes` from `source`: their length and XXH3-64 checksum (xxHash; about 20 GB/s, so that
     /// summing a blob costs far less than writing it).
-    public init(of bytes: [UInt8], source: SourceInfo) {
+    public init(of bytes: BlobBytes, source: SourceInfo) {
         let checksum = bytes.withUnsafeBytes { buffer in XXH3_64bits(buffer.baseAddress, buffer.count) }
         self.init(source: source, length: bytes.count, checksum: checksum)
     }
+
+    public init(of bytes: [UInt8], source: SourceInfo) { self.init(of: .array(bytes), source: source) }
 
     /// Whether `bytes` are the ones this provenance was made from.
     public func matches(_ bytes: [UInt8]) -> Bool {

@@ -37,6 +37,19 @@ public final class ByteStorage: @unchecked Sendable {
         release = .free
     }
 
+    /// Copies `parts` one after the other into a new buffer (a message assembled from pieces, copied once).
+    public convenience init(joining parts: [UnsafeRawBufferPointer]) {
+        let n = parts.reduce(0) { $0 + $1.count }
+        let memory = UnsafeMutableRawPointer.allocate(byteCount: max(n, 1), alignment: 16)
+        var offset = 0
+        for part in parts {
+            guard let from = part.baseAddress, part.count > 0 else { continue }
+            (memory + offset).copyMemory(from: from, byteCount: part.count)
+            offset += part.count
+        }
+        self.init(adopting: memory, count: n)
+    }
+
     /// Takes ownership of memory allocated with `UnsafeMutableRawPointer.allocate`.
     init(adopting memory: UnsafeMutableRawPointer, count: Int) {
         base = UnsafeRawPointer(memory)

@@ -1,4 +1,5 @@
 import COpenJPEG
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -12,6 +13,11 @@ public enum JPEG2000Codec {
         return Int(min(max(online, 1), 4))
     }()
 
+    /// Decodes running now in this process. OpenJPEG's worker threads shorten a lone decode (one viewer), but when
+    /// decodes run side by side they only contend for the same cores and cost thread start-ups, so a decode that
+    /// starts while another runs uses one thread (docs/performance.md).
+    static let decodesInFlight = Atomic<Int>(0)
+
     /// Decodes one JPEG 2000 frame into native little-endian colour-by-pixel samples; YBR_RCT and YBR_ICT come back as RGB (PS3.5 A.4.4, 8.2.4).
     public static func decode(
         _ stream: [UInt8], descriptor: FrameDescriptor, limits: DecodingLimits = .default
@@ -22,8 +28,11 @@ public enum JPEG2000Codec {
         defer { atrium_opj_finish(&decoder, imagePointer) }
         var output = [UInt8]()
         var precision = 0
+        var written = false  // samples already normalized
+        let others = decodesInFlight.add(1, ordering: .relaxed).oldValue
+        defer { decodesInFlight.subtract(1, ordering: .relaxed) }
         try stream.withUnsafeBufferPointer { (input) throws(ImagingError) in
-            let threads = descriptor.pixelCount >= 256 * 1024 ? decoderThreads : 1
+            let threads = descriptor.pixelCount >= 256 * 1024 && others == 0 ? decoderThreads : 1
             guard atrium_opj_read_header(&decoder, input.baseAddress, input.count, &imagePointer, Int32(threads)) == 0,
                 let image = imagePointer
             else {
@@ -58,28 +67,54 @@ public enum JPEG2000Codec {
             output = [UInt8](repeating: 0, count: frameBytes)
             let bytesPerSample = descriptor.bytesPerSample
             let pixelCount = descriptor.pixelCount
+            let normalization = SampleNormalization(descriptor, precision: precision)
+            let shift = normalization?.shift ?? 0
+            let isSigned = normalization?.isSigned ?? false
             try output.withUnsafeMutableBufferPointer { (out) throws(ImagingError) in
+                guard let base = UnsafeMutableRawPointer(out.baseAddress) else { return }
                 for c in 0..<componentCount {
                     let component = components[c]
                     guard let data = component.data, Int(component.w) == columns, Int(component.h) == rows else {
                         throw .malformed(codec: .jpeg2000, offset: 0, reason: "component \(c) decoded to \(component.w)×\(component.h)")
                     }
-                    var offset = c * bytesPerSample
                     let stride = componentCount * bytesPerSample
-                    for p in 0..<pixelCount {
-                        let value = UInt32(bitPattern: data[p])
-                        for b in 0..<bytesPerSample { out[offset + b] = UInt8(truncatingIfNeeded: value >> (8 * UInt32(b))) }
-                        offset += stride
+                    var target = base + c * bytesPerSample
+                    // OpenJPEG's 32-bit samples, cut to the sample width and brought to Bits Stored as they are written
+                    // (what normalizeSamples would do afterwards, PS3.5 8.1.1).
+                    switch bytesPerSample {
+                    case 1:
+                        for p in 0..<pixelCount {
+                            let raw = UInt8(truncatingIfNeeded: data[p]) &<< UInt8(shift)
+                            let v = isSigned ? UInt8(bitPattern: Int8(bitPattern: raw) &>> Int8(shift)) : raw &>> UInt8(shift)
+                            target.storeBytes(of: v, as: UInt8.self)
+                            target += stride
+                        }
+                    case 2:
+                        for p in 0..<pixelCount {
+                            let raw = UInt16(truncatingIfNeeded: data[p]) &<< UInt16(shift)
+                            let v = isSigned ? UInt16(bitPattern: Int16(bitPattern: raw) &>> Int16(shift)) : raw &>> UInt16(shift)
+                            target.storeBytes(of: v.littleEndian, as: UInt16.self)
+                            target += stride
+                        }
+                    default:
+                        for p in 0..<pixelCount {
+                            let value = UInt32(bitPattern: data[p])
+                            for b in 0..<bytesPerSample {
+                                target.storeBytes(of: UInt8(truncatingIfNeeded: value >> (8 * UInt32(b))), toByteOffset: b, as: UInt8.self)
+                            }
+                            target += stride
+                        }
                     }
                 }
             }
+            written = normalization != nil
         }
         var out = descriptor
         out.planarConfiguration = 0
         if out.photometricInterpretation == "YBR_RCT" || out.photometricInterpretation == "YBR_ICT" {
             out.photometricInterpretation = "RGB"  // OpenJPEG applies the inverse multiple-component transform
         }
-        normalizeSamples(&output, descriptor: out, precision: precision)
+        if !written { normalizeSamples(&output, descriptor: out, precision: precision) }
         return DecodedFrame(descriptor: out, pixels: output)
     }
 

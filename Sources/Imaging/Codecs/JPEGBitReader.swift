@@ -116,8 +116,29 @@ struct JPEGBitReader {
         self.codec = codec
     }
 
+    /// Tops the buffer up to at least 57 bits: whole bytes at once when the next eight hold no 0xFF (so neither a
+    /// stuffed zero nor a marker), else byte by byte.
     @inline(__always)
     mutating func fill() {
+        if count <= 56, !markerReached, position + 8 <= data.count, let base = data.baseAddress {
+            let word = UInt64(bigEndian: UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self))
+            // A byte of `word` is 0xFF exactly when that byte of its complement is zero.
+            let inverse = ~word
+            if (inverse &- 0x0101_0101_0101_0101) & ~inverse & 0x8080_8080_8080_8080 == 0 {
+                let bytes = (64 - count) >> 3
+                let kept = word &>> UInt64(64 - 8 * bytes)
+                buffer |= kept &<< UInt64(64 - 8 * bytes - count)
+                position += bytes
+                count += 8 * bytes
+                return
+            }
+        }
+        fillBytewise()
+    }
+
+    /// The byte-by-byte refill, which removes stuffed zero bytes and stops at a marker (ISO 10918-1 F.1.2.3).
+    @inline(never)
+    mutating func fillBytewise() {
         while count <= 56 {
             var byte: UInt8 = 0
             if !markerReached, position < data.count {

@@ -9,6 +9,8 @@ public enum JPEGLosslessDecoder {
             throw .invalidDescriptor(codec: .jpegLossless, reason: "bits allocated \(descriptor.bitsAllocated) above 16")
         }
         var output: [UInt8] = []
+        let normalization = SampleNormalization(descriptor, precision: descriptor.bitsStored)
+        var allNormalized = true
         try stream.withUnsafeBufferPointer { (data) throws(ImagingError) in
             var reader = try JPEGMarkerReader(data: data, codec: .jpegLossless)
             var scans = 0
@@ -18,16 +20,20 @@ public enum JPEGLosslessDecoder {
                     try check(frame, against: descriptor)
                     output = [UInt8](repeating: 0, count: frameBytes)
                 }
-                try output.withUnsafeMutableBufferPointer { (out) throws(ImagingError) in
-                    try decodeScan(scan, reader: &reader, frame: frame, into: out, bytesPerSample: descriptor.bytesPerSample)
+                let normalized = try output.withUnsafeMutableBufferPointer { (out) throws(ImagingError) in
+                    try decodeScan(
+                        scan, reader: &reader, frame: frame, into: out, bytesPerSample: descriptor.bytesPerSample,
+                        normalization: normalization)
                 }
+                allNormalized = allNormalized && normalized
                 scans += 1
             }
             guard scans > 0 else { throw .malformed(codec: .jpegLossless, offset: reader.position, reason: "no scan in the stream") }
         }
         var out = descriptor
         out.planarConfiguration = 0
-        normalizeSamples(&output, descriptor: out, precision: descriptor.bitsStored)
+        // The single-component loop already wrote normalized samples; normalizing twice would change nothing.
+        if !allNormalized { normalizeSamples(&output, descriptor: out, precision: descriptor.bitsStored) }
         return DecodedFrame(descriptor: out, pixels: output)
     }
 
@@ -62,8 +68,8 @@ public enum JPEGLosslessDecoder {
     /// Decodes one scan; each MCU is one sample of every scan component since sampling factors are 1 (ISO 10918-1 H.1.2).
     private static func decodeScan(
         _ scan: JPEGScanHeader, reader markers: inout JPEGMarkerReader, frame: JPEGFrameHeader,
-        into out: UnsafeMutableBufferPointer<UInt8>, bytesPerSample: Int
-    ) throws(ImagingError) {
+        into out: UnsafeMutableBufferPointer<UInt8>, bytesPerSample: Int, normalization: SampleNormalization?
+    ) throws(ImagingError) -> Bool {
         let predictor = scan.spectralStart
         guard (0...7).contains(predictor) else {
             throw .malformed(codec: .jpegLossless, offset: markers.position, reason: "selection value \(predictor)")
@@ -98,7 +104,8 @@ public enum JPEGLosslessDecoder {
         let lines = UnsafeMutablePointer<Int>.allocate(capacity: 2 * columns * count)
         lines.initialize(repeating: 0, count: 2 * columns * count)
         defer { lines.deallocate() }
-        guard let destination = out.baseAddress else { return }
+        guard let destination = out.baseAddress else { return false }
+        var normalized = false
         var reader = JPEGBitReader(data: markers.data, position: markers.position, codec: .jpegLossless)
         try withExtendedLifetime(flat) { () throws(ImagingError) in
             var previous = lines
@@ -107,34 +114,17 @@ public enum JPEGLosslessDecoder {
             var restarts = 0
             var resetPending = true
             var firstLineEnd = columns  // pixels before this index in the current row use predictor 1
-            // One component, no restart markers: the common case (CT, MR, CR), kept free of per-sample branching
-            // on the component and the restart interval.
+            // One component, no restart markers: the common case (CT, MR, CR), decoded by a loop of its own.
             if count == 1, restartInterval == 0 {
-                let table = huffman[0]
-                let stride = samplesPerPixel * bytesPerSample
-                var target = destination + frameIndexes[0] * bytesPerSample
-                for row in 0..<rows {
-                    for column in 0..<columns {
-                        let difference = try Self.difference(&reader, table)
-                        let prediction: Int
-                        if row == 0 {
-                            prediction = column == 0 ? initial : current[column - 1]
-                        } else if column == 0 {
-                            prediction = previous[0]
-                        } else {
-                            prediction = Self.predict(
-                                predictor, ra: current[column - 1], rb: previous[column], rc: previous[column - 1])
-                        }
-                        let value = (prediction + difference) & 0xFFFF
-                        current[column] = value
-                        let sample = value << pointTransform
-                        target[0] = UInt8(truncatingIfNeeded: sample)
-                        if bytesPerSample == 2 { target[1] = UInt8(truncatingIfNeeded: sample >> 8) }
-                        target += stride
-                    }
-                    swap(&previous, &current)
-                    try reader.checkNotExhausted()
+                let fast = LosslessDifferenceTable(flat.tables[0])
+                try withExtendedLifetime(fast) { () throws(ImagingError) in
+                    try decodeSingleComponent(
+                        &reader, fast: fast, table: huffman[0], predictor: predictor, initial: initial, pointTransform: pointTransform,
+                        rows: rows, columns: columns, lines: (previous, current),
+                        target: destination + frameIndexes[0] * bytesPerSample, stride: samplesPerPixel * bytesPerSample,
+                        bytesPerSample: bytesPerSample, normalization: normalization)
                 }
+                normalized = normalization != nil
                 return
             }
             for row in 0..<rows {
@@ -178,6 +168,7 @@ public enum JPEGLosslessDecoder {
             }
         }
         markers.position = reader.position
+        return normalized
     }
 }
 
@@ -238,6 +229,164 @@ func normalizeSamples(_ pixels: inout [UInt8], descriptor: FrameDescriptor, prec
                 let r = descriptor.isSigned ? UInt32(bitPattern: Int32(bitPattern: shifted) >> shift) : shifted >> shift
                 for k in 0..<4 { raw[4 * i + k] = UInt8(truncatingIfNeeded: r >> (8 * k)) }
             }
+        }
+    }
+}
+
+/// How decoded samples are brought to Bits Stored while they are written: the bits above it cleared, or copies of
+/// the sign bit when signed; the same result as ``normalizeSamples(_:descriptor:precision:)`` (PS3.5 8.1.1).
+struct SampleNormalization {
+    /// Bits Allocated minus the precision; 0 when the samples fill their bits.
+    let shift: Int
+    let isSigned: Bool
+
+    /// Nil unless samples are 8 or 16 bits allocated (the widths the decoders write).
+    init?(_ descriptor: FrameDescriptor, precision: Int) {
+        let bits = descriptor.bitsAllocated
+        guard bits == 8 || bits == 16 else { return nil }
+        shift = precision > 0 && precision < bits ? bits - precision : 0
+        isSigned = descriptor.isSigned
+    }
+}
+
+/// For each 12-bit prefix of the entropy-coded bits, the difference it starts with and the bits that takes (its
+/// Huffman code and the extra bits together), when both fit in the prefix; 0 otherwise. One lookup then decodes a
+/// typical sample (ISO 10918-1 H.1.2.2, F.2.2.1). Built from a ``HuffmanPointers`` view and valid on its own.
+final class LosslessDifferenceTable {
+    static let bits = 12
+    /// difference << 8 | bits consumed, or 0 when the prefix needs the general decoder.
+    let entries: UnsafeMutablePointer<Int32>
+
+    init(_ table: HuffmanPointers) {
+        let size = 1 << Self.bits
+        entries = .allocate(capacity: size)
+        entries.initialize(repeating: 0, count: size)
+        let lookupShift = Self.bits - JPEGHuffmanTable.lookupBits
+        for prefix in 0..<size {
+            var length = 0
+            var symbol = 0
+            let short = table.lookup[prefix >> lookupShift]
+            if short != 0 {
+                length = Int(short >> 8)
+                symbol = Int(short & 0xFF)
+            } else {
+                for l in (JPEGHuffmanTable.lookupBits + 1)...Self.bits {
+                    let code = Int32(prefix >> (Self.bits - l))
+                    if code <= table.maxCode[l] {
+                        let index = Int(code + table.valueOffset[l])
+                        if index >= 0, index < table.valueCount {
+                            length = l
+                            symbol = Int(table.values[index])
+                        }
+                        break
+                    }
+                }
+            }
+            guard length > 0, symbol <= 16 else { continue }
+            var difference = 0
+            var total = length
+            if symbol == 16 {
+                difference = 32768
+            } else if symbol > 0 {
+                total = length + symbol
+                guard total <= Self.bits else { continue }
+                let extra = (prefix >> (Self.bits - total)) & ((1 << symbol) - 1)
+                difference = extra < (1 << (symbol - 1)) ? extra - (1 << symbol) + 1 : extra
+            }
+            entries[prefix] = Int32(difference) << 8 | Int32(total)
+        }
+    }
+
+    deinit { entries.deallocate() }
+}
+
+extension JPEGBitReader {
+    /// One difference of a lossless scan: through the combined table when the next bits allow, else symbol and
+    /// extra bits read apart (ISO 10918-1 H.1.2.2).
+    @inline(__always)
+    mutating func losslessDifference(_ fast: UnsafePointer<Int32>, _ table: HuffmanPointers) throws(ImagingError) -> Int {
+        if count < 32 { fill() }
+        let entry = fast[Int(truncatingIfNeeded: buffer &>> UInt64(64 - LosslessDifferenceTable.bits))]
+        let length = Int(entry & 0xFF)
+        if length != 0 {
+            buffer &<<= UInt64(length)
+            count -= length
+            return Int(entry >> 8)
+        }
+        return try losslessDifferenceSlowly(table)
+    }
+
+    @inline(never)
+    mutating func losslessDifferenceSlowly(_ table: HuffmanPointers) throws(ImagingError) -> Int {
+        let s = try decode(table)
+        if s == 0 { return 0 }
+        if s < 16 { return receiveExtend(s) }
+        if s == 16 { return 32768 }
+        throw .malformed(codec: .jpegLossless, offset: position, reason: "difference category \(s)")
+    }
+}
+
+extension JPEGLosslessDecoder {
+    /// A scan of one component without restart intervals (ISO 10918-1 H.1.2): every sample is predicted from
+    /// its neighbours, which for selection value 1 is the sample to its left (the sample above for a row's first).
+    fileprivate static func decodeSingleComponent(
+        _ bitReader: inout JPEGBitReader, fast: LosslessDifferenceTable, table: HuffmanPointers, predictor: Int, initial: Int,
+        pointTransform: Int, rows: Int, columns: Int, lines: (UnsafeMutablePointer<Int>, UnsafeMutablePointer<Int>),
+        target start: UnsafeMutablePointer<UInt8>, stride: Int, bytesPerSample: Int, normalization: SampleNormalization?
+    ) throws(ImagingError) {
+        // A local copy, so that the bit buffer can stay in registers; written back however the scan ends.
+        var reader = bitReader
+        defer { bitReader = reader }
+        let entries = UnsafePointer(fast.entries)
+        let shift = normalization?.shift ?? 0
+        let isSigned = normalization?.isSigned ?? false
+        var target = start
+        @inline(__always)
+        func write(_ value: Int) {
+            let sample = value << pointTransform
+            if bytesPerSample == 2 {
+                let raw = UInt16(truncatingIfNeeded: sample) &<< UInt16(shift)
+                let v = isSigned ? UInt16(bitPattern: Int16(bitPattern: raw) &>> Int16(shift)) : raw &>> UInt16(shift)
+                target[0] = UInt8(truncatingIfNeeded: v)
+                target[1] = UInt8(truncatingIfNeeded: v >> 8)
+            } else {
+                let raw = UInt8(truncatingIfNeeded: sample) &<< UInt8(shift)
+                target[0] = isSigned ? UInt8(bitPattern: Int8(bitPattern: raw) &>> Int8(shift)) : raw &>> UInt8(shift)
+            }
+            target += stride
+        }
+        if predictor == 1 {
+            var above = initial  // the first sample of the row above, the prediction for column 0
+            for _ in 0..<rows {
+                var left = above
+                for column in 0..<columns {
+                    let value = (left &+ (try reader.losslessDifference(entries, table))) & 0xFFFF
+                    if column == 0 { above = value }
+                    left = value
+                    write(value)
+                }
+                try reader.checkNotExhausted()
+            }
+            return
+        }
+        var (previous, current) = lines
+        for row in 0..<rows {
+            for column in 0..<columns {
+                let difference = try reader.losslessDifference(entries, table)
+                let prediction: Int
+                if row == 0 {
+                    prediction = column == 0 ? initial : current[column - 1]
+                } else if column == 0 {
+                    prediction = previous[0]
+                } else {
+                    prediction = predict(predictor, ra: current[column - 1], rb: previous[column], rc: previous[column - 1])
+                }
+                let value = (prediction + difference) & 0xFFFF
+                current[column] = value
+                write(value)
+            }
+            swap(&previous, &current)
+            try reader.checkNotExhausted()
         }
     }
 }

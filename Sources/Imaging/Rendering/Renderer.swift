@@ -130,10 +130,11 @@ public enum Renderer {
         -> RenderedImage
     {
         let d = frame.descriptor
-        let stored = values(frame)
         let maximum = Double((1 << bitDepth) - 1)
         let modality = presentation.modality
         let voi: VOITransform
+        // The stored values as integers are needed only for the pixel-range window and for samples above 16 bits.
+        var stored: [Int]?
         if let requested, requested.isValid {
             voi = .window(requested)
         } else if let first = presentation.windows.first {
@@ -141,7 +142,9 @@ public enum Renderer {
         } else if let lut = presentation.voiLUTs.first {
             voi = .lookupTable(lut)
         } else {
-            voi = .window(rangeWindow(stored, modality: modality))
+            let all = values(frame)
+            stored = all
+            voi = .window(rangeWindow(all, modality: modality))
         }
         let inverted = presentation.inverted
         func output(_ value: Int) -> UInt16 {
@@ -157,9 +160,11 @@ public enum Renderer {
             if inverted { y = maximum - y }
             return UInt16(y)
         }
-        var samples = [UInt16](repeating: 0, count: stored.count)
-        // A table over every stored value when there are few of them: one evaluation of the pipeline per value.
-        if d.bitsStored <= 16 {
+        let count = frame.pixels.count / d.bytesPerSample
+        var samples = [UInt16](repeating: 0, count: count)
+        // A table over every stored value when there are few of them: one evaluation of the pipeline per value,
+        // then one lookup per sample straight from the decoded bytes.
+        if d.bitsStored <= 16, d.bytesPerSample <= 2 {
             let low = d.isSigned ? -(1 << (d.bitsStored - 1)) : 0
             let size = 1 << d.bitsStored
             var table = [UInt16](repeating: 0, count: size)
@@ -167,11 +172,27 @@ public enum Renderer {
             let mask = size - 1
             table.withUnsafeBufferPointer { lookup in
                 samples.withUnsafeMutableBufferPointer { out in
-                    for i in 0..<stored.count { out[i] = lookup[(stored[i] - low) & mask] }
+                    frame.pixels.withUnsafeBytes { raw in
+                        switch (d.bytesPerSample, d.isSigned) {
+                        case (1, false): for i in 0..<count { out[i] = lookup[Int(raw[i]) & mask] }
+                        case (1, true): for i in 0..<count { out[i] = lookup[(Int(Int8(bitPattern: raw[i])) - low) & mask] }
+                        case (_, false):
+                            for i in 0..<count {
+                                let v = UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
+                                out[i] = lookup[Int(v) & mask]
+                            }
+                        default:
+                            for i in 0..<count {
+                                let v = Int16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: Int16.self))
+                                out[i] = lookup[(Int(v) - low) & mask]
+                            }
+                        }
+                    }
                 }
             }
         } else {
-            for i in 0..<stored.count { samples[i] = output(stored[i]) }
+            let all = stored ?? values(frame)
+            for i in 0..<count { samples[i] = output(all[i]) }
         }
         return RenderedImage(width: d.columns, height: d.rows, channels: 1, bitDepth: bitDepth, samples: samples)
     }

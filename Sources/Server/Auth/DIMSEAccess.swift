@@ -1,5 +1,7 @@
 import Archive
+import Foundation
 import Platform
+import Synchronization
 
 /// Authorization and audit for DIMSE: a calling AE title mapped to an institution (in the database by an administrator,
 /// else by the configuration's `peers[].institution`) stores into that institution and queries and retrieves only its
@@ -7,6 +9,8 @@ import Platform
 public struct DIMSEAccess: Sendable {
     let peers: ConfiguredPeers
     let identity: IdentityStore?
+    /// The database's AE-title-to-institution mapping, read at most once a second (every C-STORE asks for it).
+    private let mapping = RecentPeerInstitutions()
 
     public init(peers: ConfiguredPeers, identity: IdentityStore?) {
         self.peers = peers
@@ -15,7 +19,7 @@ public struct DIMSEAccess: Sendable {
 
     /// The institution code of a calling AE title, or nil when it is mapped to none (then it is not limited).
     public func institution(aeTitle: String) async -> String? {
-        if let identity, let mapped = try? await identity.peerInstitutions()[aeTitle] { return mapped }
+        if let identity, let mapped = await mapping.current(identity)?[aeTitle] { return mapped }
         return peers.institution(aeTitle: aeTitle)
     }
 
@@ -29,5 +33,19 @@ public struct DIMSEAccess: Sendable {
             AuditEvent(
                 eventID: event, action: action, outcome: outcome, user: "ae:" + aeTitle, sourceAddress: aeTitle, transport: "dimse",
                 participants: studies.map(AuditParticipant.study), detail: detail))
+    }
+}
+
+/// The peer-to-institution mapping as last read, kept for a second so that a burst of C-STOREs reads it once; an
+/// administrator's change takes effect within that second.
+private final class RecentPeerInstitutions: Sendable {
+    private let state = Mutex<(read: Double, mapping: [String: String])?>(nil)
+
+    func current(_ identity: IdentityStore) async -> [String: String]? {
+        let now = Date().timeIntervalSince1970
+        if let kept = state.withLock({ $0 }), now - kept.read < 1 { return kept.mapping }
+        guard let mapping = try? await identity.peerInstitutions() else { return nil }
+        state.withLock { $0 = (now, mapping) }
+        return mapping
     }
 }

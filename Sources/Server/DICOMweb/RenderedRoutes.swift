@@ -86,7 +86,7 @@ extension DICOMwebRoutes {
             throw HTTPError(.unprocessableContent, message: "cannot render: \(error)")
         }
         let png = prefersPNG(request.headers[.accept])
-        let bytes = try png ? PNGEncoder.encode(image, compressionLevel: 1) : JPEGEncoder.encode(image, quality: quality)
+        let bytes = try png ? PNGEncoder.encodeFast(image) : JPEGEncoder.encode(image, quality: quality)
         return Response(
             status: .ok, headers: [.contentType: png ? "image/png" : "image/jpeg", .cacheControl: "private, max-age=3600"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))

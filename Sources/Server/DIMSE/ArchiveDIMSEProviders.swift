@@ -26,10 +26,13 @@ public struct ArchiveStorageProvider: StorageProvider {
 
     /// Stores one instance and answers with the C-STORE status (PS3.4 B.2.3).
     public func store(_ request: StoreRequest) async -> DIMSEStatus {
-        var bytes = DataSetCoding.part10Prefix(
+        let prefix = DataSetCoding.part10Prefix(
             sopClassUID: request.sopClassUID, sopInstanceUID: request.sopInstanceUID, transferSyntaxUID: request.transferSyntaxUID,
             sourceAETitle: request.callingAETitle)
-        bytes.append(contentsOf: request.dataSet.readableBytesView)
+        // The Part 10 file in one buffer, made with one copy of the data set, then parsed and written where it lies.
+        let bytes = prefix.withUnsafeBytes { head in
+            request.dataSet.withUnsafeReadableBytes { body in ByteStorage(joining: [head, body]) }
+        }
         let institution = await access?.institution(aeTitle: request.callingAETitle) ?? peers.institution(aeTitle: request.callingAETitle)
         let source = SourceInfo(applicationEntityTitle: request.callingAETitle, institution: institution, transport: .cStore)
         do {
