@@ -162,6 +162,20 @@ struct BlobLogTests {
         #expect(output == expected)
     }
 
+    @Test("A second copy under ignore is reported and its blob removed, the first kept (blob written while the row is checked)")
+    func secondCopy() async throws {
+        let directory = try Corpus.temporaryDirectory("blob-log-duplicate")
+        let archive = try Archive.open(directory: directory, durability: .recoverFromBlobs)
+        let file = try #require(try Fixtures.files(in: try Fixtures.generatedStudies()).first)
+        let first = try await archive.store(file: file, source: hospitalA)
+        let second = try await archive.store(file: file, source: hospitalB)
+        #expect(first.status == .stored)
+        #expect(second.status == .alreadyStored)
+        #expect(second.blobKey == first.blobKey)
+        let blobs = try await archive.blobs.list().filter { $0.sizeBytes != 0 }
+        #expect(blobs.map(\.key) == [first.blobKey])
+    }
+
     @Test("Only one process writes an index as a blob log; another opening it syncs every commit")
     func singleWriter() async throws {
         let directory = try Corpus.temporaryDirectory("blob-log-lock")

@@ -167,10 +167,12 @@ public struct Archive: Sendable {
             content = bytes
         }
         let sopInstanceUID = ds.string(.sopInstanceUID) ?? ""
-        if duplicatePolicy == .ignore,
+        // A known instance under `ignore` skips the durable write, found by a query first; the blob log skips the query
+        // instead (its insert finds the duplicate while the blob is written, which is then removed): second copies are
+        // the exception, and the query would cost every first copy.
+        if duplicatePolicy == .ignore, blobLog == nil,
             let existing = try await index.instances(studyInstanceUID: nil, seriesInstanceUID: nil, sopInstanceUID: sopInstanceUID).first
         {
-            // A known instance under `ignore`: skip the durable write (the insert below would reject it anyway).
             return StoreOutcome(
                 status: .alreadyStored, studyInstanceUID: existing.studyInstanceUID, seriesInstanceUID: existing.seriesInstanceUID,
                 sopInstanceUID: sopInstanceUID, sopClassUID: existing.sopClassUID, blobKey: existing.blobKey, patientConflict: nil)
@@ -185,7 +187,7 @@ public struct Archive: Sendable {
             // row is newer than the last checkpoint and recovery checks it (``recoverIndex()``).
             let reserved = store.reserve()
             key = reserved.key
-            async let written = store.writeResult(reserved, content, provenance: BlobProvenance(of: content, source: source))
+            let writing = store.startWriting(reserved, content, provenance: BlobProvenance(of: content, source: source))
             let record = InstanceRecord(
                 dataSet: ds, transferSyntaxUID: file.transferSyntax.uid, blobKey: key, sizeBytes: content.count, source: source)
             let inserted: Result<IndexInsertResult, ArchiveError>
@@ -194,7 +196,7 @@ public struct Archive: Sendable {
             } catch {
                 inserted = .failure(error)
             }
-            let write = await written
+            let write = await writing.finished()
             switch (inserted, write) {
             case (.success(let outcome), .success):
                 result = outcome

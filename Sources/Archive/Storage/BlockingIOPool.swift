@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Threads of its own for blocking file-system work (writing a blob and waiting for its fsync), so that a slow disk
 /// never holds the threads of Swift's cooperative pool, which has only as many threads as there are cores: on a
@@ -35,6 +36,20 @@ final class BlockingIOPool: @unchecked Sendable {
         return try outcome.get()
     }
 
+    /// Starts `body` on one of the pool's threads at once and returns a handle to await its result later, so that the
+    /// caller goes on with other work meanwhile without a task of its own to start first.
+    func start<T: Sendable>(_ body: @escaping @Sendable () throws(ArchiveError) -> T) -> PendingIO<T> {
+        let pending = PendingIO<T>()
+        enqueue {
+            do throws(ArchiveError) {
+                pending.complete(.success(try body()))
+            } catch {
+                pending.complete(.failure(error))
+            }
+        }
+        return pending
+    }
+
     /// Runs `job` on one of the pool's threads, without waiting for it.
     func enqueue(_ job: @escaping @Sendable () -> Void) {
         condition.lock()
@@ -50,6 +65,41 @@ final class BlockingIOPool: @unchecked Sendable {
             let job = jobs.removeFirst()
             condition.unlock()
             job()
+        }
+    }
+}
+
+/// The result of work started on the ``BlockingIOPool``, to be awaited once.
+final class PendingIO<T: Sendable>: Sendable {
+    private enum State {
+        case running
+        case waiting(CheckedContinuation<Result<T, ArchiveError>, Never>)
+        case done(Result<T, ArchiveError>)
+    }
+
+    private let state = Mutex<State>(.running)
+
+    fileprivate func complete(_ result: Result<T, ArchiveError>) {
+        let waiter: CheckedContinuation<Result<T, ArchiveError>, Never>? = state.withLock { state in
+            if case .waiting(let continuation) = state {
+                state = .done(result)
+                return continuation
+            }
+            state = .done(result)
+            return nil
+        }
+        waiter?.resume(returning: result)
+    }
+
+    /// The result, once the work is done.
+    func value() async -> Result<T, ArchiveError> {
+        await withCheckedContinuation { continuation in
+            let ready: Result<T, ArchiveError>? = state.withLock { state in
+                if case .done(let result) = state { return result }
+                state = .waiting(continuation)
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
         }
     }
 }

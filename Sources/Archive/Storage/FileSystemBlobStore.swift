@@ -116,14 +116,11 @@ public struct FileSystemBlobStore: BlobStore {
         try await BlockingIOPool.shared.run { () throws(ArchiveError) in try writeSync(reserved, bytes, provenance: provenance) }
     }
 
-    /// ``write(_:_:provenance:)`` with its outcome as a value (for `async let`).
-    public func writeResult(_ reserved: ReservedBlob, _ bytes: BlobBytes, provenance: BlobProvenance?) async -> Result<Void, ArchiveError> {
-        do throws(ArchiveError) {
-            try await write(reserved, bytes, provenance: provenance)
-            return .success(())
-        } catch {
-            return .failure(error)
-        }
+    /// Starts writing a reserved blob durably on the blocking-I/O pool and returns at once; await
+    /// ``PendingBlobWrite/finished()`` for the outcome.
+    public func startWriting(_ reserved: ReservedBlob, _ bytes: BlobBytes, provenance: BlobProvenance?) -> PendingBlobWrite {
+        PendingBlobWrite(
+            pending: BlockingIOPool.shared.start { () throws(ArchiveError) in try writeSync(reserved, bytes, provenance: provenance) })
     }
 
     /// Writes a reserved blob durably without suspending: into its spare file (one fsync), or into a new file whose
@@ -304,6 +301,14 @@ private func writeDurably(_ path: String, _ bytes: BlobBytes, attribute: [UInt8]
         throw .storage(path: path, operation: "write", reason: failure)
     }
     return true
+}
+
+/// A blob write under way (``FileSystemBlobStore/startWriting(_:_:provenance:)``).
+public struct PendingBlobWrite: Sendable {
+    let pending: PendingIO<Void>
+
+    /// Waits for the write (and its fsync) to end.
+    public func finished() async -> Result<Void, ArchiveError> { await pending.value() }
 }
 
 /// A blob key handed out before its blob is written (``FileSystemBlobStore/reserve()``).
