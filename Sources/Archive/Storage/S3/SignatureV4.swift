@@ -74,14 +74,7 @@ public struct SignatureV4: Sendable {
     }
 
     /// The `x-amz-date` form of a time: `yyyyMMddTHHmmssZ` in UTC.
-    public static func amzDate(_ date: Date) -> String {
-        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        return "\(parts.tm_year + 1900)\(two(parts.tm_mon + 1))\(two(parts.tm_mday))T\(two(parts.tm_hour))\(two(parts.tm_min))"
-            + "\(two(parts.tm_sec))Z"
-    }
+    public static func amzDate(_ date: Date) -> String { utcTimestamp(date, extended: false) }
 
     /// Percent-encodes every byte except the unreserved characters (RFC 3986 2.3), as SigV4 requires; `/` is kept
     /// when `keepSlash` is set (object key paths in S3 are encoded once, segment by segment).
