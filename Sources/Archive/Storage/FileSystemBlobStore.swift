@@ -254,10 +254,11 @@ private func directoryEntries(_ path: String) -> [(name: String, isDirectory: Bo
     defer { closedir(stream) }
     var entries: [(name: String, isDirectory: Bool)] = []
     while let entry = readdir(stream) {
+        // d_name is a NUL-terminated array of bytes inside the entry.
         let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-            String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
         }
-        if name == "." || name == ".." { continue }
+        if name.isEmpty || name == "." || name == ".." { continue }
         var isDirectory = entry.pointee.d_type == UInt8(DT_DIR)
         if entry.pointee.d_type == UInt8(DT_UNKNOWN) {
             var info = stat()
