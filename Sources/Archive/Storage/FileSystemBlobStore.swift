@@ -16,9 +16,10 @@ import Synchronization
 /// stay fast far beyond any teaching archive: ext4's hashed directories hold millions of entries each.) Blobs that
 /// earlier versions stored under `ab/cd/<uuid>` are still read, listed and deleted by their keys.
 ///
-/// A put creates the file at its key (exclusively: keys are new random UUIDs), writes and fsyncs it, then fsyncs its
-/// bucket directory, so that the file's name is durable too. `put` returns only then, so the index row committed
-/// afterwards never points at a missing blob. A crash before that leaves at most a partial file at a key that no
+/// A put writes into a spare file (an empty file made ahead of need, whose name is already synced into its bucket,
+/// ``SpareBlobFiles``) and fsyncs it; when no spare is ready it creates the file at its key (exclusively: keys are new
+/// random UUIDs), writes and fsyncs it, then fsyncs the bucket directory so that the name is durable too. `put` returns
+/// only then, so the index row committed afterwards never points at a missing blob. A crash before that leaves at most a partial file at a key that no
 /// index row names: the orphan sweep removes it. (Writing to `tmp/` and renaming into place made each blob wait for
 /// more synchronous metadata writes and bought nothing, since readers only reach blobs through committed index rows;
 /// `tmp/` is still listed, for leftovers of older versions.)
@@ -109,11 +110,6 @@ public struct FileSystemBlobStore: BlobStore {
         }
         let name = UUID().uuidString.lowercased()
         return ReservedBlob(key: BlobKey(String(name.prefix(2)) + "/" + name), isSpare: false)
-    }
-
-    /// Writes a reserved blob durably, on a thread of ``BlockingIOPool``.
-    public func write(_ reserved: ReservedBlob, _ bytes: BlobBytes, provenance: BlobProvenance?) async throws(ArchiveError) {
-        try await BlockingIOPool.shared.run { () throws(ArchiveError) in try writeSync(reserved, bytes, provenance: provenance) }
     }
 
     /// Starts writing a reserved blob durably on the blocking-I/O pool and returns at once; await
