@@ -102,7 +102,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "DICOM", "DICOMNetwork", "Archive", "Imaging", "Platform",
+                "DICOM", "DICOMNetwork", "Archive", "Imaging", "Platform", "Reading",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -123,6 +123,13 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
         ),
+        // Remote reading: consultation requests, work items and their UPS view, locks, reports and addenda, critical
+        // results, peer review, turnaround (DESIGN.md). Pure logic and its store; Server maps routes onto it.
+        .target(
+            name: "Reading",
+            dependencies: ["DICOM", "Archive", "Platform", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(name: "ReadingTests", dependencies: ["Reading", "Platform", "Archive", "DICOM", "AtriumTesting"]),
         .testTarget(
             name: "PlatformTests",
             dependencies: ["Platform", "Archive", "AtriumTesting", .product(name: "Crypto", package: "swift-crypto")]),

@@ -71,8 +71,11 @@ enum LocaleFiles {
     static let directory = Corpus.repositoryRoot + "/Sources/Server/Resources/locales"
     static let templates = Corpus.repositoryRoot + "/Sources/Server/Resources/templates"
 
+    /// Every string of `language`: the main file and each domain's `<domain>.<language>.json`.
     static func flattened(_ language: String) throws -> [String: String] {
-        let data = try Data(contentsOf: URL(fileURLWithPath: directory + "/\(language).json"))
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory).filter {
+            $0 == "\(language).json" || $0.hasSuffix(".\(language).json")
+        }
         var out: [String: String] = [:]
         func walk(_ value: Any, _ prefix: String) {
             if let text = value as? String {
@@ -81,7 +84,9 @@ enum LocaleFiles {
                 for (key, child) in object { walk(child, prefix.isEmpty ? key : prefix + "." + key) }
             }
         }
-        walk(try JSONSerialization.jsonObject(with: data), "")
+        for name in names {
+            walk(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/" + name))), "")
+        }
         return out
     }
 

@@ -44,21 +44,38 @@ indirect enum LocaleNode: Sendable, MustacheParent {
 public struct Locales: Sendable {
     let tables: [InterfaceLanguage: LocaleNode]
 
-    /// Reads `zh-CN.json` and `en.json` from `directory`.
+    /// Reads `zh-CN.json` and `en.json` from `directory`, then each domain's own file beside them (`reading.en.json`,
+    /// `teaching.zh-CN.json`…), whose top-level groups join the main table. A key defined twice is an error, so one
+    /// domain's file cannot silently replace another's strings.
     public init(directory: String) throws(WebError) {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
         var tables: [InterfaceLanguage: LocaleNode] = [:]
         for language in InterfaceLanguage.allCases {
-            let path = directory + "/" + language.rawValue + ".json"
-            guard let data = FileManager.default.contents(atPath: path) else { throw .resource("cannot read \(path)") }
-            let json: Any
-            do {
-                json = try JSONSerialization.jsonObject(with: data)
-            } catch {
-                throw .resource("\(path) is not JSON: \(error)")
+            let main = language.rawValue + ".json"
+            var merged: [String: LocaleNode] = [:]
+            for name in [main] + names.filter({ $0 != main && $0.hasSuffix("." + main) }) {
+                guard case .group(let children) = try Self.read(directory + "/" + name) else {
+                    throw .resource("\(directory)/\(name) does not hold an object")
+                }
+                for (key, child) in children {
+                    guard merged[key] == nil else { throw .resource("\(directory)/\(name) defines \"\(key)\" again") }
+                    merged[key] = child
+                }
             }
-            tables[language] = try LocaleNode(json: json)
+            tables[language] = .group(merged)
         }
         self.tables = tables
+    }
+
+    private static func read(_ path: String) throws(WebError) -> LocaleNode {
+        guard let data = FileManager.default.contents(atPath: path) else { throw .resource("cannot read \(path)") }
+        let json: Any
+        do {
+            json = try JSONSerialization.jsonObject(with: data)
+        } catch {
+            throw .resource("\(path) is not JSON: \(error)")
+        }
+        return try LocaleNode(json: json)
     }
 
     func table(_ language: InterfaceLanguage) -> LocaleNode { tables[language] ?? .group([:]) }
