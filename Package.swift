@@ -129,7 +129,8 @@ let package = Package(
             name: "Reading",
             dependencies: ["DICOM", "Archive", "Platform", .product(name: "Logging", package: "swift-log")]
         ),
-        .testTarget(name: "ReadingTests", dependencies: ["Reading", "Platform", "Archive", "DICOM", "AtriumTesting"]),
+        .testTarget(
+            name: "ReadingTests", dependencies: ["Reading", "Platform", "Archive", "DICOM", "AtriumTesting"], exclude: ["Scripts"]),
         .testTarget(
             name: "PlatformTests",
             dependencies: ["Platform", "Archive", "AtriumTesting", .product(name: "Crypto", package: "swift-crypto")]),
