@@ -43,7 +43,7 @@ public final class IdentityStore: Sendable {
     /// The session cookie's name.
     public static let sessionCookieName = "atrium_session"
 
-    let database: any PlatformDatabase
+    package let database: any PlatformDatabase
     public let policy: SecurityPolicy
     public let audit: AuditTrail
     // A hash to compare against when the username is unknown, so that the answer takes as long as for a known one
@@ -172,6 +172,14 @@ public final class IdentityStore: Sendable {
         return Person(
             id: id, username: username, displayName: displayName ?? username, institutionID: institutionID, roles: roles,
             language: language, disabled: false)
+    }
+
+    /// Whether `password` is the person's current password, without signing in (a reader re-enters it to sign a report).
+    /// Never counts towards the lock-out; a disabled person's password never matches.
+    public func confirmPassword(personID: Int64, password: String) async throws(PlatformError) -> Bool {
+        let rows = try await database.query("SELECT password_hash, disabled FROM people WHERE id = ?", [.integer(personID)])
+        guard let row = rows.first, (row[1].integer ?? 0) == 0, let stored = row[0].text else { return false }
+        return PasswordHasher.verify(password, against: stored)
     }
 
     public func people() async throws(PlatformError) -> [Person] {

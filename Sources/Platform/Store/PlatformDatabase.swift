@@ -12,6 +12,28 @@ package protocol PlatformDatabase: Sendable {
     func migrate() async throws(PlatformError)
     /// Runs statements in one transaction: all or none.
     func transaction(_ statements: [(String, [SQLValue])]) async throws(PlatformError)
+    /// Runs steps in one transaction and returns each step's rows; when a step marked `guarded` returns no row (an
+    /// `UPDATE … WHERE revision = ? RETURNING …` that matched nothing because someone else changed the row first),
+    /// everything is rolled back and the answer is nil: the caller lost a race and reports a conflict.
+    func transaction(guarded steps: [SQLStep]) async throws(PlatformError) -> [[[SQLValue]]]?
+    /// Creates or migrates a domain's own tables: `migrations` (for this back end's ``PlatformSchema/Flavour``) numbered from
+    /// 1, the version recorded in `versionTable`; `lockKey` serialises concurrent migrators on PostgreSQL.
+    func migrate(versionTable: String, lockKey: Int64, migrations: @Sendable (PlatformSchema.Flavour) -> [[String]])
+        async throws(PlatformError)
+}
+
+/// One statement of a guarded transaction (``PlatformDatabase/transaction(guarded:)``).
+package struct SQLStep: Sendable {
+    package var sql: String
+    package var bindings: [SQLValue]
+    /// When true, the statement must return at least one row, else the transaction is rolled back.
+    package var guarded: Bool
+
+    package init(_ sql: String, _ bindings: [SQLValue] = [], guarded: Bool = false) {
+        self.sql = sql
+        self.bindings = bindings
+        self.guarded = guarded
+    }
 }
 
 /// The platform's tables in the archive's SQLite file, through one connection of their own (WAL lets it work beside the
@@ -53,6 +75,56 @@ package actor SQLitePlatformDatabase: PlatformDatabase {
             }
         } catch {
             throw Self.mapped(error)
+        }
+    }
+
+    package func transaction(guarded steps: [SQLStep]) throws(PlatformError) -> [[[SQLValue]]]? {
+        do throws(ArchiveError) {
+            try connection.execute("BEGIN IMMEDIATE")
+            var results: [[[SQLValue]]] = []
+            do throws(ArchiveError) {
+                for step in steps {
+                    let rows = try connection.query(step.sql, step.bindings)
+                    if step.guarded && rows.isEmpty {
+                        try connection.execute("ROLLBACK")
+                        return nil
+                    }
+                    results.append(rows)
+                }
+                try connection.execute("COMMIT")
+            } catch {
+                try? connection.execute("ROLLBACK")
+                throw error
+            }
+            return results
+        } catch {
+            throw Self.mapped(error)
+        }
+    }
+
+    package func migrate(versionTable: String, lockKey: Int64, migrations: @Sendable (PlatformSchema.Flavour) -> [[String]])
+        throws(PlatformError)
+    {
+        do throws(ArchiveError) {
+            try connection.execute("CREATE TABLE IF NOT EXISTS \(versionTable) (version INTEGER NOT NULL)")
+            try connection.execute("BEGIN IMMEDIATE")
+            do throws(ArchiveError) {
+                let rows = try connection.query("SELECT version FROM \(versionTable)")
+                var version = Int(rows.first?.first?.integer ?? 0)
+                if rows.isEmpty { try connection.query("INSERT INTO \(versionTable) (version) VALUES (0)") }
+                let steps = migrations(.sqlite)
+                while version < steps.count {
+                    for statement in steps[version] { try connection.execute(statement) }
+                    version += 1
+                    try connection.query("UPDATE \(versionTable) SET version = ?", [.integer(Int64(version))])
+                }
+                try connection.execute("COMMIT")
+            } catch {
+                try? connection.execute("ROLLBACK")
+                throw error
+            }
+        } catch {
+            throw .database("migrate \(versionTable): \(error)")
         }
     }
 
@@ -123,6 +195,54 @@ package final class PostgresPlatformDatabase: PlatformDatabase {
         }
     }
 
+    package func transaction(guarded steps: [SQLStep]) async throws(PlatformError) -> [[[SQLValue]]]? {
+        try await migrate()
+        let lost = "atrium: a guarded step matched no row"
+        do {
+            return try await index.withSession { session throws(ArchiveError) in
+                try await session.transaction { () async throws(ArchiveError) -> [[[SQLValue]]] in
+                    var results: [[[SQLValue]]] = []
+                    for step in steps {
+                        let rows = try await session.query(Self.numbered(step.sql), step.bindings)
+                        if step.guarded && rows.isEmpty { throw ArchiveError.database(operation: "guard", code: -1, message: lost) }
+                        results.append(rows)
+                    }
+                    return results
+                }
+            }
+        } catch {
+            if case .database(let operation, _, let message) = error, operation == "guard", message == lost { return nil }
+            let text = "\(error)"
+            if text.contains("23505") { throw .invalid("already exists (\(text))") }
+            throw .database(text)
+        }
+    }
+
+    package func migrate(versionTable: String, lockKey: Int64, migrations: @Sendable (PlatformSchema.Flavour) -> [[String]])
+        async throws(PlatformError)
+    {
+        try await migrate()
+        do {
+            try await index.withSession { session throws(ArchiveError) in
+                try await session.transaction { () async throws(ArchiveError) in
+                    try await session.query("SELECT pg_advisory_xact_lock($1)", [.integer(lockKey)])
+                    try await session.query("CREATE TABLE IF NOT EXISTS \(versionTable) (version BIGINT NOT NULL)")
+                    let rows = try await session.query("SELECT version FROM \(versionTable)")
+                    var version = Int(rows.first?.first?.integer ?? 0)
+                    if rows.isEmpty { try await session.query("INSERT INTO \(versionTable) (version) VALUES (0)") }
+                    let steps = migrations(.postgres)
+                    while version < steps.count {
+                        for statement in steps[version] { try await session.query(statement) }
+                        version += 1
+                        try await session.query("UPDATE \(versionTable) SET version = $1", [.integer(Int64(version))])
+                    }
+                }
+            }
+        } catch {
+            throw .database("migrate \(versionTable): \(error)")
+        }
+    }
+
     package func migrate() async throws(PlatformError) {
         if migrated.withLock({ $0 }) { return }
         do {
@@ -164,8 +284,9 @@ package final class PostgresPlatformDatabase: PlatformDatabase {
 }
 
 /// The platform's schema, as numbered migrations for each back end.
-enum PlatformSchema {
-    enum Flavour { case sqlite, postgres }
+package enum PlatformSchema {
+    /// The SQL dialect a migration is written for.
+    package enum Flavour: Sendable { case sqlite, postgres }
 
     static func migrations(_ flavour: Flavour) -> [[String]] {
         let key = flavour == .sqlite ? "INTEGER PRIMARY KEY" : "BIGSERIAL PRIMARY KEY"
