@@ -102,7 +102,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "DICOM", "DICOMNetwork", "Archive", "Imaging", "Platform", "Reading",
+                "DICOM", "DICOMNetwork", "Archive", "Imaging", "Platform", "Reading", "Teaching",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -131,6 +131,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ReadingTests", dependencies: ["Reading", "Platform", "Archive", "DICOM", "AtriumTesting"], exclude: ["Scripts"]),
+        // The teaching-case library: cases, curation by two curators, versions, search in Chinese and English with
+        // facets, curriculum coverage (DESIGN.md).
+        .target(name: "Teaching", dependencies: ["Archive", "Platform"]),
+        .testTarget(name: "TeachingTests", dependencies: ["Teaching", "Platform", "Archive", "AtriumTesting"]),
         .testTarget(
             name: "PlatformTests",
             dependencies: ["Platform", "Archive", "AtriumTesting", .product(name: "Crypto", package: "swift-crypto")]),

@@ -1,0 +1,93 @@
+import Platform
+
+/// The library's tables, numbered migrations recorded in `teaching_schema_version`.
+enum TeachingSchema {
+    static let versionTable = "teaching_schema_version"
+    /// Serialises migrators on PostgreSQL ("ATTEACH" in ASCII).
+    static let lockKey: Int64 = 0x4154_5445_4143_48
+
+    @Sendable static func migrations(_ flavour: PlatformSchema.Flavour) -> [[String]] {
+        let key = flavour == .sqlite ? "INTEGER PRIMARY KEY" : "BIGSERIAL PRIMARY KEY"
+        let int = flavour == .sqlite ? "INTEGER" : "BIGINT"
+        let search: [String] =
+            switch flavour {
+            case .sqlite:
+                // rowid = case id × 2 + (1 for the published scope): one row per case and scope, replaced by rowid.
+                ["CREATE VIRTUAL TABLE teaching_search USING fts5(terms, tokenize = 'unicode61 remove_diacritics 2')"]
+            case .postgres:
+                [
+                    """
+                    CREATE TABLE teaching_search (
+                        case_id BIGINT NOT NULL REFERENCES teaching_cases (id) ON DELETE CASCADE,
+                        scope TEXT NOT NULL,
+                        terms TSVECTOR NOT NULL,
+                        PRIMARY KEY (case_id, scope)
+                    )
+                    """,
+                    "CREATE INDEX teaching_search_terms ON teaching_search USING GIN (terms)",
+                ]
+            }
+        return [
+            [
+                """
+                CREATE TABLE teaching_cases (
+                    id \(key),
+                    status TEXT NOT NULL,
+                    version \(int) NOT NULL,
+                    content TEXT NOT NULL,
+                    published_version \(int),
+                    authors TEXT NOT NULL,
+                    institution TEXT NOT NULL,
+                    source TEXT NOT NULL,
+                    source_key TEXT UNIQUE,
+                    completeness \(int) NOT NULL,
+                    created_at \(int) NOT NULL,
+                    updated_at \(int) NOT NULL,
+                    revision \(int) NOT NULL DEFAULT 0
+                )
+                """,
+                """
+                CREATE TABLE teaching_case_versions (
+                    case_id \(int) NOT NULL REFERENCES teaching_cases (id) ON DELETE CASCADE,
+                    version \(int) NOT NULL,
+                    content TEXT NOT NULL,
+                    author TEXT NOT NULL,
+                    note TEXT NOT NULL,
+                    created_at \(int) NOT NULL,
+                    PRIMARY KEY (case_id, version)
+                )
+                """,
+                // What each scope holds: `latest` (curators) and `published` (students), with the sort keys.
+                """
+                CREATE TABLE teaching_index (
+                    case_id \(int) NOT NULL REFERENCES teaching_cases (id) ON DELETE CASCADE,
+                    scope TEXT NOT NULL,
+                    title TEXT NOT NULL,
+                    difficulty \(int) NOT NULL,
+                    updated_at \(int) NOT NULL,
+                    PRIMARY KEY (scope, case_id)
+                )
+                """,
+                "CREATE INDEX teaching_index_updated ON teaching_index (scope, updated_at)",
+                """
+                CREATE TABLE teaching_case_tags (
+                    case_id \(int) NOT NULL REFERENCES teaching_cases (id) ON DELETE CASCADE,
+                    scope TEXT NOT NULL,
+                    facet TEXT NOT NULL,
+                    value TEXT NOT NULL
+                )
+                """,
+                "CREATE INDEX teaching_case_tags_value ON teaching_case_tags (scope, facet, value, case_id)",
+                "CREATE INDEX teaching_case_tags_case ON teaching_case_tags (case_id, scope)",
+                """
+                CREATE TABLE teaching_curriculum (
+                    code TEXT PRIMARY KEY,
+                    title_zh TEXT NOT NULL,
+                    title_en TEXT NOT NULL,
+                    parent TEXT NOT NULL
+                )
+                """,
+            ] + search
+        ]
+    }
+}
