@@ -40,6 +40,7 @@ let package = Package(
                 "Archive",
                 "Server",
                 "Platform",
+                "Teaching",
                 "CLinux",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),

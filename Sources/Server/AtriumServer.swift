@@ -7,6 +7,7 @@ import Logging
 import NIOCore
 import Platform
 import ServiceLifecycle
+import Teaching
 
 /// The Atrium server: the archive, DICOMweb, the DIMSE listener and (as it arrives) the web application, in one process.
 public struct AtriumServer: Sendable {
@@ -18,6 +19,8 @@ public struct AtriumServer: Sendable {
     public let metrics: ServerMetrics
     /// Institutions, people, sessions, API tokens and the audit trail, in the archive's database.
     public let identity: IdentityStore
+    /// The teaching-case library, in the same database.
+    public let teaching: TeachingStore
     /// The one-time token that creates the first administrator (issued by ``run(onServerRunning:onDICOMListening:onDICOMTLSListening:)``
     /// while none exists, or by ``issueSetupTokenIfNeeded()``).
     public let setupToken = SetupToken()
@@ -46,6 +49,7 @@ public struct AtriumServer: Sendable {
         self.identity = try IdentityStore.make(
             archive: archive, directory: configuration.dataDirectory, syslog: try configuration.auditSyslog.map(SyslogForwarder.init(url:)),
             logger: logger)
+        self.teaching = TeachingStore(identity: identity)
         self.logger = logger
     }
 
@@ -71,6 +75,7 @@ public struct AtriumServer: Sendable {
         ).register(on: router)
         ViewerRoutes(locales: webViews.locales).register(on: router)
         router.add(middleware: LanguageMiddleware())
+        LibraryRoutes(store: teaching, views: webViews, audit: identity.audit, logger: logger).register(on: router)
         WebRoutes(
             views: webViews, archive: archive, configuration: configuration,
             signIn: { username, password, source in await auth.webSignIn(username: username, password: password, source: source) },
@@ -115,6 +120,7 @@ public struct AtriumServer: Sendable {
         try await archive.blobs.prepare()
         if let index = archive.index as? PostgresIndex { try await index.prepare() }
         try await identity.prepare()
+        try await teaching.prepare()
         if let token = try await issueSetupTokenIfNeeded() {
             logger.notice(
                 "no administrator yet: create the first one with POST /api/setup {\"token\", \"username\", \"password\"} (see README)",

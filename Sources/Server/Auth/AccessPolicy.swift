@@ -29,6 +29,11 @@ public enum RouteFamily: String, Sendable, CaseIterable {
     case adminPages
     /// Any other page (the home page): open, the page decides what to show.
     case page
+    /// The teaching library's JSON API (`/api/library`): anyone signed in reads published cases; the routes let only
+    /// curators and administrators write or see unpublished ones.
+    case library
+    /// The teaching library's pages (`/library`), with the same rule.
+    case libraryPages
 
     /// The family of a request.
     public static func of(method: HTTPRequest.Method, path: String) -> RouteFamily {
@@ -45,9 +50,11 @@ public enum RouteFamily: String, Sendable, CaseIterable {
         if under("/api/admin/audit") { return .audit }
         if under("/api/admin/patients") { return .delete }
         if under("/api/admin") { return .admin }
+        if under("/api/library") { return .library }
         if under("/api") { return .me }
         if under("/login") || under("/logout") || under("/static") || under("/language") { return .signIn }
         if under("/admin") { return .adminPages }
+        if under("/library") { return .libraryPages }
         if under("/studies") || under("/upload") || under("/uploads") || under("/viewer") { return .clinicalPages }
         return .page
     }
@@ -72,6 +79,7 @@ public enum AccessDecision: Sendable, Equatable {
 /// | delete | admin |
 /// | admin API, audit, admin pages | admin |
 /// | me | anyone signed in |
+/// | teaching library (API and pages) | anyone signed in; writing and unpublished cases: curator, admin (checked by the routes) |
 ///
 /// A person with several roles gets the widest. An API token also needs the scope of the family: `dicomweb:read` for
 /// reading, `dicomweb:write` for storing and deleting, `api` for the JSON API.
@@ -90,7 +98,7 @@ public enum AccessPolicy {
                 switch family {
                 case .dicomwebRead: TokenScope.dicomwebRead
                 case .dicomwebStore, .delete: TokenScope.dicomwebWrite
-                case .me, .admin, .audit: TokenScope.api
+                case .me, .admin, .audit, .library: TokenScope.api
                 default: nil
                 }
             if let needed, !scopes.contains(needed) { return .forbidden("the token lacks the \(needed) scope") }
@@ -102,7 +110,7 @@ public enum AccessPolicy {
             return clinical(principal, everything: storeAll)
         case .delete, .admin, .audit, .adminPages:
             return principal.has(.admin) ? .allow(institution: nil) : .forbidden("administrators only")
-        case .me:
+        case .me, .library, .libraryPages:
             return .allow(institution: nil)
         case .health, .signIn, .page:
             return .allow(institution: nil)

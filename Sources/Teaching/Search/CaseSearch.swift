@@ -56,16 +56,17 @@ public struct CaseSearchResult: Sendable, Equatable {
 enum SearchDialect {
     case sqlite, postgres
 
-    func insertTerms(id: Int64, scope: SearchScope, terms: [String]) -> SQLStep {
+    /// Writes a case's terms: the title's, and everything's (title, text, tags).
+    func insertTerms(id: Int64, scope: SearchScope, title: [String], body: [String]) -> SQLStep {
         switch self {
         case .sqlite:
             SQLStep(
-                "INSERT INTO teaching_search (rowid, terms) VALUES (?, ?)",
-                [.integer(Self.rowid(id, scope)), .text(terms.joined(separator: " "))])
+                "INSERT INTO teaching_search (rowid, title, body) VALUES (?, ?, ?)",
+                [.integer(Self.rowid(id, scope)), .text(title.joined(separator: " ")), .text(body.joined(separator: " "))])
         case .postgres:
             SQLStep(
-                "INSERT INTO teaching_search (case_id, scope, terms) VALUES (?, ?, CAST(? AS tsvector))",
-                [.integer(id), .text(scope.rawValue), .text(terms.map { "'\($0)'" }.joined(separator: " "))])
+                "INSERT INTO teaching_search (case_id, scope, terms, title_terms) VALUES (?, ?, CAST(? AS tsvector), CAST(? AS tsvector))",
+                [.integer(id), .text(scope.rawValue), .text(Self.tsvector(title + body)), .text(Self.tsvector(title))])
         }
     }
 
@@ -78,25 +79,29 @@ enum SearchDialect {
 
     static func rowid(_ id: Int64, _ scope: SearchScope) -> Int64 { id * 2 + (scope == .published ? 1 : 0) }
 
-    /// A subquery of (case_id, rank) for cases having every term; lower rank is better.
+    /// A subquery of (case_id, rank) for the cases having every term; rank 0 when the title has them all, else 1.
+    /// (BM25 over thousands of matches of a common term costs more than the target allows; a title hit is the signal a
+    /// case library's users expect first.)
     func matches(_ terms: [String], scope: SearchScope) -> (String, [SQLValue]) {
         switch self {
         case .sqlite:
             // Each term a quoted FTS5 string: the implicit AND of FTS5's query syntax.
             let match = terms.map { "\"\($0)\"" }.joined(separator: " ")
             return (
-                "SELECT rowid / 2 AS case_id, bm25(teaching_search) AS rank FROM teaching_search WHERE teaching_search MATCH ? "
-                    + "AND rowid % 2 = ?",
-                [.text(match), .integer(scope == .published ? 1 : 0)]
+                "SELECT rowid / 2 AS case_id, CASE WHEN rowid IN (SELECT rowid FROM teaching_search WHERE teaching_search MATCH ?) "
+                    + "THEN 0 ELSE 1 END AS rank FROM teaching_search WHERE teaching_search MATCH ? AND rowid % 2 = ?",
+                [.text("{title} : (\(match))"), .text(match), .integer(scope == .published ? 1 : 0)]
             )
         case .postgres:
             return (
-                "SELECT case_id, -ts_rank(terms, CAST(? AS tsquery)) AS rank FROM teaching_search WHERE scope = ? "
-                    + "AND terms @@ CAST(? AS tsquery)",
+                "SELECT case_id, CASE WHEN title_terms @@ CAST(? AS tsquery) THEN 0 ELSE 1 END AS rank FROM teaching_search "
+                    + "WHERE scope = ? AND terms @@ CAST(? AS tsquery)",
                 [.text(Self.tsquery(terms)), .text(scope.rawValue), .text(Self.tsquery(terms))]
             )
         }
     }
+
+    static func tsvector(_ terms: [String]) -> String { Array(Set(terms)).sorted().map { "'\($0)'" }.joined(separator: " ") }
 
     static func tsquery(_ terms: [String]) -> String { terms.map { "'\($0)'" }.joined(separator: " & ") }
 }
@@ -108,52 +113,59 @@ extension TeachingStore {
             // Terms are letters, digits and CJK only; anything else could not be in the index anyway.
             term.allSatisfy { $0.isLetter || $0.isNumber }
         }
-        var from = "teaching_index i"
+        var with: [String] = []
         var bindings: [SQLValue] = []
-        var rank = "0"
-        if !terms.isEmpty {
+        var hits = "SELECT i.case_id, i.title, i.difficulty, i.updated_at, "
+        if terms.isEmpty {
+            hits += "0 AS rank FROM teaching_index i WHERE i.scope = ?"
+        } else {
             let (sql, values) = dialect.matches(terms, scope: q.scope)
-            from += " JOIN (\(sql)) m ON m.case_id = i.case_id"
+            with.append("m AS MATERIALIZED (\(sql))")
             bindings += values
-            rank = "m.rank"
+            hits += "m.rank FROM m JOIN teaching_index i ON i.case_id = m.case_id WHERE i.scope = ?"
         }
-        var conditions = ["i.scope = ?"]
         bindings.append(.text(q.scope.rawValue))
         for (facet, values) in q.filters.sorted(by: { $0.key < $1.key }) where !values.isEmpty {
             guard CaseQuery.facets.contains(facet) else { throw .invalid("unknown facet \(facet)") }
-            conditions.append(
-                "i.case_id IN (SELECT case_id FROM teaching_case_tags WHERE scope = ? AND facet = ? AND value IN ("
-                    + Array(repeating: "?", count: values.count).joined(separator: ", ") + "))")
+            hits +=
+                " AND i.case_id IN (SELECT case_id FROM teaching_case_tags WHERE scope = ? AND facet = ? AND value IN ("
+                + Array(repeating: "?", count: values.count).joined(separator: ", ") + "))"
             bindings += [.text(q.scope.rawValue), .text(facet)] + values.map { .text($0) }
         }
-        let matching =
-            "SELECT i.case_id, i.title, i.difficulty, i.updated_at, \(rank) AS rank FROM \(from) WHERE "
-            + conditions.joined(separator: " AND ")
+        with.append("hits AS MATERIALIZED (\(hits))")
         let order =
             switch q.order {
-            case .relevance: terms.isEmpty ? "updated_at DESC, case_id DESC" : "rank, updated_at DESC, case_id DESC"
+            case .relevance: "rank, updated_at DESC, case_id DESC"
             case .newest: "updated_at DESC, case_id DESC"
             case .title: "title, case_id"
             case .difficulty: "difficulty, title, case_id"
             }
         let limit = max(1, min(q.limit, 200)), offset = max(0, q.offset)
-        let page = try await query(
-            "SELECT case_id, title, difficulty FROM (\(matching)) x ORDER BY \(order) LIMIT \(limit) OFFSET \(offset)", bindings)
-        let total = try await query("SELECT COUNT(*) FROM (\(matching)) x", bindings).first?.first?.integer ?? 0
-        let counts = try await query(
+        // One statement, so the matches are found once: the page (with its position), the total, and the facet counts.
+        let sql = """
+            WITH \(with.joined(separator: ", "))
+            SELECT 'p', CAST(case_id AS TEXT), title, difficulty, pos FROM (
+                SELECT case_id, title, difficulty, ROW_NUMBER() OVER (ORDER BY \(order)) AS pos FROM hits
+                ORDER BY \(order) LIMIT \(limit) OFFSET \(offset)) page
+            UNION ALL SELECT 'c', '', '', COUNT(*), 0 FROM hits
+            UNION ALL SELECT 'f', t.facet, t.value, COUNT(*), 0 FROM hits h
+                JOIN teaching_case_tags t ON t.case_id = h.case_id AND t.scope = ?
+                GROUP BY t.facet, t.value
             """
-            SELECT t.facet, t.value, COUNT(*) FROM teaching_case_tags t
-            WHERE t.scope = ? AND t.case_id IN (SELECT case_id FROM (\(matching)) x)
-            GROUP BY t.facet, t.value
-            """, [.text(q.scope.rawValue)] + bindings)
+        let rows = try await query(sql, bindings + [.text(q.scope.rawValue)])
+        var page: [(Int64, CaseSearchResult.Hit)] = []
+        var total = 0
         var facets: [String: [CaseSearchResult.FacetCount]] = [:]
-        for row in counts {
-            facets[row[0].text ?? "", default: []].append(.init(value: row[1].text ?? "", count: Int(row[2].integer ?? 0)))
+        for row in rows {
+            switch row[0].text {
+            case "p":
+                let id = Int64(row[1].text ?? "") ?? 0
+                page.append((row[4].integer ?? 0, .init(id: id, title: row[2].text ?? "", difficulty: Int(row[3].integer ?? 0))))
+            case "c": total = Int(row[3].integer ?? 0)
+            default: facets[row[1].text ?? "", default: []].append(.init(value: row[2].text ?? "", count: Int(row[3].integer ?? 0)))
+            }
         }
         for key in facets.keys { facets[key]?.sort { ($1.count, $0.value) < ($0.count, $1.value) } }
-        return CaseSearchResult(
-            total: Int(total),
-            hits: page.map { .init(id: $0[0].integer ?? 0, title: $0[1].text ?? "", difficulty: Int($0[2].integer ?? 0)) },
-            facets: facets)
+        return CaseSearchResult(total: total, hits: page.sorted { $0.0 < $1.0 }.map(\.1), facets: facets)
     }
 }

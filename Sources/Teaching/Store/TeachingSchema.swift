@@ -13,7 +13,9 @@ enum TeachingSchema {
             switch flavour {
             case .sqlite:
                 // rowid = case id × 2 + (1 for the published scope): one row per case and scope, replaced by rowid.
-                ["CREATE VIRTUAL TABLE teaching_search USING fts5(terms, tokenize = 'unicode61 remove_diacritics 2')"]
+                [
+                    "CREATE VIRTUAL TABLE teaching_search USING fts5(title, body, tokenize = 'unicode61 remove_diacritics 2')"
+                ]
             case .postgres:
                 [
                     """
@@ -21,6 +23,7 @@ enum TeachingSchema {
                         case_id BIGINT NOT NULL REFERENCES teaching_cases (id) ON DELETE CASCADE,
                         scope TEXT NOT NULL,
                         terms TSVECTOR NOT NULL,
+                        title_terms TSVECTOR NOT NULL,
                         PRIMARY KEY (case_id, scope)
                     )
                     """,

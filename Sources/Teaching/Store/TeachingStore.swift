@@ -1,12 +1,14 @@
 import Archive
 import Foundation
 import Platform
+import Synchronization
 
 /// The teaching-case library in the platform's database (SQLite or PostgreSQL): cases with every version, curation by
 /// two curators, and search in Chinese and English with facets. Students' searches see the published versions only.
 public final class TeachingStore: Sendable {
     let database: any PlatformDatabase
     let dialect: SearchDialect
+    private let prepared = Mutex(false)
 
     package init(database: any PlatformDatabase) {
         self.database = database
@@ -18,14 +20,16 @@ public final class TeachingStore: Sendable {
         self.init(database: identity.database)
     }
 
-    /// Creates or migrates the library's tables.
+    /// Creates or migrates the library's tables (otherwise the first call does).
     public func prepare() async throws(TeachingError) {
+        if prepared.withLock({ $0 }) { return }
         do {
             try await database.migrate(
                 versionTable: TeachingSchema.versionTable, lockKey: TeachingSchema.lockKey, migrations: TeachingSchema.migrations)
         } catch {
             throw .database("\(error)")
         }
+        prepared.withLock { $0 = true }
     }
 
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970) }
@@ -224,7 +228,9 @@ public final class TeachingStore: Sendable {
                     "INSERT INTO teaching_case_tags (case_id, scope, facet, value) VALUES (?, ?, ?, ?)",
                     [.integer(id), .text(scope.rawValue), .text(facet), .text(value)]))
         }
-        steps.append(dialect.insertTerms(id: id, scope: scope, terms: SearchTerms.indexed(Self.searchableText(content))))
+        steps.append(
+            dialect.insertTerms(
+                id: id, scope: scope, title: SearchTerms.indexed(content.title), body: SearchTerms.indexed(Self.searchableText(content))))
         return steps
     }
 
@@ -266,6 +272,7 @@ public final class TeachingStore: Sendable {
     }
 
     func query(_ sql: String, _ bindings: [SQLValue]) async throws(TeachingError) -> [[SQLValue]] {
+        try await prepare()
         do {
             return try await database.query(sql, bindings)
         } catch {
@@ -274,6 +281,7 @@ public final class TeachingStore: Sendable {
     }
 
     func run(_ steps: [SQLStep], id: Int64) async throws(TeachingError) {
+        try await prepare()
         let result: [[[SQLValue]]]?
         do {
             result = try await database.transaction(guarded: steps)
