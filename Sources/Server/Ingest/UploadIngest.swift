@@ -17,6 +17,8 @@ public struct UploadItemResult: Sendable, Equatable, Codable {
     public var status: Status
     public var studyInstanceUID: String?
     public var reason: String?
+    /// The object's size in bytes (for zip entries, what the archive declares when it was refused before inflating).
+    public var sizeBytes: Int?
 }
 
 /// Stores an uploaded file into the archive as `atrium import` does: a zip archive entry by entry, a DICOMDIR
@@ -25,23 +27,30 @@ public enum UploadIngest {
     /// Stores one object (its bytes and a name for errors) into the archive.
     public typealias Store = @Sendable (_ bytes: [UInt8], _ name: String) async throws -> StoreOutcome
 
-    /// Stores the file at `path`, uploaded under `name`, through `store`.
-    public static func ingest(path: String, name: String, store: Store) async -> [UploadItemResult] {
+    /// Stores the file at `path`, uploaded under `name`, through `store`; a zip archive is read entry by entry under
+    /// `limits`, its large entries inflated into `temporaryDirectory`. A refused entry is failed with its reason (name,
+    /// sizes, cap); an entry that is not DICOM is skipped with its size; what is already stored is not touched.
+    public static func ingest(
+        path: String, name: String, limits: IntakeLimits = IntakeLimits(), temporaryDirectory: String, store: Store
+    ) async -> [UploadItemResult] {
         if ZipReader.isZip(path) {
             let reader: ZipReader
             do {
-                reader = try ZipReader(path: path)
+                reader = try ZipReader(path: path, limits: limits)
             } catch {
-                return [UploadItemResult(name: name, status: .failed, reason: "not a readable zip archive: \(error)")]
+                return [UploadItemResult(name: name, status: .failed, reason: "\(error)")]
             }
             var results: [UploadItemResult] = []
-            for entry in reader.entryNames {
-                let entryName = name + "/" + entry
+            for entry in reader.entries {
+                let entryName = name + "/" + entry.name
                 let bytes: [UInt8]
                 do {
-                    bytes = try reader.extract(entry)
+                    bytes = try reader.extract(entry, temporaryDirectory: temporaryDirectory).consume()
+                } catch let error as ZipError {
+                    results.append(UploadItemResult(name: entryName, status: .failed, reason: "\(error)", sizeBytes: entry.declaredBytes))
+                    continue
                 } catch {
-                    results.append(UploadItemResult(name: entryName, status: .failed, reason: "\(error)"))
+                    results.append(UploadItemResult(name: entryName, status: .failed, reason: "\(error)", sizeBytes: entry.declaredBytes))
                     continue
                 }
                 results.append(await storeOne(bytes, name: entryName, inContainer: true, store: store))
@@ -55,7 +64,12 @@ public enum UploadIngest {
     }
 
     private static func storeOne(_ bytes: [UInt8], name: String, inContainer: Bool, store: Store) async -> UploadItemResult {
-        if isDICOMDIR(bytes) { return UploadItemResult(name: name, status: .directory) }
+        if isDICOMDIR(bytes) { return UploadItemResult(name: name, status: .directory, sizeBytes: bytes.count) }
+        if inContainer, ZipReader.isZip(bytes) {
+            return UploadItemResult(
+                name: name, status: .skipped, reason: "a zip archive inside the archive is not unpacked: upload it on its own",
+                sizeBytes: bytes.count)
+        }
         do {
             let outcome = try await store(bytes, name)
             let status: UploadItemResult.Status =
@@ -64,11 +78,11 @@ public enum UploadIngest {
                 case .alreadyStored: .alreadyStored
                 case .replaced: .replaced
                 }
-            return UploadItemResult(name: name, status: status, studyInstanceUID: outcome.studyInstanceUID)
-        } catch ArchiveError.unreadable(_, .notDICOM) where inContainer {
-            return UploadItemResult(name: name, status: .skipped)
+            return UploadItemResult(name: name, status: status, studyInstanceUID: outcome.studyInstanceUID, sizeBytes: bytes.count)
+        } catch ArchiveError.unreadable(_, .notDICOM(let why)) where inContainer {
+            return UploadItemResult(name: name, status: .skipped, reason: "not DICOM: \(why)", sizeBytes: bytes.count)
         } catch {
-            return UploadItemResult(name: name, status: .failed, reason: "\(error)")
+            return UploadItemResult(name: name, status: .failed, reason: "\(error)", sizeBytes: bytes.count)
         }
     }
 

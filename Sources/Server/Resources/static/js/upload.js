@@ -42,16 +42,40 @@ function showProgress(label) {
   progressText.textContent = `${label} · ${percent}%`;
 }
 
+function formatBytes(n) {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = n;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return unit === 0 ? `${n} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
 function addResult(item) {
   results.hidden = false;
   const row = results.tBodies[0].insertRow();
   row.dataset.status = item.status;
   const name = row.insertCell();
   name.textContent = item.name;
+  if (typeof item.sizeBytes === "number") {
+    const size = document.createElement("span");
+    size.className = "muted small size";
+    size.textContent = ` (${formatBytes(item.sizeBytes)})`;
+    name.append(size);
+  }
   const status = row.insertCell();
   status.className = `status-${item.status}`;
   status.textContent = statusText[item.status] ?? item.status;
-  if (item.reason) status.title = item.reason;
+  // Why an entry failed or was skipped (a refused zip entry names its sizes and the cap), shown, not only hovered.
+  if (item.reason) {
+    status.title = item.reason;
+    const reason = document.createElement("div");
+    reason.className = "muted small reason";
+    reason.textContent = item.reason;
+    status.append(reason);
+  }
   const study = row.insertCell();
   if (item.studyInstanceUID) {
     const link = document.createElement("a");
