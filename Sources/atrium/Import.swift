@@ -150,7 +150,7 @@ struct Import: AsyncParsableCommand {
             do {
                 return .entry(name: name, try zip.extract(entry, temporaryDirectory: temporaryDirectory))
             } catch let error as ZipError {
-                return .refused(name: name, reason: "\(error)")
+                return .refused(name: name, reason: error.reason)
             } catch {
                 return .refused(name: name, reason: "\(error) (\(entry.declaredBytes) bytes declared)")
             }

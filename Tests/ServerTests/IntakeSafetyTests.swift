@@ -1,5 +1,6 @@
 import AtriumTesting
 import Foundation
+import Server
 import Testing
 
 #if canImport(Glibc)
@@ -199,6 +200,10 @@ struct IntakeSafetyTests {
 
         results = try await upload(try await inputs.path("one-huge.zip"), as: "one-huge.zip")
         #expect(reasons(results, "failed").count == 1 && reasons(results, "failed")[0].contains("maximumEntryBytes"), "\(results)")
+        let refusal = try #require(results.first?["refusal"] as? [String: Any], "\(results)")
+        #expect(refusal["cap"] as? String == "maximumEntryBytes" && refusal["limit"] as? Int == 2 << 30)
+        #expect(refusal["declaredBytes"] as? Int == (try await inputs.entries("one-huge.zip"))["firstSize"] as? Int)
+        #expect(refusal["actualBytes"] == nil, "refused before inflating: \(refusal)")
         results = try await upload(try await inputs.path("ratio.zip"), as: "ratio.zip")
         #expect(reasons(results, "failed").first?.contains("maximumCompressionRatio") == true, "\(results)")
         results = try await upload(try await inputs.path("lying.zip"), as: "lying.zip")
@@ -244,6 +249,7 @@ struct IntakeSafetyTests {
             [
                 Corpus.script("ServerTests", "intake_browser.py"), server.baseURL, "clerk", "county clerk password", screenshots,
                 try await inputs.path("one-huge.zip"), try #require(valid["zip"] as? String), "\(sizes["study/readme.txt"] ?? -1)",
+                LocaleFiles.directory,
             ])
         print("intake browser test screenshots: \(screenshots)")
         #expect(browser.status == 0 && browser.output.contains("ok"), "\(browser.output)\(browser.errorOutput.suffix(2000))")
@@ -262,5 +268,37 @@ struct IntakeSafetyTests {
             "GET", "/dicom-web/studies/\(study)/instances", headers: ["Accept: application/dicom+json"])
         #expect(instance.body.contains(try #require(valid["sopInstanceUID"] as? String)), "\(instance.body)")
         print("intake: atrium serve peak resident memory \(peak >> 20) MiB through every hostile upload")
+    }
+
+    @Test("The caps come from the configuration file, the environment and the flags, in that order, with binary units")
+    func capsAreConfigurable() async throws {
+        let directory = try Corpus.temporaryDirectory("atrium-intake-configuration")
+        let file = directory + "/atrium.json"
+        try
+            #"{"maximumEntryBytes": "1GiB", "maximumArchiveBytes": 10737418240, "maximumCompressionRatio": 50, "inMemoryEntryBytes": "8MiB"}"#
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        var configuration = ServerConfiguration()
+        try configuration.apply(file: file)
+        try configuration.apply(environment: ["ATRIUM_MAX_ARCHIVE_ENTRIES": "500", "ATRIUM_MAX_COMPRESSION_RATIO": "80"])
+        let limits = configuration.intakeLimits
+        #expect(limits.maximumEntryBytes == 1 << 30 && limits.maximumArchiveBytes == 10 << 30)
+        #expect(limits.maximumCompressionRatio == 80 && limits.maximumArchiveEntries == 500 && limits.inMemoryEntryBytes == 8 << 20)
+        #expect(limits.zip.maximumEntryBytes == 1 << 30 && limits.inflation.maximumBytes == 1 << 30 && limits.inflation.maximumRatio == 80)
+        #expect(throws: ConfigurationError.self) { try configuration.set("maximumEntryBytes", "2 parsecs", source: "test") }
+        #expect(throws: ConfigurationError.self) { try configuration.set("maximumCompressionRatio", "-1", source: "test") }
+
+        // atrium import's flag, then the environment variable, each refuse the valid CT object (about 38 KiB) at 16 KiB.
+        let valid = try await HostileInputs.shared.valid()
+        let zip = try #require(valid["zip"] as? String)
+        let atrium = try AtriumExecutable.path()
+        var run = try await Subprocess.runDetached(atrium, ["import", "--data", directory + "/data", "--max-entry-bytes", "16KiB", zip])
+        #expect(run.status == 1)
+        #expect(run.output.contains("study/ct.dcm: refused: holds"), "\(run.output)")
+        #expect(run.output.contains("per-entry cap of 16384 bytes (maximumEntryBytes)"), "\(run.output)")
+        run = try await Subprocess.runDetached(
+            atrium, ["import", "--data", directory + "/data", zip], environment: ["ATRIUM_MAX_ENTRY_BYTES": "16KiB"])
+        #expect(run.status == 1 && run.output.contains("per-entry cap of 16384 bytes"), "\(run.output)")
+        run = try await Subprocess.runDetached(atrium, ["import", "--data", directory + "/data", "--max-entry-bytes", "lots", zip])
+        #expect(run.status != 0 && run.errorOutput.contains("maximumEntryBytes is a positive byte count"), "\(run.errorOutput)")
     }
 }

@@ -149,18 +149,26 @@ public enum ZipError: Error, Sendable, Equatable, CustomStringConvertible {
         case .malformed(let offset, let reason): "not a readable zip archive (at byte \(offset)): \(reason)"
         case .tooManyEntries(let count, let limit):
             "the archive lists \(count) entries, more than the cap of \(limit) (maximumArchiveEntries)"
-        case .refused(let entry, let declared, let compressed, let actual, let cap, let limit):
+        case .refused(let entry, _, _, _, _, _), .unreadable(let entry, _, _): "\(entry): \(reason)"
+        }
+    }
+
+    /// The description without the entry's name, for lists that show the name beside it.
+    public var reason: String {
+        switch self {
+        case .refused(_, let declared, let compressed, let actual, let cap, let limit):
             switch cap {
             case .entryBytes:
-                "\(entry): refused: holds \(actual.map { "more than \($0)" } ?? "\(declared) (declared)") bytes, past the per-entry cap of \(limit) bytes (\(cap.rawValue))"
+                "refused: holds \(actual.map { "more than \($0)" } ?? "\(declared) (declared)") bytes, past the per-entry cap of \(limit) bytes (\(cap.rawValue))"
             case .archiveBytes:
-                "\(entry): refused: its \(declared) declared bytes would take the archive past its cap of \(limit) bytes (\(cap.rawValue))"
+                "refused: its \(declared) declared bytes would take the archive past its cap of \(limit) bytes (\(cap.rawValue))"
             case .compressionRatio:
-                "\(entry): refused: declares \(declared) bytes from \(compressed) compressed, past the compression ratio cap of \(limit):1 (\(cap.rawValue))"
+                "refused: declares \(declared) bytes from \(compressed) compressed, past the compression ratio cap of \(limit):1 (\(cap.rawValue))"
             case .declaredSize:
-                "\(entry): refused: declares \(declared) bytes but holds more (inflating stopped at \(actual ?? 0) bytes)"
+                "refused: declares \(declared) bytes but holds more (inflating stopped at \(actual ?? 0) bytes)"
             }
-        case .unreadable(let entry, let declared, let reason): "\(entry) (\(declared) bytes declared): \(reason)"
+        case .unreadable(_, let declared, let reason): "\(reason) (\(declared) bytes declared)"
+        default: description
         }
     }
 }

@@ -19,6 +19,20 @@ public struct UploadItemResult: Sendable, Equatable, Codable {
     public var reason: String?
     /// The object's size in bytes (for zip entries, what the archive declares when it was refused before inflating).
     public var sizeBytes: Int?
+    /// Which intake cap refused a zip entry, for the page to say so in the reader's language.
+    public var refusal: Refusal?
+
+    /// A zip entry refused by an intake cap (docs/reliability.md).
+    public struct Refusal: Sendable, Equatable, Codable {
+        /// The cap's configuration key (`maximumEntryBytes`, `maximumArchiveBytes`, `maximumCompressionRatio`), or
+        /// `declaredSize` when the entry holds more than it declares.
+        public var cap: String
+        /// The cap's value (bytes, or the ratio).
+        public var limit: Int
+        public var declaredBytes: Int
+        /// What had been inflated when it stopped; nil when refused from its declared sizes.
+        public var actualBytes: Int?
+    }
 }
 
 /// Stores an uploaded file into the archive as `atrium import` does: a zip archive entry by entry, a DICOMDIR
@@ -47,7 +61,11 @@ public enum UploadIngest {
                 do {
                     bytes = try reader.extract(entry, temporaryDirectory: temporaryDirectory).consume()
                 } catch let error as ZipError {
-                    results.append(UploadItemResult(name: entryName, status: .failed, reason: "\(error)", sizeBytes: entry.declaredBytes))
+                    var result = UploadItemResult(name: entryName, status: .failed, reason: error.reason, sizeBytes: entry.declaredBytes)
+                    if case .refused(_, let declared, _, let actual, let cap, let limit) = error {
+                        result.refusal = .init(cap: cap.rawValue, limit: limit, declaredBytes: declared, actualBytes: actual)
+                    }
+                    results.append(result)
                     continue
                 } catch {
                     results.append(UploadItemResult(name: entryName, status: .failed, reason: "\(error)", sizeBytes: entry.declaredBytes))

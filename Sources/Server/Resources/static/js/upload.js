@@ -42,6 +42,13 @@ function showProgress(label) {
   progressText.textContent = `${label} · ${percent}%`;
 }
 
+const refusalText = {
+  maximumEntryBytes: root.dataset.refusalMaximumEntryBytes,
+  maximumArchiveBytes: root.dataset.refusalMaximumArchiveBytes,
+  maximumCompressionRatio: root.dataset.refusalMaximumCompressionRatio,
+  declaredSize: root.dataset.refusalDeclaredSize,
+};
+
 function formatBytes(n) {
   const units = ["B", "KiB", "MiB", "GiB", "TiB"];
   let value = n;
@@ -68,6 +75,17 @@ function addResult(item) {
   const status = row.insertCell();
   status.className = `status-${item.status}`;
   status.textContent = statusText[item.status] ?? item.status;
+  // A zip entry refused by an intake cap: said in the page's language, with the technical reason below.
+  if (item.refusal) {
+    const template = refusalText[item.refusal.cap];
+    if (template) {
+      const sizes = { size: formatBytes(item.refusal.declaredBytes), limit: item.refusal.cap === "maximumCompressionRatio" ? String(item.refusal.limit) : formatBytes(item.refusal.limit) };
+      const refusal = document.createElement("div");
+      refusal.className = "refusal";
+      refusal.textContent = template.replace(/\{(size|limit)\}/g, (_, key) => sizes[key]);
+      status.append(refusal);
+    }
+  }
   // Why an entry failed or was skipped (a refused zip entry names its sizes and the cap), shown, not only hovered.
   if (item.reason) {
     status.title = item.reason;
