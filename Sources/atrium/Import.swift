@@ -91,7 +91,7 @@ struct Import: AsyncParsableCommand {
         let data = self.data ?? environment["ATRIUM_DATA"] ?? "./atrium-data"
         let database = self.database ?? environment["ATRIUM_DATABASE"].flatMap { $0.isEmpty ? nil : $0 }
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
-        let temporaryDirectory = data + "/tmp/import-\(getpid())"
+        let temporaryDirectory = ZipReader.temporaryDirectory(data: data, label: "import")
         defer { try? FileManager.default.removeItem(atPath: temporaryDirectory) }
         let storage = self.storage ?? environment["ATRIUM_STORAGE"].flatMap { $0.isEmpty ? nil : $0 }
         let settings = S3Settings(

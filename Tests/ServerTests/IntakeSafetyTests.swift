@@ -148,6 +148,16 @@ struct IntakeSafetyTests {
             #expect(run.output.contains("compression ratio cap of 200:1"), "\(name): \(run.output)")
         }
 
+        // With a 1 KiB in-memory threshold the CT entry is inflated into a temporary file and stored from a mapping of it,
+        // as is the named file: the same instance, found again; the temporary folder is gone afterwards.
+        let small = data + "-small"
+        run = try await MeasuredRun.run(atrium, ["import", "--data", small, "--in-memory-entry-bytes", "1KiB", validZip])
+        #expect(run.status == 0 && run.output.contains("stored 1,"), "\(run.output)\(run.errorOutput)")
+        run = try await MeasuredRun.run(
+            atrium, ["import", "--data", small, "--in-memory-entry-bytes", "1KiB", try #require(valid["file"] as? String)])
+        #expect(run.status == 0 && run.output.contains("already stored 1"), "\(run.output)\(run.errorOutput)")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: small + "/tmp")) ?? []).isEmpty)
+
         // The study stored first is still there, whole: importing it again finds it.
         run = try await importing(try #require(valid["file"] as? String))
         #expect(run.status == 0 && run.output.contains("already stored 1"), "\(run.output)")
@@ -223,6 +233,17 @@ struct IntakeSafetyTests {
             results = try await upload(try await inputs.path(name), as: name)
             #expect(reasons(results, "failed").first?.contains("compression ratio cap of 200:1") == true, "\(name): \(results)")
         }
+
+        // STOW-RS with a gzip body Python's gzip wrote: decoded and stored.
+        let stowed = try await client.request(
+            "POST", "/dicom-web/studies",
+            headers: [csrf, "Content-Type: multipart/related; type=\"application/dicom\"; boundary=XYZ", "Content-Encoding: gzip"],
+            bodyFile: try #require(valid["stowBody"] as? String))
+        #expect(stowed.status == 200, "\(stowed.status) \(stowed.body)")
+        let stowedStudy = try #require(valid["stowStudyInstanceUID"] as? String)
+        let stowedFound = try await client.request(
+            "GET", "/dicom-web/studies?StudyInstanceUID=\(stowedStudy)", headers: ["Accept: application/dicom+json"])
+        #expect(stowedFound.body.contains(stowedStudy), "\(stowedFound.body)")
 
         // STOW-RS with a gzip body of 4 GiB of zeros: refused at the ratio cap; an unknown coding is refused outright.
         let stow = try await client.request(

@@ -97,6 +97,19 @@ public final class ZipReader {
         return .file(path: path, sizeBytes: written)
     }
 
+    /// A folder of this process's own under `<data>/tmp/` for extracted entries (`label-PID`), made empty; folders
+    /// that processes no longer running left behind (a crash mid-extraction) are removed first.
+    public static func temporaryDirectory(data: String, label: String) -> String {
+        let parent = data + "/tmp"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? [] {
+            guard let dash = name.lastIndex(of: "-"), let pid = Int32(name[name.index(after: dash)...]) else { continue }
+            if pid == getpid() || (kill(pid, 0) != 0 && errno == ESRCH) {
+                try? FileManager.default.removeItem(atPath: parent + "/" + name)
+            }
+        }
+        return parent + "/\(label)-\(getpid())"
+    }
+
     /// Whether a file starts like a zip archive (local file header signature).
     public static func isZip(_ path: String) -> Bool {
         guard let handle = FileHandle(forReadingAtPath: path) else { return false }

@@ -64,7 +64,7 @@ extension WebRoutes {
                 let (session, path) = try await self.uploads.complete(id: id, owner: owner)
                 let results = await UploadIngest.ingest(
                     path: path, name: session.name, limits: self.configuration.intakeLimits,
-                    temporaryDirectory: self.configuration.dataDirectory + "/tmp", store: self.uploadStore(context))
+                    temporaryDirectory: self.temporaryDirectory, store: self.uploadStore(context))
                 await self.uploads.remove(id: id)
                 self.logger.info(
                     "web upload ingested",

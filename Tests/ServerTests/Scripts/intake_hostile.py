@@ -11,6 +11,7 @@ full flush (which resets the window) the same block stands for every further meg
 of disk and a second to write. Zip structures are written by hand so that headers can lie; Python's zipfile reads
 back the honest ones (the manifest says so), and pydicom writes the valid DICOM object.
 """
+import gzip
 import io
 import json
 import os
@@ -153,6 +154,7 @@ def valid_study(directory):
     ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
     path = os.path.join(directory, "valid.dcm")
     ds.save_as(path)
+    ds_study, ds_instance = ds.StudyInstanceUID, ds.SOPInstanceUID
     zpath = os.path.join(directory, "valid.zip")
     note = b"this is a note, not DICOM\n" * 10
     with zipfile.ZipFile(zpath, "w", zipfile.ZIP_DEFLATED) as z:
@@ -160,8 +162,17 @@ def valid_study(directory):
         z.writestr("study/readme.txt", note)
     with zipfile.ZipFile(zpath) as z:
         sizes = {i.filename: i.file_size for i in z.infolist()}
-    return {"file": path, "zip": zpath, "studyInstanceUID": ds.StudyInstanceUID, "sopInstanceUID": ds.SOPInstanceUID,
-            "zipEntrySizes": sizes}
+    # Another object of its own study, as a STOW-RS body compressed with gzip (Content-Encoding: gzip).
+    ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.SOPInstanceUID = generate_uid(), generate_uid(), generate_uid()
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    part = io.BytesIO()
+    ds.save_as(part)
+    body = b"--XYZ\r\nContent-Type: application/dicom\r\n\r\n" + part.getvalue() + b"\r\n--XYZ--\r\n"
+    stow = os.path.join(directory, "stow-body.gz")
+    with gzip.open(stow, "wb") as f:
+        f.write(body)
+    return {"file": path, "zip": zpath, "studyInstanceUID": str(ds_study), "sopInstanceUID": str(ds_instance),
+            "zipEntrySizes": sizes, "stowBody": stow, "stowStudyInstanceUID": str(ds.StudyInstanceUID)}
 
 
 def make(directory):
