@@ -148,6 +148,17 @@ struct IntakeSafetyTests {
             #expect(run.output.contains("compression ratio cap of 200:1"), "\(name): \(run.output)")
         }
 
+        // A DICOMDIR medium (pydicom's) whose first referenced file is the deflated bomb: the others are stored, the bomb
+        // fails with its reason.
+        let medium = try #require(try await inputs.manifest()["dicomdir"] as? [String: Any])
+        let referenced = try #require(medium["referencedFiles"] as? Int)
+        run = try await importing(try #require(medium["path"] as? String))
+        #expect(run.status == 1)
+        #expect(run.output.contains("stored \(referenced - 1),") && run.output.contains("failed 1"), "\(run.output)")
+        #expect(
+            run.output.contains("failed: \(try #require(medium["bombFile"] as? String)):")
+                && run.output.contains("compression ratio cap of 200:1"), "\(run.output)")
+
         // With a 1 KiB in-memory threshold the CT entry is inflated into a temporary file and stored from a mapping of it,
         // as is the named file: the same instance, found again; the temporary folder is gone afterwards.
         let small = data + "-small"

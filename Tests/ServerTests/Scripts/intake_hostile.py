@@ -207,6 +207,23 @@ def make(directory):
         z.write(p("deflated-ts.dcm"), "scan/deflated-ts.dcm")
     gzip_zeros(p("body.gz"), 4 * GIB)
 
+    # pydicom's DICOMDIR medium with its first referenced file replaced by the deflated bomb.
+    import shutil
+    from pydicom import dcmread
+    from pydicom.data import get_testdata_file
+    source = get_testdata_file("DICOMDIR")
+    medium = p("medium")
+    records = dcmread(source).DirectoryRecordSequence
+    referenced = sorted({"/".join(r.ReferencedFileID) for r in records if "ReferencedFileID" in r})
+    os.makedirs(medium, exist_ok=True)
+    shutil.copy(source, os.path.join(medium, "DICOMDIR"))
+    for index, name in enumerate(referenced):
+        target = os.path.join(medium, *name.split("/"))
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        shutil.copy(p("deflated-ts.dcm") if index == 0 else os.path.join(os.path.dirname(source), *name.split("/")), target)
+    manifest["dicomdir"] = {"path": os.path.join(medium, "DICOMDIR"), "referencedFiles": len(referenced),
+                            "bombFile": os.path.join(medium, *referenced[0].split("/"))}
+
     # What Python's zipfile reads from the honest archives (an independent check of the structures written above).
     honest = {}
     for name in ["one-huge.zip", "ratio.zip", "many.zip", "nested.zip", "deflated-ts.zip"]:
@@ -215,8 +232,8 @@ def make(directory):
             honest[name] = {"count": len(infos), "first": infos[0].filename, "firstSize": infos[0].file_size,
                             "totalSize": sum(i.file_size for i in infos)}
     manifest["entries"] = honest
-    manifest["paths"] = {name: p(name) for name in os.listdir(directory)}
-    manifest["diskBytes"] = sum(os.path.getsize(p(n)) for n in os.listdir(directory))
+    manifest["paths"] = {name: p(name) for name in os.listdir(directory) if os.path.isfile(p(name))}
+    manifest["diskBytes"] = sum(os.path.getsize(p(n)) for n in os.listdir(directory) if os.path.isfile(p(n)))
     print(json.dumps(manifest))
 
 
