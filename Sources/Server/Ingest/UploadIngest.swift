@@ -75,6 +75,15 @@ public enum UploadIngest {
             }
             return results
         }
+        let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
+        guard size <= limits.maximumEntryBytes else {
+            return [
+                UploadItemResult(
+                    name: name, status: .failed,
+                    reason: "\(size) bytes, past the per-object cap of \(limits.maximumEntryBytes) bytes (maximumEntryBytes)",
+                    sizeBytes: size, refusal: .init(cap: "maximumEntryBytes", limit: limits.maximumEntryBytes, declaredBytes: size))
+            ]
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             return [UploadItemResult(name: name, status: .failed, reason: "the upload could not be read back")]
         }
