@@ -42,6 +42,7 @@ public struct AtriumServer: Sendable {
             environment: environment, durability: IndexDurability(rawValue: configuration.indexDurability) ?? .everyCommit)
         archive.duplicatePolicy = DuplicatePolicy(rawValue: configuration.duplicatePolicy) ?? .ignore
         archive.metrics = metrics.archive
+        archive.inflationLimits = configuration.intakeLimits.inflation
         self.metrics = metrics
         self.configuration = configuration
         self.archive = archive
@@ -66,6 +67,9 @@ public struct AtriumServer: Sendable {
         router.add(middleware: DICOMwebMetricsMiddleware(factory: metrics.factory, prefix: "/dicom-web"))
         // Who is asking, and whether they may: before every route but /health (``AccessPolicy``).
         router.add(middleware: AuthenticationMiddleware(identity: identity, logger: logger))
+        // Compressed request bodies are inflated under the intake caps, for those signed in (docs/reliability.md).
+        router.add(
+            middleware: ContentEncodingMiddleware(limits: configuration.intakeLimits, maximumBodyBytes: configuration.maximumUploadBytes))
         let auth = AuthRoutes(identity: identity, archive: archive, configuration: configuration, setup: setupToken, logger: logger)
         auth.register(on: router)
         let address = PublicAddress(configured: configuration.publicURL)

@@ -47,6 +47,17 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
     public var indexDurability: String = "recoverFromBlobs"
     /// Largest STOW-RS request body, in bytes.
     public var maximumUploadBytes: Int = 2 << 30
+    /// Most bytes one zip entry, deflated dataset (1.2.840.10008.1.2.1.99) or decoded request body may inflate to
+    /// (docs/reliability.md).
+    public var maximumEntryBytes: Int = IntakeLimits().maximumEntryBytes
+    /// Most bytes all entries of one zip archive may inflate to together.
+    public var maximumArchiveBytes: Int = IntakeLimits().maximumArchiveBytes
+    /// Most inflated bytes per compressed byte past the first 16 MiB (0: no check).
+    public var maximumCompressionRatio: Int = IntakeLimits().maximumCompressionRatio
+    /// Most entries a zip archive may list.
+    public var maximumArchiveEntries: Int = IntakeLimits().maximumArchiveEntries
+    /// Zip entries up to this size are inflated in memory, larger ones into a temporary file.
+    public var inMemoryEntryBytes: Int = IntakeLimits().inMemoryEntryBytes
     /// Bytes of decoded frames kept in memory for the rendered, thumbnail and frames resources (least recently used
     /// out first); 0 turns the cache off.
     public var frameCacheBytes: Int = 256 << 20
@@ -65,6 +76,14 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
 
     public init() {}
 
+    /// The caps of everything the server unpacks.
+    public var intakeLimits: IntakeLimits {
+        IntakeLimits(
+            maximumEntryBytes: maximumEntryBytes, maximumArchiveBytes: maximumArchiveBytes,
+            maximumCompressionRatio: maximumCompressionRatio,
+            maximumArchiveEntries: maximumArchiveEntries, inMemoryEntryBytes: inMemoryEntryBytes)
+    }
+
     /// The environment variables read, and the fields they set.
     public static let environmentVariables = [
         "ATRIUM_DATA": "dataDirectory", "ATRIUM_DATABASE": "database", "ATRIUM_HOST": "host", "ATRIUM_HTTP_PORT": "httpPort",
@@ -77,6 +96,9 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
         "ATRIUM_ALLOW_UNKNOWN_PEERS": "allowUnknownPeers", "ATRIUM_AUDIT_SYSLOG": "auditSyslog",
         "ATRIUM_DICOM_TLS_PORT": "dicomTLSPort", "ATRIUM_DICOM_TLS_CERT": "dicomTLSCertificate",
         "ATRIUM_DICOM_TLS_KEY": "dicomTLSKey", "ATRIUM_DICOM_TLS_CA": "dicomTLSClientCA", "ATRIUM_DICOM_PLAIN": "dicomPlain",
+        "ATRIUM_MAX_ENTRY_BYTES": "maximumEntryBytes", "ATRIUM_MAX_ARCHIVE_BYTES": "maximumArchiveBytes",
+        "ATRIUM_MAX_COMPRESSION_RATIO": "maximumCompressionRatio", "ATRIUM_MAX_ARCHIVE_ENTRIES": "maximumArchiveEntries",
+        "ATRIUM_IN_MEMORY_ENTRY_BYTES": "inMemoryEntryBytes",
     ]
 
     /// Applies a JSON configuration file; unknown keys are an error, so a typo does not pass silently.
@@ -145,6 +167,23 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
             }
             indexDurability = value
         case "maximumUploadBytes": maximumUploadBytes = try int()
+        case "maximumEntryBytes", "maximumArchiveBytes", "inMemoryEntryBytes":
+            guard let bytes = IntakeLimits.byteCount(value), bytes > 0 else {
+                throw ConfigurationError("\(source): \(field) is a positive byte count (2147483648, 2GiB, 512MiB), not \(value)")
+            }
+            switch field {
+            case "maximumEntryBytes": maximumEntryBytes = bytes
+            case "maximumArchiveBytes": maximumArchiveBytes = bytes
+            default: inMemoryEntryBytes = bytes
+            }
+        case "maximumCompressionRatio":
+            let ratio = try int()
+            guard ratio >= 0 else { throw ConfigurationError("\(source): maximumCompressionRatio must be 0 (no check) or more") }
+            maximumCompressionRatio = ratio
+        case "maximumArchiveEntries":
+            let count = try int()
+            guard count > 0 else { throw ConfigurationError("\(source): maximumArchiveEntries must be 1 or more") }
+            maximumArchiveEntries = count
         case "frameCacheBytes":
             let bytes = try int()
             guard bytes >= 0 else { throw ConfigurationError("\(source): frameCacheBytes must be 0 or more") }

@@ -43,6 +43,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "DICOM (DIMSE) port. Default 11112.") var dicomPort: Int?
     @Option(help: "The server's AE title. Default ATRIUM.") var aet: String?
     @Flag(help: "Load the generated demonstration studies on first start.") var demo = false
+    @OptionGroup(title: "Intake caps (docs/reliability.md)") var intake: IntakeOptions
 
     func run() async throws {
         keepFreedMemoryForReuse(environment: ProcessInfo.processInfo.environment)
@@ -60,6 +61,7 @@ struct Serve: AsyncParsableCommand {
         if let dicomPort { configuration.dicomPort = dicomPort }
         if let aet { configuration.aeTitle = aet }
         if demo { configuration.demo = true }
+        try intake.apply(to: &configuration)
         var logger = Logger(label: "atrium")
         logger.logLevel = .info
         let server = try AtriumServer(configuration: configuration, logger: logger, metrics: .processWide)

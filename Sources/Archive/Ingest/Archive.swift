@@ -46,6 +46,9 @@ public struct Archive: Sendable {
     public let blobs: any BlobStore
     public let index: any ArchiveIndex
     public var duplicatePolicy: DuplicatePolicy
+    /// How far a deflated dataset (PS3.5 A.5) may inflate while it is parsed for storing; past it the store fails as
+    /// unreadable (``DICOMError/limitExceeded(offset:reason:)``) and nothing is written.
+    public var inflationLimits: InflationLimits = .default
     /// Counters of stores and failures (``ArchiveMetrics``); the process-wide metrics factory by default.
     public var metrics = ArchiveMetrics()
     /// Stores between their blob write and their index commit, for the blob log's checkpoints.
@@ -133,8 +136,10 @@ public struct Archive: Sendable {
         let file: DICOMFile
         do {
             switch bytes {
-            case .array(let array): file = try DICOMFile.read(array, options: .strict)
-            case .storage(let storage): file = try DICOMFile.read(storage, options: .strict)
+            case .array(let array):
+                file = try DICOMFile.read(array, options: ReadOptions(toleratesTruncation: false, inflationLimits: inflationLimits))
+            case .storage(let storage):
+                file = try DICOMFile.read(storage, options: ReadOptions(toleratesTruncation: false, inflationLimits: inflationLimits))
             }
         } catch {
             throw .unreadable(source: name, underlying: error)

@@ -143,7 +143,7 @@ public struct DICOMFile: Sendable {
         }
 
         if syntax.isDeflated {
-            let inflated = try inflate(storage, from: position)
+            let inflated = try inflate(storage, from: position, limits: options.inflationLimits)
             var parser = DataSetParser(storage: inflated, range: 0..<inflated.count, explicitVR: true, littleEndian: true, options: options)
             parser.reportedOffsetBias = 0
             let (dataSet, _) = try parser.parseDataSet(depth: 0, until: inflated.count, inheritedCharacterSet: .default)
@@ -224,41 +224,45 @@ public struct DICOMFile: Sendable {
         return group >= 0x0002 && group <= 0x7FE0
     }
 
-    /// Inflates a deflated dataset (raw DEFLATE, RFC 1951; zlib-wrapped streams are accepted too) (PS3.5 A.5).
-    static func inflate(_ storage: ByteStorage, from position: Int) throws(DICOMError) -> ByteStorage {
-        let input = UnsafeMutablePointer(mutating: storage.base.assumingMemoryBound(to: UInt8.self)) + position
-        let inputCount = storage.count - position
-        for windowBits: Int32 in [-15, 15 + 32] {
-            var stream = z_stream()
-            guard inflateInit2_(&stream, windowBits, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else { continue }
-            defer { inflateEnd(&stream) }
-            var capacity = max(inputCount * 4, 4096)
-            var output = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
-            var produced = 0
-            stream.next_in = input
-            stream.avail_in = UInt32(inputCount)
-            var status: Int32 = Z_OK
-            while true {
-                if produced == capacity {
-                    let bigger = UnsafeMutableRawPointer.allocate(byteCount: capacity * 2, alignment: 16)
-                    bigger.copyMemory(from: output, byteCount: produced)
+    /// Inflates a deflated dataset (raw DEFLATE, RFC 1951; zlib-wrapped streams are accepted too) (PS3.5 A.5), under
+    /// `limits`: a stream that would pass them is refused as it grows, never allocated from a declared size.
+    static func inflate(_ storage: ByteStorage, from position: Int, limits: InflationLimits) throws(DICOMError) -> ByteStorage {
+        let input = UnsafeRawBufferPointer(start: storage.base + position, count: storage.count - position)
+        var lastFailure = "the deflated dataset cannot be inflated"
+        for format: BoundedInflater.Format in [.raw, .zlibOrGzip] {
+            do {
+                let inflater = try BoundedInflater(format: format, limits: limits)
+                var capacity = min(limits.maximumBytes, max(input.count * 4, 4096))
+                var output = UnsafeMutableRawPointer.allocate(byteCount: max(capacity, 1), alignment: 16)
+                var produced = 0
+                do {
+                    try inflater.feed(input) { chunk in
+                        if produced + chunk.count > capacity {
+                            let bigger = min(max(capacity * 2, produced + chunk.count), limits.maximumBytes)
+                            let grown = UnsafeMutableRawPointer.allocate(byteCount: bigger, alignment: 16)
+                            grown.copyMemory(from: output, byteCount: produced)
+                            output.deallocate()
+                            output = grown
+                            capacity = bigger
+                        }
+                        if let source = chunk.baseAddress { (output + produced).copyMemory(from: source, byteCount: chunk.count) }
+                        produced += chunk.count
+                    }
+                } catch {
                     output.deallocate()
-                    output = bigger
-                    capacity *= 2
+                    throw error
                 }
-                stream.next_out = (output + produced).assumingMemoryBound(to: UInt8.self)
-                stream.avail_out = UInt32(capacity - produced)
-                status = CSystemZlib.inflate(&stream, Z_NO_FLUSH)
-                produced = capacity - Int(stream.avail_out)
-                if status == Z_STREAM_END { break }
-                if status != Z_OK && status != Z_BUF_ERROR { break }
-                if status == Z_BUF_ERROR && stream.avail_in == 0 { break }
+                if inflater.isFinished || produced > 0 { return ByteStorage(adopting: output, count: produced) }
+                output.deallocate()
+            } catch let error as InflationError {
+                switch error {
+                case .tooLarge, .ratioExceeded: throw .limitExceeded(offset: position, reason: "the deflated dataset \(error)")
+                case .corrupt: lastFailure = "the deflated dataset cannot be inflated: \(error)"
+                }
+            } catch {
+                lastFailure = "the deflated dataset cannot be inflated: \(error)"
             }
-            if status == Z_STREAM_END || (status == Z_BUF_ERROR && produced > 0) {
-                return ByteStorage(adopting: output, count: produced)
-            }
-            output.deallocate()
         }
-        throw .malformed(offset: position, tag: nil, reason: "the deflated dataset cannot be inflated")
+        throw .malformed(offset: position, tag: nil, reason: lastFailure)
     }
 }

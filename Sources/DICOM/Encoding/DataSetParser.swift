@@ -9,12 +9,19 @@ public struct ReadOptions: Sendable {
     /// Whether a stream that ends inside a value, item or sequence keeps what is there with a warning (as pydicom
     /// does), instead of failing with ``DICOMError/truncated(offset:tag:needed:available:)``. Ingest turns it off.
     public var toleratesTruncation: Bool
+    /// How far a deflated dataset (PS3.5 A.5) may inflate; past it the read fails with
+    /// ``DICOMError/limitExceeded(offset:reason:)``.
+    public var inflationLimits: InflationLimits
 
-    public init(stopBefore: Tag? = nil, maximumDepth: Int = 64, replaceUNWithKnownVR: Bool = true, toleratesTruncation: Bool = true) {
+    public init(
+        stopBefore: Tag? = nil, maximumDepth: Int = 64, replaceUNWithKnownVR: Bool = true, toleratesTruncation: Bool = true,
+        inflationLimits: InflationLimits = .default
+    ) {
         self.stopBefore = stopBefore
         self.maximumDepth = maximumDepth
         self.replaceUNWithKnownVR = replaceUNWithKnownVR
         self.toleratesTruncation = toleratesTruncation
+        self.inflationLimits = inflationLimits
     }
 
     /// Fails on any truncation: for ingest, where a partial object must not be stored.

@@ -17,6 +17,22 @@ public struct UploadItemResult: Sendable, Equatable, Codable {
     public var status: Status
     public var studyInstanceUID: String?
     public var reason: String?
+    /// The object's size in bytes (for zip entries, what the archive declares when it was refused before inflating).
+    public var sizeBytes: Int?
+    /// Which intake cap refused a zip entry, for the page to say so in the reader's language.
+    public var refusal: Refusal?
+
+    /// A zip entry refused by an intake cap (docs/reliability.md).
+    public struct Refusal: Sendable, Equatable, Codable {
+        /// The cap's configuration key (`maximumEntryBytes`, `maximumArchiveBytes`, `maximumCompressionRatio`), or
+        /// `declaredSize` when the entry holds more than it declares.
+        public var cap: String
+        /// The cap's value (bytes, or the ratio).
+        public var limit: Int
+        public var declaredBytes: Int
+        /// What had been inflated when it stopped; nil when refused from its declared sizes.
+        public var actualBytes: Int?
+    }
 }
 
 /// Stores an uploaded file into the archive as `atrium import` does: a zip archive entry by entry, a DICOMDIR
@@ -25,28 +41,48 @@ public enum UploadIngest {
     /// Stores one object (its bytes and a name for errors) into the archive.
     public typealias Store = @Sendable (_ bytes: [UInt8], _ name: String) async throws -> StoreOutcome
 
-    /// Stores the file at `path`, uploaded under `name`, through `store`.
-    public static func ingest(path: String, name: String, store: Store) async -> [UploadItemResult] {
+    /// Stores the file at `path`, uploaded under `name`, through `store`; a zip archive is read entry by entry under
+    /// `limits`, its large entries inflated into `temporaryDirectory`. A refused entry is failed with its reason (name,
+    /// sizes, cap); an entry that is not DICOM is skipped with its size; what is already stored is not touched.
+    public static func ingest(
+        path: String, name: String, limits: IntakeLimits = IntakeLimits(), temporaryDirectory: String, store: Store
+    ) async -> [UploadItemResult] {
         if ZipReader.isZip(path) {
             let reader: ZipReader
             do {
-                reader = try ZipReader(path: path)
+                reader = try ZipReader(path: path, limits: limits)
             } catch {
-                return [UploadItemResult(name: name, status: .failed, reason: "not a readable zip archive: \(error)")]
+                return [UploadItemResult(name: name, status: .failed, reason: "\(error)")]
             }
             var results: [UploadItemResult] = []
-            for entry in reader.entryNames {
-                let entryName = name + "/" + entry
+            for entry in reader.entries {
+                let entryName = name + "/" + entry.name
                 let bytes: [UInt8]
                 do {
-                    bytes = try reader.extract(entry)
+                    bytes = try reader.extract(entry, temporaryDirectory: temporaryDirectory).consume()
+                } catch let error as ZipError {
+                    var result = UploadItemResult(name: entryName, status: .failed, reason: error.reason, sizeBytes: entry.declaredBytes)
+                    if case .refused(_, let declared, _, let actual, let cap, let limit) = error {
+                        result.refusal = .init(cap: cap.rawValue, limit: limit, declaredBytes: declared, actualBytes: actual)
+                    }
+                    results.append(result)
+                    continue
                 } catch {
-                    results.append(UploadItemResult(name: entryName, status: .failed, reason: "\(error)"))
+                    results.append(UploadItemResult(name: entryName, status: .failed, reason: "\(error)", sizeBytes: entry.declaredBytes))
                     continue
                 }
                 results.append(await storeOne(bytes, name: entryName, inContainer: true, store: store))
             }
             return results
+        }
+        let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
+        guard size <= limits.maximumEntryBytes else {
+            return [
+                UploadItemResult(
+                    name: name, status: .failed,
+                    reason: "\(size) bytes, past the per-object cap of \(limits.maximumEntryBytes) bytes (maximumEntryBytes)",
+                    sizeBytes: size, refusal: .init(cap: "maximumEntryBytes", limit: limits.maximumEntryBytes, declaredBytes: size))
+            ]
         }
         guard let data = FileManager.default.contents(atPath: path) else {
             return [UploadItemResult(name: name, status: .failed, reason: "the upload could not be read back")]
@@ -55,7 +91,12 @@ public enum UploadIngest {
     }
 
     private static func storeOne(_ bytes: [UInt8], name: String, inContainer: Bool, store: Store) async -> UploadItemResult {
-        if isDICOMDIR(bytes) { return UploadItemResult(name: name, status: .directory) }
+        if isDICOMDIR(bytes) { return UploadItemResult(name: name, status: .directory, sizeBytes: bytes.count) }
+        if inContainer, ZipReader.isZip(bytes) {
+            return UploadItemResult(
+                name: name, status: .skipped, reason: "a zip archive inside the archive is not unpacked: upload it on its own",
+                sizeBytes: bytes.count)
+        }
         do {
             let outcome = try await store(bytes, name)
             let status: UploadItemResult.Status =
@@ -64,11 +105,11 @@ public enum UploadIngest {
                 case .alreadyStored: .alreadyStored
                 case .replaced: .replaced
                 }
-            return UploadItemResult(name: name, status: status, studyInstanceUID: outcome.studyInstanceUID)
-        } catch ArchiveError.unreadable(_, .notDICOM) where inContainer {
-            return UploadItemResult(name: name, status: .skipped)
+            return UploadItemResult(name: name, status: status, studyInstanceUID: outcome.studyInstanceUID, sizeBytes: bytes.count)
+        } catch ArchiveError.unreadable(_, .notDICOM(let why)) where inContainer {
+            return UploadItemResult(name: name, status: .skipped, reason: "not DICOM: \(why)", sizeBytes: bytes.count)
         } catch {
-            return UploadItemResult(name: name, status: .failed, reason: "\(error)")
+            return UploadItemResult(name: name, status: .failed, reason: "\(error)", sizeBytes: bytes.count)
         }
     }
 

@@ -62,7 +62,9 @@ extension WebRoutes {
             try await self.guarded(request, context) { owner in
                 let id = try context.parameters.require("id")
                 let (session, path) = try await self.uploads.complete(id: id, owner: owner)
-                let results = await UploadIngest.ingest(path: path, name: session.name, store: self.uploadStore(context))
+                let results = await UploadIngest.ingest(
+                    path: path, name: session.name, limits: self.configuration.intakeLimits,
+                    temporaryDirectory: self.temporaryDirectory, store: self.uploadStore(context))
                 await self.uploads.remove(id: id)
                 self.logger.info(
                     "web upload ingested",

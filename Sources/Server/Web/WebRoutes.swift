@@ -32,6 +32,8 @@ public struct WebRoutes: Sendable {
     let archive: Archive
     let configuration: ServerConfiguration
     let uploads: UploadSessions
+    /// Where large entries of uploaded zip archives are inflated (docs/reliability.md).
+    let temporaryDirectory: String
     let signIn: WebSignIn?
     let signOut: WebSignOut?
     let setLanguage: WebSetLanguage?
@@ -49,6 +51,7 @@ public struct WebRoutes: Sendable {
         self.configuration = configuration
         self.uploads = UploadSessions(
             directory: configuration.dataDirectory + "/uploads", maximumBytes: configuration.maximumUploadBytes)
+        self.temporaryDirectory = ZipReader.temporaryDirectory(data: configuration.dataDirectory, label: "upload")
         self.signIn = signIn
         self.signOut = signOut
         self.setLanguage = setLanguage

@@ -42,16 +42,58 @@ function showProgress(label) {
   progressText.textContent = `${label} · ${percent}%`;
 }
 
+const refusalText = {
+  maximumEntryBytes: root.dataset.refusalMaximumEntryBytes,
+  maximumArchiveBytes: root.dataset.refusalMaximumArchiveBytes,
+  maximumCompressionRatio: root.dataset.refusalMaximumCompressionRatio,
+  declaredSize: root.dataset.refusalDeclaredSize,
+};
+
+function formatBytes(n) {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = n;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return unit === 0 ? `${n} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
 function addResult(item) {
   results.hidden = false;
   const row = results.tBodies[0].insertRow();
   row.dataset.status = item.status;
   const name = row.insertCell();
   name.textContent = item.name;
+  if (typeof item.sizeBytes === "number") {
+    const size = document.createElement("span");
+    size.className = "muted small size";
+    size.textContent = ` (${formatBytes(item.sizeBytes)})`;
+    name.append(size);
+  }
   const status = row.insertCell();
   status.className = `status-${item.status}`;
   status.textContent = statusText[item.status] ?? item.status;
-  if (item.reason) status.title = item.reason;
+  // A zip entry refused by an intake cap: said in the page's language, with the technical reason below.
+  if (item.refusal) {
+    const template = refusalText[item.refusal.cap];
+    if (template) {
+      const sizes = { size: formatBytes(item.refusal.declaredBytes), limit: item.refusal.cap === "maximumCompressionRatio" ? String(item.refusal.limit) : formatBytes(item.refusal.limit) };
+      const refusal = document.createElement("div");
+      refusal.className = "refusal";
+      refusal.textContent = template.replace(/\{(size|limit)\}/g, (_, key) => sizes[key]);
+      status.append(refusal);
+    }
+  }
+  // Why an entry failed or was skipped (a refused zip entry names its sizes and the cap), shown, not only hovered.
+  if (item.reason) {
+    status.title = item.reason;
+    const reason = document.createElement("div");
+    reason.className = "muted small reason";
+    reason.textContent = item.reason;
+    status.append(reason);
+  }
   const study = row.insertCell();
   if (item.studyInstanceUID) {
     const link = document.createElement("a");
