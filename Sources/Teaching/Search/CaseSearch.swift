@@ -26,6 +26,14 @@ public struct CaseQuery: Sendable, Equatable {
         self.offset = offset
     }
 
+    /// Facets a case has several values of, kept in the tags table; the others are columns of the index.
+    static let multiValued: Set<String> = ["modality", "curriculum"]
+    /// The index column of each single-valued facet.
+    static let columns = [
+        "bodyRegion": "body_region", "organSystem": "organ_system", "pathologyCategory": "pathology_category",
+        "audience": "audience", "difficulty": "CAST(difficulty AS TEXT)", "certainty": "certainty",
+    ]
+
     /// The facets the library counts and filters on.
     public static let facets = [
         "modality", "bodyRegion", "organSystem", "pathologyCategory", "audience", "difficulty", "certainty", "curriculum",
@@ -115,7 +123,9 @@ extension TeachingStore {
         }
         var with: [String] = []
         var bindings: [SQLValue] = []
-        var hits = "SELECT i.case_id, i.title, i.difficulty, i.updated_at, "
+        var hits =
+            "SELECT i.case_id, i.title, i.difficulty, i.updated_at, i.body_region, i.organ_system, i.pathology_category, "
+            + "i.audience, i.certainty, "
         if terms.isEmpty {
             hits += "0 AS rank FROM teaching_index i WHERE i.scope = ?"
         } else {
@@ -127,10 +137,16 @@ extension TeachingStore {
         bindings.append(.text(q.scope.rawValue))
         for (facet, values) in q.filters.sorted(by: { $0.key < $1.key }) where !values.isEmpty {
             guard CaseQuery.facets.contains(facet) else { throw .invalid("unknown facet \(facet)") }
-            hits +=
-                " AND i.case_id IN (SELECT case_id FROM teaching_case_tags WHERE scope = ? AND facet = ? AND value IN ("
-                + Array(repeating: "?", count: values.count).joined(separator: ", ") + "))"
-            bindings += [.text(q.scope.rawValue), .text(facet)] + values.map { .text($0) }
+            let placeholders = Array(repeating: "?", count: values.count).joined(separator: ", ")
+            if let column = CaseQuery.columns[facet] {
+                hits += " AND \(column.replacingOccurrences(of: "difficulty", with: "i.difficulty")) IN (\(placeholders))"
+                bindings += values.map { .text($0) }
+            } else {
+                hits +=
+                    " AND i.case_id IN (SELECT case_id FROM teaching_case_tags WHERE facet = ? AND value IN (\(placeholders)) "
+                    + "AND scope = ?)"
+                bindings += [.text(facet)] + values.map { .text($0) } + [.text(q.scope.rawValue)]
+            }
         }
         with.append("hits AS MATERIALIZED (\(hits))")
         let order =
@@ -148,6 +164,9 @@ extension TeachingStore {
                 SELECT case_id, title, difficulty, ROW_NUMBER() OVER (ORDER BY \(order)) AS pos FROM hits
                 ORDER BY \(order) LIMIT \(limit) OFFSET \(offset)) page
             UNION ALL SELECT 'c', '', '', COUNT(*), 0 FROM hits
+            \(CaseQuery.columns.sorted { $0.key < $1.key }.map { facet, column in
+                "UNION ALL SELECT 'f', '\(facet)', \(column), COUNT(*), 0 FROM hits WHERE \(column) <> '' GROUP BY \(column)"
+            }.joined(separator: "\n"))
             UNION ALL SELECT 'f', t.facet, t.value, COUNT(*), 0 FROM hits h
                 JOIN teaching_case_tags t ON t.case_id = h.case_id AND t.scope = ?
                 GROUP BY t.facet, t.value

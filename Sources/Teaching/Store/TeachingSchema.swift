@@ -60,7 +60,8 @@ enum TeachingSchema {
                     PRIMARY KEY (case_id, version)
                 )
                 """,
-                // What each scope holds: `latest` (curators) and `published` (students), with the sort keys.
+                // What each scope holds: `latest` (curators) and `published` (students), with the sort keys and the
+                // single-valued facets (counted from the matches alone, without a join).
                 """
                 CREATE TABLE teaching_index (
                     case_id \(int) NOT NULL REFERENCES teaching_cases (id) ON DELETE CASCADE,
@@ -68,8 +69,13 @@ enum TeachingSchema {
                     title TEXT NOT NULL,
                     difficulty \(int) NOT NULL,
                     updated_at \(int) NOT NULL,
+                    body_region TEXT NOT NULL,
+                    organ_system TEXT NOT NULL,
+                    pathology_category TEXT NOT NULL,
+                    audience TEXT NOT NULL,
+                    certainty TEXT NOT NULL,
                     PRIMARY KEY (scope, case_id)
-                )
+                )\(flavour == .sqlite ? " WITHOUT ROWID" : "")
                 """,
                 "CREATE INDEX teaching_index_updated ON teaching_index (scope, updated_at)",
                 """
@@ -80,7 +86,9 @@ enum TeachingSchema {
                     value TEXT NOT NULL
                 )
                 """,
-                "CREATE INDEX teaching_case_tags_value ON teaching_case_tags (scope, facet, value, case_id)",
+                // Filters look values up (facet first); facet counts join on the case (never by scope alone, which the
+                // SQLite planner would otherwise pick and scan).
+                "CREATE INDEX teaching_case_tags_value ON teaching_case_tags (facet, value, scope, case_id)",
                 "CREATE INDEX teaching_case_tags_case ON teaching_case_tags (case_id, scope)",
                 """
                 CREATE TABLE teaching_curriculum (

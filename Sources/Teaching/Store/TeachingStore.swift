@@ -26,6 +26,8 @@ public final class TeachingStore: Sendable {
         do {
             try await database.migrate(
                 versionTable: TeachingSchema.versionTable, lockKey: TeachingSchema.lockKey, migrations: TeachingSchema.migrations)
+            // The platform's SQLite connection keeps 64 MiB of pages (the default 2 MB holds little of a large library).
+            if dialect == .sqlite { try await database.query("PRAGMA cache_size = -65536", []) }
         } catch {
             throw .database("\(error)")
         }
@@ -220,9 +222,18 @@ public final class TeachingStore: Sendable {
         var steps = removeSteps(id: id, scope: scope)
         steps.append(
             SQLStep(
-                "INSERT INTO teaching_index (case_id, scope, title, difficulty, updated_at) VALUES (?, ?, ?, ?, ?)",
-                [.integer(id), .text(scope.rawValue), .text(content.title), .integer(Int64(content.tags.difficulty)), .integer(updatedAt)]))
-        for (facet, value) in Self.facetValues(content) {
+                """
+                INSERT INTO teaching_index (case_id, scope, title, difficulty, updated_at, body_region, organ_system,
+                    pathology_category, audience, certainty)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [
+                    .integer(id), .text(scope.rawValue), .text(content.title), .integer(Int64(content.tags.difficulty)),
+                    .integer(updatedAt), .text(content.tags.bodyRegion), .text(content.tags.organSystem),
+                    .text(content.tags.pathologyCategory), .text(content.tags.audience.rawValue),
+                    .text(content.certainty?.rawValue ?? ""),
+                ]))
+        for (facet, value) in Self.facetValues(content) where CaseQuery.multiValued.contains(facet) {
             steps.append(
                 SQLStep(
                     "INSERT INTO teaching_case_tags (case_id, scope, facet, value) VALUES (?, ?, ?, ?)",
