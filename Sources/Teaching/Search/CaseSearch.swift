@@ -160,9 +160,8 @@ extension TeachingStore {
         // One statement, so the matches are found once: the page (with its position), the total, and the facet counts.
         let sql = """
             WITH \(with.joined(separator: ", "))
-            SELECT 'p', CAST(case_id AS TEXT), title, difficulty, pos FROM (
-                SELECT case_id, title, difficulty, ROW_NUMBER() OVER (ORDER BY \(order)) AS pos FROM hits
-                ORDER BY \(order) LIMIT \(limit) OFFSET \(offset)) page
+            SELECT 'p', CAST(case_id AS TEXT), title, difficulty, ROW_NUMBER() OVER (ORDER BY \(order)) FROM (
+                SELECT case_id, title, difficulty, updated_at, rank FROM hits ORDER BY \(order) LIMIT \(limit) OFFSET \(offset)) page
             UNION ALL SELECT 'c', '', '', COUNT(*), 0 FROM hits
             \(CaseQuery.columns.sorted { $0.key < $1.key }.map { facet, column in
                 "UNION ALL SELECT 'f', '\(facet)', \(column), COUNT(*), 0 FROM hits WHERE \(column) <> '' GROUP BY \(column)"
