@@ -1,0 +1,163 @@
+import Archive
+import ArgumentParser
+import DICOM
+import Foundation
+import Imaging
+
+/// `atrium anonymize`: the PS3.15 Annex E engine over files and folders.
+struct Anonymize: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "De-identify DICOM files (PS3.15 Basic Application Confidentiality Profile and options).",
+        discussion: """
+            IN is a file or a folder (read recursively); OUT is a folder that receives one file per released object,
+            named by its replacement SOP Instance UID. Replacement UIDs, the patient's pseudonym and the date shift
+            are derived from a secret (HMAC-SHA256), so running again with the same secret gives the same UIDs. The
+            secret is read from --secret-file, or else from the file OUT.deid-secret beside OUT, created on first use
+            (keep it: it is not written into OUT, and whoever has it can test guesses of original UIDs).
+            An object is not released when an identifying value of the input is still in the output bytes outside
+            pixel data, or when burned-in text is likely (US, SC, XA, Burned In Annotation YES) and neither --mask
+            nor --burned-in-reviewed says what to do with it. The reason is printed per file; the exit status is 1
+            when any object was not released.
+            """
+    )
+
+    @Argument(help: "Input file or folder.") var input: String
+    @Argument(help: "Output folder.") var output: String
+
+    @Option(name: .long, help: "The secret for UIDs, pseudonyms and date shifts (at least 16 bytes).")
+    var secretFile: String?
+    @Flag(name: .long, help: "Retain Longitudinal Temporal Information with Modified Dates: one date shift per patient.")
+    var retainModifiedDates = false
+    @Flag(name: .long, help: "Retain Longitudinal Temporal Information with Full Dates.")
+    var retainFullDates = false
+    @Flag(name: .long, help: "Retain Patient Characteristics (sex, age, size, weight…).")
+    var retainPatientCharacteristics = false
+    @Flag(name: .long, help: "Retain Device Identity (station names, serial numbers…).")
+    var retainDeviceIdentity = false
+    @Flag(name: .long, help: "Retain Institution Identity.")
+    var retainInstitutionIdentity = false
+    @Flag(name: .long, help: "Retain UIDs.")
+    var retainUIDs = false
+    @Flag(name: .long, help: "Retain Safe Private: keep the private attributes on Atrium's known-safe list.")
+    var retainSafePrivate = false
+    @Flag(name: .long, help: "Clean Descriptors: keep descriptions, rid of identifying values.")
+    var cleanDescriptors = false
+    @Flag(name: .long, help: "Clean Structured Content: keep SR content, rid of identifying values.")
+    var cleanStructuredContent = false
+    @Flag(name: .long, help: "Clean Graphics: keep graphic annotations and overlays (overlays then need review).")
+    var cleanGraphics = false
+    @Option(
+        name: .long,
+        help: "Clean Pixel Data: black out X,Y,WIDTH,HEIGHT in every object where burned-in text is likely; repeat for several.")
+    var mask: [String] = []
+    @Flag(name: .long, help: "Release objects where burned-in text is likely without masks: a person has looked at them.")
+    var burnedInReviewed = false
+    @Option(name: .long, help: "How many objects to process at once (default: the number of cores).")
+    var jobs: Int?
+
+    private enum Outcome: Sendable {
+        case released(String)
+        case refused(String, [String])
+    }
+
+    func run() async throws {
+        var options: DeidentificationOptions = []
+        if retainModifiedDates { options.insert(.retainLongitudinalModifiedDates) }
+        if retainFullDates { options.insert(.retainLongitudinalFullDates) }
+        if retainPatientCharacteristics { options.insert(.retainPatientCharacteristics) }
+        if retainDeviceIdentity { options.insert(.retainDeviceIdentity) }
+        if retainInstitutionIdentity { options.insert(.retainInstitutionIdentity) }
+        if retainUIDs { options.insert(.retainUIDs) }
+        if retainSafePrivate { options.insert(.retainSafePrivate) }
+        if cleanDescriptors { options.insert(.cleanDescriptors) }
+        if cleanStructuredContent { options.insert(.cleanStructuredContent) }
+        if cleanGraphics { options.insert(.cleanGraphics) }
+        if retainModifiedDates && retainFullDates {
+            throw ValidationError("--retain-modified-dates and --retain-full-dates exclude each other")
+        }
+        var regions: [MaskRegion] = []
+        for text in mask {
+            let parts = text.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard parts.count == 4, parts[2] > 0, parts[3] > 0 else { throw ValidationError("--mask wants X,Y,WIDTH,HEIGHT, not \(text)") }
+            regions.append(MaskRegion(x: parts[0], y: parts[1], width: parts[2], height: parts[3]))
+        }
+        if !regions.isEmpty { options.insert(.cleanPixelData) }
+        let review: PixelReview? = !regions.isEmpty || burnedInReviewed ? PixelReview(regions: regions) : nil
+
+        let outputDirectory = output.hasSuffix("/") && output.count > 1 ? String(output.dropLast()) : output
+        try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
+        let secret = try loadSecret(defaultPath: outputDirectory + ".deid-secret")
+        let engine = Deidentifier(options: options, secret: secret)
+        let files: [String]
+        do {
+            files = try expandPaths([input])
+        } catch {
+            writeStandardError("atrium anonymize: \(error)\n")
+            throw ExitCode(1)
+        }
+
+        let width = max(1, jobs ?? ProcessInfo.processInfo.activeProcessorCount)
+        var released = 0
+        var refused = 0
+        await withTaskGroup(of: Outcome.self) { group in
+            var next = 0
+            func handle(_ outcome: Outcome) {
+                switch outcome {
+                case .released: released += 1
+                case .refused(let path, let reasons):
+                    refused += 1
+                    writeStandardError("atrium anonymize: \(path): not released: \(reasons.joined(separator: "; "))\n")
+                }
+            }
+            while next < files.count && next < width {
+                let path = files[next]
+                group.addTask { Self.process(path, engine: engine, review: review, into: outputDirectory) }
+                next += 1
+            }
+            while let outcome = await group.next() {
+                handle(outcome)
+                if next < files.count {
+                    let path = files[next]
+                    group.addTask { Self.process(path, engine: engine, review: review, into: outputDirectory) }
+                    next += 1
+                }
+            }
+        }
+        print("\(released) de-identified, \(refused) not released")
+        if refused > 0 { throw ExitCode(1) }
+    }
+
+    private static func process(_ path: String, engine: Deidentifier, review: PixelReview?, into directory: String) -> Outcome {
+        let file: DICOMFile
+        do {
+            file = try DICOMFile.read(contentsOf: path)
+        } catch {
+            return .refused(path, ["not readable as DICOM: \(error)"])
+        }
+        let result = engine.deidentify(file, pixelReview: review)
+        guard result.isReleased else { return .refused(path, result.refusals.map(\.description)) }
+        let name = result.file.dataSet.string(.sopInstanceUID) ?? UID.generate()
+        do {
+            try writeFileAtomically(path: directory + "/" + name + ".dcm", bytes: result.file.encoded())
+        } catch {
+            return .refused(path, ["could not write the output: \(error)"])
+        }
+        return .released(path)
+    }
+
+    /// The secret from --secret-file, or from the file beside OUT (created with 32 random bytes, mode 0600).
+    private func loadSecret(defaultPath: String) throws -> DeidentificationSecret {
+        let path = secretFile ?? defaultPath
+        if !FileManager.default.fileExists(atPath: path) {
+            guard secretFile == nil else { throw ValidationError("no secret file at \(path)") }
+            let bytes = DeidentificationSecret.generateBytes()
+            guard FileManager.default.createFile(atPath: path, contents: Data(bytes), attributes: [.posixPermissions: 0o600]) else {
+                throw ValidationError("could not create the secret file \(path)")
+            }
+        }
+        guard let data = FileManager.default.contents(atPath: path), let secret = DeidentificationSecret(bytes: Array(data)) else {
+            throw ValidationError("the secret file \(path) is unreadable or shorter than 16 bytes")
+        }
+        return secret
+    }
+}
