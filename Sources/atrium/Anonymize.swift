@@ -36,7 +36,7 @@ struct Anonymize: AsyncParsableCommand {
     var retainDeviceIdentity = false
     @Flag(name: .long, help: "Retain Institution Identity.")
     var retainInstitutionIdentity = false
-    @Flag(name: .long, help: "Retain UIDs.")
+    @Flag(name: .customLong("retain-uids"), help: "Retain UIDs.")
     var retainUIDs = false
     @Flag(name: .long, help: "Retain Safe Private: keep the private attributes on Atrium's known-safe list.")
     var retainSafePrivate = false

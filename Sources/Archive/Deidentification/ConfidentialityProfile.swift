@@ -169,6 +169,10 @@ public enum ConfidentialityProfile {
         return chosen ?? row.basic
     }
 
+    /// Attributes the table says to remove (X) that an IOD requires as Type 2: emptied instead, which keeps no value
+    /// either. Treatment Machine Name is Type 2 in the RT Beams Module (PS3.3 C.8.8.14).
+    static let removedAsEmpty: Set<Tag> = [Tag(0x300A, 0x00B2)]
+
     /// The name PS3.15 gives the attribute, when listed.
     public static func name(of tag: Tag) -> String? { row(for: tag)?.name }
 

@@ -24,6 +24,7 @@ extension DeidentificationRun {
     }
 
     private mutating func collect(_ dataSet: DataSet, path: String, texts: inout Set<String>) {
+        let generated = [patient.name, patient.id, Self.dummyText, Self.dummyName]
         for element in dataSet {
             let tag = element.tag
             if let items = element.items {
@@ -53,12 +54,12 @@ extension DeidentificationRun {
                     if date != Self.dummyDate { values.append(date) }
                 }
             case .UI:
-                guard action == .replaceUID, !options.contains(.retainUIDs) else { continue }
+                guard action == .replaceUID else { continue }
                 values = element.strings(characterSet: dataSet.characterSet)
             case .CS, .AS, .DS, .IS, .TM, .UR:
                 continue
             default:
-                guard let action, [.remove, .empty, .dummy].contains(action) else { continue }
+                guard let action, [.remove, .empty, .dummy].contains(action), Self.isIdentifyingKind(tag) else { continue }
                 if element.vr.isSingleValuedText {
                     values = [dataSet.string(tag) ?? ""]
                 } else {
@@ -67,12 +68,15 @@ extension DeidentificationRun {
             }
             var needles: Set<[UInt8]> = []
             let whole = Array(raw).trimmingPadding()
-            if whole.count >= Self.shortestNeedleBytes { needles.insert(whole) }
+            if whole.count >= Self.shortestNeedleBytes,
+                !generated.contains(where: { $0.utf8.count >= whole.count && Array($0.utf8).contains(whole) })
+            {
+                needles.insert(whole)
+            }
             for value in values {
                 let trimmed = value.trimmingCharacters(in: .whitespaces)
-                guard !trimmed.isEmpty, trimmed != patient.name, trimmed != patient.id, trimmed != Self.dummyText,
-                    trimmed != Self.dummyName
-                else { continue }
+                // A value that the engine's own replacements contain ("ANON") would only find them.
+                guard !trimmed.isEmpty, !generated.contains(where: { $0.localizedCaseInsensitiveContains(trimmed) }) else { continue }
                 if element.vr != .UI && element.vr != .DA && element.vr != .DT { texts.insert(trimmed) }
                 for form in [
                     Array(trimmed.utf8), dataSet.characterSet.encode(trimmed, vr: element.vr),
@@ -83,6 +87,21 @@ extension DeidentificationRun {
             }
             if !needles.isEmpty { identifying.append((path + tag.description, tag, Array(needles))) }
         }
+    }
+
+    /// Whether a text attribute is of a kind the safety net guards: identifiers and numbers (IDs, accession, order,
+    /// serial and telephone numbers), institution, station and device names, addresses. Descriptions are cleaned or
+    /// removed by the profile but not searched for, so that a description repeated in a kept attribute ("Carotids"
+    /// as Study Description and Position Reference Indicator) does not hold an object back.
+    static func isIdentifyingKind(_ tag: Tag) -> Bool {
+        guard let keyword = DataDictionary.entry(for: tag)?.keyword else { return true }
+        if keyword.hasSuffix("ID") || keyword.hasSuffix("IDs") || keyword.hasSuffix("Identifier") { return true }
+        for part in ["Number", "Address", "Telephone", "Telecom", "Institution", "StationName", "StationAETitle", "Location", "MachineName", "DistributionName", "DepartmentName", "OwnerName", "Issuer",
+        ]
+        where keyword.contains(part) {
+            return true
+        }
+        return false
     }
 
     /// Searches the output (meta group and data set, pixel data left out) for every identifying value.

@@ -118,7 +118,7 @@ public struct Deidentifier: Sendable {
                     } catch {
                         refusals.append(.pixelMaskingFailed(reason: "\(error)"))
                     }
-                } else {
+                } else if Self.needsPixelReview(source) {
                     input.dataSet.set(.burnedInAnnotation, .CS, "NO")
                 }
             } else {
@@ -244,6 +244,10 @@ struct DeidentificationRun {
         let tag = element.tag
         switch action {
         case .remove:
+            if ConfidentialityProfile.removedAsEmpty.contains(tag) {
+                record(path, tag, .empty)
+                return DataElement(tag: tag, vr: element.vr, value: .bytes(.empty))
+            }
             record(path, tag, action)
             return nil
         case .keep, .keepReplacingUIDs:
@@ -270,7 +274,6 @@ struct DeidentificationRun {
             }
             return clean(element, parent, path: path)
         case .replaceUID:
-            if options.contains(.retainUIDs) { return element }
             guard element.vr == .UI else {
                 record(path, tag, .remove)
                 return nil

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Issue 17's benchmark: `atrium anonymize` and dicognito (pip) on the same 2,000 CT files (512x512x16, ~520 kB each),
+# folder in, folder out, one run each.
+#   bench/anonymize.sh [N]
+# Both sides shift dates and replace identifiers and UIDs: Atrium with the Basic Profile and the Retain Longitudinal
+# Temporal Information Modified Dates Option (its safety net included), dicognito with its defaults.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-2000}
+data=bench/out/ct-$n
+python3 bench/make_ct_series.py "$data" "$n"
+data=$(realpath "$data")
+if [ -z "${ATRIUM:-}" ]; then
+    swift build -c release --product atrium >/dev/null
+fi
+atrium=${ATRIUM:-.build/release/atrium}
+python3 -c 'import dicognito' 2>/dev/null || { echo "dicognito is missing: pip install dicognito (scripts/install-deps)" >&2; exit 1; }
+
+out=bench/out/anonymize
+rm -rf "$out"
+mkdir -p "$out"
+head -c 32 /dev/urandom >"$out/secret"
+cat "$data"/* >/dev/null   # warm the page cache for both sides alike
+
+seconds() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>"$out/stderr" || { cat "$out/stderr" >&2; exit 1; }; e=$(date +%s.%N); python3 -c "print(float('$e')-float('$s'))"; }
+ta=$(seconds "$atrium" anonymize "$data" "$out/atrium" --secret-file "$out/secret" --retain-modified-dates)
+td=$(seconds python3 -m dicognito --quiet --output-directory "$out/dicognito" "$data")
+na=$(find "$out/atrium" -type f | wc -l)
+nd=$(find "$out/dicognito" -type f | wc -l)
+python3 -c "
+ta, td, n = $ta, $td, $n
+print('anonymize $n CT files, folder in, folder out: Atrium %.2f s (%.0f files/s, $na written), dicognito %.2f s (%.1f files/s, $nd written): %.1fx' % (ta, n / ta, td, n / td, td / ta))"
