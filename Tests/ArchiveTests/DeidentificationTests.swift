@@ -171,7 +171,8 @@ struct DeidentificationCommandTests {
     static func check(_ arguments: [String]) throws -> String {
         let result = try Subprocess.run("python3", [Corpus.script("ArchiveTests", "deid_check.py")] + arguments)
         guard result.status == 0 else {
-            throw PeerError("deid_check.py \(arguments.first ?? "") failed:\n\(result.output.suffix(4000))\n\(result.errorOutput.suffix(2000))")
+            throw PeerError(
+                "deid_check.py \(arguments.first ?? "") failed:\n\(result.output.suffix(4000))\n\(result.errorOutput.suffix(2000))")
         }
         return result.output
     }

@@ -96,7 +96,9 @@ extension DeidentificationRun {
     static func isIdentifyingKind(_ tag: Tag) -> Bool {
         guard let keyword = DataDictionary.entry(for: tag)?.keyword else { return true }
         if keyword.hasSuffix("ID") || keyword.hasSuffix("IDs") || keyword.hasSuffix("Identifier") { return true }
-        for part in ["Number", "Address", "Telephone", "Telecom", "Institution", "StationName", "StationAETitle", "Location", "MachineName", "DistributionName", "DepartmentName", "OwnerName", "Issuer",
+        for part in [
+            "Number", "Address", "Telephone", "Telecom", "Institution", "StationName", "StationAETitle", "Location", "MachineName",
+            "DistributionName", "DepartmentName", "OwnerName", "Issuer",
         ]
         where keyword.contains(part) {
             return true

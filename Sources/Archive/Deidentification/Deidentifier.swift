@@ -102,7 +102,9 @@ public struct Deidentifier: Sendable {
             patient
             ?? secret.patientIdentity(patientID: source.string(.patientID) ?? "", issuer: source.string(.issuerOfPatientID) ?? "")
         var refusals: [DeidentificationRefusal] = []
-        if source.string(.sopClassUID) == "1.2.840.10008.1.3.10" || file.fileMetaInformation.string(.mediaStorageSOPClassUID) == "1.2.840.10008.1.3.10" {
+        if source.string(.sopClassUID) == "1.2.840.10008.1.3.10"
+            || file.fileMetaInformation.string(.mediaStorageSOPClassUID) == "1.2.840.10008.1.3.10"
+        {
             refusals.append(.unsupportedObject(reason: "a DICOMDIR is not de-identified: it is rebuilt for the output"))
         }
 
