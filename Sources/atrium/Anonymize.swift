@@ -4,6 +4,10 @@ import DICOM
 import Foundation
 import Imaging
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// `atrium anonymize`: the PS3.15 Annex E engine over files and folders.
 struct Anonymize: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -138,11 +142,81 @@ struct Anonymize: AsyncParsableCommand {
         guard result.isReleased else { return .refused(path, result.refusals.map(\.description)) }
         let name = result.file.dataSet.string(.sopInstanceUID) ?? UID.generate()
         do {
-            try writeFileAtomically(path: directory + "/" + name + ".dcm", bytes: result.file.encoded())
+            try writeDeidentified(result.file, to: directory + "/" + name + ".dcm")
         } catch {
             return .refused(path, ["could not write the output: \(error)"])
         }
         return .released(path)
+    }
+
+    /// Writes the file with its native pixel data taken straight from the input's mapped memory: the header is
+    /// encoded, the pixel bytes go to the kernel as they are (one copy instead of four; see docs/performance.md).
+    /// Other objects go through `DICOMFile.encoded()`.
+    static func writeDeidentified(_ file: DICOMFile, to path: String) throws {
+        let explicit = file.transferSyntax == .explicitVRLittleEndian
+        guard let pixels = file.dataSet[.pixelData], let value = pixels.bytes, pixels.isLittleEndian || pixels.vr.unitSize == 1,
+            explicit || file.transferSyntax == .implicitVRLittleEndian, value.count % 2 == 0,
+            file.dataSet.elements.last?.tag == .pixelData
+        else {
+            try writeFileAtomically(path: path, bytes: file.encoded())
+            return
+        }
+        var header = file
+        header.dataSet.remove(.pixelData)
+        var bytes = try header.encoded()
+        func le16(_ v: UInt16) { bytes += [UInt8(v & 0xFF), UInt8(v >> 8)] }
+        func le32(_ v: UInt32) { for shift in stride(from: 0, to: 32, by: 8) { bytes.append(UInt8((v >> UInt32(shift)) & 0xFF)) } }
+        le16(0x7FE0)
+        le16(0x0010)
+        if explicit {
+            bytes += Array(pixels.vr.description.utf8)
+            le16(0)
+        }
+        le32(UInt32(value.count))
+        let temporary = path + ".tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw DICOMError.io(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        // One writev for header and pixels: two writes would leave the first page cache folio partly written, which
+        // the kernel then zero-fills before the second write copies over it (a fifth of the time in perf).
+        let complete = bytes.withUnsafeBytes { head in
+            value.withUnsafeBytes { body in
+                // The pixels are a view of the input's memory map. Fault them in first: the kernel copies into the page
+                // cache without taking faults, and a short copy makes ext4 zero-fill the folio and try again, which
+                // cost a third of the run (perf). MADV_POPULATE_READ (22) needs Linux 5.14; older kernels say EINVAL.
+                if let base = body.baseAddress, body.count > 0 {
+                    let page = Int(getpagesize())
+                    let start = Int(bitPattern: base) & ~(page - 1)
+                    let length = Int(bitPattern: base) + body.count - start
+                    if let pointer = UnsafeMutableRawPointer(bitPattern: start) { _ = madvise(pointer, length, 22) }
+                }
+                var parts = [(head.baseAddress, head.count), (body.baseAddress, body.count)]
+                while true {
+                    var vectors = parts.compactMap { part -> iovec? in
+                        guard let base = part.0, part.1 > 0 else { return nil }
+                        return iovec(iov_base: UnsafeMutableRawPointer(mutating: base), iov_len: part.1)
+                    }
+                    if vectors.isEmpty { return true }
+                    let n = writev(fd, &vectors, Int32(vectors.count))
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        return false
+                    }
+                    var left = n
+                    for i in parts.indices {
+                        let used = min(left, parts[i].1)
+                        parts[i].0 = parts[i].0.map { $0 + used }
+                        parts[i].1 -= used
+                        left -= used
+                    }
+                }
+            }
+        }
+        guard complete, rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw DICOMError.io(path: path, reason: reason)
+        }
     }
 
     /// The secret from --secret-file, or from the file beside OUT (created with 32 random bytes, mode 0600).

@@ -116,6 +116,32 @@ struct DeidentificationEngineTests {
         #expect(masked.file.dataSet.string(.sopInstanceUID) == waiting.file.dataSet.string(.sopInstanceUID))
     }
 
+    @Test("A mask confirmed once applies to every instance of the series, not to another series")
+    func seriesReview() throws {
+        func us(_ instance: Int, series: String) -> DICOMFile {
+            var file = Self.ct()
+            file.dataSet.set(.modality, .CS, "US")
+            file.dataSet.set(.sopInstanceUID, .UI, "1.2.826.0.1.3680043.10.1191.5.1.9.\(instance)")
+            file.dataSet.set(.seriesInstanceUID, .UI, series)
+            for (tag, value) in [(Tag.rows, 2), (.columns, 2), (.bitsAllocated, 8), (.bitsStored, 8), (.highBit, 7)] {
+                file.dataSet.set(tag, .US, integers: [value])
+            }
+            file.dataSet.set(.pixelRepresentation, .US, integers: [0])
+            file.dataSet.set(.samplesPerPixel, .US, integers: [1])
+            file.dataSet.set(.photometricInterpretation, .CS, "MONOCHROME2")
+            file.dataSet[.pixelData] = DataElement(tag: .pixelData, vr: .OB, bytes: [UInt8](repeating: 90, count: 4))
+            return file
+        }
+        let reviews = ["1.2.3.100": PixelReview(regions: [MaskRegion(x: 0, y: 0, width: 1, height: 1)])]
+        let engine = try Self.engine()
+        for instance in 1...2 {
+            let result = engine.deidentify(us(instance, series: "1.2.3.100"), seriesReviews: reviews)
+            #expect(result.isReleased, "\(result.refusals)")
+            #expect(result.file.dataSet[.pixelData]?.bytes?.array == [0, 90, 90, 90])
+        }
+        #expect(!engine.deidentify(us(3, series: "1.2.3.200"), seriesReviews: reviews).isReleased)
+    }
+
     @Test("Modified dates move by one shift per patient; without the option dates are removed")
     func dates() throws {
         let shifted = try Self.engine(.retainLongitudinalModifiedDates).deidentify(Self.ct())

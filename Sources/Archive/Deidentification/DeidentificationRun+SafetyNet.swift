@@ -24,7 +24,7 @@ extension DeidentificationRun {
     }
 
     private mutating func collect(_ dataSet: DataSet, path: String, texts: inout Set<String>) {
-        let generated = [patient.name, patient.id, Self.dummyText, Self.dummyName]
+        let generated = [patient.name, patient.id, Self.dummyText, Self.dummyName].map { Array($0.utf8) }
         for element in dataSet {
             let tag = element.tag
             if let items = element.items {
@@ -68,25 +68,38 @@ extension DeidentificationRun {
             }
             var needles: Set<[UInt8]> = []
             let whole = Array(raw).trimmingPadding()
-            if whole.count >= Self.shortestNeedleBytes,
-                !generated.contains(where: { $0.utf8.count >= whole.count && Array($0.utf8).contains(whole) })
-            {
+            if whole.count >= Self.shortestNeedleBytes, !Self.isPartOfReplacement(whole, generated) {
                 needles.insert(whole)
             }
             for value in values {
-                let trimmed = value.trimmingCharacters(in: .whitespaces)
+                let trimmed = value.withoutSurroundingSpaces()
+                let utf8 = Array(trimmed.utf8)
                 // A value that the engine's own replacements contain ("ANON") would only find them.
-                guard !trimmed.isEmpty, !generated.contains(where: { $0.localizedCaseInsensitiveContains(trimmed) }) else { continue }
+                guard !utf8.isEmpty, !Self.isPartOfReplacement(utf8, generated) else { continue }
                 if element.vr != .UI && element.vr != .DA && element.vr != .DT { texts.insert(trimmed) }
+                if utf8.count >= Self.shortestNeedleBytes { needles.insert(utf8) }
+                // Plain ASCII is the same bytes in every character set Atrium reads.
+                guard utf8.contains(where: { $0 >= 0x80 }) else { continue }
                 for form in [
-                    Array(trimmed.utf8), dataSet.characterSet.encode(trimmed, vr: element.vr),
-                    SpecificCharacterSet.gb18030.encode(trimmed, vr: element.vr),
-                ] where form.count >= Self.shortestNeedleBytes {
+                    dataSet.characterSet.encode(trimmed, vr: element.vr), SpecificCharacterSet.gb18030.encode(trimmed, vr: element.vr),
+                ]
+                where form.count >= Self.shortestNeedleBytes {
                     needles.insert(form)
                 }
             }
             if !needles.isEmpty { identifying.append((path + tag.description, tag, Array(needles))) }
         }
+    }
+
+    /// Whether `value` (ASCII letters in any case) is part of one of the engine's replacement texts.
+    static func isPartOfReplacement(_ value: [UInt8], _ generated: [[UInt8]]) -> Bool {
+        let upper = value.map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0 }
+        for text in generated where text.count >= upper.count {
+            for start in 0...(text.count - upper.count) where text[start..<(start + upper.count)].elementsEqual(upper) {
+                return true
+            }
+        }
+        return false
     }
 
     /// Whether a text attribute is of a kind the safety net guards: identifiers and numbers (IDs, accession, order,
@@ -161,6 +174,14 @@ extension DeidentificationRun {
                 return false
             }
         }
+    }
+}
+
+extension String {
+    /// The text without leading and trailing spaces.
+    fileprivate func withoutSurroundingSpaces() -> String {
+        guard let first = firstIndex(where: { $0 != " " }), let last = lastIndex(where: { $0 != " " }) else { return "" }
+        return String(self[first...last])
     }
 }
 

@@ -141,6 +141,15 @@ public struct Deidentifier: Sendable {
             file: outFile, changes: run.changes, refusals: refusals, patient: identity, replacedUIDs: run.replacedUIDs)
     }
 
+    /// De-identifies `file` with the review a curator confirmed for its series, if any: a mask drawn once on a preview
+    /// applies to every instance of the series (`reviews` is keyed by the original Series Instance UID).
+    public func deidentify(_ file: DICOMFile, patient: PseudonymousPatient? = nil, seriesReviews reviews: [String: PixelReview])
+        -> DeidentificationResult
+    {
+        let series = file.dataSet.string(.seriesInstanceUID) ?? ""
+        return deidentify(file, patient: patient, pixelReview: reviews[series])
+    }
+
     /// Blacks out `regions` while keeping the object's identity: PixelMasker makes a new instance, but the engine
     /// derives the output UIDs from the original's, so a re-export of the same study gives the same UIDs.
     static func mask(_ file: DICOMFile, regions: [MaskRegion]) throws(ImagingError) -> DICOMFile {

@@ -448,6 +448,8 @@ def study(atrium, secret, indir, outdir, extra):
         new = dciodvfy_errors(target.filename) - dciodvfy_errors(path)
         if new:
             report["failures"].append(f"{path}: new dciodvfy errors: {sorted(new)[:5]}")
+        if "PixelData" in src and bytes(target.PixelData) != bytes(src.PixelData):
+            report["failures"].append(f"{path}: the pixel data changed")
     report["uids"] = sorted(sop_uids | series_uids | study_uids)
     return report
 
