@@ -25,8 +25,10 @@ cat "$data"/* >/dev/null   # warm the page cache for both sides alike
 seconds() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>"$out/stderr" || { cat "$out/stderr" >&2; exit 1; }; e=$(date +%s.%N); python3 -c "print(float('$e')-float('$s'))"; }
 ta=$(seconds "$atrium" anonymize "$data" "$out/atrium" --secret-file "$out/secret" --retain-modified-dates)
 td=$(seconds python3 -m dicognito --quiet --output-directory "$out/dicognito" "$data")
+tc=$(seconds cp -r "$data" "$out/copy")   # the floor: the same bytes copied, folder in, folder out
 na=$(find "$out/atrium" -type f | wc -l)
 nd=$(find "$out/dicognito" -type f | wc -l)
 python3 -c "
 ta, td, n = $ta, $td, $n
-print('anonymize $n CT files, folder in, folder out: Atrium %.2f s (%.0f files/s, $na written), dicognito %.2f s (%.1f files/s, $nd written): %.1fx' % (ta, n / ta, td, n / td, td / ta))"
+print('anonymize $n CT files, folder in, folder out: Atrium %.2f s (%.0f files/s, $na written), dicognito %.2f s (%.1f files/s, $nd written): %.1fx' % (ta, n / ta, td, n / td, td / ta))
+print('cp -r of the same folder (the floor): %.2f s (%.0f files/s)' % ($tc, n / $tc))"
