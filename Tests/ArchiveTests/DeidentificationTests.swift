@@ -86,6 +86,10 @@ struct DeidentificationEngineTests {
         let cleaned = try Self.engine(.cleanDescriptors).deidentify(file)
         #expect(cleaned.isReleased, "\(cleaned.refusals)")
         #expect(cleaned.file.dataSet.string(Tag(0x0018, 0x1030)) == "*")
+        // Short values ("CT" as a station name) are not cleaned out of descriptions: they are not searched either.
+        file.dataSet.set(.stationName, .SH, "CT")
+        file.dataSet.set(.seriesDescription, .LO, "CT 李建国 20260105")
+        #expect(try Self.engine(.cleanDescriptors).deidentify(file).file.dataSet.string(.seriesDescription) == "CT * *")
         file.dataSet.set(Tag(0x0008, 0x0070), .LO, "李^建国")
         #expect(!(try Self.engine().deidentify(file).isReleased))
     }

@@ -20,7 +20,7 @@ extension DeidentificationRun {
     mutating func collectIdentifying(_ dataSet: DataSet, path: String) {
         var texts: Set<String> = []
         collect(dataSet, path: path, texts: &texts)
-        identifyingText = texts.filter { $0.count >= 2 }.sorted { $0.count > $1.count }
+        identifyingText = texts.filter { $0.utf8.count >= Self.shortestNeedleBytes }.sorted { $0.count > $1.count }
     }
 
     private mutating func collect(_ dataSet: DataSet, path: String, texts: inout Set<String>) {
