@@ -13,14 +13,14 @@ struct Anonymize: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "De-identify DICOM files (PS3.15 Basic Application Confidentiality Profile and options).",
         discussion: """
-            IN is a file or a folder (read recursively); OUT is a folder that receives one file per released object,
-            named by its replacement SOP Instance UID. Replacement UIDs, the patient's pseudonym and the date shift
-            are derived from a secret (HMAC-SHA256), so running again with the same secret gives the same UIDs. The
-            secret is read from --secret-file, or else from the file OUT.deid-secret beside OUT, created on first use
+            IN is a file or a folder (read recursively); OUT is a folder that receives one file per released object, \
+            named by its replacement SOP Instance UID. Replacement UIDs, the patient's pseudonym and the date shift \
+            are derived from a secret (HMAC-SHA256), so running again with the same secret gives the same UIDs. The \
+            secret is read from --secret-file, or else from the file OUT.deid-secret beside OUT, created on first use \
             (keep it: it is not written into OUT, and whoever has it can test guesses of original UIDs).
-            An object is not released when an identifying value of the input is still in the output bytes outside
-            pixel data, or when burned-in text is likely (US, SC, XA, Burned In Annotation YES) and neither --mask
-            nor --burned-in-reviewed says what to do with it. The reason is printed per file; the exit status is 1
+            An object is not released when an identifying value of the input is still in the output bytes outside \
+            pixel data, or when burned-in text is likely (US, SC, XA, Burned In Annotation YES) and neither --mask \
+            nor --burned-in-reviewed says what to do with it. The reason is printed per file; the exit status is 1 \
             when any object was not released.
             """
     )
