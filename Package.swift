@@ -86,7 +86,7 @@ let package = Package(
         .target(
             name: "Archive",
             dependencies: [
-                "DICOM", "CSQLite", "CXXHash", "CLinux", .product(name: "Logging", package: "swift-log"),
+                "DICOM", "Imaging", "CSQLite", "CXXHash", "CLinux", .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 // PostgreSQL over TLS (sslmode=require, verify-full) and the archive's metrics.
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -7,7 +7,7 @@ struct Atrium: AsyncParsableCommand {
         abstract: "Atrium: a teaching PACS for a regional imaging alliance.",
         subcommands: [
             Serve.self, Import.self,
-            Dump.self, Transcode.self, Render.self, Mask.self,
+            Dump.self, Transcode.self, Render.self, Mask.self, Anonymize.self,
             Echo.self, Send.self, Find.self, Move.self, Get.self, StoreSCP.self,
             Bench.self,
             User.self, InstitutionCommand.self, Token.self,
