@@ -52,6 +52,56 @@ public struct PersonName: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+extension PersonName {
+    /// The reader a name is shown to: the interface's language decides which component group comes first.
+    public enum DisplayLanguage: Sendable, Hashable {
+        /// The ideographic group (汉字), else the phonetic one, else the alphabetic one.
+        case chinese
+        /// The alphabetic group, else the ideographic one, else the phonetic one.
+        case english
+    }
+
+    /// The name as a person reads it (PS3.5 6.2.1.2 groups, never a `^` or `=`): in Chinese `张伟` from
+    /// `Zhang^Wei=张^伟`, in English `Zhang, Wei`. An ideographic or phonetic group runs its components together in their
+    /// DICOM order (a title such as 医生 follows the name) when they hold no Latin letters, else spaces them; an alphabetic group reads
+    /// `Prefix Family, Given Middle, Suffix`. Empty when every group is empty.
+    public func displayed(in language: DisplayLanguage) -> String {
+        let order: [(ComponentGroup, Bool)] =
+            switch language {
+            case .chinese: [(ideographic, false), (phonetic, false), (alphabetic, true)]
+            case .english: [(alphabetic, true), (ideographic, false), (phonetic, false)]
+            }
+        for (group, isAlphabetic) in order {
+            let text = isAlphabetic ? Self.alphabeticText(group) : Self.ideographicText(group)
+            if !text.isEmpty { return text }
+        }
+        return ""
+    }
+
+    private static func trimmed(_ component: String) -> String {
+        let start = component.drop { $0 == " " }
+        return String(start.dropLast(start.reversed().prefix { $0 == " " }.count))
+    }
+
+    private static func alphabeticText(_ group: ComponentGroup) -> String {
+        let family = trimmed(group.familyName)
+        let rest = [group.givenName, group.middleName].map(trimmed).filter { !$0.isEmpty }.joined(separator: " ")
+        var name = [family, rest].filter { !$0.isEmpty }.joined(separator: ", ")
+        let prefix = trimmed(group.namePrefix)
+        let suffix = trimmed(group.nameSuffix)
+        if !prefix.isEmpty { name = name.isEmpty ? prefix : prefix + " " + name }
+        if !suffix.isEmpty { name = name.isEmpty ? suffix : name + ", " + suffix }
+        return name
+    }
+
+    private static func ideographicText(_ group: ComponentGroup) -> String {
+        let parts = [group.familyName, group.givenName, group.middleName, group.namePrefix, group.nameSuffix].map(trimmed)
+            .filter { !$0.isEmpty }
+        let latin = parts.contains { $0.unicodeScalars.contains { ("A"..."Z").contains($0) || ("a"..."z").contains($0) } }
+        return parts.joined(separator: latin ? " " : "")
+    }
+}
+
 /// A date (DA): `YYYYMMDD`, also the pre-1993 `YYYY.MM.DD` form when reading (PS3.5 6.2).
 public struct DICOMDate: Sendable, Hashable, Comparable, CustomStringConvertible {
     public var year: Int
