@@ -19,12 +19,15 @@ public struct Institution: Sendable, Equatable, Codable {
     public var code: String
     public var name: String
     public var kind: InstitutionKind
+    /// Created by `atrium serve --demo` (and removed by `atrium demo remove`).
+    public var demo: Bool
 
-    public init(id: Int64, code: String, name: String, kind: InstitutionKind) {
+    public init(id: Int64, code: String, name: String, kind: InstitutionKind, demo: Bool = false) {
         self.id = id
         self.code = code
         self.name = name
         self.kind = kind
+        self.demo = demo
     }
 }
 
@@ -37,11 +40,14 @@ public struct Person: Sendable, Equatable, Codable {
     public var roles: Set<Role>
     public var language: InterfaceLanguage
     public var disabled: Bool
+    /// A demonstration account made by `atrium serve --demo` (and removed by `atrium demo remove`).
+    public var demo: Bool
 
     public init(
         id: Int64, username: String, displayName: String, institutionID: Int64?, roles: Set<Role>, language: InterfaceLanguage,
-        disabled: Bool
+        disabled: Bool, demo: Bool = false
     ) {
+        self.demo = demo
         self.id = id
         self.username = username
         self.displayName = displayName

@@ -83,54 +83,59 @@ public final class IdentityStore: Sendable {
 
     /// Creates an institution; `code` is unique, short, and what DICOM peers and studies refer to.
     @discardableResult
-    public func createInstitution(code: String, name: String, kind: InstitutionKind, actor: AuditActor) async throws(PlatformError)
-        -> Institution
+    public func createInstitution(code: String, name: String, kind: InstitutionKind, demo: Bool = false, actor: AuditActor)
+        async throws(PlatformError) -> Institution
     {
         let code = code.trimmingCharacters(in: .whitespaces)
         guard !code.isEmpty, code.count <= 64, !code.contains(where: { $0.isNewline }) else {
             throw .invalid("an institution code is 1–64 characters on one line")
         }
         let rows = try await database.query(
-            "INSERT INTO institutions (code, name, kind) VALUES (?, ?, ?) RETURNING id", [.text(code), .text(name), .text(kind.rawValue)])
+            "INSERT INTO institutions (code, name, kind, demo) VALUES (?, ?, ?, ?) RETURNING id",
+            [.text(code), .text(name), .text(kind.rawValue), .integer(demo ? 1 : 0)])
         guard let id = rows.first?.first?.integer else { throw .database("no id for the new institution") }
         await audit.record(
             AuditEvent(
                 eventID: .securityAlert, eventType: .securityConfiguration, action: .create, user: actor.user,
                 sourceAddress: actor.sourceAddress, transport: actor.transport, detail: "institution \(code) created"))
-        return Institution(id: id, code: code, name: name, kind: kind)
+        return Institution(id: id, code: code, name: name, kind: kind, demo: demo)
     }
 
     /// Every institution, by id.
     public func institutions() async throws(PlatformError) -> [Institution] {
-        try await database.query("SELECT id, code, name, kind FROM institutions ORDER BY id", []).map(Self.institutionRow)
+        try await database.query("SELECT id, code, name, kind, demo FROM institutions ORDER BY id", []).map(Self.institutionRow)
     }
 
     /// The institution with this id, or with this code.
     public func institution(id: Int64) async throws(PlatformError) -> Institution? {
-        try await database.query("SELECT id, code, name, kind FROM institutions WHERE id = ?", [.integer(id)]).first.map(
+        try await database.query("SELECT id, code, name, kind, demo FROM institutions WHERE id = ?", [.integer(id)]).first.map(
             Self.institutionRow)
     }
 
     public func institution(code: String) async throws(PlatformError) -> Institution? {
-        try await database.query("SELECT id, code, name, kind FROM institutions WHERE code = ?", [.text(code)]).first.map(
+        try await database.query("SELECT id, code, name, kind, demo FROM institutions WHERE code = ?", [.text(code)]).first.map(
             Self.institutionRow)
     }
 
     private static func institutionRow(_ row: [SQLValue]) -> Institution {
         Institution(
             id: row[0].integer ?? 0, code: row[1].text ?? "", name: row[2].text ?? "",
-            kind: InstitutionKind(rawValue: row[3].text ?? "") ?? .grassrootsHospital)
+            kind: InstitutionKind(rawValue: row[3].text ?? "") ?? .grassrootsHospital, demo: (row[4].integer ?? 0) != 0)
     }
 
     // MARK: - People
 
     private static let personColumns = "id, username, display_name, institution_id, roles, language, disabled"
+    /// ``personColumns`` and the demo mark, for the lists that show it.
+    private static let listedPersonColumns = personColumns + ", demo"
 
-    private static func personRow(_ row: [SQLValue]) -> Person {
+    /// A person from the columns of ``personColumns`` (and the demo mark at index 7 when `withDemo`).
+    private static func personRow(_ row: [SQLValue], withDemo: Bool = false) -> Person {
         Person(
             id: row[0].integer ?? 0, username: row[1].text ?? "", displayName: row[2].text ?? "", institutionID: row[3].integer,
             roles: Set((row[4].text ?? "").split(separator: ",").compactMap { Role(rawValue: String($0)) }),
-            language: InterfaceLanguage(rawValue: row[5].text ?? "") ?? .chinese, disabled: (row[6].integer ?? 0) != 0)
+            language: InterfaceLanguage(rawValue: row[5].text ?? "") ?? .chinese, disabled: (row[6].integer ?? 0) != 0,
+            demo: withDemo && (row[7].integer ?? 0) != 0)
     }
 
     private static func rolesText(_ roles: Set<Role>) -> String { roles.map(\.rawValue).sorted().joined(separator: ",") }
@@ -146,7 +151,7 @@ public final class IdentityStore: Sendable {
     @discardableResult
     public func createPerson(
         username: String, displayName: String? = nil, password: String, roles: Set<Role>, institutionID: Int64? = nil,
-        language: InterfaceLanguage = .chinese, actor: AuditActor
+        language: InterfaceLanguage = .chinese, demo: Bool = false, actor: AuditActor
     ) async throws(PlatformError) -> Person {
         guard !username.isEmpty, username.count <= 64,
             username.allSatisfy({ $0.isLetter || $0.isNumber || "._-@".contains($0) })
@@ -157,21 +162,21 @@ public final class IdentityStore: Sendable {
         if roles.contains(.site) && institutionID == nil { throw .invalid("a site user belongs to an institution") }
         let hash = try PasswordHasher.hash(password, iterations: policy.passwordIterations)
         let rows = try await database.query(
-            "INSERT INTO people (username, display_name, institution_id, roles, language, disabled, password_hash, created_at) "
-                + "VALUES (?, ?, ?, ?, ?, 0, ?, ?) RETURNING id",
+            "INSERT INTO people (username, display_name, institution_id, roles, language, disabled, password_hash, created_at, demo) "
+                + "VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?) RETURNING id",
             [
                 .text(username), .text(displayName ?? username), institutionID.map(SQLValue.integer) ?? .null,
-                .text(Self.rolesText(roles)), .text(language.rawValue), .text(hash), .integer(Self.now()),
+                .text(Self.rolesText(roles)), .text(language.rawValue), .text(hash), .integer(Self.now()), .integer(demo ? 1 : 0),
             ])
         guard let id = rows.first?.first?.integer else { throw .database("no id for the new person") }
         await audit.record(
             AuditEvent(
                 eventID: .securityAlert, eventType: .userSecurityAttributesChanged, action: .create, user: actor.user,
                 sourceAddress: actor.sourceAddress, transport: actor.transport, participants: [.user(username)],
-                detail: "person created with roles \(Self.rolesText(roles))"))
+                detail: "\(demo ? "demo " : "")person created with roles \(Self.rolesText(roles))"))
         return Person(
             id: id, username: username, displayName: displayName ?? username, institutionID: institutionID, roles: roles,
-            language: language, disabled: false)
+            language: language, disabled: false, demo: demo)
     }
 
     /// Whether `password` is the person's current password, without signing in (a reader re-enters it to sign a report).
@@ -183,22 +188,33 @@ public final class IdentityStore: Sendable {
     }
 
     public func people() async throws(PlatformError) -> [Person] {
-        try await database.query("SELECT \(Self.personColumns) FROM people ORDER BY id", []).map(Self.personRow)
+        try await database.query("SELECT \(Self.listedPersonColumns) FROM people ORDER BY id", []).map {
+            Self.personRow($0, withDemo: true)
+        }
     }
 
     public func person(id: Int64) async throws(PlatformError) -> Person? {
-        try await database.query("SELECT \(Self.personColumns) FROM people WHERE id = ?", [.integer(id)]).first.map(Self.personRow)
+        try await database.query("SELECT \(Self.listedPersonColumns) FROM people WHERE id = ?", [.integer(id)]).first.map {
+            Self.personRow($0, withDemo: true)
+        }
     }
 
     public func person(username: String) async throws(PlatformError) -> Person? {
-        try await database.query("SELECT \(Self.personColumns) FROM people WHERE username = ?", [.text(username)]).first.map(
-            Self.personRow)
+        try await database.query("SELECT \(Self.listedPersonColumns) FROM people WHERE username = ?", [.text(username)]).first.map {
+            Self.personRow($0, withDemo: true)
+        }
     }
 
-    /// Whether an enabled administrator exists (else first start offers the setup token).
+    /// Whether an enabled administrator exists who is not a demo account (else first start offers the setup link: a demo
+    /// server still gets a real administrator of its own).
     public func hasAdministrator() async throws(PlatformError) -> Bool {
-        let rows = try await database.query("SELECT roles FROM people WHERE disabled = 0", [])
+        let rows = try await database.query("SELECT roles FROM people WHERE disabled = 0 AND demo = 0", [])
         return rows.contains { ($0.first?.text ?? "").split(separator: ",").contains("admin") }
+    }
+
+    /// Whether anyone exists who is not a demo account (then `--demo` creates nothing).
+    public func hasPeopleOtherThanDemo() async throws(PlatformError) -> Bool {
+        !(try await database.query("SELECT id FROM people WHERE demo = 0 LIMIT 1", [])).isEmpty
     }
 
     private func existing(_ id: Int64) async throws(PlatformError) -> Person {

@@ -371,7 +371,13 @@ package enum PlatformSchema {
                     institution_id \(int) NOT NULL REFERENCES institutions (id) ON DELETE CASCADE
                 )
                 """,
-            ] + appendOnly(flavour)
+            ] + appendOnly(flavour),
+            // Demonstration accounts and institutions (`atrium serve --demo`), and the demo steps a data folder has had.
+            [
+                "ALTER TABLE people ADD COLUMN demo \(int) NOT NULL DEFAULT 0",
+                "ALTER TABLE institutions ADD COLUMN demo \(int) NOT NULL DEFAULT 0",
+                "CREATE TABLE demo_steps (name TEXT PRIMARY KEY, applied_at \(int) NOT NULL)",
+            ],
         ]
     }
 
