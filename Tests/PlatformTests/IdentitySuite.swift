@@ -23,6 +23,47 @@ enum IdentitySuite {
         try await passwords(store)
         try await tokens(store)
         try await auditTrail(store)
+        try await demoAccounts(store)
+    }
+
+    /// Demo accounts and institutions are marked, demo steps are recorded once, and removal takes only demo ones (with
+    /// their sessions and tokens), keeping an institution someone else belongs to.
+    static func demoAccounts(_ store: IdentityStore) async throws {
+        let demoInstitution = try await store.createInstitution(
+            code: "DEMO-X", name: "示例医院", kind: .grassrootsHospital, demo: true, actor: actor)
+        let sharedInstitution = try await store.createInstitution(
+            code: "DEMO-Y", name: "Shared", kind: .college, demo: true, actor: actor)
+        let demo = try await store.createPerson(
+            username: "demo-x", password: "demo password 1", roles: [.site], institutionID: demoInstitution.id, demo: true, actor: actor)
+        let demoAdmin = try await store.createPerson(
+            username: "demo-x-admin", password: "demo password 2", roles: [.admin], demo: true, actor: actor)
+        let member = try await store.createPerson(
+            username: "member-y", password: "member password", roles: [.reader], institutionID: sharedInstitution.id, actor: actor)
+        #expect(try await store.person(username: "demo-x")?.demo == true)
+        #expect(try await store.person(id: member.id)?.demo == false)
+        #expect(try await store.people().filter(\.demo).map(\.username).sorted() == ["demo-x", "demo-x-admin"])
+        #expect(try await store.institutions().filter(\.demo).map(\.code).sorted() == ["DEMO-X", "DEMO-Y"])
+        #expect(try await store.hasPeopleOtherThanDemo())
+        let token = try await store.createToken(personID: demo.id, actor: actor).secret
+        guard case .success = try await store.signIn(username: "demo-x-admin", password: "demo password 2", source: "127.0.0.1") else {
+            Issue.record("a demo account signs in")
+            return
+        }
+        #expect(try await !store.demoStepApplied("people"))
+        try await store.recordDemoStep("people")
+        try await store.recordDemoStep("people")
+        #expect(try await store.demoStepApplied("people"))
+
+        let removal = try await store.removeDemo(actor: actor)
+        #expect(removal.people.sorted() == ["demo-x", "demo-x-admin"])
+        #expect(removal.institutions == ["DEMO-X"] && removal.keptInstitutions == ["DEMO-Y"])
+        #expect(try await store.person(id: demoAdmin.id) == nil)
+        #expect(try await store.principal(bearerToken: token) == nil, "a removed demo account's token stops")
+        #expect(try await store.person(id: member.id) != nil)
+        #expect(try await store.person(username: "root") != nil)
+        #expect(try await store.institution(code: "DEMO-Y") != nil)
+        #expect(try await store.institution(code: "DEMO-X") == nil)
+        #expect(try await !store.demoStepApplied("people"))
     }
 
     static func institutionsAndPeople(_ store: IdentityStore) async throws {
