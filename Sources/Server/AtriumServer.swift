@@ -24,6 +24,8 @@ public struct AtriumServer: Sendable {
     /// The one-time token that creates the first administrator (issued by ``run(onServerRunning:onDICOMListening:onDICOMTLSListening:)``
     /// while none exists, or by ``issueSetupTokenIfNeeded()``).
     public let setupToken = SetupToken()
+    /// What this start's `--demo` made (for the start banner and the sign-in page).
+    public let firstRun = FirstRunState()
     let logger: Logger
 
     /// Opens the archive in the configured data directory, creating it when needed. `metrics` is where counters go: a
@@ -77,7 +79,7 @@ public struct AtriumServer: Sendable {
             archive: archive, maximumUploadBytes: configuration.maximumUploadBytes, address: address,
             frameCache: DecodedFrameCache(capacityBytes: configuration.frameCacheBytes)
         ).register(on: router)
-        ViewerRoutes(locales: webViews.locales).register(on: router)
+        ViewerRoutes(locales: webViews.locales, archive: archive).register(on: router)
         router.add(middleware: LanguageMiddleware())
         LibraryRoutes(store: teaching, views: webViews, audit: identity.audit, logger: logger).register(on: router)
         WebRoutes(
@@ -86,7 +88,20 @@ public struct AtriumServer: Sendable {
             signOut: { request, context in await auth.webSignOut(request, context) },
             setLanguage: { [identity] language, principal in
                 if let id = principal.userID { try? await identity.setLanguage(language, personID: id) }
-            }, logger: logger
+            },
+            firstRun: WebFirstRun(
+                linkState: { token in await auth.setupLinkState(token) },
+                createAdministrator: { form, source in
+                    await auth.createFirstAdministrator(
+                        token: form.token, username: form.username, displayName: form.displayName, password: form.password,
+                        language: form.language, source: source)
+                },
+                hints: { [identity, setupToken] in
+                    let demo = ((try? await identity.people()) ?? []).filter { $0.demo && !$0.disabled }.map(\.username)
+                    return FirstRunHints(setupPending: setupToken.pending != nil, demoUsernames: demo)
+                },
+                minimumPasswordLength: identity.policy.minimumPasswordLength),
+            logger: logger
         ).register(on: router)
         let host = configuration.host
         return Application(
@@ -114,7 +129,7 @@ public struct AtriumServer: Sendable {
         try await identity.hasAdministrator() ? nil : setupToken.issue()
     }
 
-    /// Loads the demonstration studies when asked and the archive is empty, then serves HTTP and DIMSE until SIGINT or
+    /// Runs the demo steps when asked (``DemoSeed``), issues the setup token while no administrator exists, then serves HTTP and DIMSE until SIGINT or
     /// SIGTERM; on either, both stop accepting and finish what is in flight (at most 30 seconds) before returning.
     public func run(
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in },
@@ -125,21 +140,17 @@ public struct AtriumServer: Sendable {
         if let index = archive.index as? PostgresIndex { try await index.prepare() }
         try await identity.prepare()
         try await teaching.prepare()
-        if let token = try await issueSetupTokenIfNeeded() {
-            logger.notice(
-                "no administrator yet: create the first one with POST /api/setup {\"token\", \"username\", \"password\"} (see README)",
-                metadata: ["setupToken": "\(token)"])
-        }
         // Before anything stores or sweeps: rows a power loss took are indexed again from their blobs.
         try await archive.recoverIndex()
         logger.info("index durability", metadata: ["mode": "\(archive.indexDurability.rawValue)"])
         _ = try? await archive.sweepOrphans()
+        // The demo steps (``DemoSeed/steps``: institutions, people, studies, then each workflow's own), in order.
         if configuration.demo {
-            let counts = try await archive.index.counts()
-            if counts.instances == 0 {
-                let stored = try await DemoData.load(into: archive)
-                logger.info("demo data loaded", metadata: ["instances": "\(stored)"])
-            }
+            firstRun.record(try await DemoSeed.run(archive: archive, identity: identity, logger: logger))
+        }
+        // The token itself goes only into the start banner's setup link, never into the log.
+        if try await issueSetupTokenIfNeeded() != nil {
+            logger.notice("no administrator yet: open the one-time setup link of the start banner (or POST /api/setup, see README)")
         }
         let app = makeApplication(onServerRunning: onServerRunning)
         // First in the list, so stopped last, after the listeners have finished what was in flight.

@@ -10,7 +10,7 @@ struct Atrium: AsyncParsableCommand {
             Dump.self, Transcode.self, Render.self, Mask.self, Anonymize.self,
             Echo.self, Send.self, Find.self, Move.self, Get.self, StoreSCP.self,
             Bench.self,
-            User.self, InstitutionCommand.self, Token.self,
+            User.self, InstitutionCommand.self, Token.self, Demo.self,
         ]
     )
 }

@@ -42,7 +42,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "HTTP port. Default 8042; 0 picks a free port.") var httpPort: Int?
     @Option(help: "DICOM (DIMSE) port. Default 11112.") var dicomPort: Int?
     @Option(help: "The server's AE title. Default ATRIUM.") var aet: String?
-    @Flag(help: "Load the generated demonstration studies on first start.") var demo = false
+    @Flag(
+        help: """
+            Demo data on a data folder without people of its own: four institutions, one person per role (passwords printed \
+            once), and generated studies. Remove the demo accounts with atrium demo remove.
+            """)
+    var demo = false
     @OptionGroup(title: "Intake caps (docs/reliability.md)") var intake: IntakeOptions
 
     func run() async throws {
@@ -65,26 +70,98 @@ struct Serve: AsyncParsableCommand {
         var logger = Logger(label: "atrium")
         logger.logLevel = .info
         let server = try AtriumServer(configuration: configuration, logger: logger, metrics: .processWide)
-        let host = configuration.host
-        let aeTitle = configuration.aeTitle
-        let dataDirectory = configuration.dataDirectory
-        let storage = configuration.storage
+        let banner = StartBanner(
+            server: server, configuration: configuration,
+            expectedListeners: 1 + (configuration.dicomPlain ? 1 : 0)
+                + (configuration.dicomTLSPort != nil ? 1 : 0))
         try await server.run(
-            onServerRunning: { port in
-                print("Atrium is running.")
-                print("  DICOMweb:  http://\(host):\(port)/dicom-web")
-                print("  metrics:   http://\(host):\(port)/metrics")
-                print("  data:      \(dataDirectory)")
-                if let storage { print("  blobs:     \(storage)") }
-                fflush(nil)
-            },
-            onDICOMListening: { port in
-                print("  DIMSE:     AE title \(aeTitle) on \(host):\(port) (e.g. storescu -aec \(aeTitle) \(host) \(port) FILE)")
-                fflush(nil)
-            },
-            onDICOMTLSListening: { port in
-                print("  DIMSE TLS: AE title \(aeTitle) on \(host):\(port)")
-                fflush(nil)
-            })
+            onServerRunning: { port in await banner.listening(.http, port) },
+            onDICOMListening: { port in await banner.listening(.dimse, port) },
+            onDICOMTLSListening: { port in await banner.listening(.dimseTLS, port) })
+    }
+}
+
+/// The lines `atrium serve` prints once every listener is up: the web application's address first, then DICOMweb, DIMSE
+/// and metrics; while no administrator exists the one-time setup link; with `--demo` the demo accounts (their passwords
+/// only when they were made at this start).
+actor StartBanner {
+    enum Listener { case http, dimse, dimseTLS }
+
+    let server: AtriumServer
+    let configuration: ServerConfiguration
+    let expectedListeners: Int
+    private var ports: [Listener: Int] = [:]
+    private var printed = false
+
+    init(server: AtriumServer, configuration: ServerConfiguration, expectedListeners: Int) {
+        self.server = server
+        self.configuration = configuration
+        self.expectedListeners = expectedListeners
+    }
+
+    func listening(_ listener: Listener, _ port: Int) {
+        ports[listener] = port
+        guard !printed, ports.count >= expectedListeners, let http = ports[.http] else { return }
+        printed = true
+        print(text(httpPort: http), terminator: "")
+        fflush(nil)
+    }
+
+    /// The address people type: a wildcard bind address is reached on this machine as 127.0.0.1.
+    var displayHost: String {
+        let host = configuration.host
+        if host == "0.0.0.0" || host == "::" || host.isEmpty { return "127.0.0.1" }
+        return host.contains(":") ? "[\(host)]" : host
+    }
+
+    func text(httpPort: Int) -> String {
+        var web = "http://\(displayHost):\(httpPort)"
+        if let publicURL = configuration.publicURL, !publicURL.isEmpty {
+            web = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
+        }
+        let aeTitle = configuration.aeTitle
+        var lines = ["Atrium is running."]
+        lines.append("  web:       \(web)/")
+        lines.append("  DICOMweb:  \(web)/dicom-web")
+        if let port = ports[.dimse] {
+            lines.append(
+                "  DIMSE:     AE title \(aeTitle) on \(displayHost):\(port) (e.g. storescu -aec \(aeTitle) \(displayHost) \(port) FILE)")
+        }
+        if let port = ports[.dimseTLS] { lines.append("  DIMSE TLS: AE title \(aeTitle) on \(displayHost):\(port)") }
+        lines.append("  metrics:   \(web)/metrics")
+        lines.append("  data:      \(configuration.dataDirectory)")
+        if let storage = configuration.storage { lines.append("  blobs:     \(storage)") }
+        if let token = server.setupToken.pending {
+            lines.append("")
+            lines.append(
+                "No administrator yet. Open this one-time link to create the first one (it works once, until the server restarts):")
+            lines.append("  setup:     \(web)/setup?token=\(token)")
+        }
+        switch server.firstRun.demo {
+        case .seeded(let created, let existing, _):
+            let removal = "atrium demo remove --data \(configuration.dataDirectory)"
+            if !created.isEmpty {
+                lines.append("")
+                lines.append("Demo accounts, one per role (passwords shown only now; remove them with \(removal)):")
+                for account in created {
+                    let user = account.username.padding(toLength: 16, withPad: " ", startingAt: 0)
+                    let role = account.role.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)
+                    let institution = account.institution.padding(toLength: 11, withPad: " ", startingAt: 0)
+                    lines.append("  demo:      \(user) \(role) \(institution) password: \(account.password)")
+                }
+            }
+            if !existing.isEmpty {
+                lines.append("")
+                lines.append(
+                    "Demo accounts from an earlier start: \(existing.joined(separator: ", ")) (their passwords were shown then; "
+                        + "\(removal) and a restart with --demo make new ones).")
+            }
+        case .skipped:
+            lines.append("")
+            lines.append("--demo: this data folder has people of its own, so no demo data was added.")
+        case nil: break
+        }
+        lines.append("")
+        return lines.joined(separator: "\n")
     }
 }

@@ -358,14 +358,18 @@ struct AuthorizationTests {
         await server.stop()
     }
 
-    @Test("atrium serve logs the setup token on first start, and it creates the first administrator")
-    func setupTokenInTheLog() async throws {
+    @Test("atrium serve prints a one-time setup link on first start, and its token creates the first administrator over POST /api/setup")
+    func setupTokenInTheBanner() async throws {
         let data = try Corpus.temporaryDirectory("atrium-serve-setup")
         let server = try await AtriumServeProcess.start(data: data)
         defer { server.process.stop() }
-        let output = server.process.output
-        let match = try #require(output.range(of: #"setupToken=[A-Za-z0-9_-]{43}"#, options: .regularExpression), "\(output)")
-        let token = String(output[match].dropFirst("setupToken=".count))
+        var output = server.process.output
+        for _ in 0..<300 where !output.contains("setup?token=") {
+            try await Task.sleep(for: .milliseconds(100))
+            output = server.process.output
+        }
+        let match = try #require(output.range(of: #"/setup\?token=[A-Za-z0-9_-]{43}"#, options: .regularExpression), "\(output)")
+        let token = String(output[match].dropFirst("/setup?token=".count))
         let run = try await Subprocess.runDetached(
             "/usr/bin/curl",
             [

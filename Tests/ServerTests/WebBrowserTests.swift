@@ -40,6 +40,7 @@ private struct BrowserFixtures: Encodable {
         var studyInstanceUID: String
         var patientID: String
         var ideographic: String
+        var alphabetic: String
     }
 
     struct Zip: Encodable {
@@ -58,7 +59,7 @@ private struct BrowserFixtures: Encodable {
         self.password = password
         chinese = Chinese(
             path: fixtures.chinese.path, studyInstanceUID: fixtures.chinese.studyInstanceUID, patientID: fixtures.chinese.patientID,
-            ideographic: fixtures.chinese.ideographic)
+            ideographic: fixtures.chinese.ideographic, alphabetic: fixtures.chinese.alphabetic)
         zip = Zip(path: fixtures.zip.path, dicomEntries: fixtures.zip.dicomEntries, otherEntries: fixtures.zip.otherEntries)
     }
 }

@@ -6,27 +6,90 @@ import NIOCore
 import Platform
 import Synchronization
 
-/// The one-time token that creates the first administrator: issued at start while no administrator exists, printed in
-/// the log, and spent by `POST /api/setup`.
+/// The one-time token that creates the first administrator: issued at start while no administrator exists, shown in the
+/// start banner as the setup link, and spent by the setup page or `POST /api/setup`. It lives only in memory, so a
+/// restart makes the old link useless. A request holds the token while it creates the administrator: a second request
+/// at the same moment finds it busy, so exactly one administrator is created.
 public final class SetupToken: Sendable {
-    private let value = Mutex<String?>(nil)
+    private enum State {
+        case closed
+        case open(String)
+        case inUse(String)
+    }
+
+    /// What ``claim(_:)`` found.
+    enum Claim: Equatable {
+        /// The token was right and is now held by the caller, who must ``spend()`` or ``release()`` it.
+        case claimed
+        /// Another request holds it at this moment.
+        case busy
+        /// Wrong, spent, or never issued.
+        case wrong
+    }
+
+    private let state = Mutex<State>(.closed)
 
     public init() {}
 
     /// Issues a fresh token (replacing any unspent one) and returns it.
     public func issue() -> String {
         let token = Secrets.random()
-        value.withLock { $0 = token }
+        state.withLock { $0 = .open(token) }
         return token
     }
 
+    /// The unspent token, for the start banner's setup link; nil once spent or before one is issued.
+    public var pending: String? {
+        state.withLock { current in
+            switch current {
+            case .closed: nil
+            case .open(let token), .inUse(let token): token
+            }
+        }
+    }
+
     /// Whether `candidate` is the unspent token.
-    func matches(_ candidate: String) -> Bool {
-        value.withLock { current in current.map { Secrets.constantTimeEqual($0, candidate) } ?? false }
+    func matches(_ candidate: String) -> Bool { pending.map { Secrets.constantTimeEqual($0, candidate) } ?? false }
+
+    /// Takes the token for one request when `candidate` is right and nobody else holds it.
+    func claim(_ candidate: String) -> Claim {
+        state.withLock { current in
+            switch current {
+            case .closed: return .wrong
+            case .inUse(let token): return Secrets.constantTimeEqual(token, candidate) ? .busy : .wrong
+            case .open(let token):
+                guard Secrets.constantTimeEqual(token, candidate) else { return .wrong }
+                current = .inUse(token)
+                return .claimed
+            }
+        }
+    }
+
+    /// Gives a claimed token back (the administrator could not be created: a weak password, a taken name).
+    func release() {
+        state.withLock { current in
+            if case .inUse(let token) = current { current = .open(token) }
+        }
     }
 
     /// Spends the token.
-    func spend() { value.withLock { $0 = nil } }
+    func spend() { state.withLock { $0 = .closed } }
+}
+
+/// What an attempt to create the first administrator gave.
+public enum FirstAdministratorOutcome: Sendable, Equatable {
+    /// Created: the new administrator's username.
+    case created(username: String)
+    /// An administrator exists already.
+    case closed
+    /// The token is wrong or spent.
+    case wrongToken
+    /// Another request is creating the administrator at this moment.
+    case busy
+    /// The store refused the username or password (its message).
+    case invalid(String)
+    /// The identity store failed.
+    case unavailable
 }
 
 /// The JSON API of identity and administration: sign-in and sign-out, one's own account, first-start setup, and the
@@ -149,24 +212,65 @@ public struct AuthRoutes: Sendable {
         let body = try await Self.body(request)
         guard let token = body["token"] as? String, let username = body["username"] as? String, let password = body["password"] as? String
         else { throw HTTPError(.badRequest, message: "token, username and password are required") }
-        if try await mapped({ try await identity.hasAdministrator() }) {
-            throw HTTPError(.conflict, message: "an administrator exists already; setup is closed")
+        let language = (body["language"] as? String).flatMap(InterfaceLanguage.init(rawValue:)) ?? .chinese
+        switch await createFirstAdministrator(
+            token: token, username: username, displayName: body["displayName"] as? String, password: password, language: language,
+            source: context.remoteAddress?.ipAddress ?? "")
+        {
+        case .created(let created):
+            guard let person = try await mapped({ try await identity.person(username: created) }) else {
+                throw HTTPError(.internalServerError, message: "the new administrator is missing")
+            }
+            return Self.json(Self.describe(person), status: .created)
+        case .closed: throw HTTPError(.conflict, message: "an administrator exists already; setup is closed")
+        case .busy: throw HTTPError(.conflict, message: "another request is creating the administrator")
+        case .wrongToken: throw HTTPError(.forbidden, message: "the setup token is wrong or spent")
+        case .invalid(let message): throw HTTPError(.badRequest, message: message)
+        case .unavailable: throw HTTPError(.internalServerError, message: "the identity store failed")
         }
-        guard setup.matches(token) else {
+    }
+
+    /// Creates the first administrator with the one-time setup token: for the setup page and `POST /api/setup`. The token
+    /// is held while the person is created, so two requests at once create one administrator.
+    public func createFirstAdministrator(
+        token: String, username: String, displayName: String?, password: String, language: InterfaceLanguage, source: String
+    ) async -> FirstAdministratorOutcome {
+        do {
+            if try await identity.hasAdministrator() { return .closed }
+        } catch {
+            logger.error("identity store failed", metadata: ["error": "\(error)"])
+            return .unavailable
+        }
+        switch setup.claim(token) {
+        case .busy: return .busy
+        case .wrong:
             await identity.audit.record(
                 AuditEvent(
                     eventID: .securityAlert, eventType: .useOfRestrictedFunction, action: .execute, outcome: .seriousFailure,
-                    user: username, sourceAddress: context.remoteAddress?.ipAddress ?? "", detail: "wrong setup token"))
-            throw HTTPError(.forbidden, message: "the setup token is wrong or spent")
+                    user: username, sourceAddress: source, detail: "wrong setup token"))
+            return .wrongToken
+        case .claimed: break
         }
-        let person = try await mapped {
-            try await identity.createPerson(
-                username: username, displayName: body["displayName"] as? String, password: password, roles: [.admin],
-                actor: AuditActor(user: "setup", sourceAddress: context.remoteAddress?.ipAddress ?? ""))
+        do {
+            let name = displayName.map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
+            let person = try await identity.createPerson(
+                username: username, displayName: name, password: password, roles: [.admin], language: language,
+                actor: AuditActor(user: "setup", sourceAddress: source))
+            setup.spend()
+            logger.notice("first administrator created; the setup link is spent", metadata: ["username": "\(person.username)"])
+            return .created(username: person.username)
+        } catch {
+            setup.release()
+            if case .invalid(let message) = error { return .invalid(message) }
+            logger.error("identity store failed", metadata: ["error": "\(error)"])
+            return .unavailable
         }
-        setup.spend()
-        logger.notice("first administrator created; the setup token is spent", metadata: ["username": "\(person.username)"])
-        return Self.json(Self.describe(person), status: .created)
+    }
+
+    /// Whether a setup link's token is the unspent one (the setup page shows its form only then).
+    public func setupLinkState(_ token: String) async -> SetupLinkState {
+        if (try? await identity.hasAdministrator()) == true { return .closed }
+        return setup.matches(token) ? .valid : .invalid
     }
 
     func me(_ context: AtriumRequestContext) async throws -> Response {
@@ -442,7 +546,7 @@ public struct AuthRoutes: Sendable {
         [
             "id": person.id, "username": person.username, "displayName": person.displayName,
             "institutionID": person.institutionID.map { $0 as Any } ?? NSNull(), "roles": person.roles.map(\.rawValue).sorted(),
-            "language": person.language.rawValue, "disabled": person.disabled,
+            "language": person.language.rawValue, "disabled": person.disabled, "demo": person.demo,
         ]
     }
 
@@ -457,7 +561,10 @@ public struct AuthRoutes: Sendable {
     }
 
     static func describe(_ institution: Institution) -> [String: Any] {
-        ["id": institution.id, "code": institution.code, "name": institution.name, "kind": institution.kind.rawValue]
+        [
+            "id": institution.id, "code": institution.code, "name": institution.name, "kind": institution.kind.rawValue,
+            "demo": institution.demo,
+        ]
     }
 
     static func describe(_ token: APIToken) -> [String: Any] {
@@ -468,6 +575,16 @@ public struct AuthRoutes: Sendable {
             "expiresAt": date(token.expiresAt), "revokedAt": date(token.revokedAt), "lastUsedAt": date(token.lastUsedAt),
         ]
     }
+}
+
+/// What a setup link's token is worth.
+public enum SetupLinkState: Sendable, Equatable {
+    /// The unspent token: the page offers the form.
+    case valid
+    /// An administrator exists: setup is over.
+    case closed
+    /// Wrong, spent, or from before a restart.
+    case invalid
 }
 
 /// Durations as operators write them: `30d`, `12h`, `45m`, `90s`, `2w`.

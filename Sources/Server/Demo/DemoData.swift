@@ -10,14 +10,21 @@ public enum DemoData {
         let id: String
         let birthDate: String
         let sex: String
+        /// The demo institution the studies belong to (``DemoInstitutions``).
+        let institution: DemoInstitutions.Entry
     }
 
-    /// Stores the demonstration studies; returns how many instances were stored.
+    /// The demo patients' IDs (what `atrium demo remove` deletes).
+    public static let patientIDs = ["DEMO-001", "DEMO-002", "DEMO-003", "DEMO-004"]
+
+    /// Stores the demonstration studies, each belonging to its grassroots hospital (COUNTY-A, one to COUNTY-B); returns
+    /// how many instances were stored.
     public static func load(into archive: Archive) async throws -> Int {
         var stored = 0
         for ds in makeAll() {
             let bytes = try DICOMFile(dataSet: ds).encoded(transferSyntax: .explicitVRLittleEndian)
-            _ = try await archive.store(bytes, source: SourceInfo(institution: "DEMO", transport: .importer), name: "demo")
+            let code = DemoInstitutions.all.first { ds.string(.institutionName) == $0.name }?.code ?? DemoInstitutions.countyA.code
+            _ = try await archive.store(bytes, source: SourceInfo(institution: code, transport: .importer), name: "demo")
             stored += 1
         }
         return stored
@@ -25,10 +32,11 @@ public enum DemoData {
 
     /// Every demonstration instance.
     static func makeAll() -> [DataSet] {
-        let zhang = Patient(name: "Zhang^Wei=张^伟", id: "DEMO-001", birthDate: "19650312", sex: "M")
-        let li = Patient(name: "Li^Na=李^娜", id: "DEMO-002", birthDate: "19800722", sex: "F")
-        let smith = Patient(name: "Smith^John", id: "DEMO-003", birthDate: "19521105", sex: "M")
-        let wang = Patient(name: "Wang^Fang=王^芳", id: "DEMO-004", birthDate: "19920130", sex: "F")
+        let countyA = DemoInstitutions.countyA
+        let zhang = Patient(name: "Zhang^Wei=张^伟", id: "DEMO-001", birthDate: "19650312", sex: "M", institution: countyA)
+        let li = Patient(name: "Li^Na=李^娜", id: "DEMO-002", birthDate: "19800722", sex: "F", institution: countyA)
+        let smith = Patient(name: "Smith^John", id: "DEMO-003", birthDate: "19521105", sex: "M", institution: countyA)
+        let wang = Patient(name: "Wang^Fang=王^芳", id: "DEMO-004", birthDate: "19920130", sex: "F", institution: DemoInstitutions.countyB)
         var out: [DataSet] = []
         out += series(
             zhang, modality: "CT", sopClass: UID.ctImageStorage, description: "胸部CT平扫 Chest CT", count: 24, size: 256,
@@ -83,7 +91,7 @@ public enum DemoData {
         ds.set(.accessionNumber, .SH, "DEMO" + patient.id.suffix(3))
         ds.set(.modality, .CS, modality)
         ds.set(.manufacturer, .LO, "Atrium demo generator")
-        ds.set(.institutionName, .LO, "示例县人民医院 Demo County Hospital")
+        ds.set(.institutionName, .LO, patient.institution.name)
         ds.set(.referringPhysicianName, .PN, "Chen^Jing=陈^静")
         ds.set(.studyDescription, .LO, description)
         ds.set(.seriesDescription, .LO, description)

@@ -1,3 +1,5 @@
+import Archive
+import DICOM
 import Foundation
 import Hummingbird
 import Logging
@@ -10,26 +12,42 @@ public struct ViewerRoutes: Sendable {
     let assetDirectory: String
     /// The interface strings; the page embeds the `viewer` group of its language.
     let locales: Locales?
+    /// Where the page looks up the study's patient name, shown as people read it (``PersonName/displayed(in:)``).
+    let archive: Archive?
     let logger: Logger
 
-    public init(locales: Locales?, logger: Logger = Logger(label: "atrium.viewer")) {
+    public init(locales: Locales?, archive: Archive? = nil, logger: Logger = Logger(label: "atrium.viewer")) {
         self.assetDirectory = WebViews.bundledResources + "/viewer"
         self.locales = locales
+        self.archive = archive
         self.logger = logger
     }
 
     /// Adds the routes to `router`.
     public func register(on router: Router<AtriumRequestContext>) {
         router.get("/viewer") { request, context in
-            self.shell(request, language: WebViews.language(request: request, context: context))
+            let language = WebViews.language(request: request, context: context)
+            let study = request.uri.queryParameters["study"].map(String.init) ?? ""
+            return self.shell(request, language: language, study: await self.studyFacts(study, language: language))
         }
         router.get("/viewer/:file") { _, context in
             try self.asset(try context.parameters.require("file"))
         }
     }
 
-    func shell(_ request: Request, language: InterfaceLanguage) -> Response {
-        let html = ViewerPage.html(language: language, strings: viewerStrings(language))
+    /// What the overlay shows of the study: its patient name in the reader's language, looked up within the caller's
+    /// institution scope (a study the caller may not see gives nothing).
+    func studyFacts(_ uid: String, language: InterfaceLanguage) async -> [String: String] {
+        guard let archive, !uid.isEmpty, uid.count <= 64, uid.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }),
+            var query = try? ArchiveQuery(qidoParameters: [("StudyInstanceUID", uid)], level: .study)
+        else { return [:] }
+        query.institution = DICOMwebAccess.current?.institution
+        guard let study = try? await archive.index.find(query).first else { return [:] }
+        return ["patientName": DisplayFormat.personName(study.string(.patientName), language)]
+    }
+
+    func shell(_ request: Request, language: InterfaceLanguage, study: [String: String] = [:]) -> Response {
+        let html = ViewerPage.html(language: language, strings: viewerStrings(language), study: study)
         return Response(
             status: .ok,
             headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
@@ -67,7 +85,7 @@ public struct ViewerRoutes: Sendable {
 
 /// The viewer's HTML: a toolbar, the viewport grid and a status line; everything else is drawn by `viewer.js`.
 enum ViewerPage {
-    static func html(language: InterfaceLanguage, strings: [String: String]) -> String {
+    static func html(language: InterfaceLanguage, strings: [String: String], study: [String: String] = [:]) -> String {
         """
         <!doctype html>
         <html lang="\(language.rawValue)">
@@ -82,6 +100,7 @@ enum ViewerPage {
         <link rel="modulepreload" href="/viewer/measure.js">
         <link rel="modulepreload" href="/viewer/i18n.js">
         <script type="application/json" id="viewer-strings">\(scriptJSON(strings))</script>
+        <script type="application/json" id="viewer-study">\(scriptJSON(study))</script>
         <script type="module" src="/viewer/viewer.js"></script>
         </head>
         <body class="atrium-viewer">

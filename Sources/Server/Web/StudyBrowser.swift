@@ -1,6 +1,7 @@
 import Archive
 import DICOM
 import Foundation
+import Platform
 
 /// The study browser's search form, read from the page's query string and turned into a query of the archive's
 /// query engine (the one QIDO-RS and C-FIND use).
@@ -89,18 +90,11 @@ struct StudySearch: Equatable {
 
 /// How values look on the pages.
 enum DisplayFormat {
-    /// A Person Name (PS3.5 6.2.1): the ideographic group when there is one (Chinese names), with the alphabetic one
-    /// after it; components joined by spaces in alphabetic groups and without them in ideographic groups.
-    static func personName(_ value: String?) -> String {
+    /// A Person Name as people read it in `language` (``PersonName/displayed(in:)``): `张伟` in Chinese, `Zhang, Wei` in
+    /// English, for `Zhang^Wei=张^伟`.
+    static func personName(_ value: String?, _ language: InterfaceLanguage) -> String {
         guard let value, !value.isEmpty else { return "" }
-        let groups = value.split(separator: "=", omittingEmptySubsequences: false).map(String.init)
-        let alphabetic = groups[0].split(separator: "^").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            .joined(separator: " ")
-        let ideographic =
-            groups.count > 1 ? groups[1].split(separator: "^").map { $0.trimmingCharacters(in: .whitespaces) }.joined() : ""
-        if ideographic.isEmpty { return alphabetic }
-        if alphabetic.isEmpty { return ideographic }
-        return "\(ideographic) (\(alphabetic))"
+        return PersonName(value).displayed(in: language.personNameLanguage)
     }
 
     /// A DA value as YYYY-MM-DD.
@@ -126,5 +120,15 @@ enum DisplayFormat {
             unit += 1
         }
         return unit == 0 ? "\(count) B" : String(format: "%.1f %@", value, units[unit])
+    }
+}
+
+extension InterfaceLanguage {
+    /// Which component group of a Person Name readers of this language read first.
+    var personNameLanguage: PersonName.DisplayLanguage {
+        switch self {
+        case .chinese: .chinese
+        case .english: .english
+        }
     }
 }

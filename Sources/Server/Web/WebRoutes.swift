@@ -37,6 +37,7 @@ public struct WebRoutes: Sendable {
     let signIn: WebSignIn?
     let signOut: WebSignOut?
     let setLanguage: WebSetLanguage?
+    let firstRun: WebFirstRun?
     let logger: Logger
 
     /// Largest chunk one `PUT /uploads/{id}` may carry.
@@ -44,8 +45,9 @@ public struct WebRoutes: Sendable {
 
     public init(
         views: WebViews, archive: Archive, configuration: ServerConfiguration, signIn: WebSignIn? = nil, signOut: WebSignOut? = nil,
-        setLanguage: WebSetLanguage? = nil, logger: Logger = Logger(label: "atrium.web")
+        setLanguage: WebSetLanguage? = nil, firstRun: WebFirstRun? = nil, logger: Logger = Logger(label: "atrium.web")
     ) {
+        self.firstRun = firstRun
         self.views = views
         self.archive = archive
         self.configuration = configuration
@@ -65,10 +67,14 @@ public struct WebRoutes: Sendable {
             return self.views.assets.response(for: name, request: request)
         }
         router.post("/language/:code") { request, context in try await self.switchLanguage(request, context) }
-        router.get("/login") { request, context in self.signInPage(request, context, problem: nil, username: "") }
+        router.get("/login") { request, context in
+            let welcome = request.uri.queryParameters["welcome"].map { String($0).removingPercentEncoding ?? String($0) }
+            return await self.signInPage(request, context, problem: nil, username: welcome ?? "", welcome: welcome)
+        }
+        registerSetup(on: router)
         router.post("/login") { request, context in try await self.signInSubmit(request, context) }
         router.post("/logout") { request, context in try await self.signOutSubmit(request, context) }
-        router.get("/") { request, context in self.home(request, context) }
+        router.get("/") { request, context in await self.home(request, context) }
         router.get("/studies") { request, context in try await self.studyBrowser(request, context) }
         router.get("/studies/:study") { request, context in
             try await self.studyPage(request, context, uid: try context.parameters.require("study"))
@@ -113,11 +119,17 @@ public struct WebRoutes: Sendable {
     // MARK: Sign-in
 
     func signInPage(
-        _ request: Request, _ context: AtriumRequestContext, problem: String?, username: String, status: HTTPResponse.Status = .ok
-    ) -> Response {
+        _ request: Request, _ context: AtriumRequestContext, problem: String?, username: String, welcome: String? = nil,
+        status: HTTPResponse.Status = .ok
+    ) async -> Response {
         var data: [String: Any] = ["username": username, "return": Self.localPath(request.uri.queryParameters["return"].map(String.init))]
         if let problem { data["problem"] = text(problem, request, context) }
         if signIn == nil { data["unavailable"] = true }
+        if let welcome, !welcome.isEmpty { data["welcome"] = welcome }
+        if let hints = await firstRun?.hints() {
+            if hints.setupPending { data["setupPending"] = true }
+            if !hints.demoUsernames.isEmpty { data["demoUsernames"] = hints.demoUsernames.joined(separator: ", ") }
+        }
         return views.page(
             "login", title: text("login.title", request, context), section: .signIn, data: data, request: request, context: context,
             status: status)
@@ -127,12 +139,12 @@ public struct WebRoutes: Sendable {
         let form = try await FormBody.read(request)
         guard CSRF.verify(form[CSRF.formField], request: request, context: context) else {
             logger.notice("sign-in form refused: CSRF token missing or wrong")
-            return signInPage(request, context, problem: "errors.csrf", username: "", status: .forbidden)
+            return await signInPage(request, context, problem: "errors.csrf", username: "", status: .forbidden)
         }
         let username = (form["username"] ?? "").trimmingCharacters(in: .whitespaces)
         let password = form["password"] ?? ""
         guard !username.isEmpty, !password.isEmpty else {
-            return signInPage(request, context, problem: "login.missing", username: username, status: .badRequest)
+            return await signInPage(request, context, problem: "login.missing", username: username, status: .badRequest)
         }
         let source = context.remoteAddress?.ipAddress ?? ""
         switch await signIn?(username, password, source) ?? .unavailable {
@@ -140,10 +152,11 @@ public struct WebRoutes: Sendable {
             var response = Response.redirect(to: Self.localPath(form["return"]), type: .found)
             for cookie in cookies { response.setCookie(cookie) }
             return response
-        case .refused: return signInPage(request, context, problem: "login.refused", username: username, status: .unauthorized)
-        case .lockedOut: return signInPage(request, context, problem: "login.locked", username: username, status: .tooManyRequests)
+        case .refused: return await signInPage(request, context, problem: "login.refused", username: username, status: .unauthorized)
+        case .lockedOut:
+            return await signInPage(request, context, problem: "login.locked", username: username, status: .tooManyRequests)
         case .unavailable:
-            return signInPage(request, context, problem: "login.unavailable", username: username, status: .serviceUnavailable)
+            return await signInPage(request, context, problem: "login.unavailable", username: username, status: .serviceUnavailable)
         }
     }
 
@@ -157,25 +170,38 @@ public struct WebRoutes: Sendable {
 
     // MARK: Home
 
-    /// The dashboard: one card per thing the person's roles let them do.
-    func home(_ request: Request, _ context: AtriumRequestContext) -> Response {
+    /// The dashboard: what each of the person's roles is for, and one card per thing their roles let them do
+    /// (``HomeCard/all``); signed out, the sign-in hint and, on a fresh server, where the setup link is.
+    func home(_ request: Request, _ context: AtriumRequestContext) async -> Response {
         let language = WebViews.language(request: request, context: context)
-        var cards: [(String, String)] = []
         let roles = context.principal?.roles ?? []
-        if context.principal != nil, !roles.subtracting([.student]).isEmpty {
-            cards += [("studies", "/studies"), ("upload", "/upload")]
-        }
-        if roles.contains(.reader) { cards.append(("worklist", "/studies")) }
-        if roles.contains(.curator) || roles.contains(.student) || roles.contains(.supervisor) { cards.append(("teaching", "/")) }
-        if roles.contains(.admin) { cards.append(("admin", "/admin")) }
-        let data: [String: Any] = [
-            "cards": cards.map { key, href in
-                [
-                    "href": href, "title": views.locales.text("home.cards.\(key).title", language),
-                    "text": views.locales.text("home.cards.\(key).text", language),
-                ]
+        let cards = HomeCard.cards(for: roles).map { card -> [String: Any] in
+            var item: [String: Any] = [
+                "id": card.id, "title": views.locales.text(card.titleKey, language), "text": views.locales.text(card.textKey, language),
+            ]
+            if let href = card.href {
+                item["href"] = href
+                item["linked"] = true
+            } else {
+                item["planned"] = true
             }
+            return item
+        }
+        var data: [String: Any] = [
+            "cards": cards,
+            "roleNotes": Role.allCases.filter { roles.contains($0) }.map { role in
+                [
+                    "role": role.rawValue, "name": views.locales.text("roles.\(role.rawValue)", language),
+                    "text": views.locales.text("home.roleNotes.\(role.rawValue)", language),
+                ]
+            },
         ]
+        data["hasRoleNotes"] = !roles.isEmpty
+        if let code = context.principal?.institutionCode { data["institution"] = code }
+        if context.principal == nil, let hints = await firstRun?.hints() {
+            if hints.setupPending { data["setupPending"] = true }
+            if !hints.demoUsernames.isEmpty { data["demoUsernames"] = hints.demoUsernames.joined(separator: ", ") }
+        }
         return views.page(
             "home", title: text("home.title", request, context), section: .home, data: data, request: request, context: context)
     }
@@ -206,11 +232,12 @@ public struct WebRoutes: Sendable {
             }
             var rows: [DataSet] = []
             if uids?.isEmpty != true {
-                rows = try await archive.index.find(
-                    try ArchiveQuery(qidoParameters: try search.studyParameters(studyUIDs: uids), level: .study))
+                // Within the caller's institution scope, as every other query of the pages (a site user: its own studies).
+                rows = try await find(try search.studyParameters(studyUIDs: uids), level: .study)
             }
             let hasNext = rows.count > StudySearch.pageSize
-            data["studies"] = rows.prefix(StudySearch.pageSize).map(Self.studyRow)
+            let language = WebViews.language(request: request, context: context)
+            data["studies"] = rows.prefix(StudySearch.pageSize).map { Self.studyRow($0, language: language) }
             data["empty"] = rows.isEmpty
             data["page"] = search.page
             if search.page > 1 { data["previous"] = "/studies?" + search.queryString(page: search.page - 1) }
@@ -238,12 +265,12 @@ public struct WebRoutes: Sendable {
         return try await archive.index.find(query)
     }
 
-    static func studyRow(_ study: DataSet) -> [String: Any] {
+    static func studyRow(_ study: DataSet, language: InterfaceLanguage) -> [String: Any] {
         let uid = study.string(.studyInstanceUID) ?? ""
         return [
             "uid": uid,
             "href": "/studies/" + (uid.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? uid),
-            "patientName": DisplayFormat.personName(study.string(.patientName)),
+            "patientName": DisplayFormat.personName(study.string(.patientName), language),
             "patientID": study.string(.patientID) ?? "",
             "date": DisplayFormat.date(study.string(.studyDate)),
             "accession": study.string(.accessionNumber) ?? "",
@@ -262,7 +289,8 @@ public struct WebRoutes: Sendable {
         guard let study = studies.first else { return notFound(request, context) }
         let series = try await find([("StudyInstanceUID", uid)], level: .series)
         let sorted = series.sorted { (Int($0.string(.seriesNumber) ?? "") ?? Int.max) < (Int($1.string(.seriesNumber) ?? "") ?? Int.max) }
-        let row = Self.studyRow(study)
+        let language = WebViews.language(request: request, context: context)
+        let row = Self.studyRow(study, language: language)
         let attributes: [(String, String)] = [
             ("patientName", row["patientName"] as? String ?? ""),
             ("patientID", row["patientID"] as? String ?? ""),
@@ -275,13 +303,12 @@ public struct WebRoutes: Sendable {
             ),
             ("accession", row["accession"] as? String ?? ""),
             ("description", row["description"] as? String ?? ""),
-            ("referringPhysician", DisplayFormat.personName(study.string(.referringPhysicianName))),
+            ("referringPhysician", DisplayFormat.personName(study.string(.referringPhysicianName), language)),
             ("modalities", row["modalities"] as? String ?? ""),
             ("studyID", study.string(.studyID) ?? ""),
             ("counts", "\(row["series"] as? String ?? "") / \(row["instances"] as? String ?? "")"),
             ("studyInstanceUID", uid),
         ]
-        let language = WebViews.language(request: request, context: context)
         let data: [String: Any] = [
             "study": row,
             "viewerHref": "/viewer?study=" + uid,

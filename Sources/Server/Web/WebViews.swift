@@ -89,11 +89,10 @@ public struct WebViews: Sendable {
 
     /// The navigation entries the person may use; anonymous visitors see only the home page.
     private func navigation(section: Section, principal: Principal?, language: InterfaceLanguage) -> [[String: Any]] {
-        let studentOnly = principal.map { $0.roles == [.student] } ?? false
+        let roles = principal?.roles ?? []
         var entries: [(Section, String, String)] = [(.home, "/", "nav.home")]
-        if principal != nil, !studentOnly {
-            entries += [(.studies, "/studies", "nav.studies"), (.upload, "/upload", "nav.upload")]
-        }
+        if !roles.isDisjoint(with: AccessPolicy.seeAll.union([.site])) { entries.append((.studies, "/studies", "nav.studies")) }
+        if !roles.isDisjoint(with: AccessPolicy.storeAll.union([.site])) { entries.append((.upload, "/upload", "nav.upload")) }
         if principal != nil { entries.append((.library, "/library", "library.nav")) }
         if principal?.has(.admin) == true { entries.append((.admin, "/admin", "nav.admin")) }
         return entries.map { ["href": $0.1, "label": locales.text($0.2, language), "current": $0.0 == section] }

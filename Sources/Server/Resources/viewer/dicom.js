@@ -32,7 +32,9 @@ export function text(ds, tag) {
   const v = values(ds, tag);
   if (!v || v.length === 0) return '';
   const first = v[0];
-  if (first && typeof first === 'object') return first.Alphabetic || first.Ideographic || '';
+  // A Person Name (PS3.18 F.2.2): the page normally gives the name as people read it; this is the fallback, its
+  // components spaced instead of joined by '^'.
+  if (first && typeof first === 'object') return (first.Ideographic || first.Alphabetic || '').split('^').filter((c) => c.trim()).join(' ');
   return String(first).trim();
 }
 

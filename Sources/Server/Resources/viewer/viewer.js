@@ -245,7 +245,7 @@ class Viewport {
       for (const mk of this.markers) set(mk, '');
       return;
     }
-    set(this.corners[0], [d.patientName, d.studyDate, `${d.modality} ${d.seriesNumber ?? ''} ${d.seriesDescription}`]
+    set(this.corners[0], [this.app.studyFacts.patientName || d.patientName, d.studyDate, `${d.modality} ${d.seriesNumber ?? ''} ${d.seriesDescription}`]
       .filter((s) => s && s.trim())
       .join('\n'));
     const loaded = this.displayedKey === this.image.key;
@@ -419,6 +419,8 @@ class ViewerApp {
   constructor(root, studyUID, seriesUID) {
     this.root = root;
     this.firstSeriesUID = seriesUID;
+    // What the page tells of the study: its patient name as people read it in the interface's language.
+    this.studyFacts = readJSON('viewer-study');
     this.client = new StudyClient('/dicom-web', studyUID);
     this.cache = new FrameCache(1536 * 1024 * 1024);
     this.prefetcher = new Prefetcher(this.client, this.cache, () => this.onFrameLoaded());
@@ -748,6 +750,14 @@ function exposeAPI(app) {
         requestAnimationFrame(step);
       }),
   };
+}
+
+function readJSON(id) {
+  try {
+    return JSON.parse(document.getElementById(id)?.textContent || '{}');
+  } catch {
+    return {};
+  }
 }
 
 const root = document.getElementById('viewer-app');

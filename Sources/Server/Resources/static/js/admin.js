@@ -95,6 +95,7 @@ async function load() {
   for (const item of rows) {
     const row = body.insertRow();
     row.dataset.id = item.id;
+    if (item.demo === true) row.dataset.demo = "true";
     row.append(...headers.map((th) => (th.dataset.field ? cell(item[th.dataset.field], th) : actions(item))));
   }
 }
