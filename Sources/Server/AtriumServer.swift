@@ -146,7 +146,8 @@ public struct AtriumServer: Sendable {
         _ = try? await archive.sweepOrphans()
         // The demo steps (``DemoSeed/steps``: institutions, people, studies, then each workflow's own), in order.
         if configuration.demo {
-            firstRun.record(try await DemoSeed.run(archive: archive, identity: identity, logger: logger))
+            firstRun.record(
+                try await DemoSeed.run(configuration: configuration, archive: archive, identity: identity, logger: logger))
         }
         // The token itself goes only into the start banner's setup link, never into the log.
         if try await issueSetupTokenIfNeeded() != nil {

@@ -15,9 +15,9 @@ struct DemoRemove: AsyncParsableCommand {
         commandName: "remove",
         abstract: "Remove the demo accounts (and demo institutions and studies); prints what it removed.",
         discussion: """
-            Deletes every account marked as a demo account (with its sessions and API tokens), every demo institution no
-            other person belongs to, and the demo patients' studies (\(DemoData.patientIDs.joined(separator: ", ")); keep
-            them with --keep-studies). Accounts and institutions that are not demo ones are never touched. The server may be
+            Deletes every account marked as a demo account (with its sessions and API tokens), every demo institution no \
+            other person belongs to, and the demo patients' studies (\(DemoData.patientIDs.joined(separator: ", ")); keep \
+            them with --keep-studies). Accounts and institutions that are not demo ones are never touched. The server may be \
             running. A later atrium serve --demo on a folder without other people makes fresh demo accounts.
             """)
 

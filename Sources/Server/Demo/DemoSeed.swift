@@ -66,6 +66,8 @@ public struct DemoAccount: Sendable, Equatable {
 
 /// What one demo step works with.
 public struct DemoContext: Sendable {
+    /// The server's settings (data directory, database), for a step that opens a store of its own domain.
+    public let configuration: ServerConfiguration
     public let archive: Archive
     public let identity: IdentityStore
     public let logger: Logger
@@ -164,13 +166,15 @@ public enum DemoSeed {
 
     /// Runs the steps this data folder has not had, unless it has people other than demo ones.
     public static func run(
-        steps: [DemoStep] = DemoSeed.steps, archive: Archive, identity: IdentityStore, logger: Logger
+        steps: [DemoStep] = DemoSeed.steps, configuration: ServerConfiguration, archive: Archive, identity: IdentityStore,
+        logger: Logger
     ) async throws -> DemoOutcome {
         if try await identity.hasPeopleOtherThanDemo() {
             logger.notice("--demo: this data folder has people of its own, so no demo data is added")
             return .skipped
         }
-        let context = DemoContext(archive: archive, identity: identity, logger: logger, created: DemoContext.CreatedAccounts())
+        let context = DemoContext(
+            configuration: configuration, archive: archive, identity: identity, logger: logger, created: DemoContext.CreatedAccounts())
         var ran: [String] = []
         for step in steps {
             if try await identity.demoStepApplied(step.name) { continue }
