@@ -34,7 +34,11 @@ export function text(ds, tag) {
   const first = v[0];
   // A Person Name (PS3.18 F.2.2): the page normally gives the name as people read it; this is the fallback, its
   // components spaced instead of joined by '^'.
-  if (first && typeof first === 'object') return (first.Ideographic || first.Alphabetic || '').split('^').filter((c) => c.trim()).join(' ');
+  if (first && typeof first === 'object') {
+    const chinese = (document.documentElement.lang || '').startsWith('zh');
+    const groups = chinese ? [first.Ideographic, first.Phonetic, first.Alphabetic] : [first.Alphabetic, first.Ideographic, first.Phonetic];
+    return (groups.find((g) => g && g.replace(/\^/g, '').trim()) || '').split('^').filter((c) => c.trim()).join(' ');
+  }
   return String(first).trim();
 }
 
