@@ -278,11 +278,13 @@ def demo_mode(accounts):
             check(all(chinese["admin.people.demo"] in row.text for row in rows), "a demo row does not say it is a demo account")
             marked = {row.text.split()[0] for row in rows}
             check(marked == set(accounts), f"rows marked as demo: {sorted(marked)}")
+            driver.execute_script("document.getElementById('admin-table').scrollIntoView()")
             shot("admin-people-demo")
             driver.get(base + "/admin/institutions")
             wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#admin-table tbody tr[data-demo='true']")) >= 4)
             codes = {row.text.split()[0] for row in driver.find_elements(By.CSS_SELECTOR, "#admin-table tbody tr[data-demo='true']")}
             check(codes == {"MEDCOLLEGE", "AFFILIATED", "COUNTY-A", "COUNTY-B"}, f"demo institutions: {sorted(codes)}")
+            driver.execute_script("document.getElementById('admin-table').scrollIntoView()")
             shot("admin-institutions-demo")
 
 
