@@ -28,7 +28,7 @@ public struct HomeCard: Sendable {
         HomeCard(id: "upload", href: "/upload", roles: [.site, .reader, .curator, .admin]),
         HomeCard(id: "consultations", href: nil, roles: [.site]),
         HomeCard(id: "worklist", href: nil, roles: [.reader]),
-        HomeCard(id: "teaching", href: nil, roles: [.curator, .student, .supervisor]),
+        HomeCard(id: "teaching", href: "/library", roles: [.reader, .curator, .student, .supervisor, .admin]),
         HomeCard(id: "practice", href: nil, roles: [.student]),
         HomeCard(id: "trainees", href: nil, roles: [.supervisor]),
         HomeCard(id: "indicators", href: nil, roles: [.admin]),
