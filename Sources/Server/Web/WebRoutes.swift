@@ -165,7 +165,7 @@ public struct WebRoutes: Sendable {
         if context.principal != nil, !roles.subtracting([.student]).isEmpty {
             cards += [("studies", "/studies"), ("upload", "/upload")]
         }
-        if roles.contains(.reader) { cards.append(("worklist", "/studies")) }
+        if roles.contains(.reader) { cards.append(("worklist", "/worklist")) }
         if roles.contains(.curator) || roles.contains(.student) || roles.contains(.supervisor) { cards.append(("teaching", "/")) }
         if roles.contains(.admin) { cards.append(("admin", "/admin")) }
         let data: [String: Any] = [
