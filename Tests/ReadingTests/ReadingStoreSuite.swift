@@ -159,7 +159,9 @@ enum ReadingStoreSuite {
         #expect(signed.status == .final && signed.signedVersion == 1)
         #expect(try await store.workItem(id: entry.item.id)?.state == .completed)
         #expect(try await store.request(id: entry.request.id)?.status == .final)
-        #expect(try await store.pendingDocuments().map(\.reportID) == [report.id])
+        let pending = try await store.pendingDocuments()
+        #expect(pending.map(\.reportID) == [report.id] && pending.first?.predecessorSOPInstanceUID == nil)
+        #expect(pending.allSatisfy { UIDCheck.isDICOMUID($0.sopInstanceUID) && UIDCheck.isDICOMUID($0.seriesInstanceUID) })
         // A signed report never changes: drafts are refused, corrections are addenda.
         await #expect(throws: ReadingError.self) { try await store.saveDraft(reportID: report.id, sections: [], by: readerA) }
         clock.advance(5)
@@ -184,7 +186,9 @@ enum ReadingStoreSuite {
         let first = try await store.document(reportID: report.id, version: 1, study: study)
         #expect(first.status == .final && first.addenda.isEmpty && first.version == 1)
         try await store.markDocumentsStored(reportID: report.id, version: 1)
-        #expect(try await store.pendingDocuments().map(\.version) == [2])
+        let addendumDocument = try #require(try await store.pendingDocuments().first)
+        #expect(addendumDocument.version == 2 && addendumDocument.predecessorSOPInstanceUID == pending.first?.sopInstanceUID)
+        #expect(addendumDocument.seriesInstanceUID == pending.first?.seriesInstanceUID, "one series per report")
         // The site is told.
         let notices = try await store.notifications(username: "county.clerk", institution: "COUNTY-A")
         #expect(notices.map(\.kind) == ["report-addendum", "report-final"])

@@ -60,5 +60,40 @@ struct ReadingAPITests {
         let run = try await Subprocess.runDetached("python3", [Corpus.script("ServerTests", "reading_api.py"), server.baseURL, file])
         #expect(run.status == 0, "\(run.output)\(run.errorOutput.suffix(2000))")
         #expect(run.output.hasSuffix("ok\n"), "\(run.output)")
+
+        // The signed version and the addendum are Basic Text SRs in site A's study, read back by dcmtk and pydicom.
+        let held = try await server.server.archive.index.instances(
+            studyInstanceUID: studyA, seriesInstanceUID: nil, sopInstanceUID: nil, institution: "COUNTY-A")
+        let reports = held.filter { $0.sopClassUID == "1.2.840.10008.5.1.4.1.1.88.11" }
+        try #require(reports.count == 2, "two SR instances (final, addendum) in the study: \(held.map(\.sopClassUID))")
+        let directory = try Corpus.temporaryDirectory("atrium-reading-sr")
+        var paths: [String] = []
+        for (index, instance) in reports.enumerated() {
+            let path = directory + "/sr\(index).dcm"
+            switch try await server.server.archive.blobs.get(instance.blobKey) {
+            case .file(let stored): try FileManager.default.copyItem(atPath: stored, toPath: path)
+            case .bytes(let bytes): try Data(bytes).write(to: URL(fileURLWithPath: path))
+            }
+            paths.append(path)
+            let check = try Subprocess.run("/usr/bin/dciodvfy", [path])
+            let errors = (check.output + check.errorOutput).split(separator: "\n").filter { $0.hasPrefix("Error") }
+            #expect(errors.isEmpty, "dciodvfy \(path): \(errors.joined(separator: " | "))")
+            let dump = try Subprocess.run("/usr/bin/dsrdump", ["+U8", "+Pl", path])
+            #expect(dump.status == 0 && dump.output.contains("Acute left subdural haematoma, 8 mm"), "dsrdump: \(dump.output.prefix(1500))")
+        }
+        let chain = try Subprocess.run("python3", ["-c", predecessorCheck] + paths)
+        #expect(chain.status == 0 && chain.output.contains("predecessor ok"), "\(chain.output)\(chain.errorOutput)")
     }
 }
+
+/// With pydicom: of two SRs, the later (instance number 2, the addendum) names the earlier in its Predecessor Documents
+/// Sequence, both are VERIFIED, and they share the series.
+private let predecessorCheck = """
+    import sys, pydicom
+    a, b = sorted((pydicom.dcmread(p) for p in sys.argv[1:]), key=lambda d: int(d.InstanceNumber))
+    ref = b.PredecessorDocumentsSequence[0].ReferencedSeriesSequence[0].ReferencedSOPSequence[0].ReferencedSOPInstanceUID
+    assert ref == a.SOPInstanceUID, (ref, a.SOPInstanceUID)
+    assert a.SeriesInstanceUID == b.SeriesInstanceUID
+    assert a.VerificationFlag == "VERIFIED" and b.VerificationFlag == "VERIFIED"
+    print("predecessor ok")
+    """

@@ -100,6 +100,8 @@ enum ReadingSchema {
                 CREATE TABLE report_outbox (
                     report_id \(int) NOT NULL,
                     version \(int) NOT NULL,
+                    series_instance_uid TEXT NOT NULL,
+                    sop_instance_uid TEXT NOT NULL,
                     created_at \(int) NOT NULL,
                     stored_at \(int),
                     PRIMARY KEY (report_id, version)

@@ -32,6 +32,16 @@ public struct WorklistFilter: Sendable, Equatable {
     public init() {}
 }
 
+/// A signed version whose documents are still to be stored, with the UIDs its SR gets.
+public struct PendingDocument: Sendable, Equatable {
+    public var reportID: Int64
+    public var version: Int
+    public var seriesInstanceUID: String
+    public var sopInstanceUID: String
+    /// The SR of the version before (an addendum's predecessor), if any.
+    public var predecessorSOPInstanceUID: String?
+}
+
 /// One row of the worklist: a work item with its request and where its report stands.
 public struct WorklistEntry: Sendable, Equatable {
     public var request: ConsultationRequest
@@ -743,11 +753,7 @@ public final class ReadingStore: Sendable {
                     "UPDATE consultation_requests SET status = 'final', updated_at = ? WHERE id = ?", [Self.ms(now), .integer(request.id)]))
         }
         steps += [
-            SQLStep(
-                "INSERT INTO report_outbox (report_id, version, created_at) VALUES (?, ?, ?)",
-                [
-                    .integer(reportID), .integer(Int64(version.version)), Self.ms(now),
-                ]),
+            Self.outbox(reportID: reportID, version: version.version, at: now),
             Self.event(request.id, "signed", actor.username, "report \(reportID) version \(version.version)", at: now),
             Self.notification(institution: request.institutionCode, recipient: nil, kind: "report-final", requestID: request.id, at: now),
         ]
@@ -775,11 +781,7 @@ public final class ReadingStore: Sendable {
             Self.insertVersion(version),
             SQLStep(
                 "UPDATE consultation_requests SET status = 'amended', updated_at = ? WHERE id = ?", [Self.ms(now), .integer(request.id)]),
-            SQLStep(
-                "INSERT INTO report_outbox (report_id, version, created_at) VALUES (?, ?, ?)",
-                [
-                    .integer(reportID), .integer(Int64(version.version)), Self.ms(now),
-                ]),
+            Self.outbox(reportID: reportID, version: version.version, at: now),
             Self.event(request.id, "addendum", actor.username, "report \(reportID) version \(version.version)", at: now),
             Self.notification(
                 institution: request.institutionCode, recipient: nil, kind: "report-addendum", requestID: request.id, at: now),
@@ -794,11 +796,25 @@ public final class ReadingStore: Sendable {
 
     /// Signed versions whose documents (the SR next to the study) are not yet stored: written in the signing transaction,
     /// so that a crash after it leaves the report signed and its documents still to store on the next start.
-    public func pendingDocuments() async throws(ReadingError) -> [(reportID: Int64, version: Int)] {
-        try await query("SELECT report_id, version FROM report_outbox WHERE stored_at IS NULL ORDER BY created_at, report_id, version").map
-        {
-            (reportID: $0[0].integer ?? 0, version: Int($0[1].integer ?? 0))
+    public func pendingDocuments() async throws(ReadingError) -> [PendingDocument] {
+        try await query(
+            "SELECT o.report_id, o.version, o.series_instance_uid, o.sop_instance_uid, (SELECT p.sop_instance_uid FROM report_outbox p "
+                + "WHERE p.report_id = o.report_id AND p.version < o.version ORDER BY p.version DESC LIMIT 1) "
+                + "FROM report_outbox o WHERE o.stored_at IS NULL ORDER BY o.created_at, o.report_id, o.version"
+        ).map {
+            PendingDocument(
+                reportID: $0[0].integer ?? 0, version: Int($0[1].integer ?? 0), seriesInstanceUID: $0[2].text ?? "",
+                sopInstanceUID: $0[3].text ?? "", predecessorSOPInstanceUID: $0[4].text)
         }
+    }
+
+    /// The outbox row of a signed version: the UIDs its SR will have (chosen now, so that storing it again after a crash
+    /// makes the same instance), the series one per report.
+    static func outbox(reportID: Int64, version: Int, at time: Date) -> SQLStep {
+        SQLStep(
+            "INSERT INTO report_outbox (report_id, version, series_instance_uid, sop_instance_uid, created_at) "
+                + "SELECT ?, ?, COALESCE((SELECT series_instance_uid FROM report_outbox WHERE report_id = ? LIMIT 1), ?), ?, ?",
+            [.integer(reportID), .integer(Int64(version)), .integer(reportID), .text(UID.generate()), .text(UID.generate()), ms(time)])
     }
 
     public func markDocumentsStored(reportID: Int64, version: Int) async throws(ReadingError) {

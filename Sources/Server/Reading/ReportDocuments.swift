@@ -8,7 +8,7 @@ import Reading
 /// from its ``ReportDocument`` and stored in the archive next to the study. The signing transaction leaves a row in the
 /// store's outbox (``ReadingStore/pendingDocuments()``); this stores the documents and marks the row done, right after
 /// signing and again from the maintenance loop (after a crash, on the next start). Storing is idempotent: a version's
-/// objects have UIDs derived from the report and version, so a second attempt replaces nothing.
+/// UIDs were chosen in the signing transaction, so a second attempt makes the same instance.
 struct ReportDocuments: Sendable {
     let store: ReadingStore
     let archive: Archive
@@ -30,39 +30,47 @@ struct ReportDocuments: Sendable {
         return try await ReadingRoutes.mapped { try await store.document(reportID: reportID, version: version, study: study) }
     }
 
-    /// The DICOM objects stored on signing: the one seam where the document makers plug in. The Basic Text SR of the
-    /// report (`ReportSR`) is made by the documents target that lands separately; until then there is nothing to store and
-    /// the outbox rows stay pending, so that reports signed meanwhile get their SR once the maker is here.
-    static func objectsToStore(for document: ReportDocument) -> [DataSet] {
-        []
+    /// The DICOM objects stored on signing: the one seam where the document makers plug in. Today the report as a Basic
+    /// Text SR (``ReportSR``) in the study's own series of reports, each version a new instance naming the one before.
+    static func objectsToStore(for document: ReportDocument, pending: PendingDocument) -> [DataSet] {
+        [
+            ReportSR.dataSet(
+                for: document,
+                identity: ReportSR.Identity(
+                    seriesInstanceUID: pending.seriesInstanceUID, sopInstanceUID: pending.sopInstanceUID,
+                    predecessorSOPInstanceUID: pending.predecessorSOPInstanceUID))
+        ]
     }
 
-    /// Stores the documents of every signed version still pending.
+    /// Stores the documents of every signed version still pending, into the requesting institution's study (so that the
+    /// site sees its report next to its images).
     func storePending() async {
-        let pending: [(reportID: Int64, version: Int)]
+        let pending: [PendingDocument]
         do {
             pending = try await store.pendingDocuments()
         } catch {
             logger.error("pending report documents could not be listed", metadata: ["error": "\(error)"])
             return
         }
-        for (reportID, version) in pending {
+        for item in pending {
             do {
-                let document = try await document(reportID: reportID, version: version)
-                let objects = Self.objectsToStore(for: document)
-                if objects.isEmpty { continue }
-                for object in objects {
+                guard let report = try await store.report(id: item.reportID), let request = try await store.request(id: report.requestID),
+                    !request.studies.isEmpty
+                else { continue }
+                let document = try await document(reportID: item.reportID, version: item.version)
+                for object in Self.objectsToStore(for: document, pending: item) {
                     let bytes = try DICOMFile(dataSet: object).encoded()
                     _ = try await archive.store(
-                        bytes, source: SourceInfo(applicationEntityTitle: "ATRIUM", institution: nil, transport: .importer),
-                        name: "report \(reportID) version \(version)")
+                        bytes,
+                        source: SourceInfo(applicationEntityTitle: "ATRIUM", institution: request.institutionCode, transport: .importer),
+                        name: "report \(item.reportID) version \(item.version)")
                 }
-                try await store.markDocumentsStored(reportID: reportID, version: version)
-                logger.info("report documents stored", metadata: ["report": "\(reportID)", "version": "\(version)"])
+                try await store.markDocumentsStored(reportID: item.reportID, version: item.version)
+                logger.info("report documents stored", metadata: ["report": "\(item.reportID)", "version": "\(item.version)"])
             } catch {
                 logger.error(
                     "report documents could not be stored",
-                    metadata: ["report": "\(reportID)", "version": "\(version)", "error": "\(error)"])
+                    metadata: ["report": "\(item.reportID)", "version": "\(item.version)", "error": "\(error)"])
             }
         }
     }
