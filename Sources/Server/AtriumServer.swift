@@ -86,6 +86,7 @@ public struct AtriumServer: Sendable {
         router.add(middleware: LanguageMiddleware())
         LibraryRoutes(store: teaching, views: webViews, audit: identity.audit, logger: logger).register(on: router)
         ReadingPages(views: webViews, store: reading, archive: archive, logger: logger).register(on: router)
+        TurnaroundPage(views: webViews, store: reading).register(on: router)
         WebRoutes(
             views: webViews, archive: archive, configuration: configuration,
             signIn: { username, password, source in await auth.webSignIn(username: username, password: password, source: source) },

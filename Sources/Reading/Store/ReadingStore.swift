@@ -969,6 +969,31 @@ public final class ReadingStore: Sendable {
             [Self.ms(clock()), .integer(id), .text(username), .text(institution ?? "")])
     }
 
+    // MARK: - Turnaround
+
+    /// Every request's times for the turnaround statistics (``Turnaround``): received, first claimed, first preliminary
+    /// and signed, from the events; the reader is who signed. Withdrawn requests are left out. Of one institution, or all.
+    public func turnaroundCases(institution: String?) async throws(ReadingError) -> [Turnaround.Case] {
+        func first(_ kind: String) -> String {
+            "(SELECT MIN(e.time) FROM consultation_events e WHERE e.request_id = r.id AND e.kind = '\(kind)')"
+        }
+        var sql =
+            "SELECT r.id, r.priority, r.institution_code, r.created_at, r.deadline_at, \(first("claimed")), \(first("preliminary")), "
+            + "\(first("signed")), (SELECT e.actor FROM consultation_events e WHERE e.request_id = r.id AND e.kind = 'signed' "
+            + "ORDER BY e.time LIMIT 1) FROM consultation_requests r WHERE r.status <> 'withdrawn'"
+        var bindings: [SQLValue] = []
+        if let institution {
+            sql += " AND r.institution_code = ?"
+            bindings.append(.text(institution))
+        }
+        return try await query(sql + " ORDER BY r.id", bindings).map { row in
+            Turnaround.Case(
+                requestID: String(row[0].integer ?? 0), priority: row[1].text ?? "", site: row[2].text ?? "", reader: row[8].text,
+                received: Self.date(row[3]) ?? Date(timeIntervalSince1970: 0), claimed: Self.date(row[5]), preliminary: Self.date(row[6]),
+                final: Self.date(row[7]), deadline: Self.date(row[4]) ?? Date(timeIntervalSince1970: 0))
+        }
+    }
+
     // MARK: - Reader profiles
 
     /// A reader's privileges (the defaults when none were set: may sign, not senior, every service line).

@@ -57,7 +57,7 @@ public enum RouteFamily: String, Sendable, CaseIterable {
         if under("/api/admin") { return .admin }
         if under("/api/library") { return .library }
         if under("/api/consultations") || under("/api/worklist") || under("/api/reports") || under("/api/critical")
-            || under("/api/notifications")
+            || under("/api/notifications") || under("/api/turnaround")
         {
             return .reading
         }
@@ -65,7 +65,7 @@ public enum RouteFamily: String, Sendable, CaseIterable {
         if under("/login") || under("/logout") || under("/static") || under("/language") { return .signIn }
         if under("/admin") { return .adminPages }
         if under("/library") { return .libraryPages }
-        if under("/consultations") || under("/worklist") || under("/reports") { return .readingPages }
+        if under("/consultations") || under("/worklist") || under("/reports") || under("/turnaround") { return .readingPages }
         if under("/studies") || under("/upload") || under("/uploads") || under("/viewer") { return .clinicalPages }
         return .page
     }

@@ -221,6 +221,18 @@ check(waiting["studies"] == [people["studyA"]], f"linked at once, the study is a
 _, gone = call("siteA", "POST", f"/api/consultations/{waiting['id']}/withdraw", expect=200)
 check(gone["status"] == "withdrawn", gone)
 
+step("turnaround: site A's CSV counts its own requests; site B's holds none of them; a student gets none")
+import csv, io
+_, text = call("siteA", "GET", "/api/turnaround.csv?group=site&period=month", expect=200)
+rows = list(csv.DictReader(io.StringIO(text)))
+_, mine = call("siteA", "GET", "/api/consultations", expect=200)
+check({r["group"] for r in rows} == {mine[0]["institution"]}, rows)
+check(sum(int(r["requests"]) for r in rows) == len([r for r in mine if r["status"] != "withdrawn"]), (rows, len(mine)))
+check(sum(int(r["final_count"]) for r in rows) == len([r for r in mine if r["status"] in ("final", "amended")]), rows)
+_, text_b = call("siteB", "GET", "/api/turnaround.csv?group=site&period=month", expect=200)
+check(mine[0]["institution"] not in text_b, text_b)
+call("student", "GET", "/api/turnaround.csv", expect=403)
+
 step("site B's stream never carried site A's changes")
 try:
     while True:

@@ -201,6 +201,13 @@ try:
     assert site.find_element(By.ID, "request-status").get_attribute("data-status") == "amended"
     shot(site, "reading-08-addendum")
 
+    step("the turnaround dashboard draws its chart on the server")
+    site.get(base + "/turnaround?group=priority&period=week")
+    site_wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#turnaround-chart svg")))
+    assert english["reading.priority.stat"] in site.find_element(By.ID, "turnaround-breaches").text or \
+        "stat" in site.find_element(By.ID, "turnaround-table").text, "the stat request is in the table"
+    shot(site, "reading-08b-turnaround")
+
     step("lock conflict: both readers claim the routine item at once; one wins, the other sees who holds it")
     item = fixtures["routineItem"]
     reader.get(base + "/worklist")
