@@ -155,6 +155,7 @@ struct ReadingLogicTests {
         .addendum: ["reader", "senior"],
         .breakLock: ["senior"],
         .viewTurnaround: ["site", "reader", "junior", "senior", "admin"],
+        .peerReview: ["senior", "supervisor"],
     ]
 
     @Test("Every action × role of the consultation workflow, against a request of COUNTY-A", arguments: ReadingAction.allCases)

@@ -189,6 +189,18 @@ enum ReadingStoreSuite {
         let addendumDocument = try #require(try await store.pendingDocuments().first)
         #expect(addendumDocument.version == 2 && addendumDocument.predecessorSOPInstanceUID == pending.first?.sopInstanceUID)
         #expect(addendumDocument.seriesInstanceUID == pending.first?.seriesInstanceUID, "one series per report")
+        // RADPEER: not one's own report; a comment from 2b on.
+        await #expect(throws: ReadingError.self) {
+            try await store.recordPeerReview(reportID: report.id, score: .concur, comment: "", by: readerA)
+        }
+        await #expect(throws: ReadingError.self) {
+            try await store.recordPeerReview(reportID: report.id, score: .understandableLikelySignificant, comment: " ", by: readerB)
+        }
+        let review = try await store.recordPeerReview(
+            reportID: report.id, score: .understandableLikelySignificant, comment: "Contusion missed.", by: readerB)
+        #expect(review.reader == "reader.a" && review.site == "COUNTY-A")
+        #expect(try await store.peerReviews(institution: "COUNTY-A").map(\.score) == [.understandableLikelySignificant])
+        #expect(try await store.peerReviews(institution: "COUNTY-B").isEmpty)
         // The site is told.
         let notices = try await store.notifications(username: "county.clerk", institution: "COUNTY-A")
         #expect(notices.map(\.kind) == ["report-addendum", "report-final"])

@@ -54,6 +54,6 @@ struct ReadingStoreTests {
                 "SELECT version FROM reading_schema_version",
             ]
         ).output
-        #expect(version.trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+        #expect(version.trimmingCharacters(in: .whitespacesAndNewlines) == "2")
     }
 }

@@ -31,6 +31,8 @@ public enum ReadingAction: String, CaseIterable, Sendable {
     case secondOpinion
     /// See turnaround figures.
     case viewTurnaround
+    /// Score a signed report on the RADPEER scale, and see the discrepancy rates.
+    case peerReview
 }
 
 /// What the table decided.
@@ -52,6 +54,7 @@ public enum ReadingDecision: Sendable, Equatable {
 /// | sign, addendum | – | if the profile may sign | yes | – | – |
 /// | break lock | – | – | yes | – | – |
 /// | turnaround | own institution | yes | yes | yes | – |
+/// | RADPEER review and rates | – | – | yes (any supervisor) | – | – |
 ///
 /// A student never sees the worklist or a clinical report; a curator has no clinical access here either.
 public enum ReadingAccess {
@@ -86,6 +89,8 @@ public enum ReadingAccess {
             return allow(senior || (profile?.canSign ?? true), "this reader writes preliminary reports; a reader who may sign signs them")
         case .breakLock:
             return allow(senior, "only a senior reader breaks another reader's lock")
+        case .peerReview:
+            return allow(principal.has(.supervisor), "supervisors review reports")
         case .viewTurnaround:
             if reader || admin { return .allow }
             return allow(site && ownInstitution, "turnaround is for readers, administrators and the site itself")

@@ -155,7 +155,23 @@ enum ReadingSchema {
                     service_lines TEXT NOT NULL
                 )
                 """,
-            ] + appendOnly(flavour)
+            ] + appendOnly(flavour),
+            [
+                """
+                CREATE TABLE peer_reviews (
+                    id \(key),
+                    report_id \(int) NOT NULL REFERENCES reports (id),
+                    reader TEXT NOT NULL,
+                    site TEXT NOT NULL,
+                    reviewer TEXT NOT NULL,
+                    score TEXT NOT NULL,
+                    comment TEXT NOT NULL,
+                    reviewed_at \(int) NOT NULL,
+                    UNIQUE (report_id, reviewer)
+                )
+                """,
+                "CREATE INDEX peer_reviews_reader ON peer_reviews (reader)",
+            ],
         ]
     }
 

@@ -969,6 +969,57 @@ public final class ReadingStore: Sendable {
             [Self.ms(clock()), .integer(id), .text(username), .text(institution ?? "")])
     }
 
+    // MARK: - Peer review
+
+    /// A supervisor scores a signed report on the RADPEER scale (``PeerReview`` checks the comment and refuses one's own
+    /// report); once per report and reviewer.
+    public func recordPeerReview(reportID: Int64, score: RADPEERScore, comment: String, by actor: ReadingActor) async throws(ReadingError)
+        -> PeerReview
+    {
+        let report = try await existingReport(reportID)
+        guard report.status.isSigned, let signed = try await versions(reportID: reportID).first(where: { $0.kind == .final }) else {
+            throw .invalidTransition(action: "peer-review", from: report.status.rawValue)
+        }
+        let request = try await existingRequest(report.requestID)
+        let review: PeerReview
+        do {
+            review = try PeerReview(
+                reportID: String(reportID), reader: signed.signedBy, site: request.institutionCode, reviewer: actor.username, score: score,
+                comment: comment, reviewedAt: clock())
+        } catch {
+            throw error == .ownReport ? .forbidden(error.description) : .invalid(error.description)
+        }
+        let steps = [
+            SQLStep(
+                "INSERT INTO peer_reviews (report_id, reader, site, reviewer, score, comment, reviewed_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                    + "RETURNING id",
+                [
+                    .integer(reportID), .text(review.reader), .text(review.site), .text(review.reviewer), .text(score.rawValue),
+                    .text(review.comment), Self.ms(review.reviewedAt),
+                ], guarded: true),
+            Self.event(request.id, "peer-reviewed", actor.username, "report \(reportID): RADPEER \(score.rawValue)", at: review.reviewedAt),
+        ]
+        guard try await transaction(steps) != nil else { throw .database("the peer review was not written") }
+        await record(.create, actor, request, "consultation \(request.id): report \(reportID) peer-reviewed")
+        return review
+    }
+
+    /// Every peer review, of one requesting institution's reports or of all.
+    public func peerReviews(institution: String? = nil) async throws(ReadingError) -> [PeerReview] {
+        var sql = "SELECT report_id, reader, site, reviewer, score, comment, reviewed_at FROM peer_reviews"
+        var bindings: [SQLValue] = []
+        if let institution {
+            sql += " WHERE site = ?"
+            bindings.append(.text(institution))
+        }
+        return try await query(sql + " ORDER BY id", bindings).compactMap { row in
+            guard let score = RADPEERScore(rawValue: row[4].text ?? "") else { return nil }
+            return try? PeerReview(
+                reportID: String(row[0].integer ?? 0), reader: row[1].text ?? "", site: row[2].text ?? "", reviewer: row[3].text ?? "",
+                score: score, comment: row[5].text ?? "", reviewedAt: Self.date(row[6]) ?? Date(timeIntervalSince1970: 0))
+        }
+    }
+
     // MARK: - Turnaround
 
     /// Every request's times for the turnaround statistics (``Turnaround``): received, first claimed, first preliminary

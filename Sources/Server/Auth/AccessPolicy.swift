@@ -35,7 +35,8 @@ public enum RouteFamily: String, Sendable, CaseIterable {
     /// The teaching library's pages (`/library`), with the same rule.
     case libraryPages
     /// The consultation workflow's JSON API (`/api/consultations`, `/api/worklist`, `/api/reports`, `/api/critical`,
-    /// `/api/notifications`): sites, readers and administrators; each action is then checked by ``ReadingAccess``.
+    /// `/api/notifications`, `/api/turnaround.csv`, `/api/peer-review`): sites, readers, supervisors and administrators;
+    /// each action is then checked by ``ReadingAccess``.
     case reading
     /// The consultation pages (`/consultations`, `/worklist`, `/reports`).
     case readingPages
@@ -57,7 +58,7 @@ public enum RouteFamily: String, Sendable, CaseIterable {
         if under("/api/admin") { return .admin }
         if under("/api/library") { return .library }
         if under("/api/consultations") || under("/api/worklist") || under("/api/reports") || under("/api/critical")
-            || under("/api/notifications") || under("/api/turnaround")
+            || under("/api/notifications") || under("/api/turnaround") || under("/api/peer-review")
         {
             return .reading
         }
@@ -126,7 +127,7 @@ public enum AccessPolicy {
             return .allow(institution: nil)
         case .reading, .readingPages:
             // A student never sees the worklist or a clinical report; the action's own check (``ReadingAccess``) follows.
-            if principal.roles.isDisjoint(with: [.site, .reader, .admin]) {
+            if principal.roles.isDisjoint(with: [.site, .reader, .admin, .supervisor]) {
                 return .forbidden("consultations are for sites, readers and administrators")
             }
             return .allow(institution: principal.has(.reader) || principal.has(.admin) ? nil : principal.institutionCode)

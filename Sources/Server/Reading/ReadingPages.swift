@@ -171,7 +171,13 @@ struct ReadingPages: Sendable {
         for report in reports {
             let versions = try await ReadingRoutes.mapped { try await self.store.versions(reportID: report.id) }
             let signed = versions.last { $0.kind != .addendum }
-            var row: [String: Any] = ["id": report.id, "status": report.status.rawValue, "canOpen": reader]
+            var row: [String: Any] = [
+                "id": report.id, "status": report.status.rawValue, "canOpen": reader,
+                "canReview": report.status.isSigned && ReadingAccess.decide(.peerReview, principal: principal).allowed,
+                "scores": RADPEERScore.allCases.map {
+                    ["code": $0.rawValue, "label": text("reading.peer.score.\($0.rawValue)", request, context)]
+                },
+            ]
             if let signed {
                 row["signed"] =
                     [

@@ -73,6 +73,38 @@ public struct ReadingRoutes: Sendable {
             let document = try await self.documents.document(reportID: report.id, version: nil)
             return Self.json(Self.describe(document))
         }
+        router.post("/api/reports/:id/peer-review") { request, context in
+            let (principal, report, _) = try await self.visibleReport(context)
+            try Self.require(.peerReview, principal, institution: nil)
+            let body = try await Self.body(request)
+            guard let score = RADPEERScore(rawValue: body["score"] as? String ?? "") else {
+                throw HTTPError(.badRequest, message: "score is one of \(RADPEERScore.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let review = try await Self.mapped {
+                try await self.store.recordPeerReview(
+                    reportID: report.id, score: score, comment: body["comment"] as? String ?? "", by: self.actor(principal, context))
+            }
+            return Self.json(
+                [
+                    "reportID": review.reportID, "reader": review.reader, "site": review.site, "reviewer": review.reviewer,
+                    "score": review.score.rawValue, "comment": review.comment, "reviewedAt": ReadingFormat.iso(review.reviewedAt),
+                ], status: .created)
+        }
+        router.get("/api/peer-review") { request, context in
+            let principal = try Self.signedIn(context)
+            guard principal.has(.supervisor) || principal.has(.admin) else {
+                throw HTTPError(.forbidden, message: "discrepancy rates are for supervisors and administrators")
+            }
+            let grouping = request.uri.queryParameters["by"].flatMap { PeerReviewRates.Grouping(rawValue: String($0)) } ?? .reader
+            let reviews = try await Self.mapped { try await self.store.peerReviews() }
+            return Self.json(
+                PeerReviewRates.table(reviews, by: grouping).map {
+                    [
+                        "group": $0.group, "reviews": $0.reviews, "scores": $0.scores, "discrepancyRate": $0.discrepancyRate,
+                        "majorDiscrepancyRate": $0.majorDiscrepancyRate, "significantRate": $0.significantRate,
+                    ] as [String: Any]
+                })
+        }
         router.get("/api/notifications") { _, context in
             let principal = try Self.signedIn(context)
             let notices = try await Self.mapped {

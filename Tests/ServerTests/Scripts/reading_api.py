@@ -190,6 +190,17 @@ check([v["kind"] for v in amended["versions"]] == ["final", "addendum"], amended
 check(amended["versions"][0]["sections"] == sections and amended["status"] == "amended", amended)
 check(amended["versions"][1]["text"] == "Small right frontal contusion as well.", amended["versions"][1])
 
+step("RADPEER: a supervisor scores the signed report; a comment from 2b on; rates per reader")
+call("reader", "POST", f"/api/reports/{report_id}/peer-review", {"score": "1"}, expect=403)
+call("senior", "POST", f"/api/reports/{report_id}/peer-review", {"score": "3b", "comment": " "}, expect=400)
+call("senior", "POST", f"/api/reports/{report_id}/peer-review", {"score": "9"}, expect=400)
+_, review = call("senior", "POST", f"/api/reports/{report_id}/peer-review", {"score": "2b", "comment": "Contusion missed."}, expect=201)
+check(review["reader"] == people["reader"]["username"] and review["site"] == created["institution"], review)
+_, rates = call("senior", "GET", "/api/peer-review?by=reader", expect=200)
+row = next(r for r in rates if r["group"] == people["reader"]["username"])
+check(row["reviews"] == 1 and row["discrepancyRate"] == 1.0 and row["majorDiscrepancyRate"] == 0.0 and row["significantRate"] == 1.0, row)
+call("siteA", "GET", "/api/peer-review", expect=403)
+
 step("a critical result: flagged by a reader, acknowledged by site A only, recorded on the report")
 call("siteA", "POST", f"/api/consultations/{rid}/critical", {"finding": "x"}, expect=403)
 _, critical = call("reader", "POST", f"/api/consultations/{rid}/critical", {"finding": "Subdural haematoma with midline shift"},

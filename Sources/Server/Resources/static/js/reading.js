@@ -95,6 +95,18 @@ function requestPage(root) {
       location.reload();
     });
   }
+  const review = document.getElementById("peer-review-form");
+  review?.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      await api("POST", `/api/reports/${review.dataset.report}/peer-review`, {
+        score: review.elements.score.value, comment: review.elements.comment.value,
+      });
+      location.reload();
+    } catch (error) {
+      show(document.getElementById("peer-problem"), error.message);
+    }
+  });
   const reload = debounce(() => location.reload(), 150);
   subscribe((change) => { if (change.requestID === id) reload(); });
 }
