@@ -119,6 +119,23 @@ struct ReadingLogicTests {
         #expect(Priority.allCases.sorted() == [.stat, .urgent, .routine])
     }
 
+    @Test(
+        "Dates are written as Foundation's ISO 8601 formatter writes them, and in UTC+8 for pages",
+        arguments: [
+            -86_400.5, 0, 951_782_400, 1_700_000_000, 1_709_164_799, 4_102_444_800,
+        ])
+    func dates(seconds: Double) {
+        let date = Date(timeIntervalSince1970: seconds)
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        #expect(ReadingFormat.iso(date) == formatter.string(from: date))
+        let local = DateFormatter()
+        local.locale = Locale(identifier: "en_US_POSIX")
+        local.timeZone = TimeZone(secondsFromGMT: 8 * 3600)
+        local.dateFormat = "yyyy-MM-dd HH:mm"
+        #expect(ReadingFormat.local(date) == local.string(from: date))
+    }
+
     @Test("Templates are chosen by modality and body part, most specific first")
     func templates() {
         #expect(ReportTemplates.template(modality: "CT", bodyPart: "HEAD").id == "ct-head")

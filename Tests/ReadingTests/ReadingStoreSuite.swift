@@ -249,6 +249,7 @@ enum ReadingStoreSuite {
                 requestID: pending.id, studyInstanceUID: "1.2.3.77", patientName: "", patientID: "", modality: "", bodyPart: "", by: site))
         let linked = try #require(try await store.request(id: pending.id))
         #expect(linked.studies == ["1.2.3.77"] && linked.patientID == "P77" && linked.modality == "DX")
+        #expect(try await store.requestsAwaitingAccession(institution: "COUNTY-A").isEmpty, "a linked request waits no more")
         // Withdrawn before anyone claims it; a claimed request cannot be withdrawn.
         let withdrawn = try await store.withdraw(requestID: pending.id, by: site)
         #expect(withdrawn.status == .withdrawn)

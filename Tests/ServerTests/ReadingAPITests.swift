@@ -97,3 +97,29 @@ private let predecessorCheck = """
     assert a.VerificationFlag == "VERIFIED" and b.VerificationFlag == "VERIFIED"
     print("predecessor ok")
     """
+
+@Suite("Consultation demo step")
+struct ReadingDemoTests {
+    @Test("The demo consultations: nothing without the demo people; then one stat waiting, one routine claimed, one signed; once")
+    func demoConsultations() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let app = server.server
+        _ = try await storeFreshStudy(app, file: "CT_small.dcm", institution: "COUNTY-A", accession: "DEMO-1")
+        _ = try await storeFreshStudy(app, file: "MR_small.dcm", institution: "COUNTY-A", accession: "DEMO-2")
+        #expect(try await ReadingDemo.load(reading: app.reading, identity: app.identity, archive: app.archive) == 0)
+        _ = try await app.testToken("demo-site", roles: [.site], institution: "COUNTY-A")
+        _ = try await app.testToken("demo-reader", roles: [.reader], institution: "MEDCOLLEGE")
+        #expect(try await ReadingDemo.load(reading: app.reading, identity: app.identity, archive: app.archive) == 0, "demo-reader2 missing")
+        _ = try await app.testToken("demo-reader2", roles: [.reader], institution: "MEDCOLLEGE")
+        #expect(try await ReadingDemo.load(reading: app.reading, identity: app.identity, archive: app.archive) == 3)
+        let requests = try await app.reading.requests(institution: "COUNTY-A")
+        #expect(
+            Set(requests.map { "\($0.priority.rawValue):\($0.status.rawValue)" }) == [
+                "stat:requested", "routine:in-progress", "urgent:final",
+            ])
+        let owners = try await app.reading.worklist(WorklistFilter()).compactMap(\.item.owner)
+        #expect(owners == ["demo-reader"])
+        #expect(try await ReadingDemo.load(reading: app.reading, identity: app.identity, archive: app.archive) == 0, "only once")
+    }
+}

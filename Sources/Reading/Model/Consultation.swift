@@ -426,10 +426,43 @@ public struct ReaderProfile: Sendable, Equatable {
 
 /// Small formatting shared by the model's texts.
 public enum ReadingFormat {
-    /// ISO 8601 in UTC, seconds precision.
+    /// ISO 8601 in UTC, seconds precision (`2026-12-06T08:00:00Z`). Written out by hand: worklists format thousands of
+    /// these, and making a date formatter for each cost more than the query.
     public static func iso(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: date)
+        let (y, mo, d, h, mi, s) = civil(date, offsetSeconds: 0)
+        return "\(pad(y, 4))-\(pad(mo))-\(pad(d))T\(pad(h)):\(pad(mi)):\(pad(s))Z"
+    }
+
+    /// `yyyy-MM-dd HH:mm` in the alliance's local time (UTC+8).
+    public static func local(_ date: Date) -> String {
+        let (y, mo, d, h, mi, _) = civil(date, offsetSeconds: 8 * 3600)
+        return "\(pad(y, 4))-\(pad(mo))-\(pad(d)) \(pad(h)):\(pad(mi))"
+    }
+
+    private static func pad(_ n: Int, _ width: Int = 2) -> String {
+        let text = String(n)
+        return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
+    }
+
+    /// Year, month, day, hour, minute, second of `date` shifted by `offsetSeconds` (days from civil, Howard Hinnant's
+    /// algorithm, proleptic Gregorian).
+    private static func civil(_ date: Date, offsetSeconds: Int) -> (Int, Int, Int, Int, Int, Int) {
+        let total = Int((date.timeIntervalSince1970).rounded(.down)) + offsetSeconds
+        var days = total / 86400
+        var seconds = total % 86400
+        if seconds < 0 {
+            seconds += 86400
+            days -= 1
+        }
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        return (year, month, day, seconds / 3600, seconds % 3600 / 60, seconds % 60)
     }
 }

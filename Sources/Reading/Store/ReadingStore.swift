@@ -330,11 +330,12 @@ public final class ReadingStore: Sendable {
         }
     }
 
-    /// Open requests that name an accession number, for linking studies that arrive later.
+    /// Open requests that name an accession number and have no study yet, for linking studies that arrive later.
     public func requestsAwaitingAccession(institution: String? = nil) async throws(ReadingError) -> [ConsultationRequest] {
         var sql =
             "SELECT \(Self.requestColumns) FROM consultation_requests r WHERE r.accession_number <> '' "
-            + "AND r.status IN ('requested', 'in-progress', 'preliminary')"
+            + "AND r.status IN ('requested', 'in-progress', 'preliminary') "
+            + "AND NOT EXISTS (SELECT 1 FROM consultation_studies s WHERE s.request_id = r.id)"
         var bindings: [SQLValue] = []
         if let institution {
             sql += " AND r.institution_code = ?"

@@ -58,13 +58,7 @@ struct ReadingPages: Sendable {
         return seconds < 0 ? "\(overdue) \(text)" : text
     }
 
-    static func local(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "Asia/Shanghai")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm"
-        return formatter.string(from: date)
-    }
+    static func local(_ date: Date) -> String { ReadingFormat.local(date) }
 
     func row(_ r: ConsultationRequest, _ request: Request, _ context: AtriumRequestContext) -> [String: Any] {
         let now = store.now
