@@ -277,6 +277,19 @@ enum ReadingStoreSuite {
         let document = try await store.document(
             reportID: report.id, study: ReportDocument.Study(studyInstanceUID: study2, patientName: "", patientID: ""))
         #expect(document.author == "Dr B" && document.verifier == "Dr A" && document.version == 1)
+        // A second opinion: a work item of its own for the colleague asked, with its own report; the request stays final.
+        let second = try await store.requestSecondOpinion(requestID: other.id, colleague: "reader.b", by: readerA)
+        #expect(second.kind == .secondOpinion && second.state == .scheduled && second.assignee == "reader.b")
+        await #expect(throws: ReadingError.forbidden("this second opinion was asked of reader.b")) {
+            try await store.claim(itemID: second.id, by: readerA)
+        }
+        _ = try await store.claim(itemID: second.id, by: readerB)
+        let secondReport = try #require(try await store.reports(requestID: other.id).first { $0.workItemID == second.id })
+        var opinion = secondReport.sections
+        opinion[opinion.count - 1].text = "Agree."
+        _ = try await store.sign(reportID: secondReport.id, sections: opinion, by: readerB)
+        #expect(try await store.request(id: other.id)?.status == .final)
+        #expect(try await store.notifications(username: "reader.b", institution: nil).map(\.kind).contains("second-opinion"))
         // Reader profiles.
         #expect(try await store.profile(username: "reader.b") == ReaderProfile(username: "reader.b"))
         try await store.setProfile(ReaderProfile(username: "reader.b", canSign: false, senior: false, serviceLines: [.imaging]))

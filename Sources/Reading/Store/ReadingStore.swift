@@ -488,6 +488,9 @@ public final class ReadingStore: Sendable {
     /// body part). A second reader gets ``ReadingError/locked(owner:until:)``.
     public func claim(itemID: Int64, by actor: ReadingActor, transactionUID: String? = nil) async throws(ReadingError) -> WorkItem {
         let item = try await existingItem(itemID)
+        if item.kind == .secondOpinion, let assignee = item.assignee, assignee != actor.username {
+            throw .forbidden("this second opinion was asked of \(assignee)")
+        }
         let request = try await existingRequest(item.requestID)
         let now = clock()
         let next = try ReadingTransitions.claim(
@@ -620,6 +623,33 @@ public final class ReadingStore: Sendable {
         await record(.update, actor, request, "consultation \(request.id): work item \(item.id) \(target.rawValue)")
         publish(kind, request, item: item.id, actor: actor)
         return next
+    }
+
+    /// The reader of a request asks a colleague for a second read: a new SCHEDULED work item meant for the colleague,
+    /// with its own report; the colleague is notified. The request's status follows its primary item only.
+    public func requestSecondOpinion(requestID: Int64, colleague: String, by actor: ReadingActor) async throws(ReadingError) -> WorkItem {
+        let request = try await existingRequest(requestID)
+        guard request.status != .withdrawn else {
+            throw .invalidTransition(action: "ask for a second opinion", from: request.status.rawValue)
+        }
+        let colleague = colleague.trimmingCharacters(in: .whitespaces)
+        guard !colleague.isEmpty, colleague != actor.username else { throw .invalid("a second opinion is asked of a colleague") }
+        let now = clock()
+        let uid = UID.generate()
+        let steps = [
+            SQLStep(
+                "INSERT INTO work_items (uid, request_id, kind, state, assignee, created_at, revision) "
+                    + "VALUES (?, ?, 'second-opinion', 'SCHEDULED', ?, ?, 0) RETURNING id",
+                [.text(uid), .integer(requestID), .text(colleague), Self.ms(now)], guarded: true),
+            Self.event(requestID, "second-opinion", actor.username, "asked of \(colleague)", at: now),
+            Self.notification(institution: nil, recipient: colleague, kind: "second-opinion", requestID: requestID, at: now),
+        ]
+        guard let results = try await transaction(steps), let id = results[0].first?.first?.integer else {
+            throw .database("the second-opinion work item was not written")
+        }
+        await record(.create, actor, request, "consultation \(requestID): second opinion asked (work item \(id))")
+        publish("second-opinion", request, item: id, actor: actor)
+        return WorkItem(id: id, uid: uid, requestID: requestID, kind: .secondOpinion, assignee: colleague, createdAt: now)
     }
 
     // MARK: - Reports

@@ -46,6 +46,15 @@ public struct ReadingRoutes: Sendable {
             }
             return Self.json(Self.describe(result), status: .created)
         }
+        router.post("/api/consultations/:id/second-opinion") { request, context in
+            let body = try await Self.body(request)
+            let (principal, consultation) = try await self.visibleRequest(context, action: .secondOpinion)
+            let item = try await Self.mapped {
+                try await self.store.requestSecondOpinion(
+                    requestID: consultation.id, colleague: body["colleague"] as? String ?? "", by: self.actor(principal, context))
+            }
+            return Self.json(Self.describe(item), status: .created)
+        }
         router.post("/api/critical/:id/acknowledge") { _, context in
             let principal = try Self.signedIn(context)
             let id = try Self.id(context)
@@ -308,7 +317,7 @@ public struct ReadingRoutes: Sendable {
         [
             "id": item.id, "uid": item.uid, "requestID": item.requestID, "kind": item.kind.rawValue, "state": item.state.rawValue,
             "owner": item.owner ?? NSNull(), "ownerName": item.ownerName ?? NSNull(), "leaseUntil": iso(item.leaseUntil),
-            "claimedAt": iso(item.claimedAt), "completedAt": iso(item.completedAt),
+            "claimedAt": iso(item.claimedAt), "completedAt": iso(item.completedAt), "assignee": item.assignee ?? NSNull(),
         ]
     }
 

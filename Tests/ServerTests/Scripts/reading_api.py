@@ -201,6 +201,16 @@ row = next(r for r in rates if r["group"] == people["reader"]["username"])
 check(row["reviews"] == 1 and row["discrepancyRate"] == 1.0 and row["majorDiscrepancyRate"] == 0.0 and row["significantRate"] == 1.0, row)
 call("siteA", "GET", "/api/peer-review", expect=403)
 
+step("a second opinion: a work item of its own for the colleague asked, on the worklist; nobody else claims it")
+_, second = call("reader", "POST", f"/api/consultations/{rid}/second-opinion", {"colleague": people["senior"]["username"]}, expect=201)
+check(second["kind"] == "second-opinion" and second["state"] == "SCHEDULED" and second["assignee"] == people["senior"]["username"], second)
+call("siteA", "POST", f"/api/consultations/{rid}/second-opinion", {"colleague": "x"}, expect=403)
+call("junior", "POST", f"/api/worklist/{second['id']}/claim", expect=403)
+_, claimed_second = call("senior", "POST", f"/api/worklist/{second['id']}/claim", expect=200)
+check(claimed_second["reportID"] != report_id, "the second opinion has a report of its own")
+_, senior_notices = call("senior", "GET", "/api/notifications", expect=200)
+check("second-opinion" in [n["kind"] for n in senior_notices], senior_notices)
+
 step("a critical result: flagged by a reader, acknowledged by site A only, recorded on the report")
 call("siteA", "POST", f"/api/consultations/{rid}/critical", {"finding": "x"}, expect=403)
 _, critical = call("reader", "POST", f"/api/consultations/{rid}/critical", {"finding": "Subdural haematoma with midline shift"},
