@@ -105,9 +105,11 @@ struct ReadingPages: Sendable {
             "canRequest": ReadingAccess.decide(.request, principal: principal).allowed,
             "stringsJSON": stringsJSON(language(request, context)),
         ]
-        if principal.has(.site) {
+        do {
+            // A site user sees its institution's notices; everyone sees those addressed to them (second opinions, acknowledgements).
             let notices = try await ReadingRoutes.mapped {
-                try await self.store.notifications(username: principal.username, institution: scope, unreadOnly: false, limit: 10)
+                try await self.store.notifications(
+                    username: principal.username, institution: principal.has(.site) ? scope : nil, unreadOnly: false, limit: 10)
             }
             data["notices"] = notices.map {
                 [
