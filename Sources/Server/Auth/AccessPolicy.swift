@@ -58,7 +58,7 @@ public enum RouteFamily: String, Sendable, CaseIterable {
         if under("/api/admin") { return .admin }
         if under("/api/library") { return .library }
         if under("/api/consultations") || under("/api/worklist") || under("/api/reports") || under("/api/critical")
-            || under("/api/notifications") || under("/api/turnaround") || under("/api/peer-review")
+            || under("/api/notifications") || under("/api/turnaround") || path == "/api/turnaround.csv" || under("/api/peer-review")
         {
             return .reading
         }
