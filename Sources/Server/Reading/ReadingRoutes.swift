@@ -114,6 +114,14 @@ public struct ReadingRoutes: Sendable {
                     ] as [String: Any]
                 })
         }
+        router.get("/api/reports/:id/fhir") { _, context in
+            let (principal, report, request) = try await self.visibleReport(context)
+            let document = try await self.documents.document(reportID: report.id, version: nil)
+            await self.store.recordView(request, by: self.actor(principal, context), what: "report \(report.id) as FHIR")
+            return Response(
+                status: .ok, headers: [.contentType: "application/fhir+json; charset=utf-8", .cacheControl: "no-store"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: FHIRReport.bundle(for: document, base: "urn:atrium"))))
+        }
         router.get("/api/notifications") { _, context in
             let principal = try Self.signedIn(context)
             let notices = try await Self.mapped {

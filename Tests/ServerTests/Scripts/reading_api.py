@@ -211,6 +211,18 @@ check(claimed_second["reportID"] != report_id, "the second opinion has a report 
 _, senior_notices = call("senior", "GET", "/api/notifications", expect=200)
 check("second-opinion" in [n["kind"] for n in senior_notices], senior_notices)
 
+step("the report as a FHIR R4 bundle, valid for fhir.resources' R4B models; not for site B")
+from fhir.resources.R4B.bundle import Bundle
+request = urllib.request.Request(base + f"/api/reports/{report_id}/fhir", headers={"Authorization": "Bearer " + people["siteA"]["token"]})
+with urllib.request.urlopen(request, timeout=30) as answer:
+    check(answer.headers.get("Content-Type", "").startswith("application/fhir+json"), answer.headers.get("Content-Type"))
+    bundle = Bundle.model_validate_json(answer.read())
+kinds = {entry.resource.get_resource_type(): entry.resource for entry in bundle.entry}
+check({"DiagnosticReport", "ServiceRequest", "ImagingStudy", "Patient"} <= set(kinds), kinds.keys())
+check(kinds["DiagnosticReport"].status == "amended" and kinds["ServiceRequest"].priority == "stat", kinds["DiagnosticReport"].status)
+check(any(i.value == "urn:oid:" + people["studyA"] for i in kinds["ImagingStudy"].identifier), kinds["ImagingStudy"].identifier)
+call("siteB", "GET", f"/api/reports/{report_id}/fhir", expect=404)
+
 step("a critical result: flagged by a reader, acknowledged by site A only, recorded on the report")
 call("siteA", "POST", f"/api/consultations/{rid}/critical", {"finding": "x"}, expect=403)
 _, critical = call("reader", "POST", f"/api/consultations/{rid}/critical", {"finding": "Subdural haematoma with midline shift"},
