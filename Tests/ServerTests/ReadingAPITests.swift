@@ -55,6 +55,9 @@ struct ReadingAPITests {
         people["studyA"] = studyA
         people["studyB"] = studyB
         people["accessionA"] = "ACC-A-1"
+        people["instanceA"] = try #require(
+            try await server.server.archive.index.instances(studyInstanceUID: studyA, seriesInstanceUID: nil, sopInstanceUID: nil).first
+        ).sopInstanceUID
         let file = try Corpus.temporaryDirectory("atrium-reading-api") + "/people.json"
         try JSONSerialization.data(withJSONObject: people).write(to: URL(fileURLWithPath: file))
         let run = try await Subprocess.runDetached("python3", [Corpus.script("ServerTests", "reading_api.py"), server.baseURL, file])
@@ -81,6 +84,21 @@ struct ReadingAPITests {
             let dump = try Subprocess.run("/usr/bin/dsrdump", ["+U8", "+Pl", path])
             #expect(dump.status == 0 && dump.output.contains("Acute left subdural haematoma, 8 mm"), "dsrdump: \(dump.output.prefix(1500))")
         }
+        // The key-object selection "For Teaching" (IHE TCE), with the note and the key image.
+        let selections = held.filter { $0.sopClassUID == "1.2.840.10008.5.1.4.1.1.88.59" }
+        try #require(selections.count == 1, "one KOS in the study")
+        let kosPath = directory + "/kos.dcm"
+        switch try await server.server.archive.blobs.get(selections[0].blobKey) {
+        case .file(let stored): try FileManager.default.copyItem(atPath: stored, toPath: kosPath)
+        case .bytes(let bytes): try Data(bytes).write(to: URL(fileURLWithPath: kosPath))
+        }
+        let kosCheck = try Subprocess.run("/usr/bin/dciodvfy", [kosPath])
+        let kosErrors = (kosCheck.output + kosCheck.errorOutput).split(separator: "\n").filter { $0.hasPrefix("Error") }
+        #expect(kosErrors.isEmpty, "dciodvfy: \(kosErrors.joined(separator: " | "))")
+        let kosDump = try Subprocess.run("/usr/bin/dsrdump", ["+U8", "+Pl", "+Pu", kosPath]).output
+        #expect(
+            kosDump.contains("For Teaching") && kosDump.contains("典型硬膜下血肿") && kosDump.contains(people["instanceA"] as? String ?? "?"),
+            "\(kosDump)")
         let chain = try Subprocess.run("python3", ["-c", predecessorCheck] + paths)
         #expect(chain.status == 0 && chain.output.contains("predecessor ok"), "\(chain.output)\(chain.errorOutput)")
     }

@@ -106,6 +106,11 @@ struct ReadingBrowserTests {
         print("consultation browser test screenshots: \(screenshots)")
         #expect(run.status == 0, "\(run.output)\(run.errorOutput.suffix(3000))")
         #expect(run.output.contains("\nok"), "\(run.output)")
+        // The "For Teaching" key-object selection landed in the site's study.
+        let kos = run.output.split(separator: "\n").first { $0.hasPrefix("kos: ") }.map { String($0.dropFirst(5)) } ?? ""
+        let stored = try await server.server.archive.index.instances(
+            studyInstanceUID: study, seriesInstanceUID: nil, sopInstanceUID: kos, institution: "COUNTY-A")
+        #expect(stored.first?.sopClassUID == "1.2.840.10008.5.1.4.1.1.88.59", "the KOS \(kos) in the study")
         // The claim, the signature, the addendum and the acknowledgement are in the audit trail.
         await server.server.identity.audit.flush()
         let details = try await server.server.identity.audit.search(AuditSearch(participant: study, limit: 1000)).map(\.detail)

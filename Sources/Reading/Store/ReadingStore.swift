@@ -652,6 +652,16 @@ public final class ReadingStore: Sendable {
         return WorkItem(id: id, uid: uid, requestID: requestID, kind: .secondOpinion, assignee: colleague, createdAt: now)
     }
 
+    /// Records that a reader marked key images of a request for teaching (the KOS "For Teaching" stored in the archive).
+    public func recordForTeaching(requestID: Int64, keyObjectUID: String, by actor: ReadingActor) async throws(ReadingError) {
+        let request = try await existingRequest(requestID)
+        try await query(
+            "INSERT INTO consultation_events (request_id, time, kind, actor, detail) VALUES (?, ?, 'for-teaching', ?, ?)",
+            [.integer(requestID), Self.ms(clock()), .text(actor.username), .text("key object \(keyObjectUID)")])
+        await record(.create, actor, request, "consultation \(requestID): key images marked for teaching")
+        publish("for-teaching", request, item: nil, actor: actor)
+    }
+
     // MARK: - Reports
 
     static let reportColumns =

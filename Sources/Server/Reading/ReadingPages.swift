@@ -253,6 +253,18 @@ struct ReadingPages: Sendable {
         else { return forbidden(request, context) }
         let profile = try await ReadingRoutes.mapped { try await self.store.profile(username: principal.username) }
         let study = consultation.studies.first ?? ""
+        // The study's images, to pick key images for teaching from.
+        var images: [[String: Any]] = []
+        if !study.isEmpty, let held = try await ReportDocument.Study.fromArchive(archive, studyInstanceUID: study) {
+            for series in held.series {
+                for instance in series.instances {
+                    images.append([
+                        "uid": instance.sopInstanceUID, "series": series.seriesNumber.map(String.init) ?? "",
+                        "number": instance.instanceNumber.map(String.init) ?? "", "modality": series.modality,
+                    ])
+                }
+            }
+        }
         let data: [String: Any] = [
             "reportID": report.id, "itemID": report.workItemID, "requestID": consultation.id,
             "status": report.status.rawValue,
@@ -260,6 +272,7 @@ struct ReadingPages: Sendable {
             "request": row(consultation, request, context),
             "viewerHref": study.isEmpty ? "about:blank" : "/viewer?study=\(study)",
             "canSign": ReadingAccess.decide(.sign, principal: principal, profile: profile).allowed,
+            "images": images.prefix(500).map { $0 }, "hasImages": !images.isEmpty,
             "stringsJSON": stringsJSON(language(request, context)),
         ]
         return views.page(

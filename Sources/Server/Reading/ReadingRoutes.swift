@@ -122,6 +122,43 @@ public struct ReadingRoutes: Sendable {
                 status: .ok, headers: [.contentType: "application/fhir+json; charset=utf-8", .cacheControl: "no-store"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: FHIRReport.bundle(for: document, base: "urn:atrium"))))
         }
+        router.post("/api/reports/:id/teaching") { request, context in
+            let (principal, report, consultation) = try await self.visibleReport(context)
+            try Self.require(.writeReport, principal, institution: nil)
+            let body = try await Self.body(request)
+            let note = (body["note"] as? String ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            let chosen = Set(body["keyImages"] as? [String] ?? [])
+            guard !note.isEmpty, note.count <= 10_000, !chosen.isEmpty else {
+                throw HTTPError(.badRequest, message: "a teaching note and at least one key image (SOP Instance UIDs) are required")
+            }
+            guard let uid = consultation.studies.first,
+                let study = try await ReportDocument.Study.fromArchive(self.archive, studyInstanceUID: uid)
+            else { throw HTTPError(.conflict, message: "the request's study is not in the archive") }
+            let images = study.series.flatMap { series in
+                series.instances.filter { chosen.contains($0.sopInstanceUID) }.map {
+                    TeachingKOS.KeyImage(
+                        sopClassUID: $0.sopClassUID, sopInstanceUID: $0.sopInstanceUID, seriesInstanceUID: series.seriesInstanceUID)
+                }
+            }
+            guard images.count == chosen.count else { throw HTTPError(.badRequest, message: "every key image is an instance of the study") }
+            let sopInstanceUID = UID.generate()
+            let seriesInstanceUID = UID.generate()
+            let kos = TeachingKOS.dataSet(
+                study: study, keyImages: images, note: note,
+                author: principal.displayName.isEmpty ? principal.username : principal.displayName,
+                institution: self.store.settings.readingInstitution, created: self.store.now, seriesInstanceUID: seriesInstanceUID,
+                sopInstanceUID: sopInstanceUID)
+            _ = try await self.archive.store(
+                try DICOMFile(dataSet: kos).encoded(),
+                source: SourceInfo(applicationEntityTitle: "ATRIUM", institution: consultation.institutionCode, transport: .importer),
+                name: "for teaching, report \(report.id)")
+            try await Self.mapped {
+                try await self.store.recordForTeaching(
+                    requestID: consultation.id, keyObjectUID: sopInstanceUID, by: self.actor(principal, context))
+            }
+            return Self.json(
+                ["sopInstanceUID": sopInstanceUID, "seriesInstanceUID": seriesInstanceUID, "keyImages": images.count], status: .created)
+        }
         router.get("/api/notifications") { _, context in
             let principal = try Self.signedIn(context)
             let notices = try await Self.mapped {

@@ -223,6 +223,14 @@ check(kinds["DiagnosticReport"].status == "amended" and kinds["ServiceRequest"].
 check(any(i.value == "urn:oid:" + people["studyA"] for i in kinds["ImagingStudy"].identifier), kinds["ImagingStudy"].identifier)
 call("siteB", "GET", f"/api/reports/{report_id}/fhir", expect=404)
 
+step("key images marked for teaching: a KOS in the study; a note and an instance of the study are required")
+call("siteA", "POST", f"/api/reports/{report_id}/teaching", {"note": "x", "keyImages": [people["instanceA"]]}, expect=403)
+call("reader", "POST", f"/api/reports/{report_id}/teaching", {"note": " ", "keyImages": [people["instanceA"]]}, expect=400)
+call("reader", "POST", f"/api/reports/{report_id}/teaching", {"note": "x", "keyImages": ["1.2.3.4"]}, expect=400)
+_, kos = call("reader", "POST", f"/api/reports/{report_id}/teaching",
+              {"note": "Classic subdural haematoma 典型硬膜下血肿", "keyImages": [people["instanceA"]]}, expect=201)
+check(kos["keyImages"] == 1, kos)
+
 step("a critical result: flagged by a reader, acknowledged by site A only, recorded on the report")
 call("siteA", "POST", f"/api/consultations/{rid}/critical", {"finding": "x"}, expect=403)
 _, critical = call("reader", "POST", f"/api/consultations/{rid}/critical", {"finding": "Subdural haematoma with midline shift"},

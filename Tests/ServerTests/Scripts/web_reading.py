@@ -151,6 +151,12 @@ try:
     reader.find_element(By.ID, "section-impression").send_keys("Acute subdural haematoma.")
     reader_wait.until(lambda d: d.find_element(By.ID, "save-state").get_attribute("data-saved-at"))
     shot(reader, "reading-04-report-pane")
+    reader.find_element(By.CSS_SELECTOR, "#teaching-block summary").click()
+    reader.find_element(By.CSS_SELECTOR, "input[name=key-image]").click()
+    reader.find_element(By.ID, "teaching-note").send_keys("Classic acute subdural haematoma")
+    reader.find_element(By.ID, "mark-teaching").click()
+    reader_wait.until(lambda d: d.find_element(By.ID, "teaching-state").get_attribute("data-stored"))
+    teaching_kos = reader.find_element(By.ID, "teaching-state").get_attribute("data-stored")
     reader.find_element(By.ID, "critical-finding").send_keys("Subdural haematoma with midline shift")
     reader.find_element(By.ID, "flag-critical").click()
     reader_wait.until(lambda d: "Subdural haematoma with midline shift" in d.find_element(By.ID, "critical-list").text)
@@ -261,6 +267,7 @@ try:
     reader.get(draft_url)
     reader_wait.until(lambda d: "Draft text that must survive." in d.find_element(By.ID, "section-findings").get_attribute("value"))
     shot(reader, "reading-10-draft-survived")
+    print("kos:", teaching_kos, flush=True)
     print("ok", flush=True)
 finally:
     for driver in drivers:

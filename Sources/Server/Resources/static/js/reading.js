@@ -288,6 +288,17 @@ function reportPage(root) {
     finding.value = "";
   });
 
+  document.getElementById("mark-teaching")?.addEventListener("click", async () => {
+    const keyImages = [...document.querySelectorAll("input[name=key-image]:checked")].map((box) => box.value);
+    const state = document.getElementById("teaching-state");
+    try {
+      const stored = await api("POST", `/api/reports/${reportID}/teaching`, { note: document.getElementById("teaching-note").value, keyImages });
+      state.textContent = t("teaching.stored", { count: String(stored.keyImages) });
+      state.dataset.stored = stored.sopInstanceUID;
+    } catch (error) {
+      state.textContent = error.message;
+    }
+  });
   load().catch((error) => show(problem, error.message));
   // At most a second or so of typing is ever only in the browser.
   setInterval(save, 1000);
