@@ -154,7 +154,8 @@ function worklistPage(form) {
     const item = entry.workItem;
     const mine = item.owner === me;
     const actions = [];
-    if (item.state === "SCHEDULED") actions.push(el("button", { class: "button small primary claim", type: "button", onclick: () => act("claim", item.id) }, t("action.claim")));
+    const forSomeoneElse = item.assignee && item.assignee !== me;
+    if (item.state === "SCHEDULED" && !forSomeoneElse) actions.push(el("button", { class: "button small primary claim", type: "button", onclick: () => act("claim", item.id) }, t("action.claim")));
     if (item.state === "IN PROGRESS" && mine) {
       actions.push(el("button", { class: "button small primary open", type: "button", onclick: () => act("claim", item.id) }, t("action.open")));
       actions.push(el("button", { class: "button small secondary release", type: "button", onclick: () => act("release", item.id) }, t("action.release")));
