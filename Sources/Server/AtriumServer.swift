@@ -6,6 +6,7 @@ import Imaging
 import Logging
 import NIOCore
 import Platform
+import Reading
 import ServiceLifecycle
 import Teaching
 
@@ -21,6 +22,8 @@ public struct AtriumServer: Sendable {
     public let identity: IdentityStore
     /// The teaching-case library, in the same database.
     public let teaching: TeachingStore
+    /// Consultation requests, work items, reports and critical results, in the same database (``ReadingStore``).
+    public let reading: ReadingStore
     /// The one-time token that creates the first administrator (issued by ``run(onServerRunning:onDICOMListening:onDICOMTLSListening:)``
     /// while none exists, or by ``issueSetupTokenIfNeeded()``).
     public let setupToken = SetupToken()
@@ -53,6 +56,7 @@ public struct AtriumServer: Sendable {
             archive: archive, directory: configuration.dataDirectory, syslog: try configuration.auditSyslog.map(SyslogForwarder.init(url:)),
             logger: logger)
         self.teaching = TeachingStore(identity: identity)
+        self.reading = ReadingStore.make(identity: identity, settings: configuration.reading)
         self.logger = logger
     }
 
@@ -80,8 +84,11 @@ public struct AtriumServer: Sendable {
             frameCache: DecodedFrameCache(capacityBytes: configuration.frameCacheBytes)
         ).register(on: router)
         ViewerRoutes(locales: webViews.locales, archive: archive).register(on: router)
+        ReadingRoutes(store: reading, identity: identity, archive: archive, logger: logger).register(on: router)
         router.add(middleware: LanguageMiddleware())
         LibraryRoutes(store: teaching, views: webViews, audit: identity.audit, logger: logger).register(on: router)
+        ReadingPages(views: webViews, store: reading, archive: archive, logger: logger).register(on: router)
+        TurnaroundPage(views: webViews, store: reading).register(on: router)
         WebRoutes(
             views: webViews, archive: archive, configuration: configuration,
             signIn: { username, password, source in await auth.webSignIn(username: username, password: password, source: source) },
@@ -124,6 +131,16 @@ public struct AtriumServer: Sendable {
             identity: identity, onListening: onListening)
     }
 
+    /// The consultation workflow's clock-driven steps (lease expiry, escalation, documents of signed reports, late studies).
+    public func makeReadingMaintenance() -> some Service {
+        ReadingMaintenance(store: reading, archive: archive, logger: logger)
+    }
+
+    /// Runs ``makeReadingMaintenance()`` until the task is cancelled (tests that run the server's parts themselves).
+    public func runReadingMaintenance() async throws {
+        try await ReadingMaintenance(store: reading, archive: archive, logger: logger).run()
+    }
+
     /// Issues the one-time setup token when no administrator exists; nil when one does.
     public func issueSetupTokenIfNeeded() async throws -> String? {
         try await identity.hasAdministrator() ? nil : setupToken.issue()
@@ -140,6 +157,7 @@ public struct AtriumServer: Sendable {
         if let index = archive.index as? PostgresIndex { try await index.prepare() }
         try await identity.prepare()
         try await teaching.prepare()
+        try await reading.prepare()
         // Before anything stores or sweeps: rows a power loss took are indexed again from their blobs.
         try await archive.recoverIndex()
         logger.info("index durability", metadata: ["mode": "\(archive.indexDurability.rawValue)"])
@@ -160,6 +178,7 @@ public struct AtriumServer: Sendable {
             services.append(.init(service: IndexCheckpointService(archive: archive, logger: logger)))
         }
         services.append(.init(service: app))
+        services.append(.init(service: makeReadingMaintenance()))
         if configuration.dicomPlain { services.append(.init(service: makeDIMSEListener(onListening: onDICOMListening))) }
         if configuration.dicomTLSPort != nil {
             services.append(.init(service: makeDIMSEListener(secure: true, onListening: onDICOMTLSListening)))

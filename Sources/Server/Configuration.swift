@@ -1,4 +1,5 @@
 import Foundation
+import Reading
 
 /// Everything `atrium serve` can be told, in one place: defaults that run on a laptop, then a JSON file, then
 /// environment variables, then command-line flags, each overriding the one before.
@@ -73,6 +74,27 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
     public var allowUnknownPeers: Bool = true
     /// Where audit events are also sent, as RFC 5424 syslog messages over UDP: `udp://host:514`. Nil: the database only.
     public var auditSyslog: String?
+    /// Consultation service levels: seconds allowed to answer a stat, urgent and routine request (1 h, 4 h, 24 h).
+    public var statSeconds: Int = 3600
+    public var urgentSeconds: Int = 4 * 3600
+    public var routineSeconds: Int = 24 * 3600
+    /// Seconds a reader's claim lasts without a heartbeat from the open reporting page.
+    public var claimLeaseSeconds: Int = 90
+    /// Seconds an unacknowledged critical result waits before it is escalated (and again after each escalation).
+    public var criticalEscalationSeconds: Int = 900
+    /// The reading institution's name at the head of printed reports.
+    public var readingInstitution: String = "Atrium"
+
+    /// The consultation workflow's settings, from the fields above.
+    public var reading: ReadingSettings {
+        var settings = ReadingSettings()
+        settings.serviceLevels = ServiceLevels(
+            statSeconds: Double(statSeconds), urgentSeconds: Double(urgentSeconds), routineSeconds: Double(routineSeconds))
+        settings.leaseSeconds = Double(claimLeaseSeconds)
+        settings.escalationSeconds = Double(criticalEscalationSeconds)
+        settings.readingInstitution = readingInstitution
+        return settings
+    }
 
     public init() {}
 
@@ -99,6 +121,9 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
         "ATRIUM_MAX_ENTRY_BYTES": "maximumEntryBytes", "ATRIUM_MAX_ARCHIVE_BYTES": "maximumArchiveBytes",
         "ATRIUM_MAX_COMPRESSION_RATIO": "maximumCompressionRatio", "ATRIUM_MAX_ARCHIVE_ENTRIES": "maximumArchiveEntries",
         "ATRIUM_IN_MEMORY_ENTRY_BYTES": "inMemoryEntryBytes",
+        "ATRIUM_STAT_SECONDS": "statSeconds", "ATRIUM_URGENT_SECONDS": "urgentSeconds", "ATRIUM_ROUTINE_SECONDS": "routineSeconds",
+        "ATRIUM_CLAIM_LEASE_SECONDS": "claimLeaseSeconds", "ATRIUM_CRITICAL_ESCALATION_SECONDS": "criticalEscalationSeconds",
+        "ATRIUM_READING_INSTITUTION": "readingInstitution",
     ]
 
     /// Applies a JSON configuration file; unknown keys are an error, so a typo does not pass silently.
@@ -195,6 +220,17 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
                 throw ConfigurationError("\(source): auditSyslog is udp://host:port")
             }
             auditSyslog = value.isEmpty ? nil : value
+        case "statSeconds", "urgentSeconds", "routineSeconds", "claimLeaseSeconds", "criticalEscalationSeconds":
+            let n = try int()
+            guard n > 0 else { throw ConfigurationError("\(source): \(field) is a positive number of seconds") }
+            switch field {
+            case "statSeconds": statSeconds = n
+            case "urgentSeconds": urgentSeconds = n
+            case "routineSeconds": routineSeconds = n
+            case "claimLeaseSeconds": claimLeaseSeconds = n
+            default: criticalEscalationSeconds = n
+            }
+        case "readingInstitution": readingInstitution = value
         default: throw ConfigurationError("\(source): unknown setting \(field)")
         }
     }

@@ -34,6 +34,12 @@ public enum RouteFamily: String, Sendable, CaseIterable {
     case library
     /// The teaching library's pages (`/library`), with the same rule.
     case libraryPages
+    /// The consultation workflow's JSON API (`/api/consultations`, `/api/worklist`, `/api/reports`, `/api/critical`,
+    /// `/api/notifications`, `/api/turnaround.csv`, `/api/peer-review`): sites, readers, supervisors and administrators;
+    /// each action is then checked by ``ReadingAccess``.
+    case reading
+    /// The consultation pages (`/consultations`, `/worklist`, `/reports`).
+    case readingPages
 
     /// The family of a request.
     public static func of(method: HTTPRequest.Method, path: String) -> RouteFamily {
@@ -51,10 +57,16 @@ public enum RouteFamily: String, Sendable, CaseIterable {
         if under("/api/admin/patients") { return .delete }
         if under("/api/admin") { return .admin }
         if under("/api/library") { return .library }
+        if under("/api/consultations") || under("/api/worklist") || under("/api/reports") || under("/api/critical")
+            || under("/api/notifications") || under("/api/turnaround") || path == "/api/turnaround.csv" || under("/api/peer-review")
+        {
+            return .reading
+        }
         if under("/api") { return .me }
         if under("/login") || under("/logout") || under("/static") || under("/language") { return .signIn }
         if under("/admin") { return .adminPages }
         if under("/library") { return .libraryPages }
+        if under("/consultations") || under("/worklist") || under("/reports") || under("/turnaround") { return .readingPages }
         if under("/studies") || under("/upload") || under("/uploads") || under("/viewer") { return .clinicalPages }
         return .page
     }
@@ -80,6 +92,7 @@ public enum AccessDecision: Sendable, Equatable {
 /// | admin API, audit, admin pages | admin |
 /// | me | anyone signed in |
 /// | teaching library (API and pages) | anyone signed in; writing and unpublished cases: curator, admin (checked by the routes) |
+/// | consultations (API and pages) | site (its institution), reader, admin; then ``ReadingAccess`` per action |
 ///
 /// A person with several roles gets the widest. An API token also needs the scope of the family: `dicomweb:read` for
 /// reading, `dicomweb:write` for storing and deleting, `api` for the JSON API.
@@ -98,7 +111,7 @@ public enum AccessPolicy {
                 switch family {
                 case .dicomwebRead: TokenScope.dicomwebRead
                 case .dicomwebStore, .delete: TokenScope.dicomwebWrite
-                case .me, .admin, .audit, .library: TokenScope.api
+                case .me, .admin, .audit, .library, .reading: TokenScope.api
                 default: nil
                 }
             if let needed, !scopes.contains(needed) { return .forbidden("the token lacks the \(needed) scope") }
@@ -112,6 +125,12 @@ public enum AccessPolicy {
             return principal.has(.admin) ? .allow(institution: nil) : .forbidden("administrators only")
         case .me, .library, .libraryPages:
             return .allow(institution: nil)
+        case .reading, .readingPages:
+            // A student never sees the worklist or a clinical report; the action's own check (``ReadingAccess``) follows.
+            if principal.roles.isDisjoint(with: [.site, .reader, .admin, .supervisor]) {
+                return .forbidden("consultations are for sites, readers and administrators")
+            }
+            return .allow(institution: principal.has(.reader) || principal.has(.admin) ? nil : principal.institutionCode)
         case .health, .signIn, .page:
             return .allow(institution: nil)
         }

@@ -48,7 +48,7 @@ extension LibraryRoutes {
         }
         var data: [String: Any] = [
             "query": q.text, "total": result.total, "hits": hits, "facets": facets, "empty": hits.isEmpty, "curator": curator,
-            "latest": q.scope == .latest, "unknown": unknown,
+            "latest": q.scope == .latest, "latestScope": SearchScope.latest.rawValue, "unknown": unknown,
             "orders": CaseQuery.Order.allCases.map {
                 ["value": $0.rawValue, "label": text("library.order.\($0.rawValue)", request, context), "selected": $0 == q.order]
             },

@@ -26,8 +26,8 @@ public struct HomeCard: Sendable {
     public static let all: [HomeCard] = [
         HomeCard(id: "studies", href: "/studies", roles: [.site, .reader, .curator, .supervisor, .admin]),
         HomeCard(id: "upload", href: "/upload", roles: [.site, .reader, .curator, .admin]),
-        HomeCard(id: "consultations", href: nil, roles: [.site]),
-        HomeCard(id: "worklist", href: nil, roles: [.reader]),
+        HomeCard(id: "consultations", href: "/consultations", roles: [.site]),
+        HomeCard(id: "worklist", href: "/worklist", roles: [.reader]),
         HomeCard(id: "teaching", href: "/library", roles: [.reader, .curator, .student, .supervisor, .admin]),
         HomeCard(id: "practice", href: nil, roles: [.student]),
         HomeCard(id: "trainees", href: nil, roles: [.supervisor]),

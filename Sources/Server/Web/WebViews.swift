@@ -36,7 +36,7 @@ public struct WebViews: Sendable {
 
     /// Which section of the navigation a page belongs to.
     enum Section: String {
-        case home, studies, upload, admin, signIn, library
+        case home, studies, upload, admin, signIn, library, consultations, worklist
     }
 
     /// Renders `template` inside the layout. `data` is the page's own context; the layout adds the strings of the
@@ -94,6 +94,12 @@ public struct WebViews: Sendable {
         if !roles.isDisjoint(with: AccessPolicy.seeAll.union([.site])) { entries.append((.studies, "/studies", "nav.studies")) }
         if !roles.isDisjoint(with: AccessPolicy.storeAll.union([.site])) { entries.append((.upload, "/upload", "nav.upload")) }
         if principal != nil { entries.append((.library, "/library", "library.nav")) }
+        if let principal, !principal.roles.isDisjoint(with: [.site, .reader, .admin]) {
+            entries.append((.consultations, "/consultations", "reading.nav.consultations"))
+        }
+        if let principal, principal.has(.reader) || principal.has(.admin) {
+            entries.append((.worklist, "/worklist", "reading.nav.worklist"))
+        }
         if principal?.has(.admin) == true { entries.append((.admin, "/admin", "nav.admin")) }
         return entries.map { ["href": $0.1, "label": locales.text($0.2, language), "current": $0.0 == section] }
     }
