@@ -777,7 +777,16 @@ public final class ReadingStore: Sendable {
         let item = try await existingItem(report.workItemID)
         let request = try await existingRequest(report.requestID)
         let now = clock()
-        var (next, version) = try ReadingTransitions.sign(report, sections: sections, item: item, by: actor, now: now)
+        var next: Report
+        var version: ReportVersion
+        do {
+            (next, version) = try ReadingTransitions.sign(report, sections: sections, item: item, by: actor, now: now)
+        } catch {
+            // Two signatures at once: the one that read the report after the other's commit finds it signed (and the lock
+            // gone); that is the same lost race as a failed guard, and says so.
+            if report.status.isSigned { throw .conflict("the report was signed meanwhile by someone else") }
+            throw error
+        }
         next.author = report.status == .preliminary ? report.author : actor.username
         next.authorName = report.status == .preliminary ? report.authorName : actor.displayName
         var steps = [
