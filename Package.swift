@@ -101,7 +101,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "DICOM", "DICOMNetwork", "Archive", "Imaging", "Platform", "Reading", "Teaching",
+                "DICOM", "DICOMNetwork", "Archive", "Imaging", "Platform", "Reading", "Teaching", "Training",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -133,6 +133,12 @@ let package = Package(
         // facets, curriculum coverage (DESIGN.md).
         .target(name: "Teaching", dependencies: ["Archive", "Platform"]),
         .testTarget(name: "TeachingTests", dependencies: ["Teaching", "Platform", "Archive", "AtriumTesting"]),
+        // Training on the library's cases: questions, exams, attempts, grading, item analysis, originality, logbooks,
+        // placements and supervision (DESIGN.md). Pure logic and its store; Server maps routes onto it.
+        .target(name: "Training", dependencies: ["Teaching", "Platform", "Archive"]),
+        .testTarget(
+            name: "TrainingTests", dependencies: ["Training", "Teaching", "Platform", "Archive", "AtriumTesting"],
+            exclude: ["Scripts"]),
         .testTarget(
             name: "PlatformTests",
             dependencies: ["Platform", "Archive", "AtriumTesting", .product(name: "Crypto", package: "swift-crypto")]),

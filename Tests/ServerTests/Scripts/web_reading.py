@@ -149,7 +149,7 @@ try:
     findings = reader_wait.until(EC.presence_of_element_located((By.ID, "section-findings")))
     findings.send_keys("Acute left subdural haematoma, 8 mm, with 4 mm midline shift.")
     reader.find_element(By.ID, "section-impression").send_keys("Acute subdural haematoma.")
-    reader_wait.until(lambda d: d.find_element(By.ID, "save-state").get_attribute("data-saved-at"))
+    reader_wait.until(lambda d: d.find_element(By.ID, "save-state").get_attribute("data-state") == "saved")
     shot(reader, "reading-04-report-pane")
     reader.find_element(By.CSS_SELECTOR, "#teaching-block summary").click()
     reader.find_element(By.CSS_SELECTOR, "input[name=key-image]").click()
@@ -256,7 +256,7 @@ try:
     draft_url = reader.current_url
     area = reader_wait.until(EC.presence_of_element_located((By.ID, "section-findings")))
     area.send_keys("Draft text that must survive.")
-    reader_wait.until(lambda d: d.find_element(By.ID, "save-state").get_attribute("data-saved-at"))
+    reader_wait.until(lambda d: d.find_element(By.ID, "save-state").get_attribute("data-state") == "saved")
     pid = reader.service.process.pid
     subprocess.run(["pkill", "-KILL", "-P", str(pid)], check=False)
     os.kill(pid, 9)

@@ -226,10 +226,10 @@ function reportPage(root) {
     container.replaceChildren(...data.sections.map((section, index) => {
       const area = el("textarea", { id: `section-${section.kind}`, rows: section.kind === "findings" ? 8 : 3, readonly: signed }, );
       area.value = section.text;
-      area.addEventListener("input", () => { dirty = true; saveState.textContent = t("message.saving"); });
+      area.addEventListener("input", () => { dirty = true; saveState.dataset.state = "dirty"; saveState.textContent = t("message.saving"); });
       const phrases = (data.phrases?.[section.kind] ?? []).map((phrase) => el("button", {
         type: "button", class: "button small secondary phrase", disabled: signed,
-        onclick: () => { area.value = (area.value ? area.value + "\n" : "") + phrase; dirty = true; },
+        onclick: () => { area.value = (area.value ? area.value + "\n" : "") + phrase; dirty = true; saveState.dataset.state = "dirty"; },
       }, phrase));
       return el("div", { class: "report-section stack", "data-kind": section.kind, "data-title": section.title, "data-index": index },
         el("label", { for: `section-${section.kind}` }, section.title), area, phrases.length ? el("div", { class: "phrases" }, phrases) : null);
@@ -252,6 +252,8 @@ function reportPage(root) {
       await api("PUT", `/api/reports/${reportID}/draft`, { sections: sections() });
       saveState.textContent = `${t("message.saved")} ${new Date().toLocaleTimeString()}`;
       saveState.dataset.savedAt = String(Date.now());
+      // "saved" only when nothing was typed while the request was in flight; typing sets "dirty" again.
+      if (!dirty) saveState.dataset.state = "saved";
     } catch (error) {
       dirty = true;
       saveState.textContent = error.status === 409 ? `${t("message.conflict")}: ${error.message}` : t("message.offline");
