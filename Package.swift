@@ -139,6 +139,10 @@ let package = Package(
         .testTarget(
             name: "TrainingTests", dependencies: ["Training", "Teaching", "Platform", "Archive", "AtriumTesting"],
             exclude: ["Scripts"]),
+        // The programme office's figures: targets, indicators computed from the other domains' records, status and
+        // trend, improvement actions; later continuing education and certificates (DESIGN.md).
+        .target(name: "Programme", dependencies: ["Reading", "Teaching", "Training", "Platform"]),
+        .testTarget(name: "ProgrammeTests", dependencies: ["Programme", "AtriumTesting"], exclude: ["Scripts"]),
         .testTarget(
             name: "PlatformTests",
             dependencies: ["Platform", "Archive", "AtriumTesting", .product(name: "Crypto", package: "swift-crypto")]),

@@ -1,0 +1,87 @@
+import Foundation
+
+/// The programme dashboard as data: one row per indicator with its figure, target, status, trend and monthly series,
+/// and each partner's contribution. Pages, charts, the JSON API and the exports all render this.
+public enum ProgrammeDashboard {
+    public struct Row: Sendable, Equatable {
+        public var definition: IndicatorDefinition
+        public var value: Double?
+        public var target: ProgrammeTarget?
+        /// The part of the target due by now (pro rata for cumulative indicators).
+        public var due: Double?
+        public var status: IndicatorStatus
+        public var trend: Int
+        public var monthly: [Double?]
+    }
+
+    /// What one institution gave the alliance in the period.
+    public struct Contribution: Sendable, Equatable {
+        public var institution: String
+        public var consultationsRequested: Int
+        public var consultationsReported: Int
+        public var casesContributed: Int
+        public var casesPublished: Int
+        public var trainingPersonTimes: Int
+        public var examAttempts: Int
+    }
+
+    /// The rows for `period` (a year, or a month of it, for the whole alliance or one institution). The target is the
+    /// one set for the period's year and institution (nil institution: the alliance's).
+    public static func rows(
+        facts: ProgrammeFacts, targets: [ProgrammeTarget], definitions: [IndicatorDefinition] = IndicatorCatalog.all,
+        period: ProgrammePeriod, now: Date
+    ) -> [Row] {
+        let elapsed = period.elapsedFraction(at: now)
+        let throughMonth = period.month ?? max(1, Int((elapsed * 12).rounded(.up)))
+        return definitions.map { definition in
+            let value = IndicatorComputation.value(definition.key, facts: facts, period: period, now: now)
+            let target = targets.first {
+                $0.indicator == definition.key && $0.year == period.year && $0.institution == period.institution
+            }
+            // A month is read against a twelfth of the yearly target of a count, and against the level itself.
+            let monthTarget = target.map { t -> ProgrammeTarget in
+                guard period.month != nil, definition.accumulation == .cumulative else { return t }
+                var scaled = t
+                scaled.target /= 12
+                scaled.warning /= 12
+                return scaled
+            }
+            let share = period.month == nil && definition.accumulation == .cumulative ? elapsed : 1
+            let status = IndicatorEvaluation.status(
+                value: value, target: monthTarget, definition: definition, elapsedFraction: period.month == nil ? elapsed : 1)
+            let monthly = IndicatorComputation.monthly(definition.key, facts: facts, period: period, now: now)
+            return Row(
+                definition: definition, value: value, target: target, due: monthTarget.map { $0.target * share }, status: status,
+                trend: IndicatorEvaluation.trend(monthly: monthly, definition: definition, throughMonth: throughMonth),
+                monthly: monthly)
+        }
+    }
+
+    /// One row per institution that appears in the facts of the period, by name.
+    public static func contributions(facts: ProgrammeFacts, period: ProgrammePeriod) -> [Contribution] {
+        var table: [String: Contribution] = [:]
+        func touch(_ institution: String, _ change: (inout Contribution) -> Void) {
+            guard period.includes(institution: institution) else { return }
+            var row =
+                table[institution]
+                ?? Contribution(
+                    institution: institution, consultationsRequested: 0, consultationsReported: 0, casesContributed: 0,
+                    casesPublished: 0, trainingPersonTimes: 0, examAttempts: 0)
+            change(&row)
+            table[institution] = row
+        }
+        for c in facts.consultations where period.contains(c.received) {
+            touch(c.site) {
+                $0.consultationsRequested += 1
+                if c.final != nil { $0.consultationsReported += 1 }
+            }
+        }
+        for c in facts.cases {
+            if period.contains(c.created) { touch(c.institution) { $0.casesContributed += 1 } }
+            if let published = c.published, period.contains(published) { touch(c.institution) { $0.casesPublished += 1 } }
+        }
+        for t in facts.training where period.contains(t.completed) { touch(t.institution) { $0.trainingPersonTimes += 1 } }
+        for e in facts.exams where period.contains(e.submitted) { touch(e.institution) { $0.examAttempts += 1 } }
+        return table.values.sorted { $0.institution < $1.institution }
+    }
+}

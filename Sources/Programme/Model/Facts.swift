@@ -1,0 +1,92 @@
+import Foundation
+
+/// The raw records indicators are computed from, as the stores of each domain give them. Nothing here is a figure
+/// someone typed in: a figure is always a function of these.
+public struct ProgrammeFacts: Sendable, Equatable {
+    public var consultations: [Consultation]
+    public var cases: [TeachingCase]
+    public var training: [TrainingActivity]
+    public var exams: [ExamAttempt]
+
+    public init(
+        consultations: [Consultation] = [], cases: [TeachingCase] = [], training: [TrainingActivity] = [], exams: [ExamAttempt] = []
+    ) {
+        self.consultations = consultations
+        self.cases = cases
+        self.training = training
+        self.exams = exams
+    }
+
+    /// One consultation request: the requesting site, when it arrived, its deadline and its final report if any.
+    public struct Consultation: Sendable, Equatable {
+        public var site: String
+        public var priority: String
+        public var modality: String
+        public var received: Date
+        public var deadline: Date
+        public var final: Date?
+
+        public init(site: String, priority: String, modality: String, received: Date, deadline: Date, final: Date?) {
+            self.site = site
+            self.priority = priority
+            self.modality = modality
+            self.received = received
+            self.deadline = deadline
+            self.final = final
+        }
+
+        /// The final report came after the deadline, or has not come and the deadline has passed by `now`.
+        public func breached(now: Date) -> Bool { final.map { $0 > deadline } ?? (now > deadline) }
+    }
+
+    /// One teaching case: its contributing institution, when it was created and first published, if ever.
+    public struct TeachingCase: Sendable, Equatable {
+        public var institution: String
+        public var modality: String
+        public var created: Date
+        public var published: Date?
+        public var retired: Bool
+
+        public init(institution: String, modality: String, created: Date, published: Date?, retired: Bool = false) {
+            self.institution = institution
+            self.modality = modality
+            self.created = created
+            self.published = published
+            self.retired = retired
+        }
+    }
+
+    /// One person-time of training: a person of an institution completed an activity on a day.
+    public struct TrainingActivity: Sendable, Equatable {
+        public var person: String
+        public var institution: String
+        public var kind: String
+        public var completed: Date
+
+        public init(person: String, institution: String, kind: String, completed: Date) {
+            self.person = person
+            self.institution = institution
+            self.kind = kind
+            self.completed = completed
+        }
+    }
+
+    /// One attempt at an exam, with whether it passed and whether it was the person's first at that exam.
+    public struct ExamAttempt: Sendable, Equatable {
+        public var person: String
+        public var institution: String
+        public var exam: String
+        public var submitted: Date
+        public var passed: Bool
+        public var first: Bool
+
+        public init(person: String, institution: String, exam: String, submitted: Date, passed: Bool, first: Bool) {
+            self.person = person
+            self.institution = institution
+            self.exam = exam
+            self.submitted = submitted
+            self.passed = passed
+            self.first = first
+        }
+    }
+}

@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""Independent programme indicators from raw facts, with Python's datetime and statistics modules.
+
+Usage: indicator_reference.py FACTS_JSON
+FACTS_JSON: {"now": seconds, "year": Y, "institutions": [...], "consultations": [{"site","received","deadline","final"}],
+"cases": [{"institution","created","published"}], "training": [{"institution","completed"}],
+"exams": [{"institution","submitted","passed","first"}]}; times in seconds since 1970, null when absent.
+Prints {"<institution or *>|<month or 0>|<indicator key>": value or null} for the year (month 0) and each month, for the
+whole alliance (*) and each institution. Periods are calendar months in UTC+8 (the alliance's local time).
+"""
+import datetime
+import json
+import statistics
+import sys
+
+data = json.load(open(sys.argv[1]))
+tz = datetime.timezone(datetime.timedelta(hours=8))
+now = data["now"]
+year = data["year"]
+
+
+def local(seconds):
+    return datetime.datetime.fromtimestamp(seconds, tz)
+
+
+def in_period(seconds, month):
+    if seconds is None:
+        return False
+    moment = local(seconds)
+    return moment.year == year and (month == 0 or moment.month == month)
+
+
+def before_year(seconds):
+    return local(seconds).year < year
+
+
+def up_to_period_end(seconds, month):
+    moment = local(seconds)
+    if month == 0:
+        return moment.year <= year
+    return (moment.year, moment.month) <= (year, month)
+
+
+out = {}
+for institution in ["*"] + data["institutions"]:
+    def mine(records, field="institution"):
+        return [r for r in records if institution == "*" or r[field] == institution]
+
+    consultations = mine(data["consultations"], "site")
+    cases = mine(data["cases"])
+    training = mine(data["training"])
+    exams = mine(data["exams"])
+    for month in range(0, 13):
+        key = f"{institution}|{month}|"
+        requests = [c for c in consultations if in_period(c["received"], month)]
+        out[key + "consultations"] = float(len(requests))
+        hours = [(c["final"] - c["received"]) / 3600 for c in requests if c["final"] is not None]
+        out[key + "consultations.turnaround-median"] = statistics.median(hours) if hours else None
+        breached = [c for c in requests if (c["final"] > c["deadline"] if c["final"] is not None else now > c["deadline"])]
+        out[key + "consultations.breach-rate"] = 100 * len(breached) / len(requests) if requests else None
+        out[key + "library.cases-added"] = float(sum(1 for c in cases if in_period(c["created"], month)))
+        out[key + "library.cases-published"] = float(sum(1 for c in cases if in_period(c["published"], month)))
+        before = sum(1 for c in cases if before_year(c["created"]))
+        added = sum(1 for c in cases if local(c["created"]).year == year and up_to_period_end(c["created"], month))
+        out[key + "library.growth"] = 100 * added / before if before else None
+        out[key + "training.person-times"] = float(sum(1 for t in training if in_period(t["completed"], month)))
+        firsts = [e for e in exams if e["first"] and in_period(e["submitted"], month)]
+        out[key + "exams.pass-rate"] = 100 * sum(1 for e in firsts if e["passed"]) / len(firsts) if firsts else None
+print(json.dumps(out))
