@@ -141,8 +141,10 @@ let package = Package(
             exclude: ["Scripts"]),
         // The programme office's figures: targets, indicators computed from the other domains' records, status and
         // trend, improvement actions; later continuing education and certificates (DESIGN.md).
-        .target(name: "Programme", dependencies: ["Reading", "Teaching", "Training", "Platform"]),
-        .testTarget(name: "ProgrammeTests", dependencies: ["Programme", "AtriumTesting"], exclude: ["Scripts"]),
+        .target(name: "Programme", dependencies: ["Reading", "Teaching", "Training", "Platform", "Archive"]),
+        .testTarget(
+            name: "ProgrammeTests", dependencies: ["Programme", "Reading", "Teaching", "Platform", "Archive", "AtriumTesting"],
+            exclude: ["Scripts"]),
         .testTarget(
             name: "PlatformTests",
             dependencies: ["Platform", "Archive", "AtriumTesting", .product(name: "Crypto", package: "swift-crypto")]),

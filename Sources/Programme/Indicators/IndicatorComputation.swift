@@ -80,7 +80,11 @@ public enum IndicatorComputation {
             guard !firsts.isEmpty else { return nil }
             return 100 * Double(firsts.filter(\.passed).count) / Double(firsts.count)
         default:
-            return nil
+            // A named indicator: the sum of the figures entered for the period, nil when none was.
+            let entered = facts.figures.filter {
+                $0.indicator == key && period.contains($0.date) && period.includes(institution: $0.institution)
+            }
+            return entered.isEmpty ? nil : entered.map(\.value).reduce(0, +)
         }
     }
 

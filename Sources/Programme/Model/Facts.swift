@@ -7,14 +7,45 @@ public struct ProgrammeFacts: Sendable, Equatable {
     public var cases: [TeachingCase]
     public var training: [TrainingActivity]
     public var exams: [ExamAttempt]
+    /// Figures typed in with their evidence, for indicators Atrium cannot derive.
+    public var figures: [Figure]
 
     public init(
-        consultations: [Consultation] = [], cases: [TeachingCase] = [], training: [TrainingActivity] = [], exams: [ExamAttempt] = []
+        consultations: [Consultation] = [], cases: [TeachingCase] = [], training: [TrainingActivity] = [], exams: [ExamAttempt] = [],
+        figures: [Figure] = []
     ) {
         self.consultations = consultations
         self.cases = cases
         self.training = training
         self.exams = exams
+        self.figures = figures
+    }
+
+    /// A figure someone entered for a named indicator (an award, a publication count), with its evidence and who
+    /// entered it. Figures of one indicator add up over a period.
+    public struct Figure: Sendable, Equatable, Codable {
+        public var id: Int64
+        public var indicator: String
+        public var institution: String
+        public var date: Date
+        public var value: Double
+        public var evidence: String
+        public var enteredBy: String
+        public var enteredAt: Date
+
+        public init(
+            id: Int64, indicator: String, institution: String, date: Date, value: Double, evidence: String, enteredBy: String,
+            enteredAt: Date
+        ) {
+            self.id = id
+            self.indicator = indicator
+            self.institution = institution
+            self.date = date
+            self.value = value
+            self.evidence = evidence
+            self.enteredBy = enteredBy
+            self.enteredAt = enteredAt
+        }
     }
 
     /// One consultation request: the requesting site, when it arrived, its deadline and its final report if any.

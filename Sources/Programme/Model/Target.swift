@@ -50,14 +50,24 @@ public enum IndicatorStatus: String, Sendable, Codable, CaseIterable {
 /// Errors of the programme domain, each with what was wrong.
 public enum ProgrammeError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidTarget(String)
+    case invalidIndicator(String)
     case unknownIndicator(String)
     case invalidAction(String)
+    case invalidFigure(String)
+    case notFound(String)
+    case conflict(String)
+    case database(String)
 
     public var description: String {
         switch self {
         case .invalidTarget(let why): "invalid target: \(why)"
+        case .invalidIndicator(let why): "invalid indicator: \(why)"
         case .unknownIndicator(let key): "unknown indicator \(key)"
         case .invalidAction(let why): "invalid improvement action: \(why)"
+        case .invalidFigure(let why): "invalid figure: \(why)"
+        case .notFound(let what): "\(what) not found"
+        case .conflict(let what): "\(what) was changed by someone else; reload and try again"
+        case .database(let why): "programme database: \(why)"
         }
     }
 }

@@ -98,7 +98,10 @@ enum TeachingSchema {
                     parent TEXT NOT NULL
                 )
                 """,
-            ] + search
+            ] + search,
+            // When each case was first published, for the programme's "cases published" indicator (a later retire and
+            // re-publish keeps the first time).
+            ["ALTER TABLE teaching_cases ADD COLUMN first_published_at \(int)"],
         ]
     }
 }

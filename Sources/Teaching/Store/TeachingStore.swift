@@ -128,10 +128,14 @@ public final class TeachingStore: Sendable {
         steps.insert(
             SQLStep(
                 """
-                UPDATE teaching_cases SET status = ?, published_version = ?, updated_at = ?, revision = revision + 1
+                UPDATE teaching_cases SET status = ?, published_version = ?, updated_at = ?, revision = revision + 1,
+                    first_published_at = COALESCE(first_published_at, ?)
                 WHERE id = ? AND revision = ? RETURNING id
                 """,
-                [.text(status.rawValue), published, .integer(now), .integer(id), .integer(revision)], guarded: true),
+                [
+                    .text(status.rawValue), published, .integer(now), status == .published ? .integer(now) : .null, .integer(id),
+                    .integer(revision),
+                ], guarded: true),
             at: 0)
         try await run(steps, id: id)
         return try await get(id)

@@ -1,0 +1,78 @@
+import Platform
+
+/// The programme office's tables, numbered migrations recorded in `programme_schema_version`. Figures derived from
+/// the other domains are never stored here: only what people set or enter (targets, named indicators and their
+/// figures with evidence, improvement actions). An alliance-wide row has the institution ''.
+enum ProgrammeSchema {
+    static let versionTable = "programme_schema_version"
+    /// Serialises migrators on PostgreSQL ("ATPROGR" in ASCII).
+    static let lockKey: Int64 = 0x4154_5052_4F47_52
+
+    @Sendable static func migrations(_ flavour: PlatformSchema.Flavour) -> [[String]] {
+        let key = flavour == .sqlite ? "INTEGER PRIMARY KEY" : "BIGSERIAL PRIMARY KEY"
+        let int = flavour == .sqlite ? "INTEGER" : "BIGINT"
+        // Decimal figures are kept as text (the platform's SQL values have no floating type), written and read by Swift.
+        let real = "TEXT"
+        return [
+            [
+                """
+                CREATE TABLE programme_indicators (
+                    key TEXT PRIMARY KEY,
+                    unit TEXT NOT NULL,
+                    direction TEXT NOT NULL,
+                    accumulation TEXT NOT NULL,
+                    name_en TEXT NOT NULL,
+                    name_zh TEXT NOT NULL,
+                    created_by TEXT NOT NULL,
+                    created_at \(int) NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE programme_targets (
+                    year \(int) NOT NULL,
+                    institution TEXT NOT NULL,
+                    indicator TEXT NOT NULL,
+                    target \(real) NOT NULL,
+                    warning \(real) NOT NULL,
+                    owner TEXT NOT NULL,
+                    updated_by TEXT NOT NULL,
+                    updated_at \(int) NOT NULL,
+                    PRIMARY KEY (year, institution, indicator)
+                )
+                """,
+                """
+                CREATE TABLE programme_figures (
+                    id \(key),
+                    indicator TEXT NOT NULL,
+                    institution TEXT NOT NULL,
+                    figure_date \(int) NOT NULL,
+                    value \(real) NOT NULL,
+                    evidence TEXT NOT NULL,
+                    entered_by TEXT NOT NULL,
+                    entered_at \(int) NOT NULL
+                )
+                """,
+                "CREATE INDEX programme_figures_date ON programme_figures (figure_date)",
+                """
+                CREATE TABLE programme_actions (
+                    id \(key),
+                    year \(int) NOT NULL,
+                    institution TEXT NOT NULL,
+                    indicator TEXT NOT NULL,
+                    description TEXT NOT NULL,
+                    owner TEXT NOT NULL,
+                    due_at \(int) NOT NULL,
+                    opened_by TEXT NOT NULL,
+                    opened_at \(int) NOT NULL,
+                    state TEXT NOT NULL,
+                    closing_note TEXT,
+                    closed_by TEXT,
+                    closed_at \(int),
+                    revision \(int) NOT NULL DEFAULT 0
+                )
+                """,
+                "CREATE INDEX programme_actions_year ON programme_actions (year, state)",
+            ]
+        ]
+    }
+}

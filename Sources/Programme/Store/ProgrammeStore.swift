@@ -1,0 +1,287 @@
+import Archive
+import Foundation
+import Platform
+import Reading
+import Synchronization
+import Teaching
+
+/// The programme office's records in the platform's database (SQLite or PostgreSQL): targets, named indicators and
+/// their figures with evidence, improvement actions. The facts indicators are computed from come from the other
+/// domains' stores, read when asked; nothing derived is stored.
+public final class ProgrammeStore: Sendable {
+    let database: any PlatformDatabase
+    let reading: ReadingStore?
+    let teaching: TeachingStore?
+    private let prepared = Mutex(false)
+
+    package init(database: any PlatformDatabase, reading: ReadingStore?, teaching: TeachingStore?) {
+        self.database = database
+        self.reading = reading
+        self.teaching = teaching
+    }
+
+    /// The store beside the identity store's tables, reading facts from the consultation and library stores.
+    public convenience init(identity: IdentityStore, reading: ReadingStore, teaching: TeachingStore) {
+        self.init(database: identity.database, reading: reading, teaching: teaching)
+    }
+
+    public func prepare() async throws(ProgrammeError) {
+        if prepared.withLock({ $0 }) { return }
+        do {
+            try await database.migrate(
+                versionTable: ProgrammeSchema.versionTable, lockKey: ProgrammeSchema.lockKey, migrations: ProgrammeSchema.migrations)
+        } catch {
+            throw .database("\(error)")
+        }
+        prepared.withLock { $0 = true }
+    }
+
+    // MARK: - Facts
+
+    /// Everything the indicators are computed from: consultations and teaching cases from their stores, the figures
+    /// entered here. Training and exam records join when the training store exists.
+    public func facts() async throws(ProgrammeError) -> ProgrammeFacts {
+        var facts = ProgrammeFacts()
+        do {
+            if let reading {
+                facts.consultations = try await reading.turnaroundCases(institution: nil).map {
+                    .init(site: $0.site, priority: $0.priority, modality: "", received: $0.received, deadline: $0.deadline, final: $0.final)
+                }
+            }
+            if let teaching {
+                facts.cases = try await teaching.indicatorRecords().map {
+                    .init(
+                        institution: $0.institution, modality: $0.modality, created: $0.created, published: $0.firstPublished,
+                        retired: $0.retired)
+                }
+            }
+        } catch let error as ProgrammeError {
+            throw error
+        } catch {
+            throw .database("\(error)")
+        }
+        facts.figures = try await figures(year: nil)
+        return facts
+    }
+
+    // MARK: - Indicators
+
+    /// The catalog's indicators followed by the named ones, by key.
+    public func indicators() async throws(ProgrammeError) -> [IndicatorDefinition] {
+        IndicatorCatalog.all + (try await namedIndicators()).map(\.definition)
+    }
+
+    public func namedIndicators() async throws(ProgrammeError) -> [NamedIndicator] {
+        try await query("SELECT key, unit, direction, accumulation, name_en, name_zh FROM programme_indicators ORDER BY key", []).map {
+            row in
+            NamedIndicator(
+                definition: IndicatorDefinition(
+                    key: row[0].text ?? "", unit: row[1].text ?? "",
+                    direction: IndicatorDirection(rawValue: row[2].text ?? "") ?? .higherIsBetter,
+                    accumulation: IndicatorAccumulation(rawValue: row[3].text ?? "") ?? .cumulative, derived: false),
+                nameEnglish: row[4].text ?? "", nameChinese: row[5].text ?? "")
+        }
+    }
+
+    /// Adds a named (typed-in) indicator; a key already taken is a conflict.
+    public func addIndicator(_ indicator: NamedIndicator, by person: String) async throws(ProgrammeError) {
+        var indicator = indicator
+        indicator.definition.derived = false
+        if let problem = indicator.problem { throw problem }
+        if try await !query("SELECT key FROM programme_indicators WHERE key = ?", [.text(indicator.definition.key)]).isEmpty {
+            throw .conflict("indicator \(indicator.definition.key)")
+        }
+        try await query(
+            """
+            INSERT INTO programme_indicators (key, unit, direction, accumulation, name_en, name_zh, created_by, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                .text(indicator.definition.key), .text(indicator.definition.unit), .text(indicator.definition.direction.rawValue),
+                .text(indicator.definition.accumulation.rawValue), .text(indicator.nameEnglish), .text(indicator.nameChinese),
+                .text(person), .integer(Self.now()),
+            ])
+    }
+
+    func definition(_ key: String) async throws(ProgrammeError) -> IndicatorDefinition {
+        if let known = IndicatorCatalog.definition(key) { return known }
+        guard let named = try await namedIndicators().first(where: { $0.definition.key == key }) else { throw .unknownIndicator(key) }
+        return named.definition
+    }
+
+    // MARK: - Targets
+
+    /// Sets (or replaces) the target of an indicator for a year and institution (nil: the alliance).
+    public func setTarget(_ target: ProgrammeTarget, by person: String) async throws(ProgrammeError) {
+        let definition = try await definition(target.indicator)
+        if let problem = target.problem(for: definition) { throw problem }
+        guard (2000...2100).contains(target.year) else { throw .invalidTarget("year \(target.year) is out of range") }
+        let institution = target.institution ?? ""
+        try await transaction([
+            (
+                "DELETE FROM programme_targets WHERE year = ? AND institution = ? AND indicator = ?",
+                [.integer(Int64(target.year)), .text(institution), .text(target.indicator)]
+            ),
+            (
+                """
+                INSERT INTO programme_targets (year, institution, indicator, target, warning, owner, updated_by, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [
+                    .integer(Int64(target.year)), .text(institution), .text(target.indicator), .text(String(target.target)),
+                    .text(String(target.warning)), .text(target.owner), .text(person), .integer(Self.now()),
+                ]
+            ),
+        ])
+    }
+
+    public func removeTarget(year: Int, institution: String?, indicator: String) async throws(ProgrammeError) {
+        try await query(
+            "DELETE FROM programme_targets WHERE year = ? AND institution = ? AND indicator = ?",
+            [.integer(Int64(year)), .text(institution ?? ""), .text(indicator)])
+    }
+
+    public func targets(year: Int) async throws(ProgrammeError) -> [ProgrammeTarget] {
+        try await query(
+            "SELECT year, institution, indicator, target, warning, owner FROM programme_targets WHERE year = ? ORDER BY institution, indicator",
+            [.integer(Int64(year))]
+        ).map { row in
+            ProgrammeTarget(
+                year: Int(row[0].integer ?? 0), institution: (row[1].text ?? "").isEmpty ? nil : row[1].text,
+                indicator: row[2].text ?? "", target: Self.double(row[3]), warning: Self.double(row[4]), owner: row[5].text ?? "")
+        }
+    }
+
+    // MARK: - Figures entered with evidence
+
+    /// Records a figure for a named indicator; derived indicators refuse typed-in figures.
+    @discardableResult
+    public func recordFigure(
+        indicator: String, institution: String, date: Date, value: Double, evidence: String, by person: String
+    ) async throws(ProgrammeError) -> Int64 {
+        let definition = try await definition(indicator)
+        guard !definition.derived else { throw .invalidFigure("\(indicator) is computed from the data, not typed in") }
+        guard value.isFinite else { throw .invalidFigure("the value must be a number") }
+        let evidence = evidence.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !evidence.isEmpty else { throw .invalidFigure("a typed-in figure needs its evidence") }
+        let rows = try await query(
+            """
+            INSERT INTO programme_figures (indicator, institution, figure_date, value, evidence, entered_by, entered_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id
+            """,
+            [
+                .text(indicator), .text(institution), .integer(Int64(date.timeIntervalSince1970)), .text(String(value)), .text(evidence),
+                .text(person), .integer(Self.now()),
+            ])
+        guard let id = rows.first?.first?.integer else { throw .database("no id for the new figure") }
+        return id
+    }
+
+    /// The figures entered, for one year (local time) or all.
+    public func figures(year: Int?) async throws(ProgrammeError) -> [ProgrammeFacts.Figure] {
+        var sql = "SELECT id, indicator, institution, figure_date, value, evidence, entered_by, entered_at FROM programme_figures"
+        var bindings: [SQLValue] = []
+        if let year {
+            let (start, end) = ProgrammePeriod(year: year).interval
+            sql += " WHERE figure_date >= ? AND figure_date < ?"
+            bindings = [.integer(Int64(start.timeIntervalSince1970)), .integer(Int64(end.timeIntervalSince1970))]
+        }
+        return try await query(sql + " ORDER BY figure_date, id", bindings).map { row in
+            ProgrammeFacts.Figure(
+                id: row[0].integer ?? 0, indicator: row[1].text ?? "", institution: row[2].text ?? "",
+                date: Date(timeIntervalSince1970: TimeInterval(row[3].integer ?? 0)), value: Self.double(row[4]),
+                evidence: row[5].text ?? "", enteredBy: row[6].text ?? "",
+                enteredAt: Date(timeIntervalSince1970: TimeInterval(row[7].integer ?? 0)))
+        }
+    }
+
+    // MARK: - Improvement actions
+
+    public func openAction(
+        year: Int, institution: String?, indicator: String, description: String, owner: String, due: Date, by person: String
+    ) async throws(ProgrammeError) -> ImprovementAction {
+        _ = try await definition(indicator)
+        let description = description.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !description.isEmpty else { throw .invalidAction("an action needs a description") }
+        guard !owner.isEmpty else { throw .invalidAction("an action needs an owner") }
+        let rows = try await query(
+            """
+            INSERT INTO programme_actions (year, institution, indicator, description, owner, due_at, opened_by, opened_at, state)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'open') RETURNING id
+            """,
+            [
+                .integer(Int64(year)), .text(institution ?? ""), .text(indicator), .text(description), .text(owner),
+                .integer(Int64(due.timeIntervalSince1970)), .text(person), .integer(Self.now()),
+            ])
+        guard let id = rows.first?.first?.integer else { throw .database("no id for the new action") }
+        return try await action(id)
+    }
+
+    /// Closes an open action with a note; a second close (or a close racing another) is a conflict.
+    public func closeAction(_ id: Int64, note: String, by person: String) async throws(ProgrammeError) -> ImprovementAction {
+        let current = try await action(id)
+        let closed = try current.closed(by: person, note: note, at: Date())
+        let rows = try await query(
+            """
+            UPDATE programme_actions SET state = 'closed', closing_note = ?, closed_by = ?, closed_at = ?, revision = revision + 1
+            WHERE id = ? AND state = 'open' RETURNING id
+            """,
+            [.text(closed.closingNote ?? ""), .text(person), .integer(Self.now()), .integer(id)])
+        guard !rows.isEmpty else { throw .conflict("action \(id)") }
+        return try await action(id)
+    }
+
+    public func action(_ id: Int64) async throws(ProgrammeError) -> ImprovementAction {
+        guard let row = try await query("SELECT \(Self.actionColumns) FROM programme_actions WHERE id = ?", [.integer(id)]).first else {
+            throw .notFound("action \(id)")
+        }
+        return Self.action(row)
+    }
+
+    public func actions(year: Int) async throws(ProgrammeError) -> [ImprovementAction] {
+        try await query(
+            "SELECT \(Self.actionColumns) FROM programme_actions WHERE year = ? ORDER BY state DESC, due_at, id", [.integer(Int64(year))]
+        ).map(Self.action)
+    }
+
+    static let actionColumns =
+        "id, year, institution, indicator, description, owner, due_at, opened_by, opened_at, state, closing_note, closed_by, closed_at"
+
+    static func action(_ row: [SQLValue]) -> ImprovementAction {
+        func date(_ value: SQLValue) -> Date? { value.integer.map { Date(timeIntervalSince1970: TimeInterval($0)) } }
+        return ImprovementAction(
+            id: row[0].integer ?? 0, year: Int(row[1].integer ?? 0), institution: (row[2].text ?? "").isEmpty ? nil : row[2].text,
+            indicator: row[3].text ?? "", description: row[4].text ?? "", owner: row[5].text ?? "",
+            due: date(row[6]) ?? .distantPast, openedBy: row[7].text ?? "", openedAt: date(row[8]) ?? .distantPast,
+            state: ImprovementAction.State(rawValue: row[9].text ?? "") ?? .open, closingNote: row[10].text, closedBy: row[11].text,
+            closedAt: date(row[12]))
+    }
+
+    // MARK: - Plumbing
+
+    static func now() -> Int64 { Int64(Date().timeIntervalSince1970) }
+
+    static func double(_ value: SQLValue) -> Double {
+        if let text = value.text, let number = Double(text) { return number }
+        return Double(value.integer ?? 0)
+    }
+
+    @discardableResult
+    func query(_ sql: String, _ bindings: [SQLValue]) async throws(ProgrammeError) -> [[SQLValue]] {
+        try await prepare()
+        do {
+            return try await database.query(sql, bindings)
+        } catch {
+            throw .database("\(error)")
+        }
+    }
+
+    func transaction(_ statements: [(String, [SQLValue])]) async throws(ProgrammeError) {
+        try await prepare()
+        do {
+            try await database.transaction(statements)
+        } catch {
+            throw .database("\(error)")
+        }
+    }
+}

@@ -1,0 +1,165 @@
+import Archive
+import AtriumTesting
+import Foundation
+import Testing
+
+@testable import Platform
+@testable import Programme
+@testable import Reading
+@testable import Teaching
+
+@Suite("Programme store")
+struct ProgrammeStoreTests {
+    @Test("The SQLite programme store passes the shared suite")
+    func sqlite() async throws {
+        let directory = try Corpus.temporaryDirectory("atrium-programme")
+        let archive = try Archive.open(directory: directory)
+        let identity = try IdentityStore.make(archive: archive, directory: directory)
+        try await ProgrammeStoreSuite.run(identity)
+    }
+
+    @Test("The PostgreSQL programme store passes the shared suite")
+    func postgres() async throws {
+        let server = try await PostgresServer.start()
+        defer { server.stop() }
+        let url = try await server.createDatabase("atrium_programme")
+        let directory = try Corpus.temporaryDirectory("atrium-programme-pg")
+        let archive = try Archive.open(directory: directory, database: url)
+        let identity = try IdentityStore.make(archive: archive, directory: directory)
+        try await identity.prepare()
+        try await ProgrammeStoreSuite.run(identity)
+    }
+}
+
+/// The programme store's behaviour on any back end: facts read from the consultation and library stores, targets,
+/// named indicators with evidence, improvement actions.
+enum ProgrammeStoreSuite {
+    static func run(_ identity: IdentityStore) async throws {
+        let reading = ReadingStore.make(identity: identity)
+        let teaching = TeachingStore(identity: identity)
+        let store = ProgrammeStore(identity: identity, reading: reading, teaching: teaching)
+        try await store.prepare()
+        try await facts(store, reading: reading, teaching: teaching)
+        try await targets(store)
+        try await namedIndicators(store)
+        try await actions(store)
+    }
+
+    static func facts(_ store: ProgrammeStore, reading: ReadingStore, teaching: TeachingStore) async throws {
+        let site = ReadingActor(username: "county.clerk", displayName: "County clerk", sourceAddress: "127.0.0.1")
+        for (institution, priority) in [("COUNTY-A", Priority.stat), ("COUNTY-A", .routine), ("COUNTY-B", .urgent)] {
+            _ = try await reading.file(
+                NewConsultationRequest(
+                    priority: priority, referringPhysician: "Dr Wang", clinicalHistory: "Cough", question: "Pneumonia?",
+                    modality: "CR", bodyPart: "CHEST", studies: ["1.2.826.0.1.3680043.8.498.\(institution.count)\(priority.rawValue.count)"]
+                ),
+                institution: institution, by: site)
+        }
+        var content = CaseContent(title: "肺炎 Pneumonia")
+        content.findings = "双肺散在斑片影。"
+        content.diagnosis = "肺炎 pneumonia"
+        content.tags.modalities = ["CR"]
+        let published = try await teaching.create(content, author: "curator.li", institution: "MEDCOLLEGE", source: "form")
+        _ = try await teaching.create(content, author: "curator.li", institution: "COUNTY-A", source: "form")
+        let submitted = try await teaching.apply(.submit, to: published.id, actor: "curator.li", revision: published.revision)
+        let before = Date()
+        _ = try await teaching.apply(.approve, to: published.id, actor: "curator.wang", revision: submitted.revision)
+
+        let facts = try await store.facts()
+        #expect(facts.consultations.map(\.site).sorted() == ["COUNTY-A", "COUNTY-A", "COUNTY-B"])
+        #expect(Set(facts.consultations.map(\.priority)) == ["stat", "routine", "urgent"])
+        #expect(facts.consultations.allSatisfy { $0.final == nil && $0.deadline > $0.received })
+        #expect(facts.cases.count == 2)
+        let first = try #require(facts.cases.first { $0.institution == "MEDCOLLEGE" })
+        let publishedAt = try #require(first.published, "the first publication time is recorded")
+        #expect(abs(publishedAt.timeIntervalSince(before)) < 5)
+        #expect(first.modality == "CR")
+        #expect(facts.cases.first { $0.institution == "COUNTY-A" }?.published == nil)
+
+        // A retire and a re-publish keep the first publication time.
+        let current = try await teaching.get(published.id)
+        let retired = try await teaching.apply(.retire, to: published.id, actor: "curator.wang", revision: current.revision)
+        #expect(try await store.facts().cases.first { $0.institution == "MEDCOLLEGE" }?.retired == true)
+        _ = retired
+        #expect(try await store.facts().cases.first { $0.institution == "MEDCOLLEGE" }?.published == publishedAt)
+    }
+
+    static func targets(_ store: ProgrammeStore) async throws {
+        let consultations = ProgrammeTarget(
+            year: 2026, institution: nil, indicator: IndicatorCatalog.consultations.key, target: 1000, warning: 800, owner: "office")
+        try await store.setTarget(consultations, by: "admin")
+        var countyA = consultations
+        countyA.institution = "COUNTY-A"
+        countyA.target = 200
+        countyA.warning = 150
+        try await store.setTarget(countyA, by: "admin")
+        // Setting again replaces.
+        countyA.target = 250
+        try await store.setTarget(countyA, by: "admin")
+        let targets = try await store.targets(year: 2026)
+        #expect(targets == [consultations, countyA])
+        #expect(try await store.targets(year: 2027).isEmpty)
+        var wrong = consultations
+        wrong.warning = 1200
+        await #expect(throws: ProgrammeError.self) { try await store.setTarget(wrong, by: "admin") }
+        wrong = consultations
+        wrong.indicator = "no.such.indicator"
+        await #expect(throws: ProgrammeError.unknownIndicator("no.such.indicator")) { try await store.setTarget(wrong, by: "admin") }
+        try await store.removeTarget(year: 2026, institution: "COUNTY-A", indicator: consultations.indicator)
+        #expect(try await store.targets(year: 2026) == [consultations])
+    }
+
+    static func namedIndicators(_ store: ProgrammeStore) async throws {
+        let awards = NamedIndicator(
+            definition: IndicatorDefinition(
+                key: "awards", unit: "count", direction: .higherIsBetter, accumulation: .cumulative, derived: false),
+            nameEnglish: "Teaching awards", nameChinese: "教学奖励")
+        try await store.addIndicator(awards, by: "admin")
+        await #expect(throws: ProgrammeError.conflict("indicator awards")) { try await store.addIndicator(awards, by: "admin") }
+        var clash = awards
+        clash.definition.key = IndicatorCatalog.consultations.key
+        await #expect(throws: ProgrammeError.self) { try await store.addIndicator(clash, by: "admin") }
+        #expect(try await store.indicators().map(\.key) == IndicatorCatalog.all.map(\.key) + ["awards"])
+
+        let june = ProgrammePeriod(year: 2026, month: 6).interval.start.addingTimeInterval(86_400 * 3)
+        try await store.recordFigure(
+            indicator: "awards", institution: "MEDCOLLEGE", date: june, value: 2, evidence: "Provincial prize, doc 12", by: "admin")
+        try await store.recordFigure(
+            indicator: "awards", institution: "COUNTY-A", date: june, value: 1.5, evidence: "City prize", by: "admin")
+        await #expect(throws: ProgrammeError.self) {
+            try await store.recordFigure(indicator: "awards", institution: "MEDCOLLEGE", date: june, value: 1, evidence: "  ", by: "admin")
+        }
+        await #expect(throws: ProgrammeError.self) {
+            try await store.recordFigure(
+                indicator: IndicatorCatalog.consultations.key, institution: "MEDCOLLEGE", date: june, value: 5, evidence: "typed",
+                by: "admin")
+        }
+        let figures = try await store.figures(year: 2026)
+        #expect(figures.map(\.value) == [2, 1.5] && figures.allSatisfy { $0.enteredBy == "admin" })
+        #expect(try await store.figures(year: 2025).isEmpty)
+        let facts = try await store.facts()
+        #expect(IndicatorComputation.value("awards", facts: facts, period: ProgrammePeriod(year: 2026), now: june) == 3.5)
+        #expect(
+            IndicatorComputation.value("awards", facts: facts, period: ProgrammePeriod(year: 2026, institution: "COUNTY-A"), now: june)
+                == 1.5)
+        #expect(IndicatorComputation.value("awards", facts: facts, period: ProgrammePeriod(year: 2026, month: 7), now: june) == nil)
+    }
+
+    static func actions(_ store: ProgrammeStore) async throws {
+        let due = Date(timeIntervalSince1970: 1_790_000_000)
+        let action = try await store.openAction(
+            year: 2026, institution: "COUNTY-B", indicator: IndicatorCatalog.consultations.key, description: "Visit the county hospital",
+            owner: "office", due: due, by: "admin")
+        #expect(action.state == .open && action.institution == "COUNTY-B" && action.due == due && action.openedBy == "admin")
+        await #expect(throws: ProgrammeError.self) {
+            try await store.openAction(
+                year: 2026, institution: nil, indicator: "nothing", description: "x", owner: "o", due: due, by: "admin")
+        }
+        await #expect(throws: ProgrammeError.self) { try await store.closeAction(action.id, note: "", by: "office") }
+        let closed = try await store.closeAction(action.id, note: "Two visits; requests doubled", by: "office")
+        #expect(closed.state == .closed && closed.closingNote == "Two visits; requests doubled" && closed.closedBy == "office")
+        await #expect(throws: ProgrammeError.self) { try await store.closeAction(action.id, note: "again", by: "office") }
+        await #expect(throws: ProgrammeError.notFound("action 999")) { try await store.action(999) }
+        #expect(try await store.actions(year: 2026).map(\.id) == [action.id])
+    }
+}
