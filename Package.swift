@@ -101,7 +101,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "DICOM", "DICOMNetwork", "Archive", "Imaging", "Platform", "Reading", "Teaching", "Training",
+                "DICOM", "DICOMNetwork", "Archive", "Imaging", "Platform", "Reading", "Teaching", "Training", "Programme",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

@@ -6,6 +6,7 @@ import Imaging
 import Logging
 import NIOCore
 import Platform
+import Programme
 import Reading
 import ServiceLifecycle
 import Teaching
@@ -24,6 +25,8 @@ public struct AtriumServer: Sendable {
     public let teaching: TeachingStore
     /// Consultation requests, work items, reports and critical results, in the same database (``ReadingStore``).
     public let reading: ReadingStore
+    /// The programme office's targets, named indicators, figures and improvement actions (``ProgrammeStore``).
+    public let programme: ProgrammeStore
     /// The one-time token that creates the first administrator (issued by ``run(onServerRunning:onDICOMListening:onDICOMTLSListening:)``
     /// while none exists, or by ``issueSetupTokenIfNeeded()``).
     public let setupToken = SetupToken()
@@ -57,6 +60,7 @@ public struct AtriumServer: Sendable {
             logger: logger)
         self.teaching = TeachingStore(identity: identity)
         self.reading = ReadingStore.make(identity: identity, settings: configuration.reading)
+        self.programme = ProgrammeStore(identity: identity, reading: reading, teaching: teaching)
         self.logger = logger
     }
 
@@ -89,6 +93,7 @@ public struct AtriumServer: Sendable {
         LibraryRoutes(store: teaching, views: webViews, audit: identity.audit, logger: logger).register(on: router)
         ReadingPages(views: webViews, store: reading, archive: archive, logger: logger).register(on: router)
         TurnaroundPage(views: webViews, store: reading).register(on: router)
+        ProgrammeRoutes(store: programme, identity: identity, views: webViews, logger: logger).register(on: router)
         WebRoutes(
             views: webViews, archive: archive, configuration: configuration,
             signIn: { username, password, source in await auth.webSignIn(username: username, password: password, source: source) },

@@ -220,6 +220,7 @@ public final class ProgrammeStore: Sendable {
     /// Closes an open action with a note; a second close (or a close racing another) is a conflict.
     public func closeAction(_ id: Int64, note: String, by person: String) async throws(ProgrammeError) -> ImprovementAction {
         let current = try await action(id)
+        guard current.state == .open else { throw .conflict("action \(id), already closed") }
         let closed = try current.closed(by: person, note: note, at: Date())
         let rows = try await query(
             """

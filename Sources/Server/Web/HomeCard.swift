@@ -31,7 +31,7 @@ public struct HomeCard: Sendable {
         HomeCard(id: "teaching", href: "/library", roles: [.reader, .curator, .student, .supervisor, .admin]),
         HomeCard(id: "practice", href: nil, roles: [.student]),
         HomeCard(id: "trainees", href: nil, roles: [.supervisor]),
-        HomeCard(id: "indicators", href: nil, roles: [.admin]),
+        HomeCard(id: "indicators", href: "/programme", roles: [.admin]),
         HomeCard(id: "admin", href: "/admin", roles: [.admin]),
     ]
 

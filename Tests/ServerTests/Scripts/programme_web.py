@@ -1,0 +1,263 @@
+#!/usr/bin/env python3
+"""The programme office's indicators over the JSON API (urllib) and in headless Chromium (selenium).
+
+Usage: programme_web.py BASE_URL LOCALES_DIR SCREENSHOT_DIR SEED_JSON
+
+SEED_JSON: {"people": {"office"|"supervisor"|"student"|"site": [user, password, token]}, "consultations": [site, ...],
+"cases": [{"institution", "published"}]} — what the Swift test stored just before, all of it now.
+Expected figures are counted here from the seed, and statuses follow the documented rule (a count against the share of its
+yearly target due by now, computed here from the server's "now" and the year's bounds in UTC+8; a level against the
+target itself). Prints one line per step and "ok" at the end; exits non-zero with the reason on the first failure.
+"""
+import collections
+import csv
+import datetime
+import io
+import json
+import os
+import sys
+import urllib.error
+import urllib.request
+
+from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+base, locales_dir, shots, seed_path = sys.argv[1:5]
+os.makedirs(shots, exist_ok=True)
+seed = json.load(open(seed_path, encoding="utf-8"))
+people = seed["people"]
+
+
+def flatten(node, prefix=""):
+    out = {}
+    for key, value in node.items():
+        name = f"{prefix}.{key}" if prefix else key
+        out.update(flatten(value, name) if isinstance(value, dict) else {name: value})
+    return out
+
+
+strings = {"en": {}, "zh-CN": {}}
+for name in sorted(os.listdir(locales_dir)):
+    for language in strings:
+        if name == f"{language}.json" or name.endswith(f".{language}.json"):
+            strings[language].update(flatten(json.load(open(os.path.join(locales_dir, name), encoding="utf-8"))))
+
+
+def step(name):
+    print("step:", name, flush=True)
+
+
+def api(who, method, path, body=None, raw=False):
+    token = people[who][2]
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(base + path, data=data, method=method, headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request) as response:
+            payload = response.read()
+            return response.status, (payload if raw else json.loads(payload or b"{}"))
+    except urllib.error.HTTPError as error:
+        payload = error.read()
+        try:
+            return error.code, json.loads(payload or b"{}")
+        except ValueError:
+            return error.code, {"raw": payload.decode(errors="replace")}
+
+
+tz = datetime.timezone(datetime.timedelta(hours=8))
+now_local = datetime.datetime.now(tz)
+year, month = now_local.year, now_local.month
+
+step("the role table: students and site users are refused, supervisors read, only the office writes")
+for who in ["student", "site"]:
+    status, _ = api(who, "GET", f"/api/programme/dashboard?year={year}")
+    assert status == 403, f"{who} reads the dashboard: {status}"
+status, _ = api("supervisor", "GET", f"/api/programme/dashboard?year={year}")
+assert status == 200, status
+target = {"year": year, "institution": None, "indicator": "consultations", "target": 1000, "warning": 800, "owner": "prog-office"}
+status, _ = api("supervisor", "PUT", "/api/programme/targets", target)
+assert status == 403, f"a supervisor sets a target: {status}"
+status, _ = api("student", "POST", "/api/programme/actions", {"year": year, "indicator": "consultations", "description": "x", "owner": "x", "due": "2026-12-31"})
+assert status == 403, status
+
+step("the office sets targets; a warning on the wrong side and an unknown indicator are refused")
+assert api("office", "PUT", "/api/programme/targets", target)[0] == 200
+breach = {"year": year, "institution": None, "indicator": "consultations.breach-rate", "target": 10, "warning": 20, "owner": "prog-office"}
+assert api("office", "PUT", "/api/programme/targets", breach)[0] == 200
+county = dict(target, institution="COUNTY-A", target=12, warning=6)
+assert api("office", "PUT", "/api/programme/targets", county)[0] == 200
+status, body = api("office", "PUT", "/api/programme/targets", dict(target, warning=1200))
+assert status == 400 and "warning" in json.dumps(body), (status, body)
+status, _ = api("office", "PUT", "/api/programme/targets", dict(target, indicator="no.such"))
+assert status == 400, status
+
+step("a named indicator with a figure and its evidence; a derived indicator refuses a typed-in figure")
+status, _ = api("office", "POST", "/api/programme/indicators", {"key": "awards", "unit": "count", "nameEnglish": "Teaching awards", "nameChinese": "教学奖励"})
+assert status == 201, status
+assert api("office", "POST", "/api/programme/indicators", {"key": "awards", "unit": "count", "nameEnglish": "x", "nameChinese": "x"})[0] == 409
+today = now_local.strftime("%Y-%m-%d")
+assert api("office", "POST", "/api/programme/figures", {"indicator": "awards", "institution": "MEDCOLLEGE", "date": today, "value": 2, "evidence": "Provincial prize, file 12"})[0] == 201
+assert api("office", "POST", "/api/programme/figures", {"indicator": "awards", "institution": "MEDCOLLEGE", "date": today, "value": 1, "evidence": " "})[0] == 400
+assert api("office", "POST", "/api/programme/figures", {"indicator": "consultations", "institution": "MEDCOLLEGE", "date": today, "value": 1, "evidence": "typed"})[0] == 400
+
+step("every figure equals the count of the seed, for the alliance, each institution and the month")
+sites = collections.Counter(seed["consultations"])
+added = collections.Counter(c["institution"] for c in seed["cases"])
+published = collections.Counter(c["institution"] for c in seed["cases"] if c["published"])
+
+
+def expected(institution, month_filter):
+    def pick(counter):
+        return float(sum(counter.values()) if institution is None else counter.get(institution, 0))
+    in_period = month_filter in (None, month)
+    figures = {
+        "consultations": pick(sites) if in_period else 0.0,
+        "library.cases-added": pick(added) if in_period else 0.0,
+        "library.cases-published": pick(published) if in_period else 0.0,
+        "training.person-times": 0.0,
+        # No final report yet, no exam, no case before this year: undefined.
+        "consultations.turnaround-median": None,
+        "exams.pass-rate": None,
+        "library.growth": None,
+        "awards": (2.0 if institution in (None, "MEDCOLLEGE") else None) if in_period else None,
+    }
+    # Every deadline is still ahead: no breach (a rate of the period's requests, undefined without any).
+    figures["consultations.breach-rate"] = 0.0 if figures["consultations"] else None
+    return figures
+
+
+def status_of(value, target_value, warning, direction, cumulative, share):
+    if target_value is None:
+        return "no-target"
+    if value is None:
+        return "no-data"
+    due, threshold = (target_value * share, warning * share) if cumulative else (target_value, warning)
+    if direction == "higher":
+        return "on-track" if value >= due else "warning" if value >= threshold else "off-track"
+    return "on-track" if value <= due else "warning" if value <= threshold else "off-track"
+
+
+targets = {(None, "consultations"): (1000, 800), (None, "consultations.breach-rate"): (10, 20), ("COUNTY-A", "consultations"): (12, 6)}
+for institution in [None, "COUNTY-A", "COUNTY-B", "MEDCOLLEGE"]:
+    for month_filter in [None, month, (month % 12) + 1]:
+        query = f"/api/programme/dashboard?year={year}" + (f"&month={month_filter}" if month_filter else "") + (f"&institution={institution}" if institution else "")
+        status, board = api("office", "GET", query)
+        assert status == 200, (status, board)
+        rows = {row["key"]: row for row in board["indicators"]}
+        want = expected(institution, month_filter)
+        assert set(rows) == set(want), (sorted(rows), sorted(want))
+        start = datetime.datetime(year, 1, 1, tzinfo=tz).timestamp()
+        end = datetime.datetime(year + 1, 1, 1, tzinfo=tz).timestamp()
+        server_now = datetime.datetime.fromisoformat(board["now"].replace("Z", "+00:00")).timestamp()
+        share = min(max((server_now - start) / (end - start), 0), 1)
+        for key, value in want.items():
+            got = rows[key]["value"]
+            assert (got is None and value is None) or (got is not None and value is not None and abs(got - value) < 1e-9), f"{query} {key}: {got} != {value}"
+            if month_filter is None:
+                t = targets.get((institution, key))
+                row = rows[key]
+                wanted = status_of(value, t[0] if t else None, t[1] if t else None, row["direction"], row["accumulation"] == "cumulative", share)
+                assert row["status"] == wanted, f"{query} {key}: status {row['status']} != {wanted}"
+        if month_filter is None:
+            monthly = rows["consultations"]["monthly"]
+            assert len(monthly) == 12 and monthly[month - 1] == want["consultations"], monthly
+            assert sum(m or 0 for m in monthly) == want["consultations"], monthly
+contributions = {row["institution"]: row for row in api("office", "GET", f"/api/programme/dashboard?year={year}")[1]["contributions"]}
+for institution in set(sites) | set(added):
+    assert contributions[institution]["consultationsRequested"] == sites.get(institution, 0), contributions
+    assert contributions[institution]["casesContributed"] == added.get(institution, 0), contributions
+    assert contributions[institution]["casesPublished"] == published.get(institution, 0), contributions
+
+step("the CSV export holds the same figures and opens as CSV")
+status, payload = api("office", "GET", f"/api/programme/dashboard.csv?year={year}", raw=True)
+assert status == 200
+text = payload.decode("utf-8")
+assert text.startswith("\ufeff"), "a byte-order mark for Excel"
+table = {row["indicator"]: row for row in csv.DictReader(io.StringIO(text[1:]))}
+assert float(table["consultations"]["value"]) == sum(sites.values())
+assert table["consultations"]["target"] == "1000" and table["consultations.turnaround-median"]["value"] == ""
+
+step("improvement actions: opened, a closing note required, closed once")
+status, body = api("office", "POST", "/api/programme/actions", {"year": year, "institution": "COUNTY-B", "indicator": "consultations", "description": "Visit the county hospital", "owner": "prog-office", "due": today})
+assert status == 201, (status, body)
+action = body["id"]
+assert api("office", "POST", f"/api/programme/actions/{action}/close", {"note": "  "})[0] == 400
+assert api("office", "POST", f"/api/programme/actions/{action}/close", {"note": "Two visits held"})[0] == 200
+assert api("office", "POST", f"/api/programme/actions/{action}/close", {"note": "again"})[0] == 409
+status, body = api("supervisor", "GET", f"/api/programme/actions?year={year}")
+assert status == 200 and body["actions"][0]["state"] == "closed" and body["actions"][0]["closingNote"] == "Two visits held", body
+
+
+def browser():
+    options = webdriver.ChromeOptions()
+    for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1360,900", "--lang=en-US"]:
+        options.add_argument(argument)
+    options.binary_location = "/usr/bin/chromium"
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    return driver, WebDriverWait(driver, 60, ignored_exceptions=[StaleElementReferenceException, WebDriverException])
+
+
+driver, wait = browser()
+try:
+    step("the office signs in and opens the dashboard from the navigation")
+    user, password, _ = people["office"]
+    driver.get(base + "/login")
+    wait.until(EC.presence_of_element_located((By.ID, "username"))).send_keys(user)
+    driver.find_element(By.ID, "password").send_keys(password)
+    driver.find_element(By.ID, "sign-in").click()
+    wait.until(lambda d: user in (d.find_element(By.CSS_SELECTOR, ".person").get_attribute("title") or ""))
+    driver.find_element(By.CSS_SELECTOR, '.langswitch button[data-lang="en"]').click()
+    wait.until(lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en")
+    driver.find_element(By.CSS_SELECTOR, 'nav a[href="/programme"]').click()
+    wait.until(EC.presence_of_element_located((By.ID, "programme-indicators")))
+    row = driver.find_element(By.CSS_SELECTOR, '#programme-indicators tr[data-indicator="consultations"]')
+    assert row.get_attribute("data-status") == api("office", "GET", f"/api/programme/dashboard?year={year}")[1]["indicators"][0]["status"]
+    assert row.find_element(By.CSS_SELECTOR, ".value").text.split()[0] == str(sum(sites.values())), row.text
+    assert strings["en"]["programme.indicators.consultations"] in row.text
+    step("each indicator has a chart drawn on the server, with a bar per month and the target's line")
+    chart = driver.find_element(By.CSS_SELECTOR, '#chart-consultations svg')
+    assert len(chart.find_elements(By.CSS_SELECTOR, "rect.bar")) == 12
+    assert chart.find_elements(By.CSS_SELECTOR, "line.limit"), "the target's monthly share is drawn"
+    cells = driver.find_elements(By.CSS_SELECTOR, '#chart-consultations table.monthly td')
+    assert cells[month - 1].text == str(sum(sites.values())), [c.text for c in cells]
+    driver.save_screenshot(os.path.join(shots, "programme-01-dashboard.png"))
+
+    step("a month and an institution filter the figures")
+    driver.get(base + f"/programme?year={year}&month={month}&institution=COUNTY-B")
+    wait.until(EC.presence_of_element_located((By.ID, "programme-indicators")))
+    value = driver.find_element(By.CSS_SELECTOR, '#programme-indicators tr[data-indicator="consultations"] .value').text.split()[0]
+    assert value == str(sites["COUNTY-B"]), value
+
+    step("the office opens an improvement action through the form and closes it with a note")
+    driver.get(base + f"/programme?year={year}")
+    driver.find_element(By.CSS_SELECTOR, "#open-action summary").click()
+    form = driver.find_element(By.CSS_SELECTOR, "#open-action form")
+    form.find_element(By.NAME, "description").send_keys("Train two more readers")
+    form.find_element(By.NAME, "owner").send_keys("prog-office")
+    driver.execute_script("arguments[0].value = arguments[1]", form.find_element(By.NAME, "due"), today)
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait.until(lambda d: any("Train two more readers" in li.text for li in d.find_elements(By.CSS_SELECTOR, "#programme-actions li.action")))
+    item = [li for li in driver.find_elements(By.CSS_SELECTOR, "#programme-actions li.action") if "Train two more readers" in li.text][0]
+    item.find_element(By.NAME, "note").send_keys("Two readers trained")
+    item.find_element(By.CSS_SELECTOR, "form.close-action button").click()
+    wait.until(lambda d: any("Two readers trained" in li.text for li in d.find_elements(By.CSS_SELECTOR, "#programme-actions li.action")))
+
+    step("in Chinese, the page speaks the Chinese locale")
+    driver.find_element(By.CSS_SELECTOR, '.langswitch button[data-lang="zh-CN"]').click()
+    wait.until(lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-CN")
+    assert driver.find_element(By.CSS_SELECTOR, ".page-head h1").text == strings["zh-CN"]["programme.title"]
+    assert strings["zh-CN"]["programme.indicators.consultations"] in driver.find_element(By.ID, "programme-indicators").text
+
+    step("the yearly report lists every indicator with its chart, the contributions and the actions")
+    driver.get(base + f"/programme/report?year={year}")
+    wait.until(EC.presence_of_element_located((By.ID, "report-indicators")))
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#report-indicators tbody tr")) == len(expected(None, None))
+    assert len(driver.find_elements(By.CSS_SELECTOR, ".report-chart svg")) == len(expected(None, None))
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#report-actions li")) == 2
+    driver.save_screenshot(os.path.join(shots, "programme-02-report.png"))
+finally:
+    driver.quit()
+print("ok", flush=True)
