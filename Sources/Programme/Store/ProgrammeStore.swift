@@ -21,7 +21,8 @@ public final class ProgrammeStore: Sendable {
     }
 
     /// The store beside the identity store's tables, reading facts from the consultation and library stores.
-    public convenience init(identity: IdentityStore, reading: ReadingStore, teaching: TeachingStore) {
+    /// Without the other stores (a demo step that only sets targets), the facts hold the entered figures alone.
+    public convenience init(identity: IdentityStore, reading: ReadingStore?, teaching: TeachingStore?) {
         self.init(database: identity.database, reading: reading, teaching: teaching)
     }
 
