@@ -40,6 +40,8 @@ let package = Package(
                 "Server",
                 "Platform",
                 "Teaching",
+                "Reading",
+                "Programme",
                 "CLinux",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

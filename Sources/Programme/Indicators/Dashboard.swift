@@ -60,6 +60,8 @@ public enum ProgrammeDashboard {
     /// One row per institution that appears in the facts of the period, by name.
     public static func contributions(facts: ProgrammeFacts, period: ProgrammePeriod) -> [Contribution] {
         var table: [String: Contribution] = [:]
+        let (start, end) = period.interval
+        func within(_ date: Date) -> Bool { date >= start && date < end }
         func touch(_ institution: String, _ change: (inout Contribution) -> Void) {
             guard period.includes(institution: institution) else { return }
             var row =
@@ -70,18 +72,18 @@ public enum ProgrammeDashboard {
             change(&row)
             table[institution] = row
         }
-        for c in facts.consultations where period.contains(c.received) {
+        for c in facts.consultations where within(c.received) {
             touch(c.site) {
                 $0.consultationsRequested += 1
                 if c.final != nil { $0.consultationsReported += 1 }
             }
         }
         for c in facts.cases {
-            if period.contains(c.created) { touch(c.institution) { $0.casesContributed += 1 } }
-            if let published = c.published, period.contains(published) { touch(c.institution) { $0.casesPublished += 1 } }
+            if within(c.created) { touch(c.institution) { $0.casesContributed += 1 } }
+            if let published = c.published, within(published) { touch(c.institution) { $0.casesPublished += 1 } }
         }
-        for t in facts.training where period.contains(t.completed) { touch(t.institution) { $0.trainingPersonTimes += 1 } }
-        for e in facts.exams where period.contains(e.submitted) { touch(e.institution) { $0.examAttempts += 1 } }
+        for t in facts.training where within(t.completed) { touch(t.institution) { $0.trainingPersonTimes += 1 } }
+        for e in facts.exams where within(e.submitted) { touch(e.institution) { $0.examAttempts += 1 } }
         return table.values.sorted { $0.institution < $1.institution }
     }
 }

@@ -48,42 +48,55 @@ public struct ProgrammePeriod: Sendable, Equatable, Hashable {
 /// for a median, no cases before the year for growth).
 public enum IndicatorComputation {
     public static func value(_ key: String, facts: ProgrammeFacts, period: ProgrammePeriod, now: Date) -> Double? {
+        // The bounds once per call: a calendar computation per record would dominate a year of 50,000 requests.
+        let (start, end) = period.interval
+        let institution = period.institution
+        func within(_ date: Date) -> Bool { date >= start && date < end }
+        func mine(_ other: String) -> Bool { institution == nil || institution == other }
         switch key {
         case IndicatorCatalog.consultations.key:
-            return Double(consultations(facts, period).count)
+            return Double(facts.consultations.reduce(0) { $0 + (within($1.received) && mine($1.site) ? 1 : 0) })
         case IndicatorCatalog.turnaroundMedian.key:
-            let hours = consultations(facts, period).compactMap { c in c.final.map { $0.timeIntervalSince(c.received) / 3600 } }
+            let hours = facts.consultations.compactMap { c -> Double? in
+                guard within(c.received), mine(c.site), let final = c.final else { return nil }
+                return final.timeIntervalSince(c.received) / 3600
+            }
             return median(hours)
         case IndicatorCatalog.breachRate.key:
-            let requests = consultations(facts, period)
-            guard !requests.isEmpty else { return nil }
-            return 100 * Double(requests.filter { $0.breached(now: now) }.count) / Double(requests.count)
+            var requests = 0
+            var breached = 0
+            for c in facts.consultations where within(c.received) && mine(c.site) {
+                requests += 1
+                if c.breached(now: now) { breached += 1 }
+            }
+            return requests == 0 ? nil : 100 * Double(breached) / Double(requests)
         case IndicatorCatalog.casesAdded.key:
-            return Double(facts.cases.filter { period.contains($0.created) && period.includes(institution: $0.institution) }.count)
+            return Double(facts.cases.reduce(0) { $0 + (within($1.created) && mine($1.institution) ? 1 : 0) })
         case IndicatorCatalog.casesPublished.key:
-            return Double(
-                facts.cases.filter { c in c.published.map(period.contains) == true && period.includes(institution: c.institution) }
-                    .count)
+            return Double(facts.cases.reduce(0) { $0 + ($1.published.map(within) == true && mine($1.institution) ? 1 : 0) })
         case IndicatorCatalog.libraryGrowth.key:
             // Growth is a yearly figure: cases added since the start of the year (up to the end of the period read)
             // over the cases the library held before the year began.
             let yearStart = ProgrammePeriod(year: period.year).interval.start
-            let mine = facts.cases.filter { period.includes(institution: $0.institution) }
-            let before = mine.filter { $0.created < yearStart }.count
-            guard before > 0 else { return nil }
-            let added = mine.filter { $0.created >= yearStart && $0.created < period.interval.end }.count
-            return 100 * Double(added) / Double(before)
+            var before = 0
+            var added = 0
+            for c in facts.cases where mine(c.institution) {
+                if c.created < yearStart { before += 1 } else if c.created < end { added += 1 }
+            }
+            return before == 0 ? nil : 100 * Double(added) / Double(before)
         case IndicatorCatalog.trainingPersonTimes.key:
-            return Double(facts.training.filter { period.contains($0.completed) && period.includes(institution: $0.institution) }.count)
+            return Double(facts.training.reduce(0) { $0 + (within($1.completed) && mine($1.institution) ? 1 : 0) })
         case IndicatorCatalog.examPassRate.key:
-            let firsts = facts.exams.filter { $0.first && period.contains($0.submitted) && period.includes(institution: $0.institution) }
-            guard !firsts.isEmpty else { return nil }
-            return 100 * Double(firsts.filter(\.passed).count) / Double(firsts.count)
+            var firsts = 0
+            var passed = 0
+            for e in facts.exams where e.first && within(e.submitted) && mine(e.institution) {
+                firsts += 1
+                if e.passed { passed += 1 }
+            }
+            return firsts == 0 ? nil : 100 * Double(passed) / Double(firsts)
         default:
             // A named indicator: the sum of the figures entered for the period, nil when none was.
-            let entered = facts.figures.filter {
-                $0.indicator == key && period.contains($0.date) && period.includes(institution: $0.institution)
-            }
+            let entered = facts.figures.filter { $0.indicator == key && within($0.date) && mine($0.institution) }
             return entered.isEmpty ? nil : entered.map(\.value).reduce(0, +)
         }
     }
@@ -93,10 +106,6 @@ public enum IndicatorComputation {
         (1...12).map { month in
             value(key, facts: facts, period: ProgrammePeriod(year: period.year, month: month, institution: period.institution), now: now)
         }
-    }
-
-    static func consultations(_ facts: ProgrammeFacts, _ period: ProgrammePeriod) -> [ProgrammeFacts.Consultation] {
-        facts.consultations.filter { period.contains($0.received) && period.includes(institution: $0.site) }
     }
 
     /// The median (the mean of the two middle values for an even count); nil for none.
