@@ -143,7 +143,9 @@ let package = Package(
             exclude: ["Scripts"]),
         // The programme office's figures: targets, indicators computed from the other domains' records, status and
         // trend, improvement actions; later continuing education and certificates (DESIGN.md).
-        .target(name: "Programme", dependencies: ["Reading", "Teaching", "Training", "Platform", "Archive"]),
+        // QR codes for certificates' verification links (Debian's libqrencode-dev).
+        .systemLibrary(name: "CQREncode", path: "Sources/CQREncode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
+        .target(name: "Programme", dependencies: ["Reading", "Teaching", "Training", "Platform", "Archive", "CQREncode"]),
         .testTarget(
             name: "ProgrammeTests", dependencies: ["Programme", "Reading", "Teaching", "Platform", "Archive", "AtriumTesting"],
             exclude: ["Scripts"]),

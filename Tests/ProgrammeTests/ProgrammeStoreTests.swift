@@ -43,6 +43,7 @@ enum ProgrammeStoreSuite {
         try await targets(store)
         try await namedIndicators(store)
         try await actions(store)
+        try await education(store)
     }
 
     static func facts(_ store: ProgrammeStore, reading: ReadingStore, teaching: TeachingStore) async throws {
@@ -161,5 +162,56 @@ enum ProgrammeStoreSuite {
         await #expect(throws: ProgrammeError.self) { try await store.closeAction(action.id, note: "again", by: "office") }
         await #expect(throws: ProgrammeError.notFound("action 999")) { try await store.action(999) }
         #expect(try await store.actions(year: 2026).map(\.id) == [action.id])
+    }
+}
+
+extension ProgrammeStoreSuite {
+    static func education(_ store: ProgrammeStore) async throws {
+        let course = try await store.createCourse(
+            titleChinese: "胸部影像入门", titleEnglish: "Chest imaging basics", summary: "Three cases", creditHours: 2.5, cases: [11, 12],
+            examID: nil, published: true, by: "office")
+        let draft = try await store.createCourse(
+            titleChinese: "草稿", titleEnglish: "Draft", summary: "", creditHours: 1, cases: [11], examID: nil, published: false, by: "office"
+        )
+        await #expect(throws: ProgrammeError.self) {
+            try await store.createCourse(
+                titleChinese: "", titleEnglish: "x", summary: "", creditHours: 1, cases: [1], examID: nil, published: true, by: "office")
+        }
+        #expect(try await store.courses(publishedOnly: true).map(\.id) == [course.id])
+        #expect(try await store.courses(publishedOnly: false).map(\.id) == [course.id, draft.id])
+        await #expect(throws: ProgrammeError.notFound("course \(draft.id)")) {
+            try await store.enrol(course: draft.id, person: "li", institution: "COUNTY-A", by: "li")
+        }
+        await #expect(throws: ProgrammeError.self) {
+            try await store.markStudied(course: course.id, person: "li", personName: "李明", caseID: 11, examPassed: false)
+        }
+        let enrolled = try await store.enrol(course: course.id, person: "li", institution: "COUNTY-A", by: "li")
+        #expect(try await store.enrol(course: course.id, person: "li", institution: "COUNTY-A", by: "office") == enrolled)
+        await #expect(throws: ProgrammeError.self) {
+            try await store.markStudied(course: course.id, person: "li", personName: "李明", caseID: 99, examPassed: false)
+        }
+        var progress = try await store.markStudied(course: course.id, person: "li", personName: "李明", caseID: 12, examPassed: false)
+        progress = try await store.markStudied(course: course.id, person: "li", personName: "李明", caseID: 12, examPassed: false)
+        #expect(progress.studied == [12] && progress.completedAt == nil && progress.certificate == nil)
+        let before = try await store.facts().training.count
+        progress = try await store.markStudied(course: course.id, person: "li", personName: "李明", caseID: 11, examPassed: false)
+        let code = try #require(progress.certificate)
+        #expect(progress.completedAt != nil)
+        // Studying again changes nothing: one completion, one certificate.
+        let again = try await store.markStudied(course: course.id, person: "li", personName: "李明", caseID: 11, examPassed: false)
+        #expect(again.certificate == code)
+        let facts = try await store.facts()
+        #expect(facts.training.count == before + 1)
+        #expect(facts.training.last?.institution == "COUNTY-A" && facts.training.last?.kind == "course")
+        let certificate = try #require(try await store.certificate(code.lowercased()))
+        #expect(certificate.valid && certificate.personName == "李明" && certificate.creditHours == 2.5)
+        #expect(certificate.courseTitleChinese == "胸部影像入门")
+        #expect(try await store.certificate("2222-2222-2222") == nil)
+        await #expect(throws: ProgrammeError.self) { try await store.revoke(code, reason: " ", by: "office") }
+        let revoked = try await store.revoke(code, reason: "issued in error", by: "office")
+        #expect(!revoked.valid && revoked.revokedBy == "office" && revoked.revocationReason == "issued in error")
+        await #expect(throws: ProgrammeError.self) { try await store.revoke(code, reason: "again", by: "office") }
+        #expect(try await store.enrolments(course: course.id).map(\.person) == ["li"])
+        #expect(try await store.enrolments(person: "li").map(\.course) == [course.id])
     }
 }

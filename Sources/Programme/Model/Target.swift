@@ -54,6 +54,8 @@ public enum ProgrammeError: Error, Equatable, Sendable, CustomStringConvertible 
     case unknownIndicator(String)
     case invalidAction(String)
     case invalidFigure(String)
+    case invalidCourse(String)
+    case notEnrolled(String)
     case notFound(String)
     case conflict(String)
     case database(String)
@@ -65,6 +67,8 @@ public enum ProgrammeError: Error, Equatable, Sendable, CustomStringConvertible 
         case .unknownIndicator(let key): "unknown indicator \(key)"
         case .invalidAction(let why): "invalid improvement action: \(why)"
         case .invalidFigure(let why): "invalid figure: \(why)"
+        case .invalidCourse(let why): "invalid course: \(why)"
+        case .notEnrolled(let why): "not enrolled: \(why)"
         case .notFound(let what): "\(what) not found"
         case .conflict(let what): "\(what) was changed by someone else; reload and try again"
         case .database(let why): "programme database: \(why)"

@@ -72,7 +72,64 @@ enum ProgrammeSchema {
                 )
                 """,
                 "CREATE INDEX programme_actions_year ON programme_actions (year, state)",
-            ]
+            ],
+            // Continuing education: courses of library cases (and an exam), enrolments, what each learner studied,
+            // certificates.
+            [
+                """
+                CREATE TABLE programme_courses (
+                    id \(key),
+                    title_zh TEXT NOT NULL,
+                    title_en TEXT NOT NULL,
+                    summary TEXT NOT NULL,
+                    credit_hours TEXT NOT NULL,
+                    cases TEXT NOT NULL,
+                    exam_id \(int),
+                    published \(int) NOT NULL,
+                    created_by TEXT NOT NULL,
+                    created_at \(int) NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE programme_enrolments (
+                    course_id \(int) NOT NULL REFERENCES programme_courses (id),
+                    person TEXT NOT NULL,
+                    institution TEXT NOT NULL,
+                    enrolled_by TEXT NOT NULL,
+                    enrolled_at \(int) NOT NULL,
+                    completed_at \(int),
+                    certificate TEXT,
+                    PRIMARY KEY (course_id, person)
+                )
+                """,
+                "CREATE INDEX programme_enrolments_person ON programme_enrolments (person)",
+                "CREATE INDEX programme_enrolments_completed ON programme_enrolments (completed_at)",
+                """
+                CREATE TABLE programme_studied (
+                    course_id \(int) NOT NULL,
+                    person TEXT NOT NULL,
+                    case_id \(int) NOT NULL,
+                    studied_at \(int) NOT NULL,
+                    PRIMARY KEY (course_id, person, case_id)
+                )
+                """,
+                """
+                CREATE TABLE programme_certificates (
+                    code TEXT PRIMARY KEY,
+                    course_id \(int) NOT NULL,
+                    title_zh TEXT NOT NULL,
+                    title_en TEXT NOT NULL,
+                    person TEXT NOT NULL,
+                    person_name TEXT NOT NULL,
+                    institution TEXT NOT NULL,
+                    credit_hours TEXT NOT NULL,
+                    issued_at \(int) NOT NULL,
+                    revoked_at \(int),
+                    revoked_by TEXT,
+                    revocation_reason TEXT
+                )
+                """,
+            ],
         ]
     }
 }

@@ -62,6 +62,7 @@ public final class ProgrammeStore: Sendable {
             throw .database("\(error)")
         }
         facts.figures = try await figures(year: nil)
+        facts.training += try await completions()
         return facts
     }
 
