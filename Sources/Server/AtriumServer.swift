@@ -94,6 +94,8 @@ public struct AtriumServer: Sendable {
         ReadingPages(views: webViews, store: reading, archive: archive, logger: logger).register(on: router)
         TurnaroundPage(views: webViews, store: reading).register(on: router)
         ProgrammeRoutes(store: programme, identity: identity, views: webViews, logger: logger).register(on: router)
+        EducationRoutes(store: programme, teaching: teaching, identity: identity, views: webViews, address: address, logger: logger)
+            .register(on: router)
         WebRoutes(
             views: webViews, archive: archive, configuration: configuration,
             signIn: { username, password, source in await auth.webSignIn(username: username, password: password, source: source) },

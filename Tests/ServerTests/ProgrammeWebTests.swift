@@ -32,6 +32,7 @@ struct ProgrammeWebTests {
                 institution: institution, by: site)
         }
         let cases: [(String, Bool)] = [("MEDCOLLEGE", true), ("MEDCOLLEGE", true), ("MEDCOLLEGE", false), ("COUNTY-A", false)]
+        var publishedIDs: [Int64] = []
         for (index, (institution, publish)) in cases.enumerated() {
             var content = CaseContent(title: "肺炎 \(index)")
             content.findings = "双肺散在斑片影。"
@@ -43,6 +44,7 @@ struct ProgrammeWebTests {
                 let submitted = try await server.server.teaching.apply(
                     .submit, to: created.id, actor: "prog-curator-a", revision: created.revision)
                 _ = try await server.server.teaching.apply(.approve, to: created.id, actor: "prog-curator-b", revision: submitted.revision)
+                publishedIDs.append(created.id)
             }
         }
         var people: [String: [String]] = [:]
@@ -56,7 +58,7 @@ struct ProgrammeWebTests {
         let directory = try Corpus.temporaryDirectory("atrium-programme-web")
         let seed: [String: Any] = [
             "people": people, "consultations": consultations.map { $0.0 },
-            "cases": cases.map { ["institution": $0.0, "published": $0.1] },
+            "cases": cases.map { ["institution": $0.0, "published": $0.1] }, "publishedIDs": publishedIDs,
         ]
         try JSONSerialization.data(withJSONObject: seed).write(to: URL(fileURLWithPath: directory + "/seed.json"))
         let screenshots = try ProcessInfo.processInfo.environment["ATRIUM_SCREENSHOTS"] ?? Corpus.temporaryDirectory("atrium-screenshots")

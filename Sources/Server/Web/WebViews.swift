@@ -36,7 +36,7 @@ public struct WebViews: Sendable {
 
     /// Which section of the navigation a page belongs to.
     enum Section: String {
-        case home, studies, upload, admin, signIn, library, consultations, worklist, programme
+        case home, studies, upload, admin, signIn, library, consultations, worklist, programme, education
     }
 
     /// Renders `template` inside the layout. `data` is the page's own context; the layout adds the strings of the
@@ -100,6 +100,7 @@ public struct WebViews: Sendable {
         if let principal, principal.has(.reader) || principal.has(.admin) {
             entries.append((.worklist, "/worklist", "reading.nav.worklist"))
         }
+        if principal != nil { entries.append((.education, "/ce", "education.nav")) }
         if let principal, principal.has(.admin) || principal.has(.supervisor) {
             entries.append((.programme, "/programme", "programme.nav"))
         }

@@ -258,6 +258,74 @@ try:
     assert len(driver.find_elements(By.CSS_SELECTOR, ".report-chart svg")) == len(expected(None, None))
     assert len(driver.find_elements(By.CSS_SELECTOR, "#report-actions li")) == 2
     driver.save_screenshot(os.path.join(shots, "programme-02-report.png"))
+
+    step("continuing education: the office creates a course of the two published cases; a refused case is named")
+    status, body = api("office", "POST", "/api/ce/courses", {"titleChinese": "胸部影像入门", "titleEnglish": "Chest imaging basics", "creditHours": 2.5, "cases": seed["publishedIDs"] + [999999]})
+    assert status == 400 and "999999" in json.dumps(body), (status, body)
+    assert api("site", "POST", "/api/ce/courses", {"titleChinese": "x", "titleEnglish": "x", "creditHours": 1, "cases": seed["publishedIDs"]})[0] == 403
+    status, course = api("office", "POST", "/api/ce/courses", {"titleChinese": "胸部影像入门", "titleEnglish": "Chest imaging basics", "summary": "Two cases", "creditHours": 2.5, "cases": seed["publishedIDs"]})
+    assert status == 201, (status, course)
+
+    step("a site user enrols in the browser, studies both cases and gets a certificate with a QR code")
+    driver.delete_all_cookies()
+    site_user, site_password, _ = people["site"]
+    driver.get(base + "/login")
+    wait.until(EC.presence_of_element_located((By.ID, "username"))).send_keys(site_user)
+    driver.find_element(By.ID, "password").send_keys(site_password)
+    driver.find_element(By.ID, "sign-in").click()
+    wait.until(lambda d: site_user in (d.find_element(By.CSS_SELECTOR, ".person").get_attribute("title") or ""))
+    driver.find_element(By.CSS_SELECTOR, '.langswitch button[data-lang="en"]').click()
+    wait.until(lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en")
+    driver.find_element(By.CSS_SELECTOR, 'nav a[href="/ce"]').click()
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, f'#ce-courses li[data-course="{course["id"]}"] a'))).click()
+    wait.until(EC.presence_of_element_located((By.ID, "enrol"))).click()
+    for case in seed["publishedIDs"]:
+        wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, f'#ce-cases li[data-case="{case}"] button.mark-studied'))).click()
+        wait.until(lambda d: d.find_element(By.CSS_SELECTOR, f'#ce-cases li[data-case="{case}"]').get_attribute("data-studied") == "true")
+    assert driver.find_element(By.ID, "ce-progress").get_attribute("data-completed") == "true"
+    driver.find_element(By.ID, "certificate-link").click()
+    certificate = wait.until(EC.presence_of_element_located((By.ID, "certificate")))
+    code = certificate.get_attribute("data-code")
+    assert certificate.get_attribute("data-valid") == "true"
+    assert driver.find_element(By.ID, "certificate-holder").text == site_user, driver.find_element(By.ID, "certificate-holder").text
+    link = driver.find_element(By.ID, "verify-link").get_attribute("href")
+    assert link == f"{base}/verify/{code}", link
+    shot_path = os.path.join(shots, "programme-03-certificate.png")
+    driver.save_screenshot(shot_path)
+    import zxingcpp
+    from PIL import Image
+    found = [r.text for r in zxingcpp.read_barcodes(Image.open(shot_path))]
+    assert link in found, f"the QR code on the page reads {found}"
+    status, _ = api("student", "GET", f"/api/ce/certificates/{code}")
+    assert status == 404, f"another person reads the certificate: {status}"
+
+    step("signed out, the verification link says valid; a mistyped code is told apart from an unknown one")
+    driver.delete_all_cookies()
+    driver.get(link)
+    assert wait.until(EC.presence_of_element_located((By.ID, "verify"))).get_attribute("data-state") == "valid"
+    assert driver.find_element(By.ID, "verify-holder").text == site_user
+    body = json.loads(urllib.request.urlopen(link + "?format=json").read())
+    assert body["state"] == "valid" and body["creditHours"] == 2.5, body
+    typo = code[:-1] + ("2" if code[-1] != "2" else "3")
+    try:
+        urllib.request.urlopen(f"{base}/verify/{typo}?format=json")
+        raise AssertionError("a mistyped code verifies")
+    except urllib.error.HTTPError as error:
+        assert error.code == 404 and json.loads(error.read())["state"] == "malformed"
+
+    step("the completion counts as a training person-time of the site's institution")
+    rows = {r["key"]: r for r in api("office", "GET", f"/api/programme/dashboard?year={year}&institution=COUNTY-A")[1]["indicators"]}
+    assert rows["training.person-times"]["value"] == 1.0, rows["training.person-times"]
+    rows = {r["key"]: r for r in api("office", "GET", f"/api/programme/dashboard?year={year}&institution=COUNTY-B")[1]["indicators"]}
+    assert rows["training.person-times"]["value"] == 0.0
+
+    step("the office revokes the certificate; the public page then says revoked")
+    assert api("site", "POST", f"/api/ce/certificates/{code}/revoke", {"reason": "x"})[0] == 403
+    status, body = api("office", "POST", f"/api/ce/certificates/{code}/revoke", {"reason": "issued in error"})
+    assert status == 200 and body["valid"] is False, body
+    driver.get(link)
+    assert wait.until(EC.presence_of_element_located((By.ID, "verify"))).get_attribute("data-state") == "revoked"
+    driver.save_screenshot(os.path.join(shots, "programme-04-verify-revoked.png"))
 finally:
     driver.quit()
 print("ok", flush=True)

@@ -1,0 +1,173 @@
+import Foundation
+import Hummingbird
+import Platform
+import Programme
+import Teaching
+
+extension EducationRoutes {
+    func text(_ key: String, _ request: Request, _ context: AtriumRequestContext) -> String {
+        views.locales.text(key, WebViews.language(request: request, context: context))
+    }
+
+    func title(_ course: Course, _ request: Request, _ context: AtriumRequestContext) -> String {
+        WebViews.language(request: request, context: context) == .chinese ? course.titleChinese : course.titleEnglish
+    }
+
+    static func hours(_ value: Double) -> String { value == value.rounded() ? String(Int(value)) : String(format: "%.1f", value) }
+
+    /// `GET /ce`: the published courses with the learner's progress; for the office also drafts and the course form.
+    func cataloguePage(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
+        let principal = try Self.learner(context)
+        let courses = try await mapped { try await store.courses(publishedOnly: !principal.has(.admin)) }
+        let mine = try await mapped { try await store.enrolments(person: principal.username) }
+        let entries: [[String: Any]] = courses.map { course in
+            let enrolment = mine.first { $0.course == course.id }
+            let progress = CourseCompletion.progress(course, studied: enrolment?.studied ?? [], examPassed: false)
+            return [
+                "id": course.id, "title": title(course, request, context), "summary": course.summary,
+                "hours": Self.hours(course.creditHours), "cases": course.cases.count, "published": course.published,
+                "enrolled": enrolment != nil, "percent": Int((progress.fraction * 100).rounded()),
+                "completed": enrolment?.completedAt != nil, "certificate": enrolment?.certificate ?? "",
+            ]
+        }
+        let data: [String: Any] = [
+            "courses": entries, "empty": entries.isEmpty, "office": principal.has(.admin),
+        ]
+        return views.page(
+            "ce", title: text("education.title", request, context), section: .education, data: data, request: request, context: context)
+    }
+
+    static func caseIDs(_ text: String) throws -> [Int64] {
+        let parts = text.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "，" || $0.isNewline }).map(String.init)
+        return try parts.map {
+            guard let id = Int64($0) else { throw HTTPError(.badRequest, message: "\($0) is not a case number") }
+            return id
+        }
+    }
+
+    func createCourseForm(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
+        let principal = try Self.office(context)
+        let form = try await FormBody.read(request)
+        guard let hours = Double(form["creditHours"] ?? "") else { throw HTTPError(.badRequest, message: "credit hours are a number") }
+        let course = try await create(
+            principal, titleChinese: form["titleChinese"] ?? "", titleEnglish: form["titleEnglish"] ?? "", summary: form["summary"] ?? "",
+            creditHours: hours, cases: try Self.caseIDs(form["cases"] ?? ""), examID: nil, published: form["published"] == "1")
+        await record(context, "continuing-education course \(course.id) created")
+        return .redirect(to: "/ce/courses/\(course.id)", type: .found)
+    }
+
+    /// `GET /ce/courses/{id}`: the course's cases (links to the library) with "studied" buttons, the learner's
+    /// progress and certificate; for the office the enrolments and the form to enrol people.
+    func coursePage(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
+        let principal = try Self.learner(context)
+        let course = try await visibleCourse(try Self.id(context), principal)
+        let enrolment = try await mapped { try await store.enrolment(course: course.id, person: principal.username) }
+        let progress = CourseCompletion.progress(course, studied: enrolment?.studied ?? [], examPassed: false)
+        var cases: [[String: Any]] = []
+        for id in course.cases {
+            let version = try? await teaching.published(id)
+            cases.append([
+                "id": id, "title": version?.content.title ?? "#\(id)", "studied": enrolment?.studied.contains(id) ?? false,
+                "enrolled": enrolment != nil,
+            ])
+        }
+        var data: [String: Any] = [
+            "id": course.id, "courseID": course.id, "title": title(course, request, context), "summary": course.summary,
+            "hours": Self.hours(course.creditHours), "cases": cases, "enrolled": enrolment != nil, "published": course.published,
+            "percent": Int((progress.fraction * 100).rounded()), "studied": progress.studied, "required": progress.required,
+            "completed": enrolment?.completedAt != nil, "certificate": enrolment?.certificate ?? "", "office": principal.has(.admin),
+            "examRequired": progress.examRequired,
+        ]
+        if principal.has(.admin) {
+            let enrolments = try await mapped { try await store.enrolments(course: course.id) }
+            data["enrolments"] = enrolments.map {
+                [
+                    "person": $0.person, "institution": $0.institution, "studied": $0.studied.count, "required": course.cases.count,
+                    "completed": $0.completedAt != nil, "certificate": $0.certificate ?? "",
+                ] as [String: Any]
+            }
+            data["enrolledCount"] = enrolments.count
+            data["completedCount"] = enrolments.filter { $0.completedAt != nil }.count
+        }
+        return views.page(
+            "ce-course", title: title(course, request, context), section: .education, data: data, request: request, context: context)
+    }
+
+    func enrolForm(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
+        let principal = try Self.learner(context)
+        let id = try Self.id(context)
+        let form = try await FormBody.read(request)
+        let usernames = (form["usernames"] ?? "").split(whereSeparator: { $0 == "," || $0 == " " || $0.isNewline }).map(String.init)
+        let enrolled = try await enrol(principal, course: id, usernames: usernames.isEmpty ? nil : usernames)
+        await record(context, "continuing-education course \(id): \(enrolled.count) enrolled")
+        return .redirect(to: "/ce/courses/\(id)", type: .found)
+    }
+
+    func studiedForm(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
+        let principal = try Self.learner(context)
+        let id = try Self.id(context)
+        let form = try await FormBody.read(request)
+        guard let caseID = Int64(form["case"] ?? "") else { throw HTTPError(.badRequest, message: "which case?") }
+        let enrolment = try await studied(principal, course: id, caseID: caseID)
+        if let code = enrolment.certificate { await record(context, "continuing-education course \(id) completed, certificate \(code)") }
+        return .redirect(to: "/ce/courses/\(id)", type: .found)
+    }
+
+    func certificateData(_ certificate: Certificate, _ request: Request) -> [String: Any] {
+        let link = address.baseURL(hostHeader: request.head.authority) + "/verify/\(certificate.code)"
+        return [
+            "code": certificate.code, "personName": certificate.personName, "institution": certificate.institution,
+            "courseChinese": certificate.courseTitleChinese, "courseEnglish": certificate.courseTitleEnglish,
+            "hours": Self.hours(certificate.creditHours), "issued": ProgrammeRoutes.dayText(certificate.issuedAt),
+            "valid": certificate.valid, "revoked": ProgrammeRoutes.dayText(certificate.revokedAt ?? .distantPast),
+            "reason": certificate.revocationReason ?? "", "link": link, "qr": QRCode(link)?.svg(pixels: 160, label: link) ?? "",
+        ]
+    }
+
+    /// `GET /ce/certificates/{code}`: the bilingual printable certificate with its verification QR code.
+    func certificatePage(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
+        let principal = try Self.learner(context)
+        let certificate = try await ownCertificate(context)
+        var data = certificateData(certificate, request)
+        data["office"] = principal.has(.admin)
+        return views.page(
+            "ce-certificate", title: text("education.certificate.title", request, context), section: .education, data: data,
+            request: request, context: context)
+    }
+
+    func revokeForm(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
+        let principal = try Self.office(context)
+        let code = try context.parameters.require("code")
+        let form = try await FormBody.read(request)
+        let revoked = try await mapped { try await store.revoke(code, reason: form["reason"] ?? "", by: principal.username) }
+        await record(context, "certificate \(revoked.code) revoked")
+        return .redirect(to: "/ce/certificates/\(revoked.code)", type: .found)
+    }
+
+    /// `GET /verify/{code}` (public; `?format=json` for machines): valid, revoked (with the date) or unknown. Shows only
+    /// what the certificate itself shows: the holder's name, the course, the hours and the date.
+    func verifyPage(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
+        let code = try context.parameters.require("code")
+        let certificate = try await mapped { try await store.certificate(code) }
+        let state =
+            certificate.map { $0.valid ? "valid" : "revoked" } ?? (CertificateCode.normalized(code) == nil ? "malformed" : "unknown")
+        if request.uri.queryParameters["format"].map(String.init) == "json" {
+            var object: [String: Any] = ["code": code, "state": state]
+            if let certificate {
+                object["personName"] = certificate.personName
+                object["courseTitleChinese"] = certificate.courseTitleChinese
+                object["courseTitleEnglish"] = certificate.courseTitleEnglish
+                object["creditHours"] = certificate.creditHours
+                object["issuedAt"] = Self.iso(certificate.issuedAt)
+                object["revokedAt"] = Self.iso(certificate.revokedAt)
+            }
+            return AuthRoutes.json(object, status: certificate == nil ? .notFound : .ok)
+        }
+        var data: [String: Any] = ["state": state, "stateLabel": text("education.verify.\(state)", request, context), "code": code]
+        if let certificate { data.merge(certificateData(certificate, request)) { _, new in new } }
+        data["found"] = certificate != nil
+        return views.page(
+            "ce-verify", title: text("education.verify.title", request, context), section: .home, data: data, request: request,
+            context: context, status: certificate == nil ? .notFound : .ok)
+    }
+}
