@@ -1,9 +1,11 @@
 import Foundation
 import Programme
+import Teaching
 
 /// The programme office's demonstration data: this year's targets for the alliance and for one county hospital, a
 /// named indicator (teaching awards) with a figure and its evidence, and an improvement action for the consultation
-/// target, so that `/programme` shows every status on first start. The figures themselves are computed from the demo
+/// target, so that `/programme` shows every status on first start; and a continuing-education course of the demo
+/// library's cases, which demo-site has begun. The figures themselves are computed from the demo
 /// consultations and cases, never typed in.
 enum ProgrammeDemo {
     static let step = DemoStep(name: "programme") { context in
@@ -37,6 +39,18 @@ enum ProgrammeDemo {
             try await store.recordFigure(
                 indicator: "awards", institution: "MEDCOLLEGE", date: Date(), value: 1,
                 evidence: "省级教学成果奖二等奖（演示）Provincial teaching award, second prize (demo)", by: "demo-admin")
+        }
+        // A continuing-education course of the demo library's published cases; demo-site has studied the first.
+        let library = TeachingStore(identity: context.identity)
+        let cases = try await library.search(CaseQuery(order: .title, limit: 3)).hits.map(\.id)
+        if !cases.isEmpty, try await store.courses(publishedOnly: false).isEmpty {
+            let course = try await store.createCourse(
+                titleChinese: "胸部与神经影像入门（演示）", titleEnglish: "Chest and neuroimaging basics (demo)",
+                summary: "逐一学习三个教学病例，完成后获得结业证书。Study three teaching cases; a certificate follows.", creditHours: 3,
+                cases: cases, examID: nil, published: true, by: "demo-admin")
+            _ = try await store.enrol(course: course.id, person: "demo-site", institution: "COUNTY-A", by: "demo-admin")
+            _ = try await store.markStudied(
+                course: course.id, person: "demo-site", personName: "demo-site", caseID: cases[0], examPassed: false)
         }
         _ = try await store.openAction(
             year: year, institution: nil, indicator: IndicatorCatalog.consultations.key,

@@ -32,9 +32,7 @@ public struct HomeCard: Sendable {
         HomeCard(id: "practice", href: nil, roles: [.student]),
         HomeCard(id: "trainees", href: nil, roles: [.supervisor]),
         HomeCard(id: "indicators", href: "/programme", roles: [.admin]),
-        HomeCard(
-            id: "education", titleKey: "education.card.title", textKey: "education.card.text", href: "/ce",
-            roles: [.site, .student, .admin]),
+        HomeCard(id: "education", href: "/ce", roles: [.site, .student, .admin]),
         HomeCard(id: "admin", href: "/admin", roles: [.admin]),
     ]
 

@@ -187,7 +187,7 @@ def setup_mode(link):
 # What each role's home page must offer (cards that must be there) and must not (cards of other roles' work).
 REQUIRED = {
     "demo-admin": ["studies", "upload", "admin", "indicators"],
-    "demo-site": ["studies", "upload", "consultations"],
+    "demo-site": ["studies", "upload", "consultations", "education"],
     "demo-site-b": ["studies", "upload", "consultations"],
     "demo-reader": ["studies", "upload", "worklist"],
     "demo-reader2": ["studies", "upload", "worklist"],
