@@ -48,14 +48,26 @@ enum ProgrammeStoreSuite {
 
     static func facts(_ store: ProgrammeStore, reading: ReadingStore, teaching: TeachingStore) async throws {
         let site = ReadingActor(username: "county.clerk", displayName: "County clerk", sourceAddress: "127.0.0.1")
+        var filed: [(ConsultationRequest, WorkItem)] = []
         for (institution, priority) in [("COUNTY-A", Priority.stat), ("COUNTY-A", .routine), ("COUNTY-B", .urgent)] {
-            _ = try await reading.file(
-                NewConsultationRequest(
-                    priority: priority, referringPhysician: "Dr Wang", clinicalHistory: "Cough", question: "Pneumonia?",
-                    modality: "CR", bodyPart: "CHEST", studies: ["1.2.826.0.1.3680043.8.498.\(institution.count)\(priority.rawValue.count)"]
-                ),
-                institution: institution, by: site)
+            filed += [
+                try await reading.file(
+                    NewConsultationRequest(
+                        priority: priority, referringPhysician: "Dr Wang", clinicalHistory: "Cough", question: "Pneumonia?",
+                        modality: "CR", bodyPart: "CHEST",
+                        studies: ["1.2.826.0.1.3680043.8.498.\(institution.count)\(priority.rawValue.count)"]
+                    ),
+                    institution: institution, by: site)
+            ]
         }
+        // The stat request is read and signed: its final time is the signature's.
+        let reader = ReadingActor(username: "reader.a", displayName: "Dr A", sourceAddress: "127.0.0.1")
+        _ = try await reading.claim(itemID: filed[0].1.id, by: reader)
+        let report = try #require(try await reading.reports(requestID: filed[0].0.id).first)
+        var sections = report.sections
+        sections[sections.count - 1].text = "Right lower lobe pneumonia."
+        let signed = try await reading.sign(reportID: report.id, sections: sections, by: reader)
+        let signedAt = try #require(try await reading.events(requestID: filed[0].0.id).first { $0.kind == "signed" }?.time)
         var content = CaseContent(title: "肺炎 Pneumonia")
         content.findings = "双肺散在斑片影。"
         content.diagnosis = "肺炎 pneumonia"
@@ -69,7 +81,10 @@ enum ProgrammeStoreSuite {
         let facts = try await store.facts()
         #expect(facts.consultations.map(\.site).sorted() == ["COUNTY-A", "COUNTY-A", "COUNTY-B"])
         #expect(Set(facts.consultations.map(\.priority)) == ["stat", "routine", "urgent"])
-        #expect(facts.consultations.allSatisfy { $0.final == nil && $0.deadline > $0.received })
+        #expect(facts.consultations.allSatisfy { $0.deadline > $0.received })
+        #expect(signed.status == .final)
+        #expect(facts.consultations.compactMap(\.final) == [signedAt], "only the signed request has a final time, the signature's")
+        #expect(facts.consultations.first { $0.final != nil }?.priority == "stat")
         #expect(facts.cases.count == 2)
         let first = try #require(facts.cases.first { $0.institution == "MEDCOLLEGE" })
         let publishedAt = try #require(first.published, "the first publication time is recorded")

@@ -45,8 +45,10 @@ public final class ProgrammeStore: Sendable {
         var facts = ProgrammeFacts()
         do {
             if let reading {
-                facts.consultations = try await reading.turnaroundCases(institution: nil).map {
-                    .init(site: $0.site, priority: $0.priority, modality: "", received: $0.received, deadline: $0.deadline, final: $0.final)
+                facts.consultations = try await reading.indicatorRecords().map {
+                    .init(
+                        site: $0.site, priority: $0.priority, modality: $0.modality, received: $0.received, deadline: $0.deadline,
+                        final: $0.final)
                 }
             }
             if let teaching {
