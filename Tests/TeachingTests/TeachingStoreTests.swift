@@ -58,6 +58,68 @@ enum TeachingSuite {
         try await curation(store)
         try await searchAgreesWithSubstrings(store)
         try await curriculum(store)
+        try await flagged(store)
+    }
+
+    /// The curators' queue: one entry per source key, masks per series with an optimistic lock, a case made once with
+    /// its images and the link to the originals, and one secret.
+    static func flagged(_ store: TeachingStore) async throws {
+        let references = (1...3).map {
+            InstanceReference(
+                seriesInstanceUID: "1.2.3.\($0 % 2)", sopInstanceUID: "1.2.3.9.\($0)", sopClassUID: "1.2.840.10008.5.1.4.1.1.2")
+        }
+        let first = try await store.flag(
+            kind: .keyObjectSelection, sourceKey: "kos:1.2.3.100", studyInstanceUID: "1.2.3", references: references, note: "肺癌 key images",
+            flaggedBy: "reader", institution: "COUNTY-A")
+        let again = try await store.flag(
+            kind: .keyObjectSelection, sourceKey: "kos:1.2.3.100", studyInstanceUID: "1.2.3", references: references, note: "other",
+            flaggedBy: "reader", institution: "COUNTY-A")
+        #expect(again.id == first.id && again.note == "肺癌 key images")
+        #expect(try await store.flaggedCases().filter { $0.sourceKey == "kos:1.2.3.100" }.count == 1)
+        await #expect(throws: TeachingError.self) {
+            try await store.flag(
+                kind: .study, sourceKey: "study:empty", studyInstanceUID: "1", references: [], note: "", flaggedBy: "c", institution: "")
+        }
+
+        let rectangle = MaskRectangle(x: 0, y: 0, width: 40, height: 12)
+        let masked = try await store.confirmMasks(first.id, seriesInstanceUID: "1.2.3.1", rectangles: [rectangle], revision: first.revision)
+        #expect(masked.masks == ["1.2.3.1": [rectangle]])
+        await #expect(throws: TeachingError.conflict(first.id)) {
+            try await store.confirmMasks(first.id, seriesInstanceUID: "1.2.3.0", rectangles: [], revision: first.revision)
+        }
+        await #expect(throws: TeachingError.self) {
+            try await store.confirmMasks(first.id, seriesInstanceUID: "9.9", rectangles: [], revision: masked.revision)
+        }
+        await #expect(throws: TeachingError.flaggedNotFound(999_999)) { try await store.flaggedCase(999_999) }
+
+        let images = references.map {
+            CaseImage(
+                caseID: 0, studyInstanceUID: "2.25.1", seriesInstanceUID: "2.25.1.\($0.seriesInstanceUID)",
+                sopInstanceUID: "2.25.\($0.sopInstanceUID)",
+                modality: "CT", bytes: Array("DICM \($0.sopInstanceUID)".utf8) + [0, 255])
+        }
+        let map = Dictionary(uniqueKeysWithValues: references.map { ($0.sopInstanceUID, "2.25.\($0.sopInstanceUID)") })
+        let made = try await store.createCase(
+            from: masked, content: CaseContent(title: "Flagged 肺癌"), author: "curator", images: images, replacedUIDs: map)
+        let madeAgain = try await store.createCase(
+            from: masked, content: CaseContent(title: "Flagged again"), author: "curator", images: images, replacedUIDs: map)
+        #expect(madeAgain.id == made.id && madeAgain.content.title == "Flagged 肺癌")
+        #expect(made.status == .draft && made.source == "kos")
+        #expect(try await store.flaggedCase(first.id).caseID == made.id)
+        #expect(try await store.images(of: made.id).map(\.sopInstanceUID) == images.map(\.sopInstanceUID))
+        #expect(try await store.image(of: made.id, sopInstanceUID: images[1].sopInstanceUID)?.bytes == images[1].bytes)
+        #expect(try await store.image(of: made.id, sopInstanceUID: "1.2.3.9.1") == nil)
+        let origin = try #require(try await store.origin(of: made.id))
+        #expect(origin.studyInstanceUID == "1.2.3" && origin.replacedUIDs == map && origin.sourceKey == "kos:1.2.3.100")
+
+        #expect(try await store.unseenKeyObjects(["a", "b"]) == ["a", "b"])
+        try await store.markKeyObjectSeen("a")
+        try await store.markKeyObjectSeen("a")
+        #expect(try await store.unseenKeyObjects(["a", "b"]) == ["b"])
+
+        let secret = try await store.deidentificationSecret()
+        let secretAgain = try await store.deidentificationSecret()
+        #expect(secret.replacementUID(for: "1.2.3") == secretAgain.replacementUID(for: "1.2.3"))
     }
 
     static func content(_ n: Int) -> CaseContent {

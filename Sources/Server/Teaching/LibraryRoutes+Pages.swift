@@ -67,6 +67,7 @@ extension LibraryRoutes {
         let unknown = request.uri.queryParameters["unknown"].map(String.init) == "1"
         let content = unknown ? CaseCuration.unknown(visible) : visible
         await record(.read, context, "teaching case \(id) viewed")
+        let images = try await mapped { try await store.images(of: id) }
         var data: [String: Any] = [
             "id": id, "version": version, "unknown": unknown, "curator": Self.isCurator(principal),
             "title": unknown ? "\(text("library.unknownCase", request, context)) #\(id)" : content.title,
@@ -81,10 +82,14 @@ extension LibraryRoutes {
                 ("audience", text("library.audience.\(content.tags.audience.rawValue)", request, context)),
                 ("difficulty", String(content.tags.difficulty)),
             ].filter { !$0.1.isEmpty }.map { ["label": text("library.facets.\($0.0)", request, context), "value": $0.1] },
-            "keyImages": content.keyImages.map {
-                ["href": "/viewer?study=\($0.studyInstanceUID)&series=\($0.seriesInstanceUID)", "uid": $0.sopInstanceUID]
+            // The de-identified copies stored with the case (never the clinical study, which students cannot open).
+            "keyImages": images.map {
+                ["src": "/library/cases/\(id)/images/\($0.sopInstanceUID)/rendered", "uid": $0.sopInstanceUID, "modality": $0.modality]
             },
         ]
+        if principal.has(.admin), let origin = try await mapped({ try await store.origin(of: id) }) {
+            data["origin"] = ["study": origin.studyInstanceUID, "sourceKey": origin.sourceKey]
+        }
         if Self.isCurator(principal) {
             data["status"] = text("library.status.\(c.status.rawValue)", request, context)
             data["statusCode"] = c.status.rawValue
@@ -117,7 +122,17 @@ extension LibraryRoutes {
     /// `GET /library/queue`: drafts and cases waiting for a second curator.
     func queuePage(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
         _ = try Self.curator(context)
+        let flagged = try await flaggedList()
         let queue = try await mapped { try await store.queue() }
+        let flaggedRows: [[String: Any]] = flagged.map { f in
+            var row: [String: Any] = [
+                "id": f.id, "note": f.note.isEmpty ? "—" : String(f.note.prefix(120)), "instances": f.references.count,
+                "kind": text("library.flagged.kind.\(f.kind.rawValue)", request, context), "by": f.flaggedBy,
+                "date": Self.dateText(f.createdAt),
+            ]
+            if let c = f.caseID { row["caseID"] = c }
+            return row
+        }
         let rows: [[String: Any]] = queue.map {
             [
                 "id": $0.id, "title": $0.content.title, "status": text("library.status.\($0.status.rawValue)", request, context),
@@ -127,7 +142,8 @@ extension LibraryRoutes {
         }
         return views.page(
             "library-queue", title: text("library.queue.title", request, context), section: .library,
-            data: ["cases": rows, "empty": rows.isEmpty], request: request, context: context)
+            data: ["cases": rows, "empty": rows.isEmpty, "flagged": flaggedRows, "noFlagged": flaggedRows.isEmpty], request: request,
+            context: context)
     }
 
     /// `GET /library/new` and `/library/cases/{id}/edit`: the case form.
