@@ -5,7 +5,7 @@ import Testing
 
 @Suite("Teaching library in headless Chromium and over its API")
 struct LibraryTests {
-    @Test("Two curators publish a case written in the form; a student finds it by 肺癌 and a facet, and cannot curate")
+    @Test("A KOS \"For Teaching\" becomes a de-identified case that two curators publish; a student finds it by 肺癌, never the clinical study")
     func curatorToStudent() async throws {
         for tool in ["/usr/bin/chromium", "/usr/bin/chromedriver"] {
             guard FileManager.default.isExecutableFile(atPath: tool) else {
@@ -17,6 +17,7 @@ struct LibraryTests {
         var people: [String: [String]] = [:]
         for (key, name, role) in [
             ("curatorA", "lib-curator-a", Role.curator), ("curatorB", "lib-curator-b", .curator), ("student", "lib-student", .student),
+            ("admin", "lib-admin", .admin),
         ] {
             let token = try await server.server.testToken(name, roles: [role])
             people[key] = [name, "test password \(name)", token]

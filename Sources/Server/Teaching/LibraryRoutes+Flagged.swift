@@ -132,7 +132,11 @@ extension LibraryRoutes {
             if let stored = try await archive.index.instances(studyInstanceUID: nil, seriesInstanceUID: nil, sopInstanceUID: uid).first,
                 let file = try? await read(stored), let selection = TeachingSelection.read(file.dataSet)
             {
-                let institution = try await institution(ofStudy: selection.studyInstanceUID) ?? stored.studyInstanceUID
+                // The hospital the images came from contributes the case (the KOS may name the reading centre).
+                var institution = selection.institution
+                if let first = selection.references.first, let name = (try? await clinicalFile(first))?.dataSet.string(.institutionName) {
+                    institution = name
+                }
                 _ = try await mapped {
                     try await store.flag(
                         kind: .keyObjectSelection, sourceKey: "kos:" + selection.sopInstanceUID,
@@ -144,14 +148,6 @@ extension LibraryRoutes {
             try await mapped { try await store.markKeyObjectSeen(uid) }
         }
         return try await mapped { try await store.flaggedCases() }
-    }
-
-    /// The institution a study was received from (its archive source), for the case's contributing institution.
-    func institution(ofStudy uid: String) async throws -> String? {
-        let studies = try await archive.index.find(
-            try ArchiveQuery(
-                qidoParameters: [(name: "StudyInstanceUID", value: uid), (name: "includefield", value: "InstitutionName")], level: .study))
-        return studies.first?.string(.institutionName)
     }
 
     /// `POST /api/library/flagged` with `{"studyInstanceUID", "sopInstanceUIDs": [...]?, "note"?}`: a study that went
@@ -172,6 +168,8 @@ extension LibraryRoutes {
         let references = stored.map {
             InstanceReference(seriesInstanceUID: $0.seriesInstanceUID, sopInstanceUID: $0.sopInstanceUID, sopClassUID: $0.sopClassUID)
         }
+        var institution = principal.institutionCode ?? ""
+        if let first = stored.first, let name = (try? await read(first))?.dataSet.string(.institutionName) { institution = name }
         let key =
             "study:" + body.studyInstanceUID
             + (body.sopInstanceUIDs == nil ? "" : ":" + references.map(\.sopInstanceUID).joined(separator: ","))
@@ -179,7 +177,7 @@ extension LibraryRoutes {
             try await store.flag(
                 kind: .study, sourceKey: Self.shortKey(key), studyInstanceUID: body.studyInstanceUID, references: references,
                 note: body.note ?? "", flaggedBy: principal.username,
-                institution: try await institution(ofStudy: body.studyInstanceUID) ?? principal.institutionCode ?? "")
+                institution: institution)
         }
         await record(.create, context, "flagged case \(flagged.id) from an archived study")
         return try Self.encoded(FlaggedBody(flagged), status: .created)
@@ -226,10 +224,12 @@ extension LibraryRoutes {
     func noteProblem(_ flagged: FlaggedCase, _ prepared: [CasePreparation.Prepared]) -> String? {
         guard !flagged.note.isEmpty else { return nil }
         for item in prepared {
-            for needle in item.changes.filter({ ["PatientName", "PatientID", "OtherPatientIDs"].contains($0.name) }).flatMap({ change in
-                change.before.split(whereSeparator: { "^=, ".contains($0) }).map(String.init)
-            }) where needle.count >= 2 && flagged.note.localizedCaseInsensitiveContains(needle) {
-                return "the teaching note contains the patient's name or ID: rewrite it in the case"
+            for change in item.changes where ["PatientName", "PatientID", "OtherPatientIDs"].contains(change.name) {
+                // Each component of the name and the whole name written without separators (张^伟 → 张伟).
+                let parts = change.before.split(whereSeparator: { "^=, \\".contains($0) }).map(String.init)
+                for needle in parts + [parts.joined()] where needle.count >= 2 && flagged.note.localizedCaseInsensitiveContains(needle) {
+                    return "the teaching note contains the patient's name or ID: rewrite it in the case"
+                }
             }
         }
         return nil
