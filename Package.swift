@@ -130,7 +130,8 @@ let package = Package(
             dependencies: ["DICOM", "Archive", "Platform", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
-            name: "ReadingTests", dependencies: ["Reading", "Teaching", "Platform", "Archive", "DICOM", "AtriumTesting"], exclude: ["Scripts"]),
+            name: "ReadingTests", dependencies: ["Reading", "Teaching", "Platform", "Archive", "DICOM", "AtriumTesting"],
+            exclude: ["Scripts"]),
         // The teaching-case library: cases, curation by two curators, versions, search in Chinese and English with
         // facets, curriculum coverage (DESIGN.md).
         .target(name: "Teaching", dependencies: ["DICOM", "Imaging", "Archive", "Platform"]),
