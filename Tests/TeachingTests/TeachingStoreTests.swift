@@ -59,6 +59,48 @@ enum TeachingSuite {
         try await searchAgreesWithSubstrings(store)
         try await curriculum(store)
         try await flagged(store)
+        try await sharing(store)
+    }
+
+    /// Collections keep their order and refuse duplicates; a share link opens its target until it expires or is
+    /// revoked, and only by its token (stored as a digest).
+    static func sharing(_ store: TeachingStore) async throws {
+        let ids = try await (0..<3).asyncMap { try await store.create(content(100 + $0), author: "c", institution: "", source: "form").id }
+        let collection = try await store.createCollection(title: "胸部 Chest", description: "", owner: "c", caseIDs: [ids[2], ids[0]])
+        #expect(try await store.collection(collection.id).caseIDs == [ids[2], ids[0]])
+        await #expect(throws: TeachingError.self) {
+            try await store.createCollection(title: "x", description: "", owner: "c", caseIDs: [ids[0], ids[0]])
+        }
+        await #expect(throws: TeachingError.self) {
+            try await store.createCollection(title: "x", description: "", owner: "c", caseIDs: [999_999])
+        }
+        let reordered = try await store.updateCollection(
+            collection.id, title: "胸部", description: "d", caseIDs: [ids[0], ids[1], ids[2]], revision: collection.revision)
+        #expect(reordered.caseIDs == [ids[0], ids[1], ids[2]] && reordered.title == "胸部")
+        await #expect(throws: TeachingError.conflict(collection.id)) {
+            try await store.updateCollection(collection.id, title: "y", description: "", caseIDs: [], revision: collection.revision)
+        }
+        #expect(try await store.collections().contains { $0.id == collection.id })
+
+        let now = Date(timeIntervalSince1970: 1_900_000_000)
+        let (link, token) = try await store.createShareLink(
+            .collection(collection.id), scope: .view, expiresAt: now.addingTimeInterval(3600), by: "c", now: now)
+        #expect(link.target == .collection(collection.id) && link.scope == .view)
+        #expect(try await store.resolveShareLink(token: token, now: now.addingTimeInterval(3599))?.id == link.id)
+        #expect(try await store.resolveShareLink(token: token, now: now.addingTimeInterval(3600)) == nil)
+        #expect(try await store.resolveShareLink(token: token + "x", now: now) == nil)
+        await #expect(throws: TeachingError.self) {
+            try await store.createShareLink(.teachingCase(ids[0]), scope: .view, expiresAt: now, by: "c", now: now)
+        }
+        let (caseLink, caseToken) = try await store.createShareLink(
+            .teachingCase(ids[1]), scope: .download, expiresAt: now.addingTimeInterval(86400), by: "c", now: now)
+        #expect(try await store.resolveShareLink(token: caseToken, now: now)?.scope == .download)
+        let revoked = try await store.revokeShareLink(id: caseLink.id, now: now)
+        #expect(revoked.revokedAt != nil)
+        #expect(try await store.resolveShareLink(token: caseToken, now: now) == nil)
+        #expect(try await store.shareLinks(of: .teachingCase(ids[1])).map(\.id) == [caseLink.id])
+        let stored = try await store.query("SELECT token_hash FROM teaching_share_links", []).compactMap { $0[0].text }
+        #expect(!stored.contains(token) && !stored.contains(caseToken))
     }
 
     /// The curators' queue: one entry per source key, masks per series with an optimistic lock, a case made once with
@@ -255,5 +297,13 @@ struct CaseCurationTests {
         #expect(u.title.isEmpty && u.diagnosis.isEmpty && u.clinicalHistory.isEmpty && u.findings.isEmpty && u.discussion.isEmpty)
         #expect(u.keyImages.map(\.sopInstanceUID) == ["3"] && u.keyImages[0].annotations.isEmpty)
         #expect(u.tags.modalities == c.tags.modalities)
+    }
+}
+
+extension Sequence {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var out: [T] = []
+        for element in self { out.append(try await transform(element)) }
+        return out
     }
 }

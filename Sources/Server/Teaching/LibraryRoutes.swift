@@ -40,6 +40,7 @@ struct LibraryRoutes: Sendable {
         router.post("/library/cases/:id/edit") { request, context in try await self.saveForm(request, context, id: try Self.id(context)) }
         router.post("/library/cases/:id/action") { request, context in try await self.actionForm(request, context) }
         registerFlagged(on: router)
+        registerSharing(on: router)
     }
 
     // MARK: - Who may do what

@@ -103,6 +103,7 @@ enum TeachingSchema {
             // re-publish keeps the first time).
             ["ALTER TABLE teaching_cases ADD COLUMN first_published_at \(int)"],
             flagged(flavour),
+            sharing(flavour),
         ]
     }
 
@@ -153,6 +154,47 @@ enum TeachingSchema {
             )
             """,
             "CREATE TABLE teaching_secret (id \(int) PRIMARY KEY, secret \(bytes) NOT NULL)",
+        ]
+    }
+
+    /// Migration 3: collections (ordered playlists of cases) and share links (stored as the SHA-256 of their token).
+    static func sharing(_ flavour: PlatformSchema.Flavour) -> [String] {
+        let key = flavour == .sqlite ? "INTEGER PRIMARY KEY" : "BIGSERIAL PRIMARY KEY"
+        let int = flavour == .sqlite ? "INTEGER" : "BIGINT"
+        return [
+            """
+            CREATE TABLE teaching_collections (
+                id \(key),
+                title TEXT NOT NULL,
+                description TEXT NOT NULL,
+                owner TEXT NOT NULL,
+                created_at \(int) NOT NULL,
+                updated_at \(int) NOT NULL,
+                revision \(int) NOT NULL DEFAULT 0
+            )
+            """,
+            """
+            CREATE TABLE teaching_collection_cases (
+                collection_id \(int) NOT NULL REFERENCES teaching_collections (id) ON DELETE CASCADE,
+                position \(int) NOT NULL,
+                case_id \(int) NOT NULL REFERENCES teaching_cases (id) ON DELETE CASCADE,
+                PRIMARY KEY (collection_id, position)
+            )
+            """,
+            """
+            CREATE TABLE teaching_share_links (
+                id \(key),
+                token_hash TEXT NOT NULL UNIQUE,
+                target_kind TEXT NOT NULL,
+                target_id \(int) NOT NULL,
+                scope TEXT NOT NULL,
+                expires_at \(int) NOT NULL,
+                created_by TEXT NOT NULL,
+                created_at \(int) NOT NULL,
+                revoked_at \(int)
+            )
+            """,
+            "CREATE INDEX teaching_share_links_target ON teaching_share_links (target_kind, target_id)",
         ]
     }
 }

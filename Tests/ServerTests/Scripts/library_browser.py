@@ -383,6 +383,109 @@ if status != 409:
 status, versions = api("curatorA", "GET", f"/api/library/cases/{case_id}/versions")
 if [v["version"] for v in versions["versions"]] != list(range(1, edited["version"] + 1)) or versions["versions"][-1]["changes"][0]["field"] != "discussion":
     fail(f"versions: {versions}")
+def public_get(path):
+    """A request with no account and no cookie: (status, body, final URL)."""
+    try:
+        with urllib.request.urlopen(base + path) as response:
+            return response.status, response.read(), response.geturl()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read(), path
+
+
+def images_loaded(d):
+    shown = d.find_elements(By.CSS_SELECTOR, "#case-images img.case-image")
+    return len(shown) == 2 and all(d.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", i) for i in shown)
+
+
+step("curator B makes a view link on the case page; it opens the case signed out, and nothing else")
+c, wait_c = browser()
+sign_in(c, wait_c, "curatorB")
+c.get(base + f"/library/cases/{case_id}")
+wait_c.until(EC.presence_of_element_located((By.ID, "share-create")))
+c.find_element(By.CSS_SELECTOR, "#share-scope option[value=view]").click()
+c.find_element(By.ID, "share-create").click()
+wait_c.until(lambda d: (d.find_element(By.ID, "share-url").get_attribute("value") or "").startswith("http"))
+share_url = c.find_element(By.ID, "share-url").get_attribute("value")
+share_path = share_url[len(base):]
+if not share_path.startswith("/shared/"):
+    fail("the share link: " + share_url)
+p, wait_p = browser()  # never signed in
+p.get(share_url)
+wait_p.until(EC.presence_of_element_located((By.ID, "case-body")))
+if title not in p.find_element(By.ID, "case-title").text or diagnosis not in p.find_element(By.ID, "case-body").text:
+    fail("the shared page does not show the case")
+wait_p.until(images_loaded)
+if p.find_elements(By.ID, "case-status") or p.find_elements(By.CSS_SELECTOR, ".case-download") or p.find_elements(By.ID, "share"):
+    fail("a signed-out visitor sees curators' controls or downloads on a view link")
+p.save_screenshot(os.path.join(shots, "library-shared-case.png"))
+sop = copies["CT"].SOPInstanceUID
+status, _, _ = public_get(f"{share_path}/cases/{case_id}/images/{sop}")
+if status != 403:
+    fail(f"a view link downloads DICOM: {status}")
+for path in [f"{share_path}/cases/{second['id']}", f"/library/cases/{case_id}", f"/api/library/cases/{case_id}", f"/dicom-web/studies/{study_uid}/series", "/library"]:
+    status, body, final = public_get(path)
+    if status == 200 and "/login" not in final:
+        fail(f"the link opened {path} signed out: {status} {final}")
+
+step("revoked on the case page, the link stops at once")
+c.get(base + f"/library/cases/{case_id}")
+wait_c.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#share-links li[data-usable=true] .share-revoke"))).click()
+wait_c.until(lambda d: not d.find_elements(By.CSS_SELECTOR, "#share-links li[data-usable=true]"))
+c.quit()
+p.get(share_url)
+wait_p.until(EC.presence_of_element_located((By.ID, "shared-gone")))
+status, _, _ = public_get(share_path)
+if status != 410:
+    fail(f"a revoked link answers {status}")
+
+step("a download link lets its holder fetch the de-identified DICOM, until it expires")
+status, link = api("curatorB", "POST", "/api/library/shares", {"kind": "case", "id": int(case_id), "scope": "download", "expiresInSeconds": 3})
+if status != 201:
+    fail(f"download link: {status} {link}")
+status, raw, _ = public_get(f"{link['path']}/cases/{case_id}/images/{sop}")
+if status != 200 or pydicom.dcmread(io.BytesIO(raw)).SOPInstanceUID != sop:
+    fail(f"download through the link: {status}")
+import time
+time.sleep(4)  # past the expiry; what is checked is the answer after it, not how long anything took
+status, _, _ = public_get(link["path"])
+status_image, _, _ = public_get(f"{link['path']}/cases/{case_id}/images/{sop}")
+if status != 410 or status_image != 410:
+    fail(f"an expired link answers {status} / {status_image}")
+status, answer = api("student", "POST", "/api/library/shares", {"kind": "case", "id": int(case_id), "scope": "view"})
+if status != 403:
+    fail(f"a student made a share link: {status}")
+status, answer = api("curatorB", "POST", "/api/library/shares", {"kind": "case", "id": second["id"], "scope": "view"})
+if status != 409:
+    fail(f"a link to an unpublished case: {status} {answer}")
+
+step("a collection shows students only published cases, in order, and in unknown mode no titles; shared signed out too")
+status, collection = api("curatorA", "POST", "/api/library/collections", {"title": "胸部教学 Chest teaching", "caseIDs": [second["id"], int(case_id)]})
+if status != 201 or [m["id"] for m in collection["cases"]] != [second["id"], int(case_id)]:
+    fail(f"collection: {status} {collection}")
+status, seen = api("student", "GET", f"/api/library/collections/{collection['id']}")
+if [m["id"] for m in seen["cases"]] != [int(case_id)]:
+    fail(f"the student's view of the collection: {seen}")
+status, hidden = api("student", "GET", f"/api/library/collections/{collection['id']}?unknown=1")
+if "肺癌" in json.dumps(hidden["cases"], ensure_ascii=False):
+    fail(f"unknown mode shows titles: {hidden}")
+status, link = api("curatorA", "POST", "/api/library/shares", {"kind": "collection", "id": collection["id"], "scope": "view"})
+p.get(base + link["path"] + "?unknown=1")
+wait_p.until(EC.presence_of_element_located((By.CSS_SELECTOR, f"#collection-cases li[data-case='{case_id}'] a")))
+if p.find_elements(By.CSS_SELECTOR, f"#collection-cases li[data-case='{second['id']}']") or "肺癌" in p.find_element(By.ID, "collection-cases").text:
+    fail("the shared collection shows an unpublished case or a title in unknown mode")
+p.find_element(By.CSS_SELECTOR, f"#collection-cases li[data-case='{case_id}'] a").click()
+wait_p.until(EC.presence_of_element_located((By.ID, "case-body")))
+if diagnosis in p.page_source:
+    fail("the shared collection's unknown mode shows the diagnosis")
+wait_p.until(images_loaded)
+p.save_screenshot(os.path.join(shots, "library-shared-collection-unknown.png"))
+p.find_element(By.ID, "case-reveal").click()
+wait_p.until(lambda d: diagnosis in d.find_element(By.ID, "case-body").text)
+status, _, _ = public_get(f"{link['path']}/cases/{second['id']}")
+if status != 404:
+    fail(f"the collection link opens an unpublished case: {status}")
+p.quit()
+
 step("a case written in the form without images is a draft")
 f, wait_f = browser()
 sign_in(f, wait_f, "curatorB")
