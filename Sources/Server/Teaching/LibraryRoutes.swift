@@ -41,6 +41,7 @@ struct LibraryRoutes: Sendable {
         router.post("/library/cases/:id/action") { request, context in try await self.actionForm(request, context) }
         registerFlagged(on: router)
         registerSharing(on: router)
+        registerExchange(on: router)
     }
 
     // MARK: - Who may do what

@@ -199,3 +199,43 @@ extension TeachingStore {
             createdAt: Date(timeIntervalSince1970: Double(row[10].integer ?? 0)), revision: row[11].integer ?? 0)
     }
 }
+
+extension TeachingStore {
+    /// A case from an exchange package: made once per `sourceKey` (a second import returns the first case, `created`
+    /// false), with its de-identified images.
+    public func importCase(
+        _ content: CaseContent, author: String, institution: String, sourceKey: String, images: [CaseImage]
+    ) async throws(TeachingError) -> (case: TeachingCase, created: Bool) {
+        let existed = try await query("SELECT id FROM teaching_cases WHERE source_key = ?", [.text(sourceKey)]).first != nil
+        let made = try await create(content, author: author, institution: institution, source: "package", sourceKey: sourceKey)
+        var steps: [SQLStep] = []
+        for (position, image) in images.enumerated() {
+            steps.append(
+                SQLStep(
+                    """
+                    INSERT INTO teaching_images (case_id, sop_uid, study_uid, series_uid, modality, position, bytes)
+                    VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (case_id, sop_uid) DO NOTHING
+                    """,
+                    [
+                        .integer(made.id), .text(image.sopInstanceUID), .text(image.studyInstanceUID), .text(image.seriesInstanceUID),
+                        .text(image.modality), .integer(Int64(position)), .blob(image.bytes),
+                    ]))
+        }
+        if !steps.isEmpty { try await run(steps, id: made.id) }
+        return (made, !existed)
+    }
+
+    /// The key a case has in the packages this server exports: derived from the secret, so it names the case without
+    /// revealing its id, and stays the same for every export of it.
+    public func exchangeKey(of caseID: Int64) async throws(TeachingError) -> String {
+        let c = try await get(caseID)
+        if c.source == "package",
+            let key = try await query("SELECT source_key FROM teaching_cases WHERE id = ?", [.integer(caseID)]).first?[0]
+                .text
+        {
+            // A case imported from elsewhere keeps its original key, so it never doubles when it travels on.
+            return String(key.dropFirst("package:".count))
+        }
+        return try await deidentificationSecret().replacementUID(for: "1.2.826.0.1.3680043.10.1287.\(caseID)")
+    }
+}
