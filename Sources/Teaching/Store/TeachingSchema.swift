@@ -157,7 +157,7 @@ enum TeachingSchema {
         ]
     }
 
-    /// Migration 3: collections (ordered playlists of cases) and share links (stored as the SHA-256 of their token).
+    /// Migration 4: collections (ordered playlists of cases) and share links (stored as the SHA-256 of their token).
     static func sharing(_ flavour: PlatformSchema.Flavour) -> [String] {
         let key = flavour == .sqlite ? "INTEGER PRIMARY KEY" : "BIGSERIAL PRIMARY KEY"
         let int = flavour == .sqlite ? "INTEGER" : "BIGINT"
