@@ -130,10 +130,13 @@ let package = Package(
             dependencies: ["DICOM", "Archive", "Platform", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
-            name: "ReadingTests", dependencies: ["Reading", "Platform", "Archive", "DICOM", "AtriumTesting"], exclude: ["Scripts"]),
+            name: "ReadingTests", dependencies: ["Reading", "Teaching", "Platform", "Archive", "DICOM", "AtriumTesting"],
+            exclude: ["Scripts"]),
         // The teaching-case library: cases, curation by two curators, versions, search in Chinese and English with
         // facets, curriculum coverage (DESIGN.md).
-        .target(name: "Teaching", dependencies: ["Archive", "Platform"]),
+        .target(
+            name: "Teaching",
+            dependencies: ["DICOM", "Imaging", "Archive", "Platform", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "TeachingTests", dependencies: ["Teaching", "Platform", "Archive", "AtriumTesting"]),
         // Training on the library's cases: questions, exams, attempts, grading, item analysis, originality, logbooks,
         // placements and supervision (DESIGN.md). Pure logic and its store; Server maps routes onto it.

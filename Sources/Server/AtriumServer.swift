@@ -90,7 +90,7 @@ public struct AtriumServer: Sendable {
         ViewerRoutes(locales: webViews.locales, archive: archive).register(on: router)
         ReadingRoutes(store: reading, identity: identity, archive: archive, logger: logger).register(on: router)
         router.add(middleware: LanguageMiddleware())
-        LibraryRoutes(store: teaching, views: webViews, audit: identity.audit, logger: logger).register(on: router)
+        LibraryRoutes(store: teaching, archive: archive, views: webViews, audit: identity.audit, logger: logger).register(on: router)
         ReadingPages(views: webViews, store: reading, archive: archive, logger: logger).register(on: router)
         TurnaroundPage(views: webViews, store: reading).register(on: router)
         ProgrammeRoutes(store: programme, identity: identity, views: webViews, logger: logger).register(on: router)

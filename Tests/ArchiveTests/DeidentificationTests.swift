@@ -77,6 +77,23 @@ struct DeidentificationEngineTests {
         #expect(reasons.contains("(0008,0070)"))
     }
 
+    @Test("An institution name inside the kept Manufacturer (pydicom's MR_small: TOSHIBA, TOSHIBA_MEC) is no refusal; elsewhere it is")
+    func institutionInManufacturer() throws {
+        var file = Self.ct()
+        file.dataSet.set(Tag(0x0008, 0x0080), .LO, "TOSHIBA")
+        file.dataSet.set(Tag(0x0008, 0x0070), .LO, "TOSHIBA_MEC")
+        let released = try Self.engine().deidentify(file)
+        #expect(released.isReleased, "\(released.refusals)")
+        #expect(released.file.dataSet.string(Tag(0x0008, 0x0070)) == "TOSHIBA_MEC")
+        #expect(released.file.dataSet.string(Tag(0x0008, 0x0080)) != "TOSHIBA")
+        // The same name in an attribute the table does not list (Series Description is cleaned, not listed here:
+        // Position Reference Indicator is kept) still holds the object back.
+        file.dataSet.set(Tag(0x0020, 0x1040), .LO, "TOSHIBA")
+        let refused = try Self.engine().deidentify(file)
+        #expect(!refused.isReleased)
+        #expect(refused.refusals.map(\.description).joined().contains("(0008,0080)"))
+    }
+
     @Test("A Chinese name in GB18030 found elsewhere in the output stops the object")
     func safetyNetChinese() throws {
         var file = Self.ct(name: "Li^Jianguo=李^建国=", characterSet: .gb18030)

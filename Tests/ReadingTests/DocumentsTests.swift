@@ -1,6 +1,7 @@
 import AtriumTesting
 import DICOM
 import Foundation
+import Teaching
 import Testing
 
 @testable import Reading
@@ -70,6 +71,20 @@ struct DocumentsTests {
                 created: report.createdAt, seriesInstanceUID: "1.2.826.0.1.3680043.8.498.9101",
                 sopInstanceUID: "1.2.826.0.1.3680043.8.498.9102")
         ).write(to: kosPath)
+        // The library's queue reads the same document back as a flagged case (what the reader chose, the note).
+        let selection = try #require(TeachingSelection.read(try DICOMFile.read(contentsOf: kosPath).dataSet))
+        #expect(selection.sopInstanceUID == "1.2.826.0.1.3680043.8.498.9102")
+        #expect(selection.studyInstanceUID == "1.2.826.0.1.3680043.8.498.1001")
+        #expect(selection.note == note)
+        #expect(
+            selection.references == [
+                InstanceReference(
+                    seriesInstanceUID: "1.2.826.0.1.3680043.8.498.2001", sopInstanceUID: "1.2.826.0.1.3680043.8.498.3002",
+                    sopClassUID: "1.2.840.10008.5.1.4.1.1.2"),
+                InstanceReference(
+                    seriesInstanceUID: "1.2.826.0.1.3680043.8.498.2001", sopInstanceUID: "1.2.826.0.1.3680043.8.498.3003",
+                    sopClassUID: "1.2.840.10008.5.1.4.1.1.2.1", frame: 1),
+            ])
         try Data(FHIRReport.bundle(for: report, base: "http://127.0.0.1:8042/fhir")).write(to: URL(fileURLWithPath: fhirPath))
 
         // dcmtk's SR reader and dicom3tools' IOD checker.

@@ -58,6 +58,110 @@ enum TeachingSuite {
         try await curation(store)
         try await searchAgreesWithSubstrings(store)
         try await curriculum(store)
+        try await flagged(store)
+        try await sharing(store)
+    }
+
+    /// Collections keep their order and refuse duplicates; a share link opens its target until it expires or is
+    /// revoked, and only by its token (stored as a digest).
+    static func sharing(_ store: TeachingStore) async throws {
+        let ids = try await (0..<3).asyncMap { try await store.create(content(100 + $0), author: "c", institution: "", source: "form").id }
+        let collection = try await store.createCollection(title: "胸部 Chest", description: "", owner: "c", caseIDs: [ids[2], ids[0]])
+        #expect(try await store.collection(collection.id).caseIDs == [ids[2], ids[0]])
+        await #expect(throws: TeachingError.self) {
+            try await store.createCollection(title: "x", description: "", owner: "c", caseIDs: [ids[0], ids[0]])
+        }
+        await #expect(throws: TeachingError.self) {
+            try await store.createCollection(title: "x", description: "", owner: "c", caseIDs: [999_999])
+        }
+        let reordered = try await store.updateCollection(
+            collection.id, title: "胸部", description: "d", caseIDs: [ids[0], ids[1], ids[2]], revision: collection.revision)
+        #expect(reordered.caseIDs == [ids[0], ids[1], ids[2]] && reordered.title == "胸部")
+        await #expect(throws: TeachingError.conflict(collection.id)) {
+            try await store.updateCollection(collection.id, title: "y", description: "", caseIDs: [], revision: collection.revision)
+        }
+        #expect(try await store.collections().contains { $0.id == collection.id })
+
+        let now = Date(timeIntervalSince1970: 1_900_000_000)
+        let (link, token) = try await store.createShareLink(
+            .collection(collection.id), scope: .view, expiresAt: now.addingTimeInterval(3600), by: "c", now: now)
+        #expect(link.target == .collection(collection.id) && link.scope == .view)
+        #expect(try await store.resolveShareLink(token: token, now: now.addingTimeInterval(3599))?.id == link.id)
+        #expect(try await store.resolveShareLink(token: token, now: now.addingTimeInterval(3600)) == nil)
+        #expect(try await store.resolveShareLink(token: token + "x", now: now) == nil)
+        await #expect(throws: TeachingError.self) {
+            try await store.createShareLink(.teachingCase(ids[0]), scope: .view, expiresAt: now, by: "c", now: now)
+        }
+        let (caseLink, caseToken) = try await store.createShareLink(
+            .teachingCase(ids[1]), scope: .download, expiresAt: now.addingTimeInterval(86400), by: "c", now: now)
+        #expect(try await store.resolveShareLink(token: caseToken, now: now)?.scope == .download)
+        let revoked = try await store.revokeShareLink(id: caseLink.id, now: now)
+        #expect(revoked.revokedAt != nil)
+        #expect(try await store.resolveShareLink(token: caseToken, now: now) == nil)
+        #expect(try await store.shareLinks(of: .teachingCase(ids[1])).map(\.id) == [caseLink.id])
+        let stored = try await store.query("SELECT token_hash FROM teaching_share_links", []).compactMap { $0[0].text }
+        #expect(!stored.contains(token) && !stored.contains(caseToken))
+    }
+
+    /// The curators' queue: one entry per source key, masks per series with an optimistic lock, a case made once with
+    /// its images and the link to the originals, and one secret.
+    static func flagged(_ store: TeachingStore) async throws {
+        let references = (1...3).map {
+            InstanceReference(
+                seriesInstanceUID: "1.2.3.\($0 % 2)", sopInstanceUID: "1.2.3.9.\($0)", sopClassUID: "1.2.840.10008.5.1.4.1.1.2")
+        }
+        let first = try await store.flag(
+            kind: .keyObjectSelection, sourceKey: "kos:1.2.3.100", studyInstanceUID: "1.2.3", references: references, note: "肺癌 key images",
+            flaggedBy: "reader", institution: "COUNTY-A")
+        let again = try await store.flag(
+            kind: .keyObjectSelection, sourceKey: "kos:1.2.3.100", studyInstanceUID: "1.2.3", references: references, note: "other",
+            flaggedBy: "reader", institution: "COUNTY-A")
+        #expect(again.id == first.id && again.note == "肺癌 key images")
+        #expect(try await store.flaggedCases().filter { $0.sourceKey == "kos:1.2.3.100" }.count == 1)
+        await #expect(throws: TeachingError.self) {
+            try await store.flag(
+                kind: .study, sourceKey: "study:empty", studyInstanceUID: "1", references: [], note: "", flaggedBy: "c", institution: "")
+        }
+
+        let rectangle = MaskRectangle(x: 0, y: 0, width: 40, height: 12)
+        let masked = try await store.confirmMasks(first.id, seriesInstanceUID: "1.2.3.1", rectangles: [rectangle], revision: first.revision)
+        #expect(masked.masks == ["1.2.3.1": [rectangle]])
+        await #expect(throws: TeachingError.conflict(first.id)) {
+            try await store.confirmMasks(first.id, seriesInstanceUID: "1.2.3.0", rectangles: [], revision: first.revision)
+        }
+        await #expect(throws: TeachingError.self) {
+            try await store.confirmMasks(first.id, seriesInstanceUID: "9.9", rectangles: [], revision: masked.revision)
+        }
+        await #expect(throws: TeachingError.flaggedNotFound(999_999)) { try await store.flaggedCase(999_999) }
+
+        let images = references.map {
+            CaseImage(
+                caseID: 0, studyInstanceUID: "2.25.1", seriesInstanceUID: "2.25.1.\($0.seriesInstanceUID)",
+                sopInstanceUID: "2.25.\($0.sopInstanceUID)",
+                modality: "CT", bytes: Array("DICM \($0.sopInstanceUID)".utf8) + [0, 255])
+        }
+        let map = Dictionary(uniqueKeysWithValues: references.map { ($0.sopInstanceUID, "2.25.\($0.sopInstanceUID)") })
+        let made = try await store.createCase(
+            from: masked, content: CaseContent(title: "Flagged 肺癌"), author: "curator", images: images, replacedUIDs: map)
+        let madeAgain = try await store.createCase(
+            from: masked, content: CaseContent(title: "Flagged again"), author: "curator", images: images, replacedUIDs: map)
+        #expect(madeAgain.id == made.id && madeAgain.content.title == "Flagged 肺癌")
+        #expect(made.status == .draft && made.source == "kos")
+        #expect(try await store.flaggedCase(first.id).caseID == made.id)
+        #expect(try await store.images(of: made.id).map(\.sopInstanceUID) == images.map(\.sopInstanceUID))
+        #expect(try await store.image(of: made.id, sopInstanceUID: images[1].sopInstanceUID)?.bytes == images[1].bytes)
+        #expect(try await store.image(of: made.id, sopInstanceUID: "1.2.3.9.1") == nil)
+        let origin = try #require(try await store.origin(of: made.id))
+        #expect(origin.studyInstanceUID == "1.2.3" && origin.replacedUIDs == map && origin.sourceKey == "kos:1.2.3.100")
+
+        #expect(try await store.unseenKeyObjects(["a", "b"]) == ["a", "b"])
+        try await store.markKeyObjectSeen("a")
+        try await store.markKeyObjectSeen("a")
+        #expect(try await store.unseenKeyObjects(["a", "b"]) == ["b"])
+
+        let secret = try await store.deidentificationSecret()
+        let secretAgain = try await store.deidentificationSecret()
+        #expect(secret.replacementUID(for: "1.2.3") == secretAgain.replacementUID(for: "1.2.3"))
     }
 
     static func content(_ n: Int) -> CaseContent {
@@ -193,5 +297,13 @@ struct CaseCurationTests {
         #expect(u.title.isEmpty && u.diagnosis.isEmpty && u.clinicalHistory.isEmpty && u.findings.isEmpty && u.discussion.isEmpty)
         #expect(u.keyImages.map(\.sopInstanceUID) == ["3"] && u.keyImages[0].annotations.isEmpty)
         #expect(u.tags.modalities == c.tags.modalities)
+    }
+}
+
+extension Sequence {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var out: [T] = []
+        for element in self { out.append(try await transform(element)) }
+        return out
     }
 }

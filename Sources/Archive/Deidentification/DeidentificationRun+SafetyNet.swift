@@ -119,25 +119,40 @@ extension DeidentificationRun {
         return false
     }
 
+    static let manufacturer = Tag(0x0008, 0x0070)
+
     /// Searches the output (meta group and data set, pixel data left out) for every identifying value.
     func safetyNet(_ file: DICOMFile) -> [DeidentificationRefusal] {
         var header = file.dataSet
         header.remove(.pixelData)
         header.remove(.floatPixelData)
         header.remove(.doubleFloatPixelData)
-        let meta = DICOMFile.makeFileMetaInformation(for: header, transferSyntax: file.transferSyntax)
-        var writer = DataSetWriter(transferSyntax: .explicitVRLittleEndian, reservingCapacity: 8192)
-        writer.write(meta)
-        var syntax = file.transferSyntax
-        if syntax.isDeflated || syntax.isEncapsulated { syntax = .explicitVRLittleEndian }
-        var bytes = writer.bytes
-        var body = DataSetWriter(transferSyntax: syntax, reservingCapacity: 8192)
-        body.write(header)
-        bytes += body.bytes
+        func encoded(_ header: DataSet) -> [UInt8] {
+            let meta = DICOMFile.makeFileMetaInformation(for: header, transferSyntax: file.transferSyntax)
+            var writer = DataSetWriter(transferSyntax: .explicitVRLittleEndian, reservingCapacity: 8192)
+            writer.write(meta)
+            var syntax = file.transferSyntax
+            if syntax.isDeflated || syntax.isEncapsulated { syntax = .explicitVRLittleEndian }
+            var body = DataSetWriter(transferSyntax: syntax, reservingCapacity: 8192)
+            body.write(header)
+            return writer.bytes + body.bytes
+        }
+        let bytes = encoded(header)
+        // The kept Manufacturer names the vendor, and a site often calls itself after it on the device (pydicom's
+        // MR_small: Institution Name TOSHIBA, Manufacturer TOSHIBA_MEC). Institution values are therefore not searched
+        // for inside Manufacturer; every other identifying value still is, and institution values everywhere else.
+        var withoutManufacturer: [UInt8]?
+        if header.contains(Self.manufacturer) {
+            var other = header
+            other.remove(Self.manufacturer)
+            withoutManufacturer = encoded(other)
+        }
         var refusals: [DeidentificationRefusal] = []
         var reported: Set<String> = []
         for (path, tag, needles) in identifying where !reported.contains(path) {
-            for needle in needles where contains(bytes, needle) {
+            let isInstitution = DataDictionary.entry(for: tag)?.keyword.contains("Institution") ?? false
+            let haystack = isInstitution ? withoutManufacturer ?? bytes : bytes
+            for needle in needles where contains(haystack, needle) {
                 reported.insert(path)
                 refusals.append(
                     .identifyingValueRemains(

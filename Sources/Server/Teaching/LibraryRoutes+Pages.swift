@@ -67,24 +67,20 @@ extension LibraryRoutes {
         let unknown = request.uri.queryParameters["unknown"].map(String.init) == "1"
         let content = unknown ? CaseCuration.unknown(visible) : visible
         await record(.read, context, "teaching case \(id) viewed")
-        var data: [String: Any] = [
+        let images = try await mapped { try await store.images(of: id) }
+        var data = caseSections(content, request, context)
+        data.merge([
             "id": id, "version": version, "unknown": unknown, "curator": Self.isCurator(principal),
             "title": unknown ? "\(text("library.unknownCase", request, context)) #\(id)" : content.title,
-            "sections": [
-                ("clinicalHistory", content.clinicalHistory), ("findings", content.findings), ("diagnosis", content.diagnosis),
-                ("differentialDiagnosis", content.differentialDiagnosis), ("discussion", content.discussion),
-            ].filter { !$0.1.isEmpty }.map { ["label": text("library.fields.\($0.0)", request, context), "text": $0.1, "field": $0.0] },
-            "learningPoints": content.learningPoints, "hasLearningPoints": !content.learningPoints.isEmpty,
-            "tags": [
-                ("modality", content.tags.modalities.joined(separator: ", ")), ("bodyRegion", content.tags.bodyRegion),
-                ("organSystem", content.tags.organSystem), ("pathologyCategory", content.tags.pathologyCategory),
-                ("audience", text("library.audience.\(content.tags.audience.rawValue)", request, context)),
-                ("difficulty", String(content.tags.difficulty)),
-            ].filter { !$0.1.isEmpty }.map { ["label": text("library.facets.\($0.0)", request, context), "value": $0.1] },
-            "keyImages": content.keyImages.map {
-                ["href": "/viewer?study=\($0.studyInstanceUID)&series=\($0.seriesInstanceUID)", "uid": $0.sopInstanceUID]
+            "revealHref": "/library/cases/\(id)",
+            // The de-identified copies stored with the case (never the clinical study, which students cannot open).
+            "keyImages": images.map {
+                ["src": "/library/cases/\(id)/images/\($0.sopInstanceUID)/rendered", "uid": $0.sopInstanceUID, "modality": $0.modality]
             },
-        ]
+        ]) { _, new in new }
+        if principal.has(.admin), let origin = try await mapped({ try await store.origin(of: id) }) {
+            data["origin"] = ["study": origin.studyInstanceUID, "sourceKey": origin.sourceKey]
+        }
         if Self.isCurator(principal) {
             data["status"] = text("library.status.\(c.status.rawValue)", request, context)
             data["statusCode"] = c.status.rawValue
@@ -97,6 +93,13 @@ extension LibraryRoutes {
                         c.status, action, actor: principal.username, versionAuthor: "", content: c.content)) != nil
             }.map { ["action": $0.rawValue, "label": text("library.actions.\($0.rawValue)", request, context)] }
             let versions = try await mapped { try await store.versions(id) }
+            if c.publishedVersion != nil, c.status != .retired {
+                data["shareKind"] = "case"
+                data["links"] = try await shareRows(.teachingCase(id), request, context, back: "/library/cases/\(id)")
+                data["scopes"] = ShareLink.Scope.allCases.map {
+                    ["value": $0.rawValue, "label": text("library.share.scope.\($0.rawValue)", request, context)]
+                }
+            }
             data["hasVersions"] = !versions.isEmpty
             data["versions"] = versions.reversed().map {
                 ["version": $0.version, "author": $0.author, "note": $0.note, "date": Self.dateText($0.createdAt)]
@@ -104,6 +107,23 @@ extension LibraryRoutes {
         }
         return views.page(
             "library-case", title: data["title"] as? String ?? "", section: .library, data: data, request: request, context: context)
+    }
+
+    /// The text of a case as its pages show it: sections, learning points and tags.
+    func caseSections(_ content: CaseContent, _ request: Request, _ context: AtriumRequestContext) -> [String: Any] {
+        [
+            "sections": [
+                ("clinicalHistory", content.clinicalHistory), ("findings", content.findings), ("diagnosis", content.diagnosis),
+                ("differentialDiagnosis", content.differentialDiagnosis), ("discussion", content.discussion),
+            ].filter { !$0.1.isEmpty }.map { ["label": text("library.fields.\($0.0)", request, context), "text": $0.1, "field": $0.0] },
+            "learningPoints": content.learningPoints, "hasLearningPoints": !content.learningPoints.isEmpty,
+            "tags": [
+                ("modality", content.tags.modalities.joined(separator: ", ")), ("bodyRegion", content.tags.bodyRegion),
+                ("organSystem", content.tags.organSystem), ("pathologyCategory", content.tags.pathologyCategory),
+                ("audience", text("library.audience.\(content.tags.audience.rawValue)", request, context)),
+                ("difficulty", String(content.tags.difficulty)),
+            ].filter { !$0.1.isEmpty }.map { ["label": text("library.facets.\($0.0)", request, context), "value": $0.1] },
+        ]
     }
 
     static func dateText(_ date: Date) -> String {
@@ -117,7 +137,17 @@ extension LibraryRoutes {
     /// `GET /library/queue`: drafts and cases waiting for a second curator.
     func queuePage(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
         _ = try Self.curator(context)
+        let flagged = try await flaggedList()
         let queue = try await mapped { try await store.queue() }
+        let flaggedRows: [[String: Any]] = flagged.map { f in
+            var row: [String: Any] = [
+                "id": f.id, "note": f.note.isEmpty ? "—" : String(f.note.prefix(120)), "instances": f.references.count,
+                "kind": text("library.flagged.kind.\(f.kind.rawValue)", request, context), "by": f.flaggedBy,
+                "date": Self.dateText(f.createdAt),
+            ]
+            if let c = f.caseID { row["caseID"] = c }
+            return row
+        }
         let rows: [[String: Any]] = queue.map {
             [
                 "id": $0.id, "title": $0.content.title, "status": text("library.status.\($0.status.rawValue)", request, context),
@@ -127,7 +157,8 @@ extension LibraryRoutes {
         }
         return views.page(
             "library-queue", title: text("library.queue.title", request, context), section: .library,
-            data: ["cases": rows, "empty": rows.isEmpty], request: request, context: context)
+            data: ["cases": rows, "empty": rows.isEmpty, "flagged": flaggedRows, "noFlagged": flaggedRows.isEmpty], request: request,
+            context: context)
     }
 
     /// `GET /library/new` and `/library/cases/{id}/edit`: the case form.

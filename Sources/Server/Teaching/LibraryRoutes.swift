@@ -1,3 +1,4 @@
+import Archive
 import Foundation
 import Hummingbird
 import Logging
@@ -10,6 +11,7 @@ import Teaching
 /// latest version, write, and curate. The logic lives in the `Teaching` target; this maps requests onto it.
 struct LibraryRoutes: Sendable {
     let store: TeachingStore
+    let archive: Archive
     let views: WebViews
     let audit: AuditTrail
     let logger: Logger
@@ -37,6 +39,9 @@ struct LibraryRoutes: Sendable {
         }
         router.post("/library/cases/:id/edit") { request, context in try await self.saveForm(request, context, id: try Self.id(context)) }
         router.post("/library/cases/:id/action") { request, context in try await self.actionForm(request, context) }
+        registerFlagged(on: router)
+        registerSharing(on: router)
+        registerExchange(on: router)
     }
 
     // MARK: - Who may do what
@@ -66,7 +71,7 @@ struct LibraryRoutes: Sendable {
             return try await body()
         } catch let error as TeachingError {
             switch error {
-            case .notFound: throw HTTPError(.notFound, message: error.description)
+            case .notFound, .flaggedNotFound: throw HTTPError(.notFound, message: error.description)
             case .invalid: throw HTTPError(.badRequest, message: error.description)
             case .notAllowed: throw HTTPError(.forbidden, message: error.description)
             case .conflict: throw HTTPError(.conflict, message: error.description)

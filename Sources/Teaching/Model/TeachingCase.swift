@@ -174,6 +174,8 @@ public struct CaseVersion: Sendable, Equatable {
 /// Errors of the teaching library, each with what a person needs to act on it.
 public enum TeachingError: Error, Equatable, CustomStringConvertible {
     case notFound(Int64)
+    /// No flagged case (queue entry) has this id.
+    case flaggedNotFound(Int64)
     case invalid(String)
     case notAllowed(String)
     /// Someone else changed the case since it was read.
@@ -183,6 +185,7 @@ public enum TeachingError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .notFound(let id): "teaching case \(id) does not exist"
+        case .flaggedNotFound(let id): "flagged case \(id) does not exist"
         case .invalid(let why): "invalid teaching case: \(why)"
         case .notAllowed(let why): "not allowed: \(why)"
         case .conflict(let id): "teaching case \(id) was changed by someone else; reload and try again"

@@ -102,6 +102,99 @@ enum TeachingSchema {
             // When each case was first published, for the programme's "cases published" indicator (a later retire and
             // re-publish keeps the first time).
             ["ALTER TABLE teaching_cases ADD COLUMN first_published_at \(int)"],
+            flagged(flavour),
+            sharing(flavour),
+        ]
+    }
+
+    /// Migration 3: the curators' queue of flagged cases, the teaching copies of images, the administrators' link to the
+    /// originals, and the server's de-identification secret.
+    static func flagged(_ flavour: PlatformSchema.Flavour) -> [String] {
+        let key = flavour == .sqlite ? "INTEGER PRIMARY KEY" : "BIGSERIAL PRIMARY KEY"
+        let int = flavour == .sqlite ? "INTEGER" : "BIGINT"
+        let bytes = flavour == .sqlite ? "BLOB" : "BYTEA"
+        return [
+            """
+            CREATE TABLE teaching_flagged (
+                id \(key),
+                kind TEXT NOT NULL,
+                source_key TEXT NOT NULL UNIQUE,
+                study_uid TEXT NOT NULL,
+                refs TEXT NOT NULL,
+                note TEXT NOT NULL,
+                flagged_by TEXT NOT NULL,
+                institution TEXT NOT NULL,
+                masks TEXT NOT NULL,
+                case_id \(int),
+                created_at \(int) NOT NULL,
+                revision \(int) NOT NULL DEFAULT 0
+            )
+            """,
+            // Every KO instance of the archive looked at once (teaching or not), so a queue refresh reads only new ones.
+            "CREATE TABLE teaching_kos_seen (sop_uid TEXT PRIMARY KEY, seen_at \(int) NOT NULL)",
+            """
+            CREATE TABLE teaching_images (
+                case_id \(int) NOT NULL REFERENCES teaching_cases (id) ON DELETE CASCADE,
+                sop_uid TEXT NOT NULL,
+                study_uid TEXT NOT NULL,
+                series_uid TEXT NOT NULL,
+                modality TEXT NOT NULL,
+                position \(int) NOT NULL,
+                bytes \(bytes) NOT NULL,
+                PRIMARY KEY (case_id, sop_uid)
+            )
+            """,
+            """
+            CREATE TABLE teaching_origins (
+                case_id \(int) PRIMARY KEY REFERENCES teaching_cases (id) ON DELETE CASCADE,
+                source_key TEXT NOT NULL,
+                study_uid TEXT NOT NULL,
+                uid_map TEXT NOT NULL,
+                created_at \(int) NOT NULL
+            )
+            """,
+            "CREATE TABLE teaching_secret (id \(int) PRIMARY KEY, secret \(bytes) NOT NULL)",
+        ]
+    }
+
+    /// Migration 4: collections (ordered playlists of cases) and share links (stored as the SHA-256 of their token).
+    static func sharing(_ flavour: PlatformSchema.Flavour) -> [String] {
+        let key = flavour == .sqlite ? "INTEGER PRIMARY KEY" : "BIGSERIAL PRIMARY KEY"
+        let int = flavour == .sqlite ? "INTEGER" : "BIGINT"
+        return [
+            """
+            CREATE TABLE teaching_collections (
+                id \(key),
+                title TEXT NOT NULL,
+                description TEXT NOT NULL,
+                owner TEXT NOT NULL,
+                created_at \(int) NOT NULL,
+                updated_at \(int) NOT NULL,
+                revision \(int) NOT NULL DEFAULT 0
+            )
+            """,
+            """
+            CREATE TABLE teaching_collection_cases (
+                collection_id \(int) NOT NULL REFERENCES teaching_collections (id) ON DELETE CASCADE,
+                position \(int) NOT NULL,
+                case_id \(int) NOT NULL REFERENCES teaching_cases (id) ON DELETE CASCADE,
+                PRIMARY KEY (collection_id, position)
+            )
+            """,
+            """
+            CREATE TABLE teaching_share_links (
+                id \(key),
+                token_hash TEXT NOT NULL UNIQUE,
+                target_kind TEXT NOT NULL,
+                target_id \(int) NOT NULL,
+                scope TEXT NOT NULL,
+                expires_at \(int) NOT NULL,
+                created_by TEXT NOT NULL,
+                created_at \(int) NOT NULL,
+                revoked_at \(int)
+            )
+            """,
+            "CREATE INDEX teaching_share_links_target ON teaching_share_links (target_kind, target_id)",
         ]
     }
 }

@@ -3,13 +3,21 @@
 
 Usage: library_browser.py BASE_URL LOCALES_DIR SCREENSHOT_DIR PEOPLE_JSON
 
-PEOPLE_JSON: {"curatorA": [user, password, token], "curatorB": [...], "student": [...]}.
-Steps: curator A writes a case through the form (Chinese and English text) and submits it; A cannot approve it
-(refused by the server); curator B approves it in a fresh browser session; the student finds it by the two-character
-term 肺癌 and by the modality facet, opens it, sees the diagnosis, and in unknown mode does not; over the API the
-student cannot search unpublished cases, write, or curate; a stale revision is a conflict. Prints one line per step and
-"ok" at the end; exits non-zero with the reason on the first failure.
+PEOPLE_JSON: {"curatorA": [user, password, token], "curatorB": [...], "student": [...], "admin": [...]}.
+Steps: a workstation stores a clinical study (a CT and a US image of 张伟, made here with pydicom) and a Key Object
+Selection "For Teaching" referring to both by STOW-RS (dicomweb-client); curator A finds it in the queue, reads the
+de-identification preview (PatientName before → after), cannot create the case until the US series (burned-in text
+likely) has a mask, draws one, creates the case and edits it; the de-identified copies are checked with pydicom (no
+value of the source's identifying attributes in their bytes, one pseudonym for the patient, the masked pixels black);
+the same KOS stored again and "create" again make nothing new; a study chosen from the archive goes the same path.
+Curator A submits the case; A cannot approve it (refused by the server); curator B approves it in a fresh browser
+session; the student finds it by the two-character term 肺癌 and by the modality facet, opens it, sees the diagnosis and
+the images, and in unknown mode not the diagnosis; the student reaches neither the clinical study, nor the queue, nor
+the link to the original, which only the administrator sees; over the API the student cannot search unpublished cases,
+write, or curate; a stale revision is a conflict; a case written in the form without images is a draft. Prints one line
+per step and "ok" at the end; exits non-zero with the reason on the first failure.
 """
+import io
 import json
 import os
 import sys
@@ -17,6 +25,12 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+import numpy
+import pydicom
+from dicomweb_client.api import DICOMwebClient
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.sequence import Sequence
+from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
@@ -72,11 +86,17 @@ def api(who, method, path, body=None):
     token = people[who][2]
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(base + path, data=data, method=method, headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    def parsed(raw):
+        try:
+            return json.loads(raw or b"{}")
+        except ValueError:
+            return {"body": raw[:200].decode("utf-8", "replace")}
+
     try:
         with urllib.request.urlopen(request) as response:
-            return response.status, json.loads(response.read() or b"{}")
+            return response.status, parsed(response.read())
     except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
+        return error.code, parsed(error.read())
 
 
 def fail(message):
@@ -86,22 +106,192 @@ def fail(message):
 title = "右肺下叶肺癌 Right lower lobe lung cancer"
 diagnosis = "肺腺癌 adenocarcinoma"
 
-step("curator A writes a case through the form and submits it")
+# The clinical study, as a grassroots hospital's modality would send it.
+patient_name, patient_id, hospital = "张^伟", "CLIN-778899", "青山县人民医院"
+study_uid = generate_uid()
+
+
+def image(modality, sop_class, rows, columns, pixels, bits):
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.file_meta.MediaStorageSOPClassUID = sop_class
+    ds.SOPInstanceUID = generate_uid()
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    ds.SOPClassUID = sop_class
+    ds.SpecificCharacterSet = "ISO_IR 192"
+    ds.PatientName, ds.PatientID, ds.PatientBirthDate, ds.PatientSex = patient_name, patient_id, "19580312", "M"
+    ds.InstitutionName, ds.AccessionNumber, ds.ReferringPhysicianName = hospital, "ACC-20261206-7", "李^医生"
+    ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.StudyDate, ds.StudyID = study_uid, generate_uid(), "20261201", "S77"
+    ds.Modality, ds.SeriesNumber, ds.InstanceNumber = modality, 1 if modality == "CT" else 2, 1
+    ds.Rows, ds.Columns, ds.SamplesPerPixel, ds.PhotometricInterpretation = rows, columns, 1, "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = bits, bits, bits - 1, 0
+    ds.PixelData = pixels.tobytes()
+    return ds
+
+
+ct_pixels = (numpy.arange(64 * 64, dtype=numpy.uint16).reshape(64, 64) % 1000)
+ct = image("CT", "1.2.840.10008.5.1.4.1.1.2", 64, 64, ct_pixels, 16)
+ct.RescaleIntercept, ct.RescaleSlope, ct.WindowCenter, ct.WindowWidth = -1024, 1, 40, 400
+us_pixels = numpy.full((64, 64), 50, dtype=numpy.uint8)
+us_pixels[0:10, 0:30] = 255  # the "burned-in text"
+us = image("US", "1.2.840.10008.5.1.4.1.1.6.1", 64, 64, us_pixels, 8)
+
+kos = Dataset()
+kos.file_meta = FileMetaDataset()
+kos.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+kos.file_meta.MediaStorageSOPClassUID = kos.SOPClassUID = "1.2.840.10008.5.1.4.1.1.88.59"
+kos.SOPInstanceUID = kos.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+kos.SpecificCharacterSet = "ISO_IR 192"
+kos.PatientName, kos.PatientID, kos.StudyInstanceUID, kos.Modality = patient_name, patient_id, study_uid, "KO"
+kos.SeriesInstanceUID, kos.SeriesNumber, kos.InstanceNumber = generate_uid(), 9902, 1
+kos.ValueType, kos.ContinuityOfContent = "CONTAINER", "SEPARATE"
+
+
+def code(value, scheme, meaning):
+    item = Dataset()
+    item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = value, scheme, meaning
+    return Sequence([item])
+
+
+kos.ConceptNameCodeSequence = code("113004", "DCM", "For Teaching")
+note = "肺癌 教学病例：右肺下叶肿块 key images"
+content = []
+text = Dataset()
+text.RelationshipType, text.ValueType, text.TextValue = "CONTAINS", "TEXT", note
+text.ConceptNameCodeSequence = code("113012", "DCM", "Key Object Description")
+content.append(text)
+evidence_series = []
+for instance in (ct, us):
+    item = Dataset()
+    item.RelationshipType, item.ValueType = "CONTAINS", "IMAGE"
+    reference = Dataset()
+    reference.ReferencedSOPClassUID, reference.ReferencedSOPInstanceUID = instance.SOPClassUID, instance.SOPInstanceUID
+    item.ReferencedSOPSequence = Sequence([reference])
+    content.append(item)
+    series = Dataset()
+    series.SeriesInstanceUID = instance.SeriesInstanceUID
+    series.ReferencedSOPSequence = Sequence([reference])
+    evidence_series.append(series)
+kos.ContentSequence = Sequence(content)
+evidence = Dataset()
+evidence.StudyInstanceUID = study_uid
+evidence.ReferencedSeriesSequence = Sequence(evidence_series)
+kos.CurrentRequestedProcedureEvidenceSequence = Sequence([evidence])
+
+
+def stow(datasets):
+    client = DICOMwebClient(url=base + "/dicom-web", headers={"Authorization": "Bearer " + people["curatorA"][2]})
+    client.store_instances(datasets=datasets)
+
+
+def download(who, path):
+    request = urllib.request.Request(base + path, headers={"Authorization": f"Bearer {people[who][2]}"})
+    with urllib.request.urlopen(request) as response:
+        return response.read()
+
+
+step("a workstation stores a study and a KOS \"For Teaching\" by STOW-RS")
+stow([ct, us])
+stow([kos])
+
+step("curator A finds it in the queue and reads the de-identification preview")
 a, wait_a = browser()
 sign_in(a, wait_a, "curatorA")
-a.get(base + "/library/new")
-wait_a.until(EC.presence_of_element_located((By.ID, "case-title-input"))).send_keys(title)
-a.find_element(By.ID, "case-findings").send_keys("右肺下叶见不规则肿块，边缘毛刺。Spiculated mass.")
-a.find_element(By.ID, "case-diagnosis").send_keys(diagnosis)
-a.find_element(By.ID, "case-modalities").send_keys("CT")
-a.find_element(By.ID, "case-region").send_keys("chest")
-a.save_screenshot(os.path.join(shots, "library-edit.png"))
-a.find_element(By.ID, "case-save").click()
+a.get(base + "/library/queue")
+row = wait_a.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#library-flagged-table tr[data-flagged]")))
+flagged_id = row.get_attribute("data-flagged")
+if note[:10] not in row.text:
+    fail("the queue entry does not show the teaching note: " + row.text)
+row.find_element(By.CSS_SELECTOR, "a").click()
+wait_a.until(EC.presence_of_element_located((By.CSS_SELECTOR, f".flagged-instance[data-sop='{ct.SOPInstanceUID}']")))
+ct_section = a.find_element(By.CSS_SELECTOR, f".flagged-instance[data-sop='{ct.SOPInstanceUID}']")
+name_row = ct_section.find_element(By.CSS_SELECTOR, "tr[data-name=PatientName]")
+before, after = name_row.find_element(By.CSS_SELECTOR, ".before").text, name_row.find_element(By.CSS_SELECTOR, ".after").text
+if before != patient_name or after in ("", patient_name) or "伟" in after:
+    fail(f"the preview of PatientName: {before!r} -> {after!r}")
+if not a.find_element(By.ID, "flagged-create").get_attribute("disabled"):
+    fail("a case can be created before the US series has a confirmed mask")
+a.save_screenshot(os.path.join(shots, "library-flagged-preview.png"))
+status, preview = api("curatorA", "GET", f"/api/library/flagged/{flagged_id}")
+by_sop = {i["sopInstanceUID"]: i for i in preview["instances"]}
+if not (by_sop[us.SOPInstanceUID]["needsPixelReview"] and not by_sop[us.SOPInstanceUID]["released"] and by_sop[ct.SOPInstanceUID]["released"]):
+    fail(f"preview flags: {preview}")
+status, answer = api("curatorA", "POST", f"/api/library/flagged/{flagged_id}/case")
+if status != 409 or not any("burned-in" in r for r in answer.get("refusals", [])):
+    fail(f"a case was made without the curator's masks: {status} {answer}")
+
+step("curator A masks the US series, creates the case and edits it")
+us_section = a.find_element(By.CSS_SELECTOR, f".flagged-instance[data-sop='{us.SOPInstanceUID}']")
+us_section.find_element(By.CSS_SELECTOR, ".mask-rect").send_keys("0,0,30,10")
+us_section.find_element(By.CSS_SELECTOR, ".mask-apply").click()
+wait_a.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".mask-confirmed")))
+wait_a.until(lambda d: not d.find_element(By.ID, "flagged-create").get_attribute("disabled"))
+a.find_element(By.ID, "flagged-create").click()
 wait_a.until(EC.presence_of_element_located((By.ID, "case-status")))
 case_id = a.current_url.rstrip("/").split("/")[-1]
 if a.find_element(By.ID, "case-status").text != english["library.status.draft"]:
-    fail("a new case is not a draft: " + a.find_element(By.ID, "case-status").text)
-a.find_element(By.CSS_SELECTOR, "button[data-action=submit]").click()
+    fail("the case made from the KOS is not a draft")
+wait_a.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#case-images img.case-image")) == 2)
+a.find_element(By.ID, "case-edit").click()
+field = wait_a.until(EC.presence_of_element_located((By.ID, "case-title-input")))
+field.clear()
+field.send_keys(title)
+a.find_element(By.ID, "case-diagnosis").send_keys(diagnosis)
+a.find_element(By.ID, "case-region").send_keys("chest")
+a.find_element(By.ID, "case-modalities").clear()
+a.find_element(By.ID, "case-modalities").send_keys("CT US")
+a.save_screenshot(os.path.join(shots, "library-edit.png"))
+a.find_element(By.ID, "case-save").click()
+wait_a.until(lambda d: d.find_elements(By.ID, "case-title") and title in d.find_element(By.ID, "case-title").text)
+
+step("the de-identified copies pass a PHI scan, keep one pseudonym and are masked (pydicom)")
+status, listing = api("curatorA", "GET", f"/api/library/cases/{case_id}/images")
+copies = {}
+for entry in listing["images"]:
+    raw = download("curatorA", f"/api/library/cases/{case_id}/images/{entry['sopInstanceUID']}")
+    for value in [patient_id, "张", "伟", hospital, "ACC-20261206-7", "李", "19580312", study_uid, ct.SOPInstanceUID, us.SOPInstanceUID, ct.SeriesInstanceUID]:
+        for encoded in {value.encode("utf-8"), value.encode("gb18030")}:
+            if encoded in raw:
+                fail(f"{value!r} is in the de-identified copy {entry['sopInstanceUID']}")
+    copies[entry["modality"]] = pydicom.dcmread(io.BytesIO(raw))
+if sorted(copies) != ["CT", "US"]:
+    fail(f"the case's images: {listing}")
+if copies["CT"].PatientID != copies["US"].PatientID or copies["CT"].StudyInstanceUID != copies["US"].StudyInstanceUID:
+    fail("the two copies do not share one pseudonym and one study")
+if copies["CT"].PatientIdentityRemoved != "YES" or copies["CT"].PatientSex != "M":
+    fail("Patient Identity Removed is not YES, or the kept characteristics are lost")
+masked = copies["US"].pixel_array
+if masked[0:10, 0:30].any() or not (masked[10:, :] == 50).all() or not (copies["CT"].pixel_array == ct_pixels).all():
+    fail("the US mask is not applied as drawn, or pixels outside it changed")
+
+step("the same KOS stored again, and create again, make nothing new")
+try:
+    stow([kos])
+except Exception as error:  # an archive may answer a duplicate with a warning or a conflict; the queue is what counts
+    print("  second STOW of the KOS:", error)
+status, queue = api("curatorA", "GET", "/api/library/flagged")
+if [f["id"] for f in queue["flagged"] if f["sourceKey"] == "kos:" + kos.SOPInstanceUID] != [int(flagged_id)]:
+    fail(f"the queue after a second KOS: {queue}")
+status, again = api("curatorA", "POST", f"/api/library/flagged/{flagged_id}/case")
+if status != 201 or again["id"] != int(case_id):
+    fail(f"a second create made another case: {status} {again}")
+
+step("a study from the archive without a consultation goes the same path")
+status, entry = api("curatorA", "POST", "/api/library/flagged", {"studyInstanceUID": study_uid, "sopInstanceUIDs": [ct.SOPInstanceUID], "note": "CT 教学"})
+if status != 201 or entry["kind"] != "study" or entry["institution"] != hospital:
+    fail(f"flag a study: {status} {entry}")
+status, second = api("curatorA", "POST", f"/api/library/flagged/{entry['id']}/case")
+if status != 201 or second["id"] == int(case_id):
+    fail(f"case from a study: {status} {second}")
+status, listing = api("curatorA", "GET", f"/api/library/cases/{second['id']}/images")
+copy = pydicom.dcmread(io.BytesIO(download("curatorA", f"/api/library/cases/{second['id']}/images/{listing['images'][0]['sopInstanceUID']}")))
+if copy.PatientID != copies["CT"].PatientID or copy.SOPInstanceUID != copies["CT"].SOPInstanceUID:
+    fail("the same patient and instance did not get the same pseudonym and UID")
+
+step("curator A submits the case")
+a.get(base + f"/library/cases/{case_id}")
+wait_a.until(EC.presence_of_element_located((By.CSS_SELECTOR, "button[data-action=submit]"))).click()
 wait_a.until(lambda d: d.find_element(By.ID, "case-status").text == english["library.status.in-review"])
 
 step("curator A cannot approve their own version")
@@ -138,6 +328,10 @@ s.find_element(By.CSS_SELECTOR, f"#library-results li[data-case='{case_id}'] a")
 wait_s.until(EC.presence_of_element_located((By.ID, "case-body")))
 if diagnosis not in s.find_element(By.ID, "case-body").text or title not in s.find_element(By.ID, "case-title").text:
     fail("the published case does not show its title and diagnosis")
+wait_s.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#case-images img.case-image")) == 2
+             and all(d.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", i) for i in d.find_elements(By.CSS_SELECTOR, "#case-images img.case-image")))
+if s.find_elements(By.ID, "case-origin"):
+    fail("a student sees the link to the original")
 s.get(base + f"/library/cases/{case_id}?unknown=1")
 wait_s.until(EC.presence_of_element_located((By.ID, "case-body")))
 if diagnosis in s.page_source or "肺癌" in s.find_element(By.ID, "case-title").text:
@@ -158,17 +352,149 @@ for method, path, body in [
     if status != 403:
         fail(f"student {method} {path}: {status} {answer}")
 
+step("the student reaches neither the clinical study, nor the queue, nor the link to the original; the administrator does")
+for method, path in [
+    ("GET", f"/dicom-web/studies/{study_uid}/series"), ("GET", "/api/library/flagged"), ("GET", f"/api/library/flagged/{flagged_id}"),
+    ("GET", f"/api/library/cases/{case_id}/origin"), ("GET", f"/library/flagged/{flagged_id}"),
+]:
+    status, answer = api("student", method, path)
+    if status not in (403, 404):
+        fail(f"student {method} {path}: {status}")
+status, answer = api("curatorA", "GET", f"/api/library/cases/{case_id}/origin")
+if status != 403:
+    fail(f"a curator sees the link to the original: {status}")
+status, origin = api("admin", "GET", f"/api/library/cases/{case_id}/origin")
+if status != 200 or origin["studyInstanceUID"] != study_uid or origin["replacedUIDs"].get(ct.SOPInstanceUID) != copies["CT"].SOPInstanceUID:
+    fail(f"the administrator's link to the original: {status} {origin}")
+status, answer = api("student", "GET", f"/api/library/cases/{second['id']}/images")
+if status != 404:
+    fail(f"a student lists the images of an unpublished case: {status}")
+
 step("a stale revision is a conflict")
 status, case = api("curatorB", "GET", f"/api/library/cases/{case_id}")
 content = case["content"]
 content["discussion"] = "毛刺征提示恶性。"
 status, edited = api("curatorB", "PUT", f"/api/library/cases/{case_id}", {"content": content, "revision": case["revision"]})
-if status != 200 or edited["status"] != "draft" or edited["publishedVersion"] != 1:
+if status != 200 or edited["status"] != "draft" or edited["publishedVersion"] != case["version"]:
     fail(f"edit of a published case: {status} {edited}")
 status, answer = api("curatorA", "PUT", f"/api/library/cases/{case_id}", {"content": content, "revision": case["revision"]})
 if status != 409:
     fail(f"a stale revision was accepted: {status} {answer}")
 status, versions = api("curatorA", "GET", f"/api/library/cases/{case_id}/versions")
-if [v["version"] for v in versions["versions"]] != [1, 2] or versions["versions"][1]["changes"][0]["field"] != "discussion":
+if [v["version"] for v in versions["versions"]] != list(range(1, edited["version"] + 1)) or versions["versions"][-1]["changes"][0]["field"] != "discussion":
     fail(f"versions: {versions}")
+def public_get(path):
+    """A request with no account and no cookie: (status, body, final URL)."""
+    try:
+        with urllib.request.urlopen(base + path) as response:
+            return response.status, response.read(), response.geturl()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read(), path
+
+
+def images_loaded(d):
+    shown = d.find_elements(By.CSS_SELECTOR, "#case-images img.case-image")
+    return len(shown) == 2 and all(d.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", i) for i in shown)
+
+
+step("curator B makes a view link on the case page; it opens the case signed out, and nothing else")
+c, wait_c = browser()
+sign_in(c, wait_c, "curatorB")
+c.get(base + f"/library/cases/{case_id}")
+wait_c.until(EC.presence_of_element_located((By.ID, "share-create")))
+c.find_element(By.CSS_SELECTOR, "#share-scope option[value=view]").click()
+c.find_element(By.ID, "share-create").click()
+wait_c.until(lambda d: (d.find_element(By.ID, "share-url").get_attribute("value") or "").startswith("http"))
+share_url = c.find_element(By.ID, "share-url").get_attribute("value")
+share_path = share_url[len(base):]
+if not share_path.startswith("/shared/"):
+    fail("the share link: " + share_url)
+p, wait_p = browser()  # never signed in
+p.get(share_url)
+wait_p.until(EC.presence_of_element_located((By.ID, "case-body")))
+if title not in p.find_element(By.ID, "case-title").text or diagnosis not in p.find_element(By.ID, "case-body").text:
+    fail("the shared page does not show the case")
+wait_p.until(images_loaded)
+if p.find_elements(By.ID, "case-status") or p.find_elements(By.CSS_SELECTOR, ".case-download") or p.find_elements(By.ID, "share"):
+    fail("a signed-out visitor sees curators' controls or downloads on a view link")
+p.save_screenshot(os.path.join(shots, "library-shared-case.png"))
+sop = copies["CT"].SOPInstanceUID
+status, _, _ = public_get(f"{share_path}/cases/{case_id}/images/{sop}")
+if status != 403:
+    fail(f"a view link downloads DICOM: {status}")
+for path in [f"{share_path}/cases/{second['id']}", f"/library/cases/{case_id}", f"/api/library/cases/{case_id}", f"/dicom-web/studies/{study_uid}/series", "/library"]:
+    status, body, final = public_get(path)
+    if status == 200 and "/login" not in final:
+        fail(f"the link opened {path} signed out: {status} {final}")
+
+step("revoked on the case page, the link stops at once")
+c.get(base + f"/library/cases/{case_id}")
+wait_c.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#share-links li[data-usable=true] .share-revoke"))).click()
+wait_c.until(lambda d: not d.find_elements(By.CSS_SELECTOR, "#share-links li[data-usable=true]"))
+c.quit()
+p.get(share_url)
+wait_p.until(EC.presence_of_element_located((By.ID, "shared-gone")))
+status, _, _ = public_get(share_path)
+if status != 410:
+    fail(f"a revoked link answers {status}")
+
+step("a download link lets its holder fetch the de-identified DICOM, until it expires")
+status, link = api("curatorB", "POST", "/api/library/shares", {"kind": "case", "id": int(case_id), "scope": "download", "expiresInSeconds": 3})
+if status != 201:
+    fail(f"download link: {status} {link}")
+status, raw, _ = public_get(f"{link['path']}/cases/{case_id}/images/{sop}")
+if status != 200 or pydicom.dcmread(io.BytesIO(raw)).SOPInstanceUID != sop:
+    fail(f"download through the link: {status}")
+import time
+time.sleep(4)  # past the expiry; what is checked is the answer after it, not how long anything took
+status, _, _ = public_get(link["path"])
+status_image, _, _ = public_get(f"{link['path']}/cases/{case_id}/images/{sop}")
+if status != 410 or status_image != 410:
+    fail(f"an expired link answers {status} / {status_image}")
+status, answer = api("student", "POST", "/api/library/shares", {"kind": "case", "id": int(case_id), "scope": "view"})
+if status != 403:
+    fail(f"a student made a share link: {status}")
+status, answer = api("curatorB", "POST", "/api/library/shares", {"kind": "case", "id": second["id"], "scope": "view"})
+if status != 409:
+    fail(f"a link to an unpublished case: {status} {answer}")
+
+step("a collection shows students only published cases, in order, and in unknown mode no titles; shared signed out too")
+status, collection = api("curatorA", "POST", "/api/library/collections", {"title": "胸部教学 Chest teaching", "caseIDs": [second["id"], int(case_id)]})
+if status != 201 or [m["id"] for m in collection["cases"]] != [second["id"], int(case_id)]:
+    fail(f"collection: {status} {collection}")
+status, seen = api("student", "GET", f"/api/library/collections/{collection['id']}")
+if [m["id"] for m in seen["cases"]] != [int(case_id)]:
+    fail(f"the student's view of the collection: {seen}")
+status, hidden = api("student", "GET", f"/api/library/collections/{collection['id']}?unknown=1")
+if "肺癌" in json.dumps(hidden["cases"], ensure_ascii=False):
+    fail(f"unknown mode shows titles: {hidden}")
+status, link = api("curatorA", "POST", "/api/library/shares", {"kind": "collection", "id": collection["id"], "scope": "view"})
+p.get(base + link["path"] + "?unknown=1")
+wait_p.until(EC.presence_of_element_located((By.CSS_SELECTOR, f"#collection-cases li[data-case='{case_id}'] a")))
+if p.find_elements(By.CSS_SELECTOR, f"#collection-cases li[data-case='{second['id']}']") or "肺癌" in p.find_element(By.ID, "collection-cases").text:
+    fail("the shared collection shows an unpublished case or a title in unknown mode")
+p.find_element(By.CSS_SELECTOR, f"#collection-cases li[data-case='{case_id}'] a").click()
+wait_p.until(EC.presence_of_element_located((By.ID, "case-body")))
+if diagnosis in p.page_source:
+    fail("the shared collection's unknown mode shows the diagnosis")
+wait_p.until(images_loaded)
+p.save_screenshot(os.path.join(shots, "library-shared-collection-unknown.png"))
+p.find_element(By.ID, "case-reveal").click()
+wait_p.until(lambda d: diagnosis in d.find_element(By.ID, "case-body").text)
+status, _, _ = public_get(f"{link['path']}/cases/{second['id']}")
+if status != 404:
+    fail(f"the collection link opens an unpublished case: {status}")
+p.quit()
+
+step("a case written in the form without images is a draft")
+f, wait_f = browser()
+sign_in(f, wait_f, "curatorB")
+f.get(base + "/library/new")
+wait_f.until(EC.presence_of_element_located((By.ID, "case-title-input"))).send_keys("体检 肝囊肿 Liver cyst (text case)")
+f.find_element(By.ID, "case-findings").send_keys("肝右叶无回声区。")
+f.find_element(By.ID, "case-save").click()
+wait_f.until(EC.presence_of_element_located((By.ID, "case-status")))
+if f.find_element(By.ID, "case-status").text != english["library.status.draft"] or f.find_elements(By.CSS_SELECTOR, "#case-images img"):
+    fail("a form case is not a draft without images")
+f.quit()
 print("ok")
