@@ -34,6 +34,17 @@ public struct QuestionImage: Sendable, Equatable, Codable {
         self.sopInstanceUID = sopInstanceUID
         self.frame = frame
     }
+
+    enum CodingKeys: String, CodingKey { case studyInstanceUID, seriesInstanceUID, sopInstanceUID, frame }
+
+    /// `sopInstanceUID` and `frame` may be left out (the question shows the series).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        studyInstanceUID = try c.decode(String.self, forKey: .studyInstanceUID)
+        seriesInstanceUID = try c.decode(String.self, forKey: .seriesInstanceUID)
+        sopInstanceUID = try c.decodeIfPresent(String.self, forKey: .sopInstanceUID) ?? ""
+        frame = try c.decodeIfPresent(Int.self, forKey: .frame)
+    }
 }
 
 /// One choice of a single- or multiple-choice question.
@@ -50,6 +61,17 @@ public struct Choice: Sendable, Equatable, Codable {
         self.text = text
         self.correct = correct
         self.feedback = feedback
+    }
+
+    enum CodingKeys: String, CodingKey { case id, text, correct, feedback }
+
+    /// `correct` (false) and `feedback` may be left out.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        text = try c.decode(String.self, forKey: .text)
+        correct = try c.decodeIfPresent(Bool.self, forKey: .correct) ?? false
+        feedback = try c.decodeIfPresent(String.self, forKey: .feedback) ?? ""
     }
 }
 
@@ -119,6 +141,17 @@ public struct QualityCriterion: Sendable, Equatable, Codable {
         self.name = name
         self.reference = reference
         self.scale = scale
+    }
+
+    enum CodingKeys: String, CodingKey { case id, name, reference, scale }
+
+    /// `scale` may be left out (5).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        name = try c.decode(String.self, forKey: .name)
+        reference = try c.decode(Int.self, forKey: .reference)
+        scale = try c.decodeIfPresent(Int.self, forKey: .scale) ?? 5
     }
 }
 
