@@ -8,6 +8,7 @@
 #   3. reported: the median and p99 latency of an acknowledged answer, and a check of every answer against the
 #      database through the API: the last acknowledged write of each question is what is stored (the target: p99 <
 #      100 ms, nothing lost).
+#   With --burst, nobody thinks: every student sends its answers back to back (the server saturated, not a real exam).
 #   With --kill, the server is SIGKILLed half-way through and started again on the same data and port; answers in
 #   flight are retried by the students, and the check is the same (answers acknowledged before the kill are there).
 # Needs python3 with requests. ATRIUM=path/to/atrium (default .build/release/atrium, else .build/debug/atrium).
@@ -15,12 +16,13 @@
 #   bench/exam.sh --quick [--kill]    STUDENTS=100, QUESTIONS=10, SECONDS=20
 set -euo pipefail
 cd "$(dirname "$0")/.."
-students=300 questions=20 seconds=60 kill=0
+students=300 questions=20 seconds=60 kill=0 burst=""
 for option in "$@"; do
     case "$option" in
         --quick) students=100 questions=10 seconds=20 ;;
         --kill) kill=1 ;;
-        *) echo "usage: bench/exam.sh [--quick] [--kill]" >&2; exit 2 ;;
+        --burst) burst=burst ;;
+        *) echo "usage: bench/exam.sh [--quick] [--kill] [--burst]" >&2; exit 2 ;;
     esac
 done
 atrium=${ATRIUM:-}
@@ -46,9 +48,9 @@ serve() {
     echo "the server did not start:" >&2; tail -20 "$work/serve.log" >&2; exit 1
 }
 serve
-echo "atrium: $atrium ($(git rev-parse --short HEAD)); $students students, $questions questions, ${seconds}s$([ $kill = 1 ] && echo ', SIGKILL half-way')"
+echo "atrium: $atrium ($(git rev-parse --short HEAD)); $students students, $questions questions, ${seconds}s$([ $kill = 1 ] && echo ', SIGKILL half-way')$([ -n "$burst" ] && echo ', burst')"
 python3 bench/exam_client.py setup "http://127.0.0.1:$port" "$admin" "$teacher" "$students" "$questions" "$work/state.json"
-python3 bench/exam_client.py run "http://127.0.0.1:$port" "$work/state.json" "$seconds" &
+python3 bench/exam_client.py run "http://127.0.0.1:$port" "$work/state.json" "$seconds" $burst &
 client=$!
 if [ $kill = 1 ]; then
     sleep "$(python3 -c "print($seconds / 2 + 3)")"

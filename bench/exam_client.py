@@ -2,7 +2,7 @@
 """The load of bench/exam.sh.
 
 Usage: exam_client.py setup BASE ADMIN_TOKEN TEACHER_TOKEN STUDENTS QUESTIONS STATE_JSON
-       exam_client.py run BASE STATE_JSON SECONDS
+       exam_client.py run BASE STATE_JSON SECONDS [burst]
        exam_client.py check BASE STATE_JSON
 
 setup: students and their tokens (through the administration API), the questions (imported in the bank's JSON
@@ -68,7 +68,7 @@ def setup(base, admin_token, teacher_token, n_students, n_questions, state_path)
     json.dump({"exam": exam, "students": students}, open(state_path, "w"))
 
 
-def answer_loop(base, students, seconds, out_path, seed):
+def answer_loop(base, students, seconds, out_path, seed, burst):
     random.seed(seed)
     lock = threading.Lock()
     acks = []
@@ -81,7 +81,7 @@ def answer_loop(base, students, seconds, out_path, seed):
         plan = [(q, random.choice("abc")) for q in order]
         # A fifth of the answers are changed once more, later.
         plan += [(q, random.choice("abc")) for q in random.sample(order, max(1, len(order) // 5))]
-        think = 2 * seconds / max(1, len(plan))
+        think = 0 if burst else 2 * seconds / max(1, len(plan))
         sequence = 0
         for question, choice in plan:
             time.sleep(random.uniform(0, think))
@@ -124,13 +124,13 @@ def answer_loop(base, students, seconds, out_path, seed):
     json.dump({"acks": acks, "errors": errors}, open(out_path, "w"))
 
 
-def run(base, state_path, seconds):
+def run(base, state_path, seconds, burst=False):
     state = json.load(open(state_path))
     students = state["students"]
     processes = 4
     chunks = [students[i::processes] for i in range(processes)]
     started = time.monotonic()
-    jobs = [multiprocessing.Process(target=answer_loop, args=(base, chunk, seconds, f"{state_path}.acks{i}", i))
+    jobs = [multiprocessing.Process(target=answer_loop, args=(base, chunk, seconds, f"{state_path}.acks{i}", i, burst))
             for i, chunk in enumerate(chunks)]
     for job in jobs:
         job.start()
@@ -183,7 +183,7 @@ if __name__ == "__main__":
     if command == "setup":
         setup(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6]), sys.argv[7])
     elif command == "run":
-        run(sys.argv[2], sys.argv[3], float(sys.argv[4]))
+        run(sys.argv[2], sys.argv[3], float(sys.argv[4]), burst=len(sys.argv) > 5 and sys.argv[5] == "burst")
     elif command == "check":
         check(sys.argv[2], sys.argv[3])
     else:
