@@ -10,6 +10,7 @@ import Programme
 import Reading
 import ServiceLifecycle
 import Teaching
+import Training
 
 /// The Atrium server: the archive, DICOMweb, the DIMSE listener and (as it arrives) the web application, in one process.
 public struct AtriumServer: Sendable {
@@ -23,6 +24,8 @@ public struct AtriumServer: Sendable {
     public let identity: IdentityStore
     /// The teaching-case library, in the same database.
     public let teaching: TeachingStore
+    /// Questions, exams, attempts and grades, in the same database (``TrainingStore``).
+    public let training: TrainingStore
     /// Consultation requests, work items, reports and critical results, in the same database (``ReadingStore``).
     public let reading: ReadingStore
     /// The programme office's targets, named indicators, figures and improvement actions (``ProgrammeStore``).
@@ -59,6 +62,7 @@ public struct AtriumServer: Sendable {
             archive: archive, directory: configuration.dataDirectory, syslog: try configuration.auditSyslog.map(SyslogForwarder.init(url:)),
             logger: logger)
         self.teaching = TeachingStore(identity: identity)
+        self.training = TrainingStore(identity: identity)
         self.reading = ReadingStore.make(identity: identity, settings: configuration.reading)
         self.programme = ProgrammeStore(identity: identity, reading: reading, teaching: teaching)
         self.logger = logger
@@ -83,14 +87,16 @@ public struct AtriumServer: Sendable {
         let auth = AuthRoutes(identity: identity, archive: archive, configuration: configuration, setup: setupToken, logger: logger)
         auth.register(on: router)
         let address = PublicAddress(configured: configuration.publicURL)
-        DICOMwebRoutes(
+        let dicomweb = DICOMwebRoutes(
             archive: archive, maximumUploadBytes: configuration.maximumUploadBytes, address: address,
-            frameCache: DecodedFrameCache(capacityBytes: configuration.frameCacheBytes)
-        ).register(on: router)
+            frameCache: DecodedFrameCache(capacityBytes: configuration.frameCacheBytes))
+        dicomweb.register(on: router)
         ViewerRoutes(locales: webViews.locales, archive: archive).register(on: router)
         ReadingRoutes(store: reading, identity: identity, archive: archive, logger: logger).register(on: router)
         router.add(middleware: LanguageMiddleware())
         LibraryRoutes(store: teaching, archive: archive, views: webViews, audit: identity.audit, logger: logger).register(on: router)
+        TrainingRoutes(store: training, library: teaching, views: webViews, audit: identity.audit, dicomweb: dicomweb, logger: logger)
+            .register(on: router)
         ReadingPages(views: webViews, store: reading, archive: archive, logger: logger).register(on: router)
         TurnaroundPage(views: webViews, store: reading).register(on: router)
         ProgrammeRoutes(store: programme, identity: identity, views: webViews, logger: logger).register(on: router)
@@ -164,6 +170,7 @@ public struct AtriumServer: Sendable {
         if let index = archive.index as? PostgresIndex { try await index.prepare() }
         try await identity.prepare()
         try await teaching.prepare()
+        try await training.prepare()
         try await reading.prepare()
         // Before anything stores or sweeps: rows a power loss took are indexed again from their blobs.
         try await archive.recoverIndex()

@@ -131,7 +131,9 @@ public enum DemoOutcome: Sendable, Equatable {
 public enum DemoSeed {
     /// The demo steps, in order. A workflow adds its own demo data by appending a step here (after `people`, so that it
     /// can act as ``DemoPeople``): `DemoStep(name: "consultations") { context in … }`.
-    public static let steps: [DemoStep] = [institutions, people, studies, ReadingDemo.step, LibraryDemo.step, ProgrammeDemo.step]
+    public static let steps: [DemoStep] = [
+        institutions, people, studies, ReadingDemo.step, LibraryDemo.step, ProgrammeDemo.step, TrainingDemo.step,
+    ]
 
     /// The college, the affiliated hospital and the two grassroots hospitals.
     static let institutions = DemoStep(name: "institutions") { context in

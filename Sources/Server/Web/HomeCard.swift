@@ -29,6 +29,8 @@ public struct HomeCard: Sendable {
         HomeCard(id: "consultations", href: "/consultations", roles: [.site]),
         HomeCard(id: "worklist", href: "/worklist", roles: [.reader]),
         HomeCard(id: "teaching", href: "/library", roles: [.reader, .curator, .student, .supervisor, .admin]),
+        HomeCard(
+            id: "exams", titleKey: "training.card.title", textKey: "training.card.text", href: "/training", roles: [.student, .curator]),
         HomeCard(id: "practice", href: nil, roles: [.student]),
         HomeCard(id: "trainees", href: nil, roles: [.supervisor]),
         HomeCard(id: "indicators", href: "/programme", roles: [.admin]),

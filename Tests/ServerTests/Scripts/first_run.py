@@ -191,8 +191,8 @@ REQUIRED = {
     "demo-site-b": ["studies", "upload", "consultations"],
     "demo-reader": ["studies", "upload", "worklist"],
     "demo-reader2": ["studies", "upload", "worklist"],
-    "demo-curator": ["studies", "upload", "teaching"],
-    "demo-student": ["teaching", "practice"],
+    "demo-curator": ["studies", "upload", "exams", "teaching"],
+    "demo-student": ["exams", "teaching", "practice"],
     "demo-supervisor": ["studies", "trainees"],
 }
 FORBIDDEN = {

@@ -1,0 +1,129 @@
+import Platform
+
+/// Training's tables, numbered migrations recorded in `training_schema_version`. Times of attempts and answers are in
+/// milliseconds since 1970 (deadlines are compared to the millisecond); other times in seconds.
+enum TrainingSchema {
+    static let versionTable = "training_schema_version"
+    /// Serialises migrators on PostgreSQL ("ATTRAIN" in ASCII).
+    static let lockKey: Int64 = 0x4154_5452_4149_4E
+
+    @Sendable static func migrations(_ flavour: PlatformSchema.Flavour) -> [[String]] {
+        let key = flavour == .sqlite ? "INTEGER PRIMARY KEY" : "BIGSERIAL PRIMARY KEY"
+        let int = flavour == .sqlite ? "INTEGER" : "BIGINT"
+
+        return [
+            [
+                """
+                CREATE TABLE training_questions (
+                    id \(key),
+                    kind TEXT NOT NULL,
+                    case_id \(int),
+                    difficulty \(int) NOT NULL,
+                    content TEXT NOT NULL,
+                    created_by TEXT NOT NULL,
+                    created_at \(int) NOT NULL,
+                    updated_at \(int) NOT NULL,
+                    revision \(int) NOT NULL DEFAULT 0,
+                    retired \(int) NOT NULL DEFAULT 0
+                )
+                """,
+                """
+                CREATE TABLE training_question_tags (
+                    question_id \(int) NOT NULL REFERENCES training_questions (id) ON DELETE CASCADE,
+                    tag TEXT NOT NULL,
+                    PRIMARY KEY (tag, question_id)
+                )
+                """,
+                """
+                CREATE TABLE training_exams (
+                    id \(key),
+                    settings TEXT NOT NULL,
+                    created_by TEXT NOT NULL,
+                    created_at \(int) NOT NULL,
+                    released_at \(int),
+                    revision \(int) NOT NULL DEFAULT 0
+                )
+                """,
+                // The use history of each question: which exams (and forms) it was put in.
+                """
+                CREATE TABLE training_question_uses (
+                    question_id \(int) NOT NULL REFERENCES training_questions (id) ON DELETE CASCADE,
+                    exam_id \(int) NOT NULL REFERENCES training_exams (id) ON DELETE CASCADE,
+                    form \(int) NOT NULL,
+                    used_at \(int) NOT NULL,
+                    PRIMARY KEY (question_id, exam_id, form)
+                )
+                """,
+                """
+                CREATE TABLE training_attempts (
+                    id \(key),
+                    exam_id \(int) NOT NULL REFERENCES training_exams (id) ON DELETE CASCADE,
+                    student TEXT NOT NULL,
+                    number \(int) NOT NULL,
+                    form \(int) NOT NULL,
+                    seed TEXT NOT NULL,
+                    started_at \(int) NOT NULL,
+                    deadline \(int) NOT NULL,
+                    submitted_at \(int),
+                    feedback TEXT NOT NULL DEFAULT '',
+                    UNIQUE (exam_id, student, number)
+                )
+                """,
+                "CREATE INDEX training_attempts_student ON training_attempts (student, exam_id)",
+                """
+                CREATE TABLE training_attempt_items (
+                    attempt_id \(int) NOT NULL REFERENCES training_attempts (id) ON DELETE CASCADE,
+                    question_id \(int) NOT NULL,
+                    position \(int) NOT NULL,
+                    PRIMARY KEY (attempt_id, question_id)
+                )
+                """,
+                """
+                CREATE TABLE training_answers (
+                    attempt_id \(int) NOT NULL REFERENCES training_attempts (id) ON DELETE CASCADE,
+                    question_id \(int) NOT NULL,
+                    answer TEXT NOT NULL,
+                    sequence \(int) NOT NULL,
+                    saved_at \(int) NOT NULL,
+                    PRIMARY KEY (attempt_id, question_id)
+                )
+                """,
+                // Every click of a hotspot question, in the order given (the answer keeps the last).
+                """
+                CREATE TABLE training_clicks (
+                    id \(key),
+                    attempt_id \(int) NOT NULL REFERENCES training_attempts (id) ON DELETE CASCADE,
+                    question_id \(int) NOT NULL,
+                    slice \(int) NOT NULL,
+                    x TEXT NOT NULL,
+                    y TEXT NOT NULL,
+                    clicked_at \(int) NOT NULL
+                )
+                """,
+                "CREATE INDEX training_clicks_attempt ON training_clicks (attempt_id, question_id)",
+                """
+                CREATE TABLE training_rubric_grades (
+                    attempt_id \(int) NOT NULL REFERENCES training_attempts (id) ON DELETE CASCADE,
+                    question_id \(int) NOT NULL,
+                    grader TEXT NOT NULL,
+                    awards TEXT NOT NULL,
+                    comment TEXT NOT NULL,
+                    graded_at \(int) NOT NULL,
+                    PRIMARY KEY (attempt_id, question_id, grader)
+                )
+                """,
+                """
+                CREATE TABLE training_overrides (
+                    attempt_id \(int) NOT NULL REFERENCES training_attempts (id) ON DELETE CASCADE,
+                    question_id \(int) NOT NULL,
+                    points TEXT NOT NULL,
+                    reason TEXT NOT NULL,
+                    changed_by TEXT NOT NULL,
+                    changed_at \(int) NOT NULL,
+                    PRIMARY KEY (attempt_id, question_id)
+                )
+                """,
+            ]
+        ]
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import Platform
+import Testing
+
+@testable import Training
+
+@Suite("Exam logic: scoring, shuffles, forms and who may do what")
+struct ExamLogicTests {
+    static let choices = [
+        Choice(id: "a", text: "A", correct: true), Choice(id: "b", text: "B", correct: true), Choice(id: "c", text: "C", correct: false),
+        Choice(id: "d", text: "D", correct: false),
+    ]
+
+    @Test(
+        "Multiple choice scores points × max(0, (right − wrong) / rights)",
+        arguments: [
+            // (chosen, expected of 4 points) worked out by hand: 2 rights, 2 wrongs.
+            ([String](), 0.0), (["a"], 2.0), (["a", "b"], 4.0), (["a", "c"], 0.0), (["a", "b", "c"], 2.0), (["c", "d"], 0.0),
+            (["a", "b", "c", "d"], 0.0),
+        ])
+    func multipleChoice(chosen: [String], expected: Double) {
+        let q = QuestionContent(kind: .multipleChoice, stem: "?", choices: Self.choices, points: 4)
+        #expect(Scoring.score(q, Answer(choices: chosen)) == expected)
+    }
+
+    @Test("Single choice: exactly the right one; two chosen or none scores 0")
+    func singleChoice() {
+        let q = QuestionContent(
+            kind: .singleChoice, stem: "?",
+            choices: [Choice(id: "a", text: "A", correct: true), Choice(id: "b", text: "B", correct: false)],
+            points: 2)
+        #expect(Scoring.score(q, Answer(choices: ["a"])) == 2)
+        #expect(Scoring.score(q, Answer(choices: ["b"])) == 0)
+        #expect(Scoring.score(q, Answer(choices: ["a", "b"])) == 0)
+        #expect(Scoring.score(q, nil) == 0)
+    }
+
+    @Test(
+        "A hotspot click scores only inside the ellipse and on its slices",
+        arguments: [
+            // Ellipse centred (120, 110), semi-axes 20 and 10, slices 10–12. ((x−120)/20)² + ((y−110)/10)² ≤ 1.
+            (11, 120.0, 110.0, true), (10, 139.9, 110.0, true), (12, 120.0, 100.0, true), (11, 135.0, 117.0, false),
+            (11, 141.0, 110.0, false), (9, 120.0, 110.0, false), (13, 120.0, 110.0, false), (11, 134.0, 117.0, true),
+        ])
+    func hotspot(slice: Int, x: Double, y: Double, hit: Bool) {
+        let region = HotspotRegion(shape: .ellipse, x: 100, y: 100, width: 40, height: 20, firstSlice: 10, lastSlice: 12)
+        let q = QuestionContent(kind: .hotspot, stem: "?", images: [TrainingSuite.image], region: region, points: 1)
+        // Independent: the ellipse equation written out here.
+        let inside = pow((x - 120) / 20, 2) + pow((y - 110) / 10, 2) <= 1 && (10...12).contains(slice)
+        #expect(inside == hit)
+        #expect(Scoring.score(q, Answer(click: .init(slice: slice, x: x, y: y))) == (hit ? 1 : 0))
+    }
+
+    @Test("Image quality, matching and ordering score the share of right parts")
+    func partial() {
+        let quality = TrainingSuite.bank[4]
+        #expect(Scoring.score(quality, Answer(ratings: ["positioning": 4, "exposure": 3, "markers": 1])) == 2)
+        #expect(Scoring.score(quality, Answer(ratings: [:])) == 0)
+        let matching = TrainingSuite.bank[5]
+        #expect(Scoring.score(matching, Answer(matches: ["p1": "cancer", "p2": "cancer"])) == 1)
+        let ordering = TrainingSuite.bank[6]
+        #expect(Scoring.score(ordering, Answer(order: ["ct", "mr", "cta"])) == 1)
+        #expect(Scoring.score(ordering, Answer(order: ["ct", "cta", "mr"])) == 3)
+        #expect(Scoring.score(TrainingSuite.bank[3], Answer(text: "x")) == nil)
+        // Rubric: 4 points maximum, rubric total 4; graders 4 and 1 → mean 2.5.
+        #expect(Scoring.rubricScore(TrainingSuite.bank[3], grades: [["finding": 3, "impression": 1], ["impression": 1]]) == 2.5)
+    }
+
+    @Test("An attempt's order is a permutation fixed by the exam, the student and the attempt number")
+    func shuffle() {
+        let settings = ExamSettings(title: "t", forms: [Array(1...20)])
+        let first = settings.order(exam: 5, student: "stu.a", number: 1)
+        #expect(first.order.sorted() == Array(1...20))
+        #expect(settings.order(exam: 5, student: "stu.a", number: 1) == first)
+        #expect(settings.order(exam: 5, student: "stu.b", number: 1).order != first.order)
+        #expect(settings.order(exam: 5, student: "stu.a", number: 2).order != first.order)
+        var unshuffled = settings
+        unshuffled.shuffle = false
+        #expect(unshuffled.order(exam: 5, student: "stu.a", number: 1).order == Array(1...20))
+        // The published SplitMix64 reference values for seed 0 (Vigna's splitmix64.c).
+        var generator = SplitMix64(seed: 0)
+        #expect(generator.next() == 0xE220_A839_7B1D_CDAF && generator.next() == 0x6E78_9E6A_A1B9_65F4)
+        // FNV-1a 64 of "a" (the published test vector).
+        #expect(SplitMix64.seed("a") == 0xAF63_DC4C_8601_EC8C)
+    }
+
+    @Test("The deadline is the start plus the limit, or the window's end when sooner")
+    func deadline() {
+        let t0 = Date(timeIntervalSince1970: 1000)
+        var s = ExamSettings(title: "t", forms: [[1]], timeLimitSeconds: 600)
+        #expect(s.deadline(start: t0) == Date(timeIntervalSince1970: 1600))
+        s.closesAt = Date(timeIntervalSince1970: 1300)
+        #expect(s.deadline(start: t0) == Date(timeIntervalSince1970: 1300))
+        s.timeLimitSeconds = 0
+        #expect(s.deadline(start: t0) == Date(timeIntervalSince1970: 1300))
+    }
+
+    /// The table of who may do what, written out cell by cell: (roles, action, own attempt, released) → allowed.
+    static let matrix: [(Set<Role>, TrainingAction, Bool, Bool, Bool)] = {
+        var cells: [(Set<Role>, TrainingAction, Bool, Bool, Bool)] = []
+        for action in TrainingAction.allCases {
+            for owner in [false, true] {
+                for released in [false, true] {
+                    // Teachers: everything but taking an exam.
+                    cells.append(([.curator], action, owner, released, action != .takeExam))
+                    cells.append(([.admin], action, owner, released, action != .takeExam))
+                    // Students: their own attempt; their own results and key only once released.
+                    let student: Bool =
+                        switch action {
+                        case .takeExam, .readAttempt: owner
+                        case .readResult: owner && released
+                        default: false
+                        }
+                    cells.append(([.student], action, owner, released, student))
+                    // Supervisors proctor, and read released results.
+                    cells.append(([.supervisor], action, owner, released, action == .proctor || (action == .readResult && released)))
+                    cells.append(([.reader], action, owner, released, false))
+                    cells.append(([.site], action, owner, released, false))
+                    cells.append(([], action, owner, released, false))
+                }
+            }
+        }
+        return cells
+    }()
+
+    @Test("Who may do what in training, cell by cell", arguments: 0..<matrix.count)
+    func access(cell: Int) {
+        let (roles, action, owner, released, expected) = Self.matrix[cell]
+        #expect(
+            TrainingAccess.allows(roles, action, owner: owner, released: released) == expected,
+            "\(roles.map(\.rawValue).sorted()) \(action.rawValue) owner=\(owner) released=\(released)")
+    }
+
+    @Test("A student's view of a question hides every key: right choices, region, rubric, references, feedback")
+    func hiddenKey() throws {
+        for question in TrainingSuite.bank {
+            let hidden = question.hidingKey(seed: 3)
+            let text = String(decoding: try JSONEncoder().encode(hidden), as: UTF8.self)
+            #expect(!text.contains("\"correct\":true"))
+            #expect(hidden.region == nil && hidden.rubric.isEmpty && hidden.feedback.isEmpty)
+            #expect(hidden.criteria.allSatisfy { $0.reference == 0 })
+            #expect(!text.contains("no air bronchogram"))
+            #expect(Set(hidden.pairs.map(\.right)) == Set(question.pairs.map(\.right)))
+            #expect(Set(hidden.items.map(\.id)) == Set(question.items.map(\.id)))
+        }
+    }
+}
