@@ -2,6 +2,7 @@ import Archive
 import DICOM
 import Foundation
 import Hummingbird
+import HummingbirdWebSocket
 import Imaging
 import Logging
 import NIOCore
@@ -89,6 +90,14 @@ public struct AtriumServer: Sendable {
         ).register(on: router)
         ViewerRoutes(locales: webViews.locales, archive: archive).register(on: router)
         ReadingRoutes(store: reading, identity: identity, archive: archive, logger: logger).register(on: router)
+        // UPS-RS over the work items, and its event channels on a router of their own (the WebSocket upgrade requests
+        // pass the same authentication as every other request).
+        let ups = UPSRoutes(
+            store: reading, archive: archive, address: address, events: UPSEventChannel(store: reading, logger: logger), logger: logger)
+        ups.register(on: router)
+        let webSocketRouter = Router(context: AtriumRequestContext.self)
+        webSocketRouter.add(middleware: AuthenticationMiddleware(identity: identity, logger: logger))
+        ups.registerWebSocket(on: webSocketRouter)
         router.add(middleware: LanguageMiddleware())
         LibraryRoutes(store: teaching, views: webViews, audit: identity.audit, logger: logger).register(on: router)
         ReadingPages(views: webViews, store: reading, archive: archive, logger: logger).register(on: router)
@@ -120,6 +129,7 @@ public struct AtriumServer: Sendable {
         let host = configuration.host
         return Application(
             router: router,
+            server: .http1WebSocketUpgrade(webSocketRouter: webSocketRouter),
             configuration: .init(address: .hostname(configuration.host, port: configuration.httpPort), serverName: "Atrium"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0

@@ -1,5 +1,6 @@
 import Archive
 import AtriumTesting
+import DICOM
 import Foundation
 import Platform
 import Synchronization
@@ -38,6 +39,7 @@ enum ReadingStoreSuite {
         try await reportsAndSigning(store, clock: clock)
         try await criticalResults(store, clock: clock)
         try await linkingAndWithdrawal(store, clock: clock)
+        try await unifiedProcedureSteps(store, clock: clock)
         try await auditTrail(store)
     }
 
@@ -296,6 +298,104 @@ enum ReadingStoreSuite {
         try await store.setProfile(ReaderProfile(username: "reader.b", canSign: false, senior: true, serviceLines: [.imaging, .pathology]))
         let profile = try await store.profile(username: "reader.b")
         #expect(!profile.canSign && profile.senior && profile.serviceLines == [.imaging, .pathology])
+    }
+
+    /// UPS-RS over the work items: a create becomes a request on the worklist with its attributes kept, an update
+    /// merges, a cancellation request withdraws a scheduled item or is recorded for one in progress, and subscriptions
+    /// (one item, global, filtered, suspended) cover the items PS3.4 CC.2.3 says they cover.
+    static func unifiedProcedureSteps(_ store: ReadingStore, clock: TestClock) async throws {
+        var ds = DataSet(characterSet: .utf8)
+        ds.set(.procedureStepLabel, .LO, "UPS question: nodule?")
+        ds.set(.scheduledProcedureStepPriority, .CS, "HIGH")
+        ds.set(.patientName, .PN, "Li^Lei")
+        ds.set(.patientID, .LO, "UPS-PID-1")
+        ds.set(.scheduledStationNameCodeSequence, items: [])
+        var input = DataSet(characterSet: .utf8)
+        input.set(.studyInstanceUID, .UI, "1.2.826.0.1.3680043.8.498.1077")
+        ds.set(.inputInformationSequence, items: [input])
+        ds.set(.worklistLabel, .LO, "Remote reading")
+        let uid = "1.2.826.0.1.3680043.8.498.7001"
+        let (request, item) = try await store.createUPS(ds, uid: uid, institution: "COUNTY-A", by: site)
+        #expect(item.uid == uid && item.state == .scheduled)
+        #expect(
+            request.priority == .stat && request.question == "UPS question: nodule?"
+                && request.studies == ["1.2.826.0.1.3680043.8.498.1077"])
+        await #expect(throws: ReadingError.self) { _ = try await store.createUPS(ds, uid: uid, institution: "COUNTY-A", by: site) }
+        // On the readers' worklist, like any request.
+        #expect(try await store.worklist(WorklistFilter()).contains { $0.item.uid == uid })
+        let entry = try #require(try await store.upsEntry(uid: uid))
+        #expect(entry.dataSet.string(.worklistLabel) == "Remote reading", "a create's own attributes are kept")
+        #expect(entry.dataSet.string(.procedureStepState) == "SCHEDULED")
+        #expect(entry.dataSet[.transactionUID] == nil)
+
+        // Subscriptions: one to the item, a global one, a filtered one (HIGH only).
+        let now = clock.now
+        try await store.subscribe(UPSSubscription(aeTitle: "ITEM_AE", target: .item(uid), createdAt: now))
+        try await store.subscribe(UPSSubscription(aeTitle: "GLOBAL_AE", target: .global, deletionLock: true, createdAt: now))
+        try await store.subscribe(
+            UPSSubscription(aeTitle: "FILTER_AE", target: .filtered, filter: [("ScheduledProcedureStepPriority", "HIGH")], createdAt: now))
+        let subscriptions = try await store.subscriptions()
+        #expect(subscriptions.map(\.aeTitle).sorted() == ["FILTER_AE", "GLOBAL_AE", "ITEM_AE"])
+        let filtered = try #require(subscriptions.first { $0.aeTitle == "FILTER_AE" })
+        #expect(filtered.filter.map(\.value) == ["HIGH"])
+        #expect(filtered.covers(uid: uid, created: item.createdAt, dataSet: entry.dataSet))
+        var low = DataSet(characterSet: .utf8)
+        low.set(.scheduledProcedureStepPriority, .CS, "LOW")
+        #expect(!filtered.covers(uid: "1.2.3", created: item.createdAt, dataSet: low))
+        clock.advance(5)
+        #expect(try await store.suspendGlobalSubscription(aeTitle: "GLOBAL_AE"))
+        let global = try #require(try await store.subscriptions(aeTitle: "GLOBAL_AE").first)
+        #expect(global.deletionLock && global.suspendedAt != nil)
+        #expect(global.covers(uid: uid, created: item.createdAt, dataSet: entry.dataSet), "items from before the suspension stay covered")
+        #expect(!global.covers(uid: "1.2.3", created: clock.now.addingTimeInterval(1), dataSet: entry.dataSet))
+        #expect(try await store.unsubscribe(aeTitle: "ITEM_AE", target: uid))
+        #expect(try await !store.unsubscribe(aeTitle: "ITEM_AE", target: uid))
+
+        // Update: merged, and the request's question follows the label; not with a wrong Transaction UID once claimed.
+        var update = DataSet(characterSet: .utf8)
+        update.set(.procedureStepLabel, .LO, "UPS question: nodule, size?")
+        let updated = try await store.updateUPS(uid: uid, with: update, transactionUID: nil, by: readerA)
+        #expect(updated.dataSet.string(.procedureStepLabel) == "UPS question: nodule, size?")
+        #expect(updated.dataSet.string(.worklistLabel) == "Remote reading")
+        #expect(try await store.request(id: request.id)?.question == "UPS question: nodule, size?")
+        let claimed = try await store.changeUPSState(
+            uid: uid, to: .inProgress, transactionUID: "1.2.826.0.1.3680043.8.498.9001", by: readerA)
+        #expect(claimed.state == .inProgress && claimed.owner == readerA.username)
+        await #expect(throws: ReadingError.transactionUIDMismatch) {
+            _ = try await store.updateUPS(uid: uid, with: update, transactionUID: "1.2.3", by: readerA)
+        }
+        // A cancellation request of an item in progress is recorded and published; the item stays in progress.
+        let changes = store.changes.subscribe()
+        var iterator = changes.makeAsyncIterator()
+        let outcome = try await store.requestUPSCancellation(uid: uid, reason: "patient transferred", contact: "County clerk", by: site)
+        guard case .requested(let stillClaimed) = outcome else {
+            Issue.record("an item in progress stays so when its cancellation is requested")
+            return
+        }
+        #expect(stillClaimed.state == .inProgress && stillClaimed.owner == readerA.username)
+        let change = await iterator.next()
+        #expect(change?.kind == "cancel-requested" && change?.detail.hasPrefix("patient transferred") == true)
+        #expect(try await store.events(requestID: request.id).contains { $0.kind == "cancel-requested" })
+        let completed = try await store.changeUPSState(
+            uid: uid, to: .completed, transactionUID: "1.2.826.0.1.3680043.8.498.9001", by: readerA)
+        #expect(completed.state == .completed)
+        await #expect(throws: ReadingError.self) { _ = try await store.updateUPS(uid: uid, with: update, transactionUID: nil, by: readerA) }
+
+        // A scheduled item's cancellation withdraws its request.
+        var second = ds
+        second.set(.scheduledProcedureStepPriority, .CS, "LOW")
+        let (secondRequest, secondItem) = try await store.createUPS(second, uid: nil, institution: "COUNTY-A", by: site)
+        #expect(secondRequest.priority == .routine && UIDCheck.isDICOMUID(secondItem.uid))
+        guard case .canceled(let canceled) = try await store.requestUPSCancellation(uid: secondItem.uid, reason: "", contact: "", by: site)
+        else {
+            Issue.record("a scheduled UPS is canceled by a cancellation request")
+            return
+        }
+        #expect(canceled.state == .canceled)
+        #expect(try await store.request(id: secondRequest.id)?.status == .withdrawn)
+        await #expect(throws: ReadingError.self) {
+            _ = try await store.requestUPSCancellation(uid: secondItem.uid, reason: "", contact: "", by: site)
+        }
     }
 
     static func auditTrail(_ store: ReadingStore) async throws {

@@ -172,6 +172,27 @@ enum ReadingSchema {
                 """,
                 "CREATE INDEX peer_reviews_reader ON peer_reviews (reader)",
             ],
+            [
+                // The attributes a UPS-RS create or update gave a work item (DICOM JSON), beyond what the request holds.
+                """
+                CREATE TABLE ups_attributes (
+                    work_item_id \(int) PRIMARY KEY REFERENCES work_items (id) ON DELETE CASCADE,
+                    dataset TEXT NOT NULL
+                )
+                """,
+                // UPS subscriptions (PS3.4 CC.2.3): target is a work item's UID or one of the two well-known UIDs.
+                """
+                CREATE TABLE ups_subscriptions (
+                    ae_title TEXT NOT NULL,
+                    target TEXT NOT NULL,
+                    deletion_lock \(int) NOT NULL,
+                    filter TEXT NOT NULL,
+                    created_at \(int) NOT NULL,
+                    suspended_at \(int),
+                    PRIMARY KEY (ae_title, target)
+                )
+                """,
+            ],
         ]
     }
 

@@ -167,10 +167,11 @@ public final class ReadingStore: Sendable {
                 transport: actor.transport, participants: participants, detail: detail))
     }
 
-    func publish(_ kind: String, _ request: ConsultationRequest, item: Int64?, actor: ReadingActor) {
+    func publish(_ kind: String, _ request: ConsultationRequest, item: Int64?, actor: ReadingActor, detail: String = "") {
         changes.publish(
             ReadingChange(
-                kind: kind, requestID: request.id, workItemID: item, institutionCode: request.institutionCode, actor: actor.username))
+                kind: kind, requestID: request.id, workItemID: item, institutionCode: request.institutionCode, actor: actor.username,
+                detail: detail))
     }
 
     // MARK: - Requests
@@ -209,7 +210,11 @@ public final class ReadingStore: Sendable {
 
     /// Files a request for `institution`'s studies: the request, its links to the studies, its SCHEDULED work item and
     /// its first event, in one transaction.
-    public func file(_ new: NewConsultationRequest, institution: String, by actor: ReadingActor) async throws(ReadingError) -> (
+    /// `itemUID` is the work item's SOP Instance UID when a UPS-RS create names one; `upsAttributes` the DICOM JSON of the
+    /// attributes such a create gave, kept with the item in the same transaction.
+    public func file(
+        _ new: NewConsultationRequest, institution: String, by actor: ReadingActor, itemUID: String? = nil, upsAttributes: String? = nil
+    ) async throws(ReadingError) -> (
         ConsultationRequest, WorkItem
     ) {
         let question = new.question.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -225,7 +230,8 @@ public final class ReadingStore: Sendable {
         let now = clock()
         let deadline = settings.serviceLevels.deadline(for: new.priority, requestedAt: now)
         let uid = UID.generate()
-        let itemUID = UID.generate()
+        if let itemUID, !UID.isValid(itemUID) { throw .invalid("\(itemUID) is not a UID") }
+        let itemUID = itemUID ?? UID.generate()
         let byUID = "FROM consultation_requests WHERE uid = ?"
         var steps = [
             SQLStep(
@@ -248,12 +254,19 @@ public final class ReadingStore: Sendable {
             SQLStep(
                 "INSERT INTO work_items (uid, request_id, kind, state, created_at, revision) SELECT ?, id, 'primary', 'SCHEDULED', ?, 0 "
                     + "\(byUID) RETURNING id", [.text(itemUID), Self.ms(now), .text(uid)], guarded: true))
+        let itemStep = steps.count - 1
+        if let upsAttributes {
+            steps.append(
+                SQLStep(
+                    "INSERT INTO ups_attributes (work_item_id, dataset) SELECT id, ? FROM work_items WHERE uid = ?",
+                    [.text(upsAttributes), .text(itemUID)]))
+        }
         steps.append(
             SQLStep(
                 "INSERT INTO consultation_events (request_id, time, kind, actor, detail) SELECT id, ?, 'requested', ?, ? \(byUID)",
                 [Self.ms(now), .text(actor.username), .text("priority \(new.priority.rawValue)"), .text(uid)]))
         guard let results = try await transaction(steps), let requestID = results[0].first?.first?.integer,
-            let itemID = results[results.count - 2].first?.first?.integer
+            let itemID = results[itemStep].first?.first?.integer
         else { throw .database("the new request was not written") }
         let request = ConsultationRequest(
             id: requestID, serviceLine: new.serviceLine, priority: new.priority, status: .requested, institutionCode: institution,
