@@ -100,7 +100,7 @@ public struct AtriumServer: Sendable {
         ups.registerWebSocket(on: webSocketRouter)
         router.add(middleware: LanguageMiddleware())
         LibraryRoutes(store: teaching, views: webViews, audit: identity.audit, logger: logger).register(on: router)
-        ReadingPages(views: webViews, store: reading, archive: archive, logger: logger).register(on: router)
+        ReadingPages(views: webViews, store: reading, archive: archive, identity: identity, logger: logger).register(on: router)
         TurnaroundPage(views: webViews, store: reading).register(on: router)
         ProgrammeRoutes(store: programme, identity: identity, views: webViews, logger: logger).register(on: router)
         EducationRoutes(store: programme, teaching: teaching, identity: identity, views: webViews, address: address, logger: logger)
@@ -150,12 +150,20 @@ public struct AtriumServer: Sendable {
 
     /// The consultation workflow's clock-driven steps (lease expiry, escalation, documents of signed reports, late studies).
     public func makeReadingMaintenance() -> some Service {
-        ReadingMaintenance(store: reading, archive: archive, logger: logger)
+        ReadingMaintenance(store: reading, archive: archive, logger: logger, mailer: mailer)
     }
 
     /// Runs ``makeReadingMaintenance()`` until the task is cancelled (tests that run the server's parts themselves).
     public func runReadingMaintenance() async throws {
-        try await ReadingMaintenance(store: reading, archive: archive, logger: logger).run()
+        try await ReadingMaintenance(store: reading, archive: archive, logger: logger, mailer: mailer).run()
+    }
+
+    /// The mailer of e-mail notifications, when `smtpURL` is configured.
+    var mailer: ReadingMailer? {
+        guard let url = configuration.smtpURL, let relay = SMTPRelay(url: url) else { return nil }
+        return ReadingMailer(
+            store: reading, client: SMTPClient(relay: relay, from: configuration.smtpFrom),
+            retrySeconds: Double(configuration.mailRetrySeconds), logger: logger)
     }
 
     /// Issues the one-time setup token when no administrator exists; nil when one does.

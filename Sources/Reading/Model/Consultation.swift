@@ -415,12 +415,18 @@ public struct ReaderProfile: Sendable, Equatable {
     public var canSign: Bool
     public var senior: Bool
     public var serviceLines: Set<ServiceLine>
+    /// On duty: told by e-mail of new stat and urgent requests.
+    public var onDuty: Bool
 
-    public init(username: String, canSign: Bool = true, senior: Bool = false, serviceLines: Set<ServiceLine> = Set(ServiceLine.allCases)) {
+    public init(
+        username: String, canSign: Bool = true, senior: Bool = false, serviceLines: Set<ServiceLine> = Set(ServiceLine.allCases),
+        onDuty: Bool = true
+    ) {
         self.username = username
         self.canSign = canSign
         self.senior = senior
         self.serviceLines = serviceLines
+        self.onDuty = onDuty
     }
 }
 

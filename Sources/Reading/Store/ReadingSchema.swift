@@ -192,6 +192,26 @@ enum ReadingSchema {
                     PRIMARY KEY (ae_title, target)
                 )
                 """,
+                // Readers off duty get no e-mail about new requests.
+                "ALTER TABLE reader_profiles ADD COLUMN on_duty \(int) NOT NULL DEFAULT 1",
+                // E-mails written in the transaction of the change they tell of, sent by the mailer with retries.
+                """
+                CREATE TABLE mail_outbox (
+                    id \(key),
+                    recipient TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    request_id \(int) NOT NULL,
+                    subject TEXT NOT NULL,
+                    body TEXT NOT NULL,
+                    attempts \(int) NOT NULL DEFAULT 0,
+                    next_attempt_at \(int) NOT NULL,
+                    sent_at \(int),
+                    failed_at \(int),
+                    last_error TEXT,
+                    created_at \(int) NOT NULL
+                )
+                """,
+                "CREATE INDEX mail_outbox_due ON mail_outbox (sent_at, failed_at, next_attempt_at)",
             ],
         ]
     }

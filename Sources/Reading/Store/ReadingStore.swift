@@ -12,6 +12,10 @@ public struct ReadingSettings: Sendable, Equatable {
     public var escalationSeconds: Double = 15 * 60
     /// The name printed at the head of reports (the reading institution).
     public var readingInstitution = "Atrium"
+    /// Whether notifications also go out by e-mail (SMTP configured): then they are written to the mail outbox.
+    public var mail = false
+    /// The web application's absolute base URL for the links in e-mails ("" for paths only).
+    public var mailLinkBase = ""
 
     public init() {}
 }
@@ -260,6 +264,15 @@ public final class ReadingStore: Sendable {
                 SQLStep(
                     "INSERT INTO ups_attributes (work_item_id, dataset) SELECT id, ? FROM work_items WHERE uid = ?",
                     [.text(upsAttributes), .text(itemUID)]))
+        }
+        if new.priority != .routine {
+            steps += mailSteps(
+                .newRequest,
+                request: ConsultationRequest(
+                    id: 0, serviceLine: new.serviceLine, priority: new.priority, status: .requested, institutionCode: institution,
+                    requestedBy: actor.username, referringPhysician: "", clinicalHistory: "", question: "", createdAt: now,
+                    deadline: deadline,
+                    updatedAt: now), requestUID: uid, at: now)
         }
         steps.append(
             SQLStep(
@@ -820,6 +833,7 @@ public final class ReadingStore: Sendable {
             Self.event(request.id, "signed", actor.username, "report \(reportID) version \(version.version)", at: now),
             Self.notification(institution: request.institutionCode, recipient: nil, kind: "report-final", requestID: request.id, at: now),
         ]
+        if item.kind == .primary { steps += mailSteps(.reportFinal, request: request, at: now) }
         guard try await transaction(steps) != nil else {
             await record(
                 .create, actor, request, "consultation \(request.id): signing report \(reportID) lost a race", outcome: .minorFailure)
@@ -908,15 +922,17 @@ public final class ReadingStore: Sendable {
         guard !finding.isEmpty, finding.count <= 2000 else { throw .invalid("a critical finding is 1–2000 characters") }
         let request = try await existingRequest(requestID)
         let now = clock()
-        let steps = [
-            SQLStep(
-                "INSERT INTO critical_results (request_id, finding, flagged_by, flagged_by_name, flagged_at, channel, escalations) "
-                    + "VALUES (?, ?, ?, ?, ?, ?, 0) RETURNING id",
-                [.integer(requestID), .text(finding), .text(actor.username), .text(actor.displayName), Self.ms(now), .text(channel)],
-                guarded: true),
-            Self.event(requestID, "critical-flagged", actor.username, "via \(channel)", at: now),
-            Self.notification(institution: request.institutionCode, recipient: nil, kind: "critical", requestID: requestID, at: now),
-        ]
+        let channel = settings.mail && channel == "in-app" ? "in-app+email" : channel
+        let steps =
+            [
+                SQLStep(
+                    "INSERT INTO critical_results (request_id, finding, flagged_by, flagged_by_name, flagged_at, channel, escalations) "
+                        + "VALUES (?, ?, ?, ?, ?, ?, 0) RETURNING id",
+                    [.integer(requestID), .text(finding), .text(actor.username), .text(actor.displayName), Self.ms(now), .text(channel)],
+                    guarded: true),
+                Self.event(requestID, "critical-flagged", actor.username, "via \(channel)", at: now),
+                Self.notification(institution: request.institutionCode, recipient: nil, kind: "critical", requestID: requestID, at: now),
+            ] + mailSteps(.critical, request: request, at: now)
         guard let results = try await transaction(steps), let id = results[0].first?.first?.integer else {
             throw .database("the critical result was not written")
         }
@@ -1113,21 +1129,26 @@ public final class ReadingStore: Sendable {
     /// A reader's privileges (the defaults when none were set: may sign, not senior, every service line).
     public func profile(username: String) async throws(ReadingError) -> ReaderProfile {
         guard
-            let row = try await query("SELECT can_sign, senior, service_lines FROM reader_profiles WHERE username = ?", [.text(username)])
-                .first
+            let row = try await query(
+                "SELECT can_sign, senior, service_lines, on_duty FROM reader_profiles WHERE username = ?", [.text(username)]
+            )
+            .first
         else { return ReaderProfile(username: username) }
         return ReaderProfile(
             username: username, canSign: (row[0].integer ?? 1) != 0, senior: (row[1].integer ?? 0) != 0,
-            serviceLines: Set((row[2].text ?? "").split(separator: ",").compactMap { ServiceLine(rawValue: String($0)) }))
+            serviceLines: Set((row[2].text ?? "").split(separator: ",").compactMap { ServiceLine(rawValue: String($0)) }),
+            onDuty: (row[3].integer ?? 1) != 0)
     }
 
     public func setProfile(_ profile: ReaderProfile) async throws(ReadingError) {
         try await query(
-            "INSERT INTO reader_profiles (username, can_sign, senior, service_lines) VALUES (?, ?, ?, ?) ON CONFLICT (username) DO UPDATE "
-                + "SET can_sign = excluded.can_sign, senior = excluded.senior, service_lines = excluded.service_lines",
+            "INSERT INTO reader_profiles (username, can_sign, senior, service_lines, on_duty) VALUES (?, ?, ?, ?, ?) "
+                + "ON CONFLICT (username) DO UPDATE SET can_sign = excluded.can_sign, senior = excluded.senior, "
+                + "service_lines = excluded.service_lines, on_duty = excluded.on_duty",
             [
                 .text(profile.username), .integer(profile.canSign ? 1 : 0), .integer(profile.senior ? 1 : 0),
                 .text(ServiceLine.allCases.filter { profile.serviceLines.contains($0) }.map(\.rawValue).joined(separator: ",")),
+                .integer(profile.onDuty ? 1 : 0),
             ])
     }
 }
