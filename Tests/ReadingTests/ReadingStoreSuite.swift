@@ -40,6 +40,7 @@ enum ReadingStoreSuite {
         try await criticalResults(store, clock: clock)
         try await linkingAndWithdrawal(store, clock: clock)
         try await unifiedProcedureSteps(store, clock: clock)
+        try await assignmentAndDoubleReading(store, clock: clock)
         try await auditTrail(store)
     }
 
@@ -396,6 +397,51 @@ enum ReadingStoreSuite {
         await #expect(throws: ReadingError.self) {
             _ = try await store.requestUPSCancellation(uid: secondItem.uid, reason: "", contact: "", by: site)
         }
+    }
+
+    /// Rules: the least loaded reader of the group who is on duty and under the cap gets a new request; nobody when all
+    /// are full; a double-reading rule makes a second reader's item when the first signs, never claimable by the first.
+    static func assignmentAndDoubleReading(_ store: ReadingStore, clock: TestClock) async throws {
+        for name in ["rule.a", "rule.b", "rule.c"] {
+            try await store.query(
+                "INSERT INTO people (username, display_name, roles, language, disabled, password_hash, created_at) "
+                    + "VALUES (?, ?, 'reader', 'en', 0, 'x', 0)", [.text(name), .text(name)])
+        }
+        try await store.setProfile(ReaderProfile(username: "rule.c", onDuty: false))
+        let admin = ReadingActor(username: "admin", displayName: "Admin")
+        let first = try await store.addAssignmentRule(
+            AssignmentRule(serviceLine: .pathology, readers: ["rule.a", "rule.b", "rule.c"], openCap: 1), by: admin)
+        #expect(try await store.assignmentRules() == [first])
+        func new(_ line: ServiceLine) -> NewConsultationRequest {
+            NewConsultationRequest(
+                serviceLine: line, priority: .urgent, referringPhysician: "", clinicalHistory: "", question: "Slide?",
+                accessionNumber: "RULE-\(UUID().uuidString.prefix(8))")
+        }
+        // rule.a and rule.b hold nothing: rule.a first (by name), then rule.b; then both are at the cap of 1 and rule.c is
+        // off duty, so the third waits for anyone. An imaging request matches no rule.
+        let (request1, item1) = try await store.file(new(.pathology), institution: "COUNTY-A", by: site)
+        #expect(item1.assignee == "rule.a")
+        #expect(try await store.workItem(id: item1.id)?.assignee == "rule.a")
+        #expect(try await store.events(requestID: request1.id).contains { $0.kind == "assigned" })
+        #expect(try await store.notifications(username: "rule.a", institution: nil).contains { $0.kind == "assigned" })
+        #expect(try await store.file(new(.pathology), institution: "COUNTY-A", by: site).1.assignee == "rule.b")
+        #expect(try await store.file(new(.pathology), institution: "COUNTY-A", by: site).1.assignee == nil)
+        #expect(try await store.file(new(.imaging), institution: "COUNTY-A", by: site).1.assignee == nil)
+
+        // Double reading with a cap of 2: rule.a signs; rule.b (one open item) gets the second reading.
+        #expect(try await store.deleteAssignmentRule(id: first.id, by: admin))
+        _ = try await store.addAssignmentRule(
+            AssignmentRule(serviceLine: .pathology, readers: ["rule.a", "rule.b", "rule.c"], openCap: 2, doubleReading: true), by: admin)
+        let ruleA = ReadingActor(username: "rule.a", displayName: "Rule A")
+        let ruleB = ReadingActor(username: "rule.b", displayName: "Rule B")
+        _ = try await store.claim(itemID: item1.id, by: ruleA)
+        let report = try #require(try await store.reports(requestID: request1.id).first)
+        _ = try await store.sign(reportID: report.id, sections: [ReportSection(kind: "impression", title: "I", text: "Benign.")], by: ruleA)
+        let second = try #require(try await store.workItems(requestID: request1.id).first { $0.kind == .doubleReading })
+        #expect(second.assignee == "rule.b" && second.state == .scheduled)
+        await #expect(throws: ReadingError.self) { _ = try await store.claim(itemID: second.id, by: ruleA) }
+        #expect(try await store.claim(itemID: second.id, by: ruleB).owner == "rule.b")
+        #expect(try await store.request(id: request1.id)?.status == .final, "the request's status follows its primary item")
     }
 
     static func auditTrail(_ store: ReadingStore) async throws {

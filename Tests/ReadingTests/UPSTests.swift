@@ -102,3 +102,45 @@ struct UPSTests {
         #expect(cancel.int(.eventTypeID) == 2 && cancel.string(.reasonForCancellation) == "transferred")
     }
 }
+
+/// Assignment by rule without a database: who gets the next item.
+@Suite("Assignment rules")
+struct AssignmentTests {
+    static let rule = AssignmentRule(
+        id: 1, serviceLine: .imaging, priority: .stat, modality: "CT", readers: ["a", "b", "c", "d"], openCap: 3)
+
+    @Test("The least loaded reader of the group who is on duty, covers the service line and is under the cap; ties by name")
+    func choose() {
+        let candidates = [
+            AssignmentCandidate(username: "a", onDuty: true, serviceLines: [.imaging], open: 2),
+            AssignmentCandidate(username: "b", onDuty: false, serviceLines: [.imaging], open: 0),
+            AssignmentCandidate(username: "c", onDuty: true, serviceLines: [.pathology], open: 0),
+            AssignmentCandidate(username: "d", onDuty: true, serviceLines: [.imaging], open: 2),
+            AssignmentCandidate(username: "e", onDuty: true, serviceLines: [.imaging], open: 0),
+        ]
+        #expect(Assignment.choose(rule: Self.rule, candidates: candidates) == "a")
+        #expect(Assignment.choose(rule: Self.rule, candidates: candidates, excluding: ["a"]) == "d")
+        var full = candidates
+        full[0].open = 3
+        full[3].open = 3
+        #expect(Assignment.choose(rule: Self.rule, candidates: full) == nil)
+        var anyone = Self.rule
+        anyone.readers = []
+        #expect(Assignment.choose(rule: anyone, candidates: candidates) == "e")
+    }
+
+    @Test("A rule applies by service line, priority and modality; the first by id wins")
+    func applies() {
+        let request = ConsultationRequest(
+            id: 1, serviceLine: .imaging, priority: .stat, status: .requested, institutionCode: "X", requestedBy: "s",
+            referringPhysician: "",
+            clinicalHistory: "", question: "q", modality: "ct", createdAt: Date(), deadline: Date(), updatedAt: Date())
+        #expect(Self.rule.applies(to: request))
+        var routine = request
+        routine.priority = .routine
+        #expect(!Self.rule.applies(to: routine))
+        let general = AssignmentRule(id: 7, serviceLine: .imaging)
+        #expect(Assignment.rule(for: routine, in: [Self.rule, general])?.id == 7)
+        #expect(Assignment.rule(for: request, in: [general, Self.rule])?.id == 1)
+    }
+}

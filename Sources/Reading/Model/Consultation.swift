@@ -172,6 +172,8 @@ public enum WorkItemKind: String, CaseIterable, Sendable, Codable {
     case primary
     /// A colleague's second read, asked for by the first reader.
     case secondOpinion = "second-opinion"
+    /// A second reader's independent read, made by a double-reading rule when the first signs.
+    case doubleReading = "double-reading"
 }
 
 /// One unit of reading work on a request: a UPS with a lock. Claiming takes the lock (owner, a Transaction UID as

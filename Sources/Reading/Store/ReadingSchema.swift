@@ -212,6 +212,20 @@ enum ReadingSchema {
                 )
                 """,
                 "CREATE INDEX mail_outbox_due ON mail_outbox (sent_at, failed_at, next_attempt_at)",
+                // Automatic assignment and double reading (``AssignmentRule``), set by administrators.
+                """
+                CREATE TABLE assignment_rules (
+                    id \(key),
+                    service_line TEXT NOT NULL,
+                    priority TEXT NOT NULL,
+                    modality TEXT NOT NULL,
+                    readers TEXT NOT NULL,
+                    open_cap \(int) NOT NULL,
+                    double_reading \(int) NOT NULL,
+                    created_at \(int) NOT NULL
+                )
+                """,
+                "CREATE INDEX work_items_assignee ON work_items (assignee, state)",
             ],
         ]
     }

@@ -290,7 +290,9 @@ public final class ReadingStore: Sendable {
         let item = WorkItem(id: itemID, uid: itemUID, requestID: requestID, createdAt: now)
         await record(.create, actor, request, "consultation \(requestID) requested (\(new.priority.rawValue))")
         publish("requested", request, item: itemID, actor: actor)
-        return (request, item)
+        // Assignment by rule follows the request's own transaction: a failure leaves the item on the worklist for anyone.
+        let assigned = (try? await autoAssign(request, item: item, by: actor)) ?? item
+        return (request, assigned)
     }
 
     /// A request by id (with its studies), or nil.
@@ -516,6 +518,13 @@ public final class ReadingStore: Sendable {
         let item = try await existingItem(itemID)
         if item.kind == .secondOpinion, let assignee = item.assignee, assignee != actor.username {
             throw .forbidden("this second opinion was asked of \(assignee)")
+        }
+        if item.kind == .doubleReading {
+            if let assignee = item.assignee, assignee != actor.username {
+                throw .forbidden("this double reading is assigned to \(assignee)")
+            }
+            let first = try await reports(requestID: item.requestID).first { $0.status.isSigned }?.author
+            if first == actor.username { throw .forbidden("a double reading is made by a second reader") }
         }
         let request = try await existingRequest(item.requestID)
         let now = clock()
@@ -844,6 +853,7 @@ public final class ReadingStore: Sendable {
         }
         await record(.create, actor, request, "consultation \(request.id): report \(reportID) signed, version \(version.version)")
         publish("signed", request, item: item.id, actor: actor)
+        if item.kind == .primary { _ = try? await doubleReadingItem(request, firstReader: actor.username, by: actor) }
         return next
     }
 

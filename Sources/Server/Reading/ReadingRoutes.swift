@@ -159,6 +159,35 @@ public struct ReadingRoutes: Sendable {
             return Self.json(
                 ["sopInstanceUID": sopInstanceUID, "seriesInstanceUID": seriesInstanceUID, "keyImages": images.count], status: .created)
         }
+        // Automatic assignment and double reading by rule: administrators (the /api/admin family is theirs only).
+        router.get("/api/admin/reading-rules") { _, _ in
+            Self.json(try await Self.mapped { try await self.store.assignmentRules() }.map(Self.describe))
+        }
+        router.post("/api/admin/reading-rules") { request, context in
+            let principal = try Self.signedIn(context)
+            let body = try await Self.body(request)
+            guard let line = ServiceLine(rawValue: body["serviceLine"] as? String ?? "imaging") else {
+                throw HTTPError(.badRequest, message: "serviceLine is imaging, pathology or laboratory")
+            }
+            let priorityText = body["priority"] as? String ?? ""
+            guard priorityText.isEmpty || Priority(rawValue: priorityText) != nil else {
+                throw HTTPError(.badRequest, message: "priority is routine, urgent, stat or empty (any)")
+            }
+            let rule = AssignmentRule(
+                serviceLine: line, priority: Priority(rawValue: priorityText), modality: body["modality"] as? String ?? "",
+                readers: body["readers"] as? [String] ?? [], openCap: body["openCap"] as? Int ?? 10,
+                doubleReading: body["doubleReading"] as? Bool ?? false)
+            let added = try await Self.mapped { try await self.store.addAssignmentRule(rule, by: self.actor(principal, context)) }
+            return Self.json(Self.describe(added), status: .created)
+        }
+        router.delete("/api/admin/reading-rules/:id") { _, context in
+            let principal = try Self.signedIn(context)
+            let id = try Self.id(context)
+            guard try await Self.mapped({ try await self.store.deleteAssignmentRule(id: id, by: self.actor(principal, context)) }) else {
+                throw HTTPError(.notFound, message: "no such rule")
+            }
+            return Response(status: .noContent)
+        }
         router.get("/api/notifications") { _, context in
             let principal = try Self.signedIn(context)
             let notices = try await Self.mapped {
@@ -363,6 +392,13 @@ public struct ReadingRoutes: Sendable {
             "id": item.id, "uid": item.uid, "requestID": item.requestID, "kind": item.kind.rawValue, "state": item.state.rawValue,
             "owner": item.owner ?? NSNull(), "ownerName": item.ownerName ?? NSNull(), "leaseUntil": iso(item.leaseUntil),
             "claimedAt": iso(item.claimedAt), "completedAt": iso(item.completedAt), "assignee": item.assignee ?? NSNull(),
+        ]
+    }
+
+    static func describe(_ rule: AssignmentRule) -> [String: Any] {
+        [
+            "id": rule.id, "serviceLine": rule.serviceLine.rawValue, "priority": rule.priority?.rawValue ?? "", "modality": rule.modality,
+            "readers": rule.readers, "openCap": rule.openCap, "doubleReading": rule.doubleReading,
         ]
     }
 

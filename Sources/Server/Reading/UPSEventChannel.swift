@@ -86,12 +86,14 @@ public final class UPSEventChannel: Sendable {
         case "cancel-requested":
             let parts = change.detail.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             out.append(UPS.eventReport(.cancelRequested, item: ds, reason: parts.first ?? "", contact: parts.count > 1 ? parts[1] : ""))
-        case "requested", "second-opinion", "claimed", "released", "lock-broken", "lease-expired", "ups-completed", "ups-canceled",
-            "signed", "withdrawn":
+        case "requested", "second-opinion", "double-reading", "assigned", "claimed", "released", "lock-broken", "lease-expired",
+            "ups-completed", "ups-canceled", "signed", "withdrawn":
             if lastState[item.uid] != item.state || change.kind == "requested" {
                 out.append(UPS.eventReport(.stateReport, item: ds))
             }
-            if change.kind == "claimed" || (change.kind == "second-opinion" && item.assignee != nil) {
+            if ["claimed", "assigned"].contains(change.kind)
+                || (["second-opinion", "double-reading"].contains(change.kind) && item.assignee != nil)
+            {
                 out.append(UPS.eventReport(.assigned, item: ds))
             }
         default:
