@@ -31,6 +31,21 @@ struct ReadingRulesAPITests {
         let listed = try await server.curl("GET", "/api/admin/reading-rules")
         #expect(listed.status == 200 && listed.body.contains("rules-reader-b"))
 
+        // rules-reader-a goes off duty, then back on: the profile API.
+        let offDuty = try Corpus.temporaryDirectory("atrium-rules") + "/off.json"
+        try Data(#"{"onDuty": false}"#.utf8).write(to: URL(fileURLWithPath: offDuty))
+        let onDuty = try Corpus.temporaryDirectory("atrium-rules") + "/on.json"
+        try Data(#"{"onDuty": true}"#.utf8).write(to: URL(fileURLWithPath: onDuty))
+        let profile = try await server.curl(
+            "PUT", "/api/admin/reader-profiles/rules-reader-a", headers: ["Content-Type: application/json"], bodyFile: offDuty)
+        #expect(profile.status == 200 && profile.body.contains(#""onDuty":false"#), "\(profile.body)")
+        #expect(
+            try await server.curl(
+                "PUT", "/api/admin/reader-profiles/rules-reader-a",
+                headers: ["Authorization: Bearer \(reader)", "Content-Type: application/json"],
+                bodyFile: onDuty, anonymous: true
+            ).status == 403)
+
         let request = try Corpus.temporaryDirectory("atrium-rules") + "/request.json"
         try Data(#"{"priority": "stat", "question": "Bleed?", "accessionNumber": "RULES-1"}"#.utf8).write(to: URL(fileURLWithPath: request))
         let filed = try await server.curl(
@@ -41,8 +56,12 @@ struct ReadingRulesAPITests {
         let detail = try await server.curl("GET", "/api/consultations/\(id)")
         let items = try #require(
             (try JSONSerialization.jsonObject(with: Data(detail.body.utf8)) as? [String: Any])?["workItems"] as? [[String: Any]])
-        // Both readers hold nothing: the first by name gets it.
-        #expect(items.first?["assignee"] as? String == "rules-reader-a", "\(items)")
+        // Both readers hold nothing, and rules-reader-a is off duty: rules-reader-b gets it.
+        #expect(items.first?["assignee"] as? String == "rules-reader-b", "\(items)")
+        #expect(
+            try await server.curl(
+                "PUT", "/api/admin/reader-profiles/rules-reader-a", headers: ["Content-Type: application/json"], bodyFile: onDuty
+            ).body.contains(#""onDuty":true"#))
 
         let ruleID = try #require(rule["id"] as? Int)
         #expect(try await server.curl("DELETE", "/api/admin/reading-rules/\(ruleID)").status == 204)

@@ -180,6 +180,28 @@ public struct ReadingRoutes: Sendable {
             let added = try await Self.mapped { try await self.store.addAssignmentRule(rule, by: self.actor(principal, context)) }
             return Self.json(Self.describe(added), status: .created)
         }
+        // A reader's profile: may sign finals, senior, service lines, on duty (administrators).
+        router.get("/api/admin/reader-profiles/:username") { _, context in
+            let profile = try await Self.mapped { try await self.store.profile(username: try context.parameters.require("username")) }
+            return Self.json(Self.describe(profile))
+        }
+        router.put("/api/admin/reader-profiles/:username") { request, context in
+            let username = try context.parameters.require("username")
+            let body = try await Self.body(request)
+            var profile = try await Self.mapped { try await self.store.profile(username: username) }
+            if let canSign = body["canSign"] as? Bool { profile.canSign = canSign }
+            if let senior = body["senior"] as? Bool { profile.senior = senior }
+            if let onDuty = body["onDuty"] as? Bool { profile.onDuty = onDuty }
+            if let lines = body["serviceLines"] as? [String] {
+                let parsed = lines.compactMap(ServiceLine.init(rawValue:))
+                guard parsed.count == lines.count else {
+                    throw HTTPError(.badRequest, message: "serviceLines are imaging, pathology or laboratory")
+                }
+                profile.serviceLines = Set(parsed)
+            }
+            try await Self.mapped { try await self.store.setProfile(profile) }
+            return Self.json(Self.describe(profile))
+        }
         router.delete("/api/admin/reading-rules/:id") { _, context in
             let principal = try Self.signedIn(context)
             let id = try Self.id(context)
@@ -392,6 +414,13 @@ public struct ReadingRoutes: Sendable {
             "id": item.id, "uid": item.uid, "requestID": item.requestID, "kind": item.kind.rawValue, "state": item.state.rawValue,
             "owner": item.owner ?? NSNull(), "ownerName": item.ownerName ?? NSNull(), "leaseUntil": iso(item.leaseUntil),
             "claimedAt": iso(item.claimedAt), "completedAt": iso(item.completedAt), "assignee": item.assignee ?? NSNull(),
+        ]
+    }
+
+    static func describe(_ profile: ReaderProfile) -> [String: Any] {
+        [
+            "username": profile.username, "canSign": profile.canSign, "senior": profile.senior, "onDuty": profile.onDuty,
+            "serviceLines": ServiceLine.allCases.filter { profile.serviceLines.contains($0) }.map(\.rawValue),
         ]
     }
 
