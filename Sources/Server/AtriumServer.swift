@@ -2,6 +2,7 @@ import Archive
 import DICOM
 import Foundation
 import Hummingbird
+import HummingbirdWebSocket
 import Imaging
 import Logging
 import NIOCore
@@ -93,11 +94,19 @@ public struct AtriumServer: Sendable {
         dicomweb.register(on: router)
         ViewerRoutes(locales: webViews.locales, archive: archive).register(on: router)
         ReadingRoutes(store: reading, identity: identity, archive: archive, logger: logger).register(on: router)
+        // UPS-RS over the work items, and its event channels on a router of their own (the WebSocket upgrade requests
+        // pass the same authentication as every other request).
+        let ups = UPSRoutes(
+            store: reading, archive: archive, address: address, events: UPSEventChannel(store: reading, logger: logger), logger: logger)
+        ups.register(on: router)
+        let webSocketRouter = Router(context: AtriumRequestContext.self)
+        webSocketRouter.add(middleware: AuthenticationMiddleware(identity: identity, logger: logger))
+        ups.registerWebSocket(on: webSocketRouter)
         router.add(middleware: LanguageMiddleware())
         LibraryRoutes(store: teaching, archive: archive, views: webViews, audit: identity.audit, logger: logger).register(on: router)
         TrainingRoutes(store: training, library: teaching, views: webViews, audit: identity.audit, dicomweb: dicomweb, logger: logger)
             .register(on: router)
-        ReadingPages(views: webViews, store: reading, archive: archive, logger: logger).register(on: router)
+        ReadingPages(views: webViews, store: reading, archive: archive, identity: identity, logger: logger).register(on: router)
         TurnaroundPage(views: webViews, store: reading).register(on: router)
         ProgrammeRoutes(store: programme, identity: identity, views: webViews, logger: logger).register(on: router)
         EducationRoutes(store: programme, teaching: teaching, identity: identity, views: webViews, address: address, logger: logger)
@@ -126,6 +135,7 @@ public struct AtriumServer: Sendable {
         let host = configuration.host
         return Application(
             router: router,
+            server: .http1WebSocketUpgrade(webSocketRouter: webSocketRouter),
             configuration: .init(address: .hostname(configuration.host, port: configuration.httpPort), serverName: "Atrium"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
@@ -146,12 +156,20 @@ public struct AtriumServer: Sendable {
 
     /// The consultation workflow's clock-driven steps (lease expiry, escalation, documents of signed reports, late studies).
     public func makeReadingMaintenance() -> some Service {
-        ReadingMaintenance(store: reading, archive: archive, logger: logger)
+        ReadingMaintenance(store: reading, archive: archive, logger: logger, mailer: mailer)
     }
 
     /// Runs ``makeReadingMaintenance()`` until the task is cancelled (tests that run the server's parts themselves).
     public func runReadingMaintenance() async throws {
-        try await ReadingMaintenance(store: reading, archive: archive, logger: logger).run()
+        try await ReadingMaintenance(store: reading, archive: archive, logger: logger, mailer: mailer).run()
+    }
+
+    /// The mailer of e-mail notifications, when `smtpURL` is configured.
+    var mailer: ReadingMailer? {
+        guard let url = configuration.smtpURL, let relay = SMTPRelay(url: url) else { return nil }
+        return ReadingMailer(
+            store: reading, client: SMTPClient(relay: relay, from: configuration.smtpFrom),
+            retrySeconds: Double(configuration.mailRetrySeconds), logger: logger)
     }
 
     /// Issues the one-time setup token when no administrator exists; nil when one does.

@@ -1,4 +1,5 @@
 import Foundation
+import Platform
 import Reading
 
 /// Everything `atrium serve` can be told, in one place: defaults that run on a laptop, then a JSON file, then
@@ -84,6 +85,13 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
     public var criticalEscalationSeconds: Int = 900
     /// The reading institution's name at the head of printed reports.
     public var readingInstitution: String = "Atrium"
+    /// The SMTP relay for e-mail notifications, `smtp://host:port` (plain SMTP, no TLS or authentication); nil, the
+    /// default: notifications stay in the application.
+    public var smtpURL: String?
+    /// The sender address of e-mail notifications.
+    public var smtpFrom: String = "atrium@localhost"
+    /// Seconds before the first retry of an e-mail the relay did not take; doubled after each failure, at most an hour.
+    public var mailRetrySeconds: Int = 30
 
     /// The consultation workflow's settings, from the fields above.
     public var reading: ReadingSettings {
@@ -93,6 +101,8 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
         settings.leaseSeconds = Double(claimLeaseSeconds)
         settings.escalationSeconds = Double(criticalEscalationSeconds)
         settings.readingInstitution = readingInstitution
+        settings.mail = smtpURL != nil
+        settings.mailLinkBase = (publicURL ?? "").hasSuffix("/") ? String((publicURL ?? "").dropLast()) : (publicURL ?? "")
         return settings
     }
 
@@ -123,7 +133,8 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
         "ATRIUM_IN_MEMORY_ENTRY_BYTES": "inMemoryEntryBytes",
         "ATRIUM_STAT_SECONDS": "statSeconds", "ATRIUM_URGENT_SECONDS": "urgentSeconds", "ATRIUM_ROUTINE_SECONDS": "routineSeconds",
         "ATRIUM_CLAIM_LEASE_SECONDS": "claimLeaseSeconds", "ATRIUM_CRITICAL_ESCALATION_SECONDS": "criticalEscalationSeconds",
-        "ATRIUM_READING_INSTITUTION": "readingInstitution",
+        "ATRIUM_READING_INSTITUTION": "readingInstitution", "ATRIUM_SMTP_URL": "smtpURL", "ATRIUM_SMTP_FROM": "smtpFrom",
+        "ATRIUM_MAIL_RETRY_SECONDS": "mailRetrySeconds",
     ]
 
     /// Applies a JSON configuration file; unknown keys are an error, so a typo does not pass silently.
@@ -231,6 +242,18 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
             default: criticalEscalationSeconds = n
             }
         case "readingInstitution": readingInstitution = value
+        case "smtpURL":
+            guard value.isEmpty || SMTPRelay(url: value) != nil else {
+                throw ConfigurationError("\(source): smtpURL is smtp://host:port")
+            }
+            smtpURL = value.isEmpty ? nil : value
+        case "smtpFrom":
+            guard IdentityStore.isValidEmail(value) else { throw ConfigurationError("\(source): smtpFrom is an e-mail address") }
+            smtpFrom = value
+        case "mailRetrySeconds":
+            let n = try int()
+            guard n > 0 else { throw ConfigurationError("\(source): mailRetrySeconds is a positive number of seconds") }
+            mailRetrySeconds = n
         default: throw ConfigurationError("\(source): unknown setting \(field)")
         }
     }

@@ -1,5 +1,6 @@
 import Archive
 import AtriumTesting
+import DICOM
 import Foundation
 import Platform
 import Synchronization
@@ -38,6 +39,8 @@ enum ReadingStoreSuite {
         try await reportsAndSigning(store, clock: clock)
         try await criticalResults(store, clock: clock)
         try await linkingAndWithdrawal(store, clock: clock)
+        try await unifiedProcedureSteps(store, clock: clock)
+        try await assignmentAndDoubleReading(store, clock: clock)
         try await auditTrail(store)
     }
 
@@ -296,6 +299,149 @@ enum ReadingStoreSuite {
         try await store.setProfile(ReaderProfile(username: "reader.b", canSign: false, senior: true, serviceLines: [.imaging, .pathology]))
         let profile = try await store.profile(username: "reader.b")
         #expect(!profile.canSign && profile.senior && profile.serviceLines == [.imaging, .pathology])
+    }
+
+    /// UPS-RS over the work items: a create becomes a request on the worklist with its attributes kept, an update
+    /// merges, a cancellation request withdraws a scheduled item or is recorded for one in progress, and subscriptions
+    /// (one item, global, filtered, suspended) cover the items PS3.4 CC.2.3 says they cover.
+    static func unifiedProcedureSteps(_ store: ReadingStore, clock: TestClock) async throws {
+        var ds = DataSet(characterSet: .utf8)
+        ds.set(.procedureStepLabel, .LO, "UPS question: nodule?")
+        ds.set(.scheduledProcedureStepPriority, .CS, "HIGH")
+        ds.set(.patientName, .PN, "Li^Lei")
+        ds.set(.patientID, .LO, "UPS-PID-1")
+        ds.set(.scheduledStationNameCodeSequence, items: [])
+        var input = DataSet(characterSet: .utf8)
+        input.set(.studyInstanceUID, .UI, "1.2.826.0.1.3680043.8.498.1077")
+        ds.set(.inputInformationSequence, items: [input])
+        ds.set(.worklistLabel, .LO, "Remote reading")
+        let uid = "1.2.826.0.1.3680043.8.498.7001"
+        let (request, item) = try await store.createUPS(ds, uid: uid, institution: "COUNTY-A", by: site)
+        #expect(item.uid == uid && item.state == .scheduled)
+        #expect(
+            request.priority == .stat && request.question == "UPS question: nodule?"
+                && request.studies == ["1.2.826.0.1.3680043.8.498.1077"])
+        await #expect(throws: ReadingError.self) { _ = try await store.createUPS(ds, uid: uid, institution: "COUNTY-A", by: site) }
+        // On the readers' worklist, like any request.
+        #expect(try await store.worklist(WorklistFilter()).contains { $0.item.uid == uid })
+        let entry = try #require(try await store.upsEntry(uid: uid))
+        #expect(entry.dataSet.string(.worklistLabel) == "Remote reading", "a create's own attributes are kept")
+        #expect(entry.dataSet.string(.procedureStepState) == "SCHEDULED")
+        #expect(entry.dataSet[.transactionUID] == nil)
+
+        // Subscriptions: one to the item, a global one, a filtered one (HIGH only).
+        let now = clock.now
+        try await store.subscribe(UPSSubscription(aeTitle: "ITEM_AE", target: .item(uid), createdAt: now))
+        try await store.subscribe(UPSSubscription(aeTitle: "GLOBAL_AE", target: .global, deletionLock: true, createdAt: now))
+        try await store.subscribe(
+            UPSSubscription(aeTitle: "FILTER_AE", target: .filtered, filter: [("ScheduledProcedureStepPriority", "HIGH")], createdAt: now))
+        let subscriptions = try await store.subscriptions()
+        #expect(subscriptions.map(\.aeTitle).sorted() == ["FILTER_AE", "GLOBAL_AE", "ITEM_AE"])
+        let filtered = try #require(subscriptions.first { $0.aeTitle == "FILTER_AE" })
+        #expect(filtered.filter.map(\.value) == ["HIGH"])
+        #expect(filtered.covers(uid: uid, created: item.createdAt, dataSet: entry.dataSet))
+        var low = DataSet(characterSet: .utf8)
+        low.set(.scheduledProcedureStepPriority, .CS, "LOW")
+        #expect(!filtered.covers(uid: "1.2.3", created: item.createdAt, dataSet: low))
+        clock.advance(5)
+        #expect(try await store.suspendGlobalSubscription(aeTitle: "GLOBAL_AE"))
+        let global = try #require(try await store.subscriptions(aeTitle: "GLOBAL_AE").first)
+        #expect(global.deletionLock && global.suspendedAt != nil)
+        #expect(global.covers(uid: uid, created: item.createdAt, dataSet: entry.dataSet), "items from before the suspension stay covered")
+        #expect(!global.covers(uid: "1.2.3", created: clock.now.addingTimeInterval(1), dataSet: entry.dataSet))
+        #expect(try await store.unsubscribe(aeTitle: "ITEM_AE", target: uid))
+        #expect(try await !store.unsubscribe(aeTitle: "ITEM_AE", target: uid))
+
+        // Update: merged, and the request's question follows the label; not with a wrong Transaction UID once claimed.
+        var update = DataSet(characterSet: .utf8)
+        update.set(.procedureStepLabel, .LO, "UPS question: nodule, size?")
+        let updated = try await store.updateUPS(uid: uid, with: update, transactionUID: nil, by: readerA)
+        #expect(updated.dataSet.string(.procedureStepLabel) == "UPS question: nodule, size?")
+        #expect(updated.dataSet.string(.worklistLabel) == "Remote reading")
+        #expect(try await store.request(id: request.id)?.question == "UPS question: nodule, size?")
+        let claimed = try await store.changeUPSState(
+            uid: uid, to: .inProgress, transactionUID: "1.2.826.0.1.3680043.8.498.9001", by: readerA)
+        #expect(claimed.state == .inProgress && claimed.owner == readerA.username)
+        await #expect(throws: ReadingError.transactionUIDMismatch) {
+            _ = try await store.updateUPS(uid: uid, with: update, transactionUID: "1.2.3", by: readerA)
+        }
+        // A cancellation request of an item in progress is recorded and published; the item stays in progress.
+        let changes = store.changes.subscribe()
+        var iterator = changes.makeAsyncIterator()
+        let outcome = try await store.requestUPSCancellation(uid: uid, reason: "patient transferred", contact: "County clerk", by: site)
+        guard case .requested(let stillClaimed) = outcome else {
+            Issue.record("an item in progress stays so when its cancellation is requested")
+            return
+        }
+        #expect(stillClaimed.state == .inProgress && stillClaimed.owner == readerA.username)
+        let change = await iterator.next()
+        #expect(change?.kind == "cancel-requested" && change?.detail.hasPrefix("patient transferred") == true)
+        #expect(try await store.events(requestID: request.id).contains { $0.kind == "cancel-requested" })
+        let completed = try await store.changeUPSState(
+            uid: uid, to: .completed, transactionUID: "1.2.826.0.1.3680043.8.498.9001", by: readerA)
+        #expect(completed.state == .completed)
+        await #expect(throws: ReadingError.self) { _ = try await store.updateUPS(uid: uid, with: update, transactionUID: nil, by: readerA) }
+
+        // A scheduled item's cancellation withdraws its request.
+        var second = ds
+        second.set(.scheduledProcedureStepPriority, .CS, "LOW")
+        let (secondRequest, secondItem) = try await store.createUPS(second, uid: nil, institution: "COUNTY-A", by: site)
+        #expect(secondRequest.priority == .routine && UIDCheck.isDICOMUID(secondItem.uid))
+        guard case .canceled(let canceled) = try await store.requestUPSCancellation(uid: secondItem.uid, reason: "", contact: "", by: site)
+        else {
+            Issue.record("a scheduled UPS is canceled by a cancellation request")
+            return
+        }
+        #expect(canceled.state == .canceled)
+        #expect(try await store.request(id: secondRequest.id)?.status == .withdrawn)
+        await #expect(throws: ReadingError.self) {
+            _ = try await store.requestUPSCancellation(uid: secondItem.uid, reason: "", contact: "", by: site)
+        }
+    }
+
+    /// Rules: the least loaded reader of the group who is on duty and under the cap gets a new request; nobody when all
+    /// are full; a double-reading rule makes a second reader's item when the first signs, never claimable by the first.
+    static func assignmentAndDoubleReading(_ store: ReadingStore, clock: TestClock) async throws {
+        for name in ["rule.a", "rule.b", "rule.c"] {
+            try await store.query(
+                "INSERT INTO people (username, display_name, roles, language, disabled, password_hash, created_at) "
+                    + "VALUES (?, ?, 'reader', 'en', 0, 'x', 0)", [.text(name), .text(name)])
+        }
+        try await store.setProfile(ReaderProfile(username: "rule.c", onDuty: false))
+        let admin = ReadingActor(username: "admin", displayName: "Admin")
+        let first = try await store.addAssignmentRule(
+            AssignmentRule(serviceLine: .pathology, readers: ["rule.a", "rule.b", "rule.c"], openCap: 1), by: admin)
+        #expect(try await store.assignmentRules() == [first])
+        func new(_ line: ServiceLine) -> NewConsultationRequest {
+            NewConsultationRequest(
+                serviceLine: line, priority: .urgent, referringPhysician: "", clinicalHistory: "", question: "Slide?",
+                accessionNumber: "RULE-\(UUID().uuidString.prefix(8))")
+        }
+        // rule.a and rule.b hold nothing: rule.a first (by name), then rule.b; then both are at the cap of 1 and rule.c is
+        // off duty, so the third waits for anyone. An imaging request matches no rule.
+        let (request1, item1) = try await store.file(new(.pathology), institution: "COUNTY-A", by: site)
+        #expect(item1.assignee == "rule.a")
+        #expect(try await store.workItem(id: item1.id)?.assignee == "rule.a")
+        #expect(try await store.events(requestID: request1.id).contains { $0.kind == "assigned" })
+        #expect(try await store.notifications(username: "rule.a", institution: nil).contains { $0.kind == "assigned" })
+        #expect(try await store.file(new(.pathology), institution: "COUNTY-A", by: site).1.assignee == "rule.b")
+        #expect(try await store.file(new(.pathology), institution: "COUNTY-A", by: site).1.assignee == nil)
+        #expect(try await store.file(new(.imaging), institution: "COUNTY-A", by: site).1.assignee == nil)
+
+        // Double reading with a cap of 2: rule.a signs; rule.b (one open item) gets the second reading.
+        #expect(try await store.deleteAssignmentRule(id: first.id, by: admin))
+        _ = try await store.addAssignmentRule(
+            AssignmentRule(serviceLine: .pathology, readers: ["rule.a", "rule.b", "rule.c"], openCap: 2, doubleReading: true), by: admin)
+        let ruleA = ReadingActor(username: "rule.a", displayName: "Rule A")
+        let ruleB = ReadingActor(username: "rule.b", displayName: "Rule B")
+        _ = try await store.claim(itemID: item1.id, by: ruleA)
+        let report = try #require(try await store.reports(requestID: request1.id).first)
+        _ = try await store.sign(reportID: report.id, sections: [ReportSection(kind: "impression", title: "I", text: "Benign.")], by: ruleA)
+        let second = try #require(try await store.workItems(requestID: request1.id).first { $0.kind == .doubleReading })
+        #expect(second.assignee == "rule.b" && second.state == .scheduled)
+        await #expect(throws: ReadingError.self) { _ = try await store.claim(itemID: second.id, by: ruleA) }
+        #expect(try await store.claim(itemID: second.id, by: ruleB).owner == "rule.b")
+        #expect(try await store.request(id: request1.id)?.status == .final, "the request's status follows its primary item")
     }
 
     static func auditTrail(_ store: ReadingStore) async throws {

@@ -30,7 +30,10 @@ struct ReadingStoreTests {
                 directory + "/atrium.sqlite",
             ]
         ).output
-        for table in ["consultation_requests", "work_items", "reports", "report_versions", "reading_schema_version", "people"] {
+        for table in [
+            "consultation_requests", "work_items", "reports", "report_versions", "reading_schema_version", "people", "ups_attributes",
+            "ups_subscriptions",
+        ] {
             #expect(tables.split(separator: "\n").contains(Substring(table)), "\(table) in \(tables)")
         }
     }
@@ -54,6 +57,6 @@ struct ReadingStoreTests {
                 "SELECT version FROM reading_schema_version",
             ]
         ).output
-        #expect(version.trimmingCharacters(in: .whitespacesAndNewlines) == "2")
+        #expect(version.trimmingCharacters(in: .whitespacesAndNewlines) == "3")
     }
 }

@@ -423,6 +423,44 @@ public final class IdentityStore: Sendable {
         try await database.query("UPDATE people SET language = ? WHERE id = ?", [.text(language.rawValue), .integer(personID)])
     }
 
+    /// A person's e-mail address ("" when none).
+    public func email(personID: Int64) async throws(PlatformError) -> String {
+        let rows = try await database.query("SELECT email FROM people WHERE id = ?", [.integer(personID)])
+        return rows.first?.first?.text ?? ""
+    }
+
+    /// Every person's e-mail address that is set, by person id.
+    public func emails() async throws(PlatformError) -> [Int64: String] {
+        var out: [Int64: String] = [:]
+        for row in try await database.query("SELECT id, email FROM people WHERE email <> ''", []) {
+            if let id = row[0].integer, let email = row[1].text { out[id] = email }
+        }
+        return out
+    }
+
+    /// Whether `email` is an address the notifications may be sent to: `local@domain`, at most 254 characters, no spaces,
+    /// control characters, angle brackets or commas (so that it can never add a header or a second recipient).
+    public static func isValidEmail(_ email: String) -> Bool {
+        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+        guard email.count <= 254, parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."),
+            !parts[1].hasSuffix(".")
+        else { return false }
+        return email.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value != 0x7F && !"<>,;\"\\()[]".unicodeScalars.contains($0) }
+    }
+
+    /// Sets (or clears, with "") a person's e-mail address; audited.
+    public func setEmail(_ email: String, personID: Int64, actor: AuditActor) async throws(PlatformError) {
+        let person = try await existing(personID)
+        let email = email.trimmingCharacters(in: .whitespaces)
+        guard email.isEmpty || Self.isValidEmail(email) else { throw .invalid("\(email) is not an e-mail address") }
+        try await database.query("UPDATE people SET email = ? WHERE id = ?", [.text(email), .integer(personID)])
+        await audit.record(
+            AuditEvent(
+                eventID: .securityAlert, eventType: .userSecurityAttributesChanged, action: .update, user: actor.user,
+                sourceAddress: actor.sourceAddress, transport: actor.transport, participants: [.user(person.username)],
+                detail: email.isEmpty ? "e-mail address removed" : "e-mail address changed"))
+    }
+
     func principal(for person: Person, method: Principal.Method) async throws(PlatformError) -> Principal {
         let code: String?
         if let id = person.institutionID { code = try await institution(id: id)?.code } else { code = nil }

@@ -378,6 +378,8 @@ package enum PlatformSchema {
                 "ALTER TABLE institutions ADD COLUMN demo \(int) NOT NULL DEFAULT 0",
                 "CREATE TABLE demo_steps (name TEXT PRIMARY KEY, applied_at \(int) NOT NULL)",
             ],
+            // An optional e-mail address per person, for the notifications the workflows send by SMTP.
+            ["ALTER TABLE people ADD COLUMN email TEXT NOT NULL DEFAULT ''"],
         ]
     }
 

@@ -172,6 +172,8 @@ public enum WorkItemKind: String, CaseIterable, Sendable, Codable {
     case primary
     /// A colleague's second read, asked for by the first reader.
     case secondOpinion = "second-opinion"
+    /// A second reader's independent read, made by a double-reading rule when the first signs.
+    case doubleReading = "double-reading"
 }
 
 /// One unit of reading work on a request: a UPS with a lock. Claiming takes the lock (owner, a Transaction UID as
@@ -415,12 +417,18 @@ public struct ReaderProfile: Sendable, Equatable {
     public var canSign: Bool
     public var senior: Bool
     public var serviceLines: Set<ServiceLine>
+    /// On duty: told by e-mail of new stat and urgent requests.
+    public var onDuty: Bool
 
-    public init(username: String, canSign: Bool = true, senior: Bool = false, serviceLines: Set<ServiceLine> = Set(ServiceLine.allCases)) {
+    public init(
+        username: String, canSign: Bool = true, senior: Bool = false, serviceLines: Set<ServiceLine> = Set(ServiceLine.allCases),
+        onDuty: Bool = true
+    ) {
         self.username = username
         self.canSign = canSign
         self.senior = senior
         self.serviceLines = serviceLines
+        self.onDuty = onDuty
     }
 }
 

@@ -11,13 +11,16 @@ public struct ReadingChange: Sendable, Equatable {
     /// The requesting institution: a site user's stream carries only its own institution's changes.
     public var institutionCode: String
     public var actor: String
+    /// What a listener needs beyond the kind (a cancellation request's reason); never patient data.
+    public var detail: String
 
-    public init(kind: String, requestID: Int64, workItemID: Int64?, institutionCode: String, actor: String) {
+    public init(kind: String, requestID: Int64, workItemID: Int64?, institutionCode: String, actor: String, detail: String = "") {
         self.kind = kind
         self.requestID = requestID
         self.workItemID = workItemID
         self.institutionCode = institutionCode
         self.actor = actor
+        self.detail = detail
     }
 }
 

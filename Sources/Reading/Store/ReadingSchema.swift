@@ -172,6 +172,61 @@ enum ReadingSchema {
                 """,
                 "CREATE INDEX peer_reviews_reader ON peer_reviews (reader)",
             ],
+            [
+                // The attributes a UPS-RS create or update gave a work item (DICOM JSON), beyond what the request holds.
+                """
+                CREATE TABLE ups_attributes (
+                    work_item_id \(int) PRIMARY KEY REFERENCES work_items (id) ON DELETE CASCADE,
+                    dataset TEXT NOT NULL
+                )
+                """,
+                // UPS subscriptions (PS3.4 CC.2.3): target is a work item's UID or one of the two well-known UIDs.
+                """
+                CREATE TABLE ups_subscriptions (
+                    ae_title TEXT NOT NULL,
+                    target TEXT NOT NULL,
+                    deletion_lock \(int) NOT NULL,
+                    filter TEXT NOT NULL,
+                    created_at \(int) NOT NULL,
+                    suspended_at \(int),
+                    PRIMARY KEY (ae_title, target)
+                )
+                """,
+                // Readers off duty get no e-mail about new requests.
+                "ALTER TABLE reader_profiles ADD COLUMN on_duty \(int) NOT NULL DEFAULT 1",
+                // E-mails written in the transaction of the change they tell of, sent by the mailer with retries.
+                """
+                CREATE TABLE mail_outbox (
+                    id \(key),
+                    recipient TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    request_id \(int) NOT NULL,
+                    subject TEXT NOT NULL,
+                    body TEXT NOT NULL,
+                    attempts \(int) NOT NULL DEFAULT 0,
+                    next_attempt_at \(int) NOT NULL,
+                    sent_at \(int),
+                    failed_at \(int),
+                    last_error TEXT,
+                    created_at \(int) NOT NULL
+                )
+                """,
+                "CREATE INDEX mail_outbox_due ON mail_outbox (sent_at, failed_at, next_attempt_at)",
+                // Automatic assignment and double reading (``AssignmentRule``), set by administrators.
+                """
+                CREATE TABLE assignment_rules (
+                    id \(key),
+                    service_line TEXT NOT NULL,
+                    priority TEXT NOT NULL,
+                    modality TEXT NOT NULL,
+                    readers TEXT NOT NULL,
+                    open_cap \(int) NOT NULL,
+                    double_reading \(int) NOT NULL,
+                    created_at \(int) NOT NULL
+                )
+                """,
+                "CREATE INDEX work_items_assignee ON work_items (assignee, state)",
+            ],
         ]
     }
 

@@ -12,6 +12,10 @@ public struct ReadingSettings: Sendable, Equatable {
     public var escalationSeconds: Double = 15 * 60
     /// The name printed at the head of reports (the reading institution).
     public var readingInstitution = "Atrium"
+    /// Whether notifications also go out by e-mail (SMTP configured): then they are written to the mail outbox.
+    public var mail = false
+    /// The web application's absolute base URL for the links in e-mails ("" for paths only).
+    public var mailLinkBase = ""
 
     public init() {}
 }
@@ -167,10 +171,11 @@ public final class ReadingStore: Sendable {
                 transport: actor.transport, participants: participants, detail: detail))
     }
 
-    func publish(_ kind: String, _ request: ConsultationRequest, item: Int64?, actor: ReadingActor) {
+    func publish(_ kind: String, _ request: ConsultationRequest, item: Int64?, actor: ReadingActor, detail: String = "") {
         changes.publish(
             ReadingChange(
-                kind: kind, requestID: request.id, workItemID: item, institutionCode: request.institutionCode, actor: actor.username))
+                kind: kind, requestID: request.id, workItemID: item, institutionCode: request.institutionCode, actor: actor.username,
+                detail: detail))
     }
 
     // MARK: - Requests
@@ -209,7 +214,11 @@ public final class ReadingStore: Sendable {
 
     /// Files a request for `institution`'s studies: the request, its links to the studies, its SCHEDULED work item and
     /// its first event, in one transaction.
-    public func file(_ new: NewConsultationRequest, institution: String, by actor: ReadingActor) async throws(ReadingError) -> (
+    /// `itemUID` is the work item's SOP Instance UID when a UPS-RS create names one; `upsAttributes` the DICOM JSON of the
+    /// attributes such a create gave, kept with the item in the same transaction.
+    public func file(
+        _ new: NewConsultationRequest, institution: String, by actor: ReadingActor, itemUID: String? = nil, upsAttributes: String? = nil
+    ) async throws(ReadingError) -> (
         ConsultationRequest, WorkItem
     ) {
         let question = new.question.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -225,7 +234,8 @@ public final class ReadingStore: Sendable {
         let now = clock()
         let deadline = settings.serviceLevels.deadline(for: new.priority, requestedAt: now)
         let uid = UID.generate()
-        let itemUID = UID.generate()
+        if let itemUID, !UID.isValid(itemUID) { throw .invalid("\(itemUID) is not a UID") }
+        let itemUID = itemUID ?? UID.generate()
         let byUID = "FROM consultation_requests WHERE uid = ?"
         var steps = [
             SQLStep(
@@ -248,12 +258,28 @@ public final class ReadingStore: Sendable {
             SQLStep(
                 "INSERT INTO work_items (uid, request_id, kind, state, created_at, revision) SELECT ?, id, 'primary', 'SCHEDULED', ?, 0 "
                     + "\(byUID) RETURNING id", [.text(itemUID), Self.ms(now), .text(uid)], guarded: true))
+        let itemStep = steps.count - 1
+        if let upsAttributes {
+            steps.append(
+                SQLStep(
+                    "INSERT INTO ups_attributes (work_item_id, dataset) SELECT id, ? FROM work_items WHERE uid = ?",
+                    [.text(upsAttributes), .text(itemUID)]))
+        }
+        if new.priority != .routine {
+            steps += mailSteps(
+                .newRequest,
+                request: ConsultationRequest(
+                    id: 0, serviceLine: new.serviceLine, priority: new.priority, status: .requested, institutionCode: institution,
+                    requestedBy: actor.username, referringPhysician: "", clinicalHistory: "", question: "", createdAt: now,
+                    deadline: deadline,
+                    updatedAt: now), requestUID: uid, at: now)
+        }
         steps.append(
             SQLStep(
                 "INSERT INTO consultation_events (request_id, time, kind, actor, detail) SELECT id, ?, 'requested', ?, ? \(byUID)",
                 [Self.ms(now), .text(actor.username), .text("priority \(new.priority.rawValue)"), .text(uid)]))
         guard let results = try await transaction(steps), let requestID = results[0].first?.first?.integer,
-            let itemID = results[results.count - 2].first?.first?.integer
+            let itemID = results[itemStep].first?.first?.integer
         else { throw .database("the new request was not written") }
         let request = ConsultationRequest(
             id: requestID, serviceLine: new.serviceLine, priority: new.priority, status: .requested, institutionCode: institution,
@@ -264,7 +290,9 @@ public final class ReadingStore: Sendable {
         let item = WorkItem(id: itemID, uid: itemUID, requestID: requestID, createdAt: now)
         await record(.create, actor, request, "consultation \(requestID) requested (\(new.priority.rawValue))")
         publish("requested", request, item: itemID, actor: actor)
-        return (request, item)
+        // Assignment by rule follows the request's own transaction: a failure leaves the item on the worklist for anyone.
+        let assigned = (try? await autoAssign(request, item: item, by: actor)) ?? item
+        return (request, assigned)
     }
 
     /// A request by id (with its studies), or nil.
@@ -490,6 +518,13 @@ public final class ReadingStore: Sendable {
         let item = try await existingItem(itemID)
         if item.kind == .secondOpinion, let assignee = item.assignee, assignee != actor.username {
             throw .forbidden("this second opinion was asked of \(assignee)")
+        }
+        if item.kind == .doubleReading {
+            if let assignee = item.assignee, assignee != actor.username {
+                throw .forbidden("this double reading is assigned to \(assignee)")
+            }
+            let first = try await reports(requestID: item.requestID).first { $0.status.isSigned }?.author
+            if first == actor.username { throw .forbidden("a double reading is made by a second reader") }
         }
         let request = try await existingRequest(item.requestID)
         let now = clock()
@@ -807,6 +842,7 @@ public final class ReadingStore: Sendable {
             Self.event(request.id, "signed", actor.username, "report \(reportID) version \(version.version)", at: now),
             Self.notification(institution: request.institutionCode, recipient: nil, kind: "report-final", requestID: request.id, at: now),
         ]
+        if item.kind == .primary { steps += mailSteps(.reportFinal, request: request, at: now) }
         guard try await transaction(steps) != nil else {
             await record(
                 .create, actor, request, "consultation \(request.id): signing report \(reportID) lost a race", outcome: .minorFailure)
@@ -817,6 +853,7 @@ public final class ReadingStore: Sendable {
         }
         await record(.create, actor, request, "consultation \(request.id): report \(reportID) signed, version \(version.version)")
         publish("signed", request, item: item.id, actor: actor)
+        if item.kind == .primary { _ = try? await doubleReadingItem(request, firstReader: actor.username, by: actor) }
         return next
     }
 
@@ -895,15 +932,17 @@ public final class ReadingStore: Sendable {
         guard !finding.isEmpty, finding.count <= 2000 else { throw .invalid("a critical finding is 1–2000 characters") }
         let request = try await existingRequest(requestID)
         let now = clock()
-        let steps = [
-            SQLStep(
-                "INSERT INTO critical_results (request_id, finding, flagged_by, flagged_by_name, flagged_at, channel, escalations) "
-                    + "VALUES (?, ?, ?, ?, ?, ?, 0) RETURNING id",
-                [.integer(requestID), .text(finding), .text(actor.username), .text(actor.displayName), Self.ms(now), .text(channel)],
-                guarded: true),
-            Self.event(requestID, "critical-flagged", actor.username, "via \(channel)", at: now),
-            Self.notification(institution: request.institutionCode, recipient: nil, kind: "critical", requestID: requestID, at: now),
-        ]
+        let channel = settings.mail && channel == "in-app" ? "in-app+email" : channel
+        let steps =
+            [
+                SQLStep(
+                    "INSERT INTO critical_results (request_id, finding, flagged_by, flagged_by_name, flagged_at, channel, escalations) "
+                        + "VALUES (?, ?, ?, ?, ?, ?, 0) RETURNING id",
+                    [.integer(requestID), .text(finding), .text(actor.username), .text(actor.displayName), Self.ms(now), .text(channel)],
+                    guarded: true),
+                Self.event(requestID, "critical-flagged", actor.username, "via \(channel)", at: now),
+                Self.notification(institution: request.institutionCode, recipient: nil, kind: "critical", requestID: requestID, at: now),
+            ] + mailSteps(.critical, request: request, at: now)
         guard let results = try await transaction(steps), let id = results[0].first?.first?.integer else {
             throw .database("the critical result was not written")
         }
@@ -1100,21 +1139,26 @@ public final class ReadingStore: Sendable {
     /// A reader's privileges (the defaults when none were set: may sign, not senior, every service line).
     public func profile(username: String) async throws(ReadingError) -> ReaderProfile {
         guard
-            let row = try await query("SELECT can_sign, senior, service_lines FROM reader_profiles WHERE username = ?", [.text(username)])
-                .first
+            let row = try await query(
+                "SELECT can_sign, senior, service_lines, on_duty FROM reader_profiles WHERE username = ?", [.text(username)]
+            )
+            .first
         else { return ReaderProfile(username: username) }
         return ReaderProfile(
             username: username, canSign: (row[0].integer ?? 1) != 0, senior: (row[1].integer ?? 0) != 0,
-            serviceLines: Set((row[2].text ?? "").split(separator: ",").compactMap { ServiceLine(rawValue: String($0)) }))
+            serviceLines: Set((row[2].text ?? "").split(separator: ",").compactMap { ServiceLine(rawValue: String($0)) }),
+            onDuty: (row[3].integer ?? 1) != 0)
     }
 
     public func setProfile(_ profile: ReaderProfile) async throws(ReadingError) {
         try await query(
-            "INSERT INTO reader_profiles (username, can_sign, senior, service_lines) VALUES (?, ?, ?, ?) ON CONFLICT (username) DO UPDATE "
-                + "SET can_sign = excluded.can_sign, senior = excluded.senior, service_lines = excluded.service_lines",
+            "INSERT INTO reader_profiles (username, can_sign, senior, service_lines, on_duty) VALUES (?, ?, ?, ?, ?) "
+                + "ON CONFLICT (username) DO UPDATE SET can_sign = excluded.can_sign, senior = excluded.senior, "
+                + "service_lines = excluded.service_lines, on_duty = excluded.on_duty",
             [
                 .text(profile.username), .integer(profile.canSign ? 1 : 0), .integer(profile.senior ? 1 : 0),
                 .text(ServiceLine.allCases.filter { profile.serviceLines.contains($0) }.map(\.rawValue).joined(separator: ",")),
+                .integer(profile.onDuty ? 1 : 0),
             ])
     }
 }

@@ -46,6 +46,8 @@ public enum RouteFamily: String, Sendable, CaseIterable {
         func under(_ prefix: String) -> Bool { path == prefix || path.hasPrefix(prefix + "/") }
         if path == "/health" { return .health }
         if under("/dicom-web") {
+            // UPS-RS unsubscribes with DELETE: a change to a subscription, not a deletion of patient data.
+            if method == .delete && under("/dicom-web/workitems") { return .dicomwebStore }
             switch method {
             case .get, .head: return .dicomwebRead
             case .delete: return .delete

@@ -175,6 +175,16 @@ public struct AuthRoutes: Sendable {
             }
             return Response(status: .noContent)
         }
+        // One's own e-mail address, for notifications by e-mail (docs/api.md).
+        router.put("/api/me/email") { request, context in
+            let body = try await Self.body(request)
+            let principal = try Self.signedIn(context)
+            guard let id = principal.userID else { throw HTTPError(.forbidden, message: "only people have an e-mail address") }
+            try await self.mapped {
+                try await self.identity.setEmail(body["email"] as? String ?? "", personID: id, actor: self.actor(context))
+            }
+            return Response(status: .noContent)
+        }
         registerAdministration(on: router)
         registerDeletion(on: router)
     }
@@ -277,7 +287,9 @@ public struct AuthRoutes: Sendable {
         let principal = try Self.signedIn(context)
         var csrf: String?
         if case .session(let token) = principal.method { csrf = token }
-        return Self.json(Self.describe(principal, csrfToken: csrf))
+        var object = Self.describe(principal, csrfToken: csrf)
+        if let id = principal.userID { object["email"] = try await mapped { try await self.identity.email(personID: id) } }
+        return Self.json(object)
     }
 
     // MARK: - Administration
@@ -300,7 +312,13 @@ public struct AuthRoutes: Sendable {
             return Self.json(Self.describe(institution), status: .created)
         }
         router.get("/api/admin/people") { _, _ in
-            Self.json(try await self.mapped { try await self.identity.people() }.map { Self.describe($0) })
+            let emails = try await self.mapped { try await self.identity.emails() }
+            return Self.json(
+                try await self.mapped { try await self.identity.people() }.map { person in
+                    var object = Self.describe(person)
+                    object["email"] = emails[person.id] ?? ""
+                    return object
+                })
         }
         router.post("/api/admin/people") { request, context in
             let body = try await Self.body(request)
@@ -321,7 +339,9 @@ public struct AuthRoutes: Sendable {
             guard let person = try await self.mapped({ try await self.identity.person(id: id) }) else {
                 throw HTTPError(.notFound, message: "no such person")
             }
-            return Self.json(Self.describe(person))
+            var object = Self.describe(person)
+            object["email"] = try await self.mapped { try await self.identity.email(personID: id) }
+            return Self.json(object)
         }
         router.put("/api/admin/people/:id/roles") { request, context in
             let body = try await Self.body(request)
@@ -346,6 +366,9 @@ public struct AuthRoutes: Sendable {
             try await self.mapped {
                 if let disabled = body["disabled"] as? Bool {
                     try await self.identity.setDisabled(disabled, personID: id, actor: self.actor(context))
+                }
+                if let email = body["email"] as? String {
+                    try await self.identity.setEmail(email, personID: id, actor: self.actor(context))
                 }
                 let institution: Int64?? = body.keys.contains("institutionID") ? .some(Self.integer(body["institutionID"])) : .none
                 try await self.identity.update(

@@ -6,11 +6,13 @@ import ServiceLifecycle
 
 /// The workflow's clock-driven steps, about once a second: locks whose lease has passed go back to the worklist,
 /// unacknowledged critical results are escalated, signed versions' documents still pending are stored, and studies
-/// that arrived for requests waiting on an accession number are linked (every tenth round).
+/// that arrived for requests waiting on an accession number are linked (every tenth round), and the mail outbox is sent.
 struct ReadingMaintenance: Service {
     let store: ReadingStore
     let archive: Archive
     let logger: Logger
+    /// Sends the mail outbox when SMTP is configured.
+    var mailer: ReadingMailer? = nil
 
     func run() async throws {
         let documents = ReportDocuments(store: store, archive: archive, logger: logger)
@@ -35,6 +37,7 @@ struct ReadingMaintenance: Service {
             logger.error("consultation maintenance failed", metadata: ["error": "\(error)"])
         }
         await documents.storePending()
+        await mailer?.sendDue()
         if linking {
             do {
                 try await linker.linkWaitingStudies(institution: nil)

@@ -16,8 +16,11 @@ struct ReadingPages: Sendable {
     let archive: Archive
     let documents: ReportDocuments
     let logger: Logger
+    /// For one's own e-mail address on the consultations page.
+    let identity: IdentityStore?
 
-    init(views: WebViews, store: ReadingStore, archive: Archive, logger: Logger) {
+    init(views: WebViews, store: ReadingStore, archive: Archive, identity: IdentityStore? = nil, logger: Logger) {
+        self.identity = identity
         self.views = views
         self.store = store
         self.archive = archive
@@ -106,6 +109,7 @@ struct ReadingPages: Sendable {
             "canRequest": ReadingAccess.decide(.request, principal: principal).allowed,
             "stringsJSON": stringsJSON(language(request, context)),
         ]
+        if let identity, let id = principal.userID { data["myEmail"] = (try? await identity.email(personID: id)) ?? "" }
         do {
             // A site user sees its institution's notices; everyone sees those addressed to them (second opinions, acknowledgements).
             let notices = try await ReadingRoutes.mapped {

@@ -159,6 +159,57 @@ public struct ReadingRoutes: Sendable {
             return Self.json(
                 ["sopInstanceUID": sopInstanceUID, "seriesInstanceUID": seriesInstanceUID, "keyImages": images.count], status: .created)
         }
+        // Automatic assignment and double reading by rule: administrators (the /api/admin family is theirs only).
+        router.get("/api/admin/reading-rules") { _, _ in
+            Self.json(try await Self.mapped { try await self.store.assignmentRules() }.map(Self.describe))
+        }
+        router.post("/api/admin/reading-rules") { request, context in
+            let principal = try Self.signedIn(context)
+            let body = try await Self.body(request)
+            guard let line = ServiceLine(rawValue: body["serviceLine"] as? String ?? "imaging") else {
+                throw HTTPError(.badRequest, message: "serviceLine is imaging, pathology or laboratory")
+            }
+            let priorityText = body["priority"] as? String ?? ""
+            guard priorityText.isEmpty || Priority(rawValue: priorityText) != nil else {
+                throw HTTPError(.badRequest, message: "priority is routine, urgent, stat or empty (any)")
+            }
+            let rule = AssignmentRule(
+                serviceLine: line, priority: Priority(rawValue: priorityText), modality: body["modality"] as? String ?? "",
+                readers: body["readers"] as? [String] ?? [], openCap: body["openCap"] as? Int ?? 10,
+                doubleReading: body["doubleReading"] as? Bool ?? false)
+            let added = try await Self.mapped { try await self.store.addAssignmentRule(rule, by: self.actor(principal, context)) }
+            return Self.json(Self.describe(added), status: .created)
+        }
+        // A reader's profile: may sign finals, senior, service lines, on duty (administrators).
+        router.get("/api/admin/reader-profiles/:username") { _, context in
+            let profile = try await Self.mapped { try await self.store.profile(username: try context.parameters.require("username")) }
+            return Self.json(Self.describe(profile))
+        }
+        router.put("/api/admin/reader-profiles/:username") { request, context in
+            let username = try context.parameters.require("username")
+            let body = try await Self.body(request)
+            var profile = try await Self.mapped { try await self.store.profile(username: username) }
+            if let canSign = body["canSign"] as? Bool { profile.canSign = canSign }
+            if let senior = body["senior"] as? Bool { profile.senior = senior }
+            if let onDuty = body["onDuty"] as? Bool { profile.onDuty = onDuty }
+            if let lines = body["serviceLines"] as? [String] {
+                let parsed = lines.compactMap(ServiceLine.init(rawValue:))
+                guard parsed.count == lines.count else {
+                    throw HTTPError(.badRequest, message: "serviceLines are imaging, pathology or laboratory")
+                }
+                profile.serviceLines = Set(parsed)
+            }
+            try await Self.mapped { try await self.store.setProfile(profile) }
+            return Self.json(Self.describe(profile))
+        }
+        router.delete("/api/admin/reading-rules/:id") { _, context in
+            let principal = try Self.signedIn(context)
+            let id = try Self.id(context)
+            guard try await Self.mapped({ try await self.store.deleteAssignmentRule(id: id, by: self.actor(principal, context)) }) else {
+                throw HTTPError(.notFound, message: "no such rule")
+            }
+            return Response(status: .noContent)
+        }
         router.get("/api/notifications") { _, context in
             let principal = try Self.signedIn(context)
             let notices = try await Self.mapped {
@@ -363,6 +414,20 @@ public struct ReadingRoutes: Sendable {
             "id": item.id, "uid": item.uid, "requestID": item.requestID, "kind": item.kind.rawValue, "state": item.state.rawValue,
             "owner": item.owner ?? NSNull(), "ownerName": item.ownerName ?? NSNull(), "leaseUntil": iso(item.leaseUntil),
             "claimedAt": iso(item.claimedAt), "completedAt": iso(item.completedAt), "assignee": item.assignee ?? NSNull(),
+        ]
+    }
+
+    static func describe(_ profile: ReaderProfile) -> [String: Any] {
+        [
+            "username": profile.username, "canSign": profile.canSign, "senior": profile.senior, "onDuty": profile.onDuty,
+            "serviceLines": ServiceLine.allCases.filter { profile.serviceLines.contains($0) }.map(\.rawValue),
+        ]
+    }
+
+    static func describe(_ rule: AssignmentRule) -> [String: Any] {
+        [
+            "id": rule.id, "serviceLine": rule.serviceLine.rawValue, "priority": rule.priority?.rawValue ?? "", "modality": rule.modality,
+            "readers": rule.readers, "openCap": rule.openCap, "doubleReading": rule.doubleReading,
         ]
     }
 

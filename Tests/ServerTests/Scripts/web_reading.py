@@ -109,6 +109,18 @@ try:
     senior_wait.until(lambda d: d.find_element(By.ID, "live-indicator").get_attribute("data-state") == "live")
     assert chinese["reading.title.worklist"] in senior.find_element(By.TAG_NAME, "h1").text, "the senior's page is in Chinese"
 
+    step("the site sets its e-mail address for notifications on the consultations page")
+    site.get(base + "/consultations")
+    field = site_wait.until(EC.presence_of_element_located((By.ID, "my-email")))
+    field.clear()
+    field.send_keys("desk@county-a.example.org")
+    site.find_element(By.ID, "email-save").click()
+    site_wait.until(lambda d: d.find_element(By.ID, "email-saved").is_displayed())
+    assert site.find_element(By.ID, "email-saved").text == english["reading.email.saved"]
+    site.get(base + "/consultations")
+    assert site_wait.until(EC.presence_of_element_located((By.ID, "my-email"))).get_attribute("value") == "desk@county-a.example.org"
+    shot(site, "reading-00-email")
+
     step("the site sends its study with storescu")
     sent = subprocess.run(
         ["/usr/bin/storescu", "-aet", fixtures["callingAE"], "-aec", "ATRIUM", "127.0.0.1", dicom_port, fixtures["file"]],

@@ -226,6 +226,9 @@ handle($("account-form"), async (submitter) => {
     case "enable":
       await call("PATCH", base, { disabled: false });
       break;
+    case "email":
+      await call("PATCH", base, { email: $("account-email").value.trim() });
+      break;
   }
 });
 

@@ -310,6 +310,23 @@ function reportPage(root) {
   setInterval(tickTimes, 1000);
 }
 
+// One's own e-mail address for notifications (the consultations page).
+const emailForm = document.getElementById("email-form");
+emailForm?.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const problem = document.getElementById("email-problem");
+  const saved = document.getElementById("email-saved");
+  problem.hidden = true;
+  saved.hidden = true;
+  try {
+    await api("PUT", "/api/me/email", { email: document.getElementById("my-email").value.trim() });
+    saved.textContent = emailForm.dataset.saved;
+    saved.hidden = false;
+  } catch (error) {
+    show(problem, error.message);
+  }
+});
+
 const root = document.querySelector("[data-page]");
 switch (root?.dataset.page) {
   case "consultations": consultationsPage(root); break;

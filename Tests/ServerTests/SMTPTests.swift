@@ -1,0 +1,35 @@
+import Foundation
+import Server
+import Testing
+
+/// The pure parts of the SMTP client, against RFC 5321 and RFC 2047 as written there (no socket).
+@Suite("SMTP client parts")
+struct SMTPTests {
+    @Test("Dot-stuffing doubles a leading dot, ends lines in CRLF and the data in CRLF.CRLF (RFC 5321 4.5.2)")
+    func dotStuffing() {
+        #expect(SMTP.dataBlock("a\n.b\n..c\nd\n") == "a\r\n..b\r\n...c\r\nd\r\n.\r\n")
+        #expect(SMTP.dataBlock(".") == "..\r\n.\r\n")
+        #expect(SMTP.dataBlock("x\r\ny") == "x\r\ny\r\n.\r\n")
+    }
+
+    @Test("Replies: single and multi-line, and nothing until a reply is whole (RFC 5321 4.2)")
+    func replies() {
+        var buffer = Array("250-atrium.example\r\n250-8BITMIME\r\n250 OK\r\n354 go".utf8)
+        let reply = SMTP.reply(from: &buffer)
+        #expect(reply?.code == 250 && reply?.text == "atrium.example 8BITMIME OK")
+        #expect(SMTP.reply(from: &buffer) == nil)
+        buffer += Array(" ahead\r\n".utf8)
+        #expect(SMTP.reply(from: &buffer)?.code == 354)
+        #expect(buffer.isEmpty)
+    }
+
+    @Test("A header that is not ASCII is an RFC 2047 encoded word; the relay URL is smtp://host:port")
+    func headersAndRelay() {
+        #expect(SMTP.encodedWord("Report signed") == "Report signed")
+        // "报告" in UTF-8 is E6 8A A5 E5 91 8A; base64 of those six bytes is "5oql5ZGK".
+        #expect(SMTP.encodedWord("报告") == "=?UTF-8?B?5oql5ZGK?=")
+        #expect(SMTPRelay(url: "smtp://127.0.0.1:2525") == SMTPRelay(url: "smtp://127.0.0.1:2525"))
+        #expect(SMTPRelay(url: "smtp://relay.example.org")?.port == 25)
+        #expect(SMTPRelay(url: "http://relay.example.org") == nil)
+    }
+}
