@@ -156,7 +156,7 @@ let package = Package(
         .systemLibrary(name: "CQREncode", path: "Sources/CQREncode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
         .target(name: "Programme", dependencies: ["Reading", "Teaching", "Training", "Platform", "Archive", "CQREncode"]),
         .testTarget(
-            name: "ProgrammeTests", dependencies: ["Programme", "Reading", "Teaching", "Platform", "Archive", "AtriumTesting"],
+            name: "ProgrammeTests", dependencies: ["Programme", "Reading", "Teaching", "Training", "Platform", "Archive", "AtriumTesting"],
             exclude: ["Scripts"]),
         .testTarget(
             name: "PlatformTests",

@@ -65,7 +65,7 @@ public struct AtriumServer: Sendable {
         self.teaching = TeachingStore(identity: identity)
         self.training = TrainingStore(identity: identity)
         self.reading = ReadingStore.make(identity: identity, settings: configuration.reading)
-        self.programme = ProgrammeStore(identity: identity, reading: reading, teaching: teaching)
+        self.programme = ProgrammeStore(identity: identity, reading: reading, teaching: teaching, training: training)
         self.logger = logger
     }
 

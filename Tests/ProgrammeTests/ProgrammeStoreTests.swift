@@ -7,6 +7,7 @@ import Testing
 @testable import Programme
 @testable import Reading
 @testable import Teaching
+@testable import Training
 
 @Suite("Programme store")
 struct ProgrammeStoreTests {
@@ -37,13 +38,59 @@ enum ProgrammeStoreSuite {
     static func run(_ identity: IdentityStore) async throws {
         let reading = ReadingStore.make(identity: identity)
         let teaching = TeachingStore(identity: identity)
-        let store = ProgrammeStore(identity: identity, reading: reading, teaching: teaching)
+        let training = TrainingStore(identity: identity)
+        let store = ProgrammeStore(identity: identity, reading: reading, teaching: teaching, training: training)
         try await store.prepare()
         try await facts(store, reading: reading, teaching: teaching)
         try await targets(store)
         try await namedIndicators(store)
         try await actions(store)
         try await education(store)
+        try await exams(store, training: training, identity: identity)
+    }
+
+    /// Exam attempts join the facts with their scores: a pass at 60 % of the maximum with every question scored, the
+    /// first attempt marked, each one a training person-time of the student's institution.
+    static func exams(_ store: ProgrammeStore, training: TrainingStore, identity: IdentityStore) async throws {
+        let actor = AuditActor(user: "test")
+        let county = try await identity.createInstitution(code: "COUNTY-C", name: "County C", kind: .grassrootsHospital, actor: actor)
+        for name in ["stu.pass", "stu.fail", "stu.late"] {
+            _ = try await identity.createPerson(
+                username: name, password: "test password \(name)", roles: [.student], institutionID: county.id, actor: actor)
+        }
+        var ids: [Int64] = []
+        for n in 0..<5 {
+            let question = try await training.createQuestion(
+                QuestionContent(
+                    kind: .singleChoice, stem: "Q\(n)",
+                    choices: [Choice(id: "a", text: "yes", correct: true), Choice(id: "b", text: "no", correct: false)]),
+                by: "teacher")
+            ids.append(question.id)
+        }
+        let t0 = Date()
+        let exam = try await training.createExam(
+            ExamSettings(title: "Chest", forms: [ids], shuffle: false, students: ["stu.pass", "stu.fail", "stu.late"]), by: "teacher",
+            at: t0.addingTimeInterval(-60))
+        // stu.pass: 3 of 5 right (60 %, a pass); stu.fail: 2 of 5; stu.late starts and never submits.
+        for (student, right) in [("stu.pass", 3), ("stu.fail", 2)] {
+            let attempt = try await training.start(exam: exam.id, student: student, at: t0)
+            for (index, id) in ids.enumerated() {
+                _ = try await training.saveAnswer(
+                    attempt: attempt.id, question: id, student: student, answer: Answer(choices: [index < right ? "a" : "b"]),
+                    sequence: Int64(index + 1), at: t0.addingTimeInterval(1))
+            }
+            _ = try await training.submit(attempt: attempt.id, student: student, at: t0.addingTimeInterval(2))
+        }
+        _ = try await training.start(exam: exam.id, student: "stu.late", at: t0)
+        let facts = try await store.facts()
+        let attempts = facts.exams.sorted { $0.person < $1.person }
+        #expect(attempts.map(\.person) == ["stu.fail", "stu.pass"])
+        #expect(attempts.map(\.passed) == [false, true])
+        #expect(attempts.allSatisfy { $0.first && $0.institution == "COUNTY-C" && $0.exam == String(exam.id) })
+        #expect(facts.training.filter { $0.kind == "exam" }.map(\.institution) == ["COUNTY-C", "COUNTY-C"])
+        let rate = IndicatorComputation.value(
+            IndicatorCatalog.examPassRate.key, facts: facts, period: ProgrammePeriod(year: ProgrammeRoutesYear.current(t0)), now: t0)
+        #expect(rate == 50)
     }
 
     static func facts(_ store: ProgrammeStore, reading: ReadingStore, teaching: TeachingStore) async throws {
@@ -228,5 +275,14 @@ extension ProgrammeStoreSuite {
         await #expect(throws: ProgrammeError.self) { try await store.revoke(code, reason: "again", by: "office") }
         #expect(try await store.enrolments(course: course.id).map(\.person) == ["li"])
         #expect(try await store.enrolments(person: "li").map(\.course) == [course.id])
+    }
+}
+
+/// The year of a date in the alliance's time zone.
+enum ProgrammeRoutesYear {
+    static func current(_ date: Date) -> Int {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(secondsFromGMT: 8 * 3600) ?? .gmt
+        return calendar.component(.year, from: date)
     }
 }

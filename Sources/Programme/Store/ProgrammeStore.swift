@@ -4,6 +4,7 @@ import Platform
 import Reading
 import Synchronization
 import Teaching
+import Training
 
 /// The programme office's records in the platform's database (SQLite or PostgreSQL): targets, named indicators and
 /// their figures with evidence, improvement actions. The facts indicators are computed from come from the other
@@ -12,18 +13,28 @@ public final class ProgrammeStore: Sendable {
     let database: any PlatformDatabase
     let reading: ReadingStore?
     let teaching: TeachingStore?
+    let training: TrainingStore?
+    let identity: IdentityStore?
     private let prepared = Mutex(false)
 
-    package init(database: any PlatformDatabase, reading: ReadingStore?, teaching: TeachingStore?) {
+    package init(
+        database: any PlatformDatabase, reading: ReadingStore?, teaching: TeachingStore?, training: TrainingStore? = nil,
+        identity: IdentityStore? = nil
+    ) {
         self.database = database
         self.reading = reading
         self.teaching = teaching
+        self.training = training
+        self.identity = identity
     }
+
+    /// An exam attempt passes at this share of its maximum score (and with every question scored).
+    public static let passShare = 0.6
 
     /// The store beside the identity store's tables, reading facts from the consultation and library stores.
     /// Without the other stores (a demo step that only sets targets), the facts hold the entered figures alone.
-    public convenience init(identity: IdentityStore, reading: ReadingStore?, teaching: TeachingStore?) {
-        self.init(database: identity.database, reading: reading, teaching: teaching)
+    public convenience init(identity: IdentityStore, reading: ReadingStore?, teaching: TeachingStore?, training: TrainingStore? = nil) {
+        self.init(database: identity.database, reading: reading, teaching: teaching, training: training, identity: identity)
     }
 
     public func prepare() async throws(ProgrammeError) {
@@ -58,6 +69,21 @@ public final class ProgrammeStore: Sendable {
                         retired: $0.retired)
                 }
             }
+            if let training {
+                let attempts = try await training.indicatorRecords()
+                let institutions = try await institutionsByPerson(Set(attempts.map(\.student)))
+                for attempt in attempts {
+                    let institution = institutions[attempt.student] ?? ""
+                    let passed = attempt.complete && attempt.maximum > 0 && attempt.score >= Self.passShare * attempt.maximum
+                    facts.exams.append(
+                        .init(
+                            person: attempt.student, institution: institution, exam: String(attempt.exam), submitted: attempt.submitted,
+                            passed: passed, first: attempt.number == 1))
+                    // Each exam sat is a person-time of training.
+                    facts.training.append(
+                        .init(person: attempt.student, institution: institution, kind: "exam", completed: attempt.submitted))
+                }
+            }
         } catch let error as ProgrammeError {
             throw error
         } catch {
@@ -66,6 +92,17 @@ public final class ProgrammeStore: Sendable {
         facts.figures = try await figures(year: nil)
         facts.training += try await completions()
         return facts
+    }
+
+    /// The institution code of each person (empty for those without one).
+    func institutionsByPerson(_ usernames: Set<String>) async throws -> [String: String] {
+        guard let identity, !usernames.isEmpty else { return [:] }
+        let codes = Dictionary(uniqueKeysWithValues: try await identity.institutions().map { ($0.id, $0.code) })
+        var result: [String: String] = [:]
+        for person in try await identity.people() where usernames.contains(person.username) {
+            result[person.username] = person.institutionID.flatMap { codes[$0] } ?? ""
+        }
+        return result
     }
 
     // MARK: - Indicators
