@@ -61,7 +61,14 @@ struct FindingMatcherTests {
         Case(
             report: "There are no rib fractures but a small pneumothorax.", expected: ["fracture": .negated, "pneumothorax": .found],
             reason: "plural matches the singular term; 'but' ends the negation's reach"),
-        Case(report: "气 胸", expected: ["pneumothorax": .found], reason: "spaces between Han characters do not matter"),
+        Case(
+            report: "无明显诱因出现左侧气胸", expected: ["pneumothorax": .found],
+            reason: "无明显诱因 (without an obvious cause) is a pseudo-negation"),
+        Case(
+            report: "No history of trauma is given by the patient who was admitted yesterday with a left pneumothorax",
+            expected: ["pneumothorax": .found], reason: "a cue more than 12 tokens before the term does not reach it"),
+        Case(
+            report: "气 胸", expected: ["pneumothorax": .found], reason: "spaces between Han characters do not matter"),
         Case(report: "结节位于右肺下叶", expected: ["nodule": .missing], reason: "all parts of a term must be there: 左肺上叶 is not"),
     ]
 

@@ -259,7 +259,7 @@ public enum ItemAnalysis {
             if facility < thresholds.minimumFacility { flags.append(.tooHard) }
             if facility > thresholds.maximumFacility { flags.append(.tooEasy) }
             if let guess = item.randomGuessScore, facility <= guess { flags.append(.atOrBelowGuessing) }
-            if variance == 0 {
+            if variance <= 1e-12 * range * range {
                 flags.append(.noVariance)
             } else if let d = discrimination {
                 if d < 0 {

@@ -51,8 +51,10 @@ public enum FindingMatcher {
     public static let pseudoNegations: [String] = [
         "no change", "no interval change", "no significant change", "not only", "not excluded", "cannot be excluded",
         "can not be excluded", "cannot exclude", "cannot rule out", "can not rule out", "not be ruled out", "无变化",
-        "无明显变化", "未变", "不能排除", "不排除", "不除外", "未能排除",
+        "无明显变化", "未变", "不能排除", "不排除", "不除外", "未能排除", "无明显诱因", "无诱因",
     ]
+    /// How many tokens (Han characters or words) may stand between a cue and the term it negates.
+    public static let negationWindow = 12
     /// Words that end a negation's reach inside a clause.
     public static let scopeEnds: [String] = ["but", "however", "although", "though", "yet", "except", "whereas", "但", "但是", "然而"]
 
@@ -142,11 +144,14 @@ public enum FindingMatcher {
         }
         for phrase in negationsBefore {
             let c = cue(phrase)
-            if occurrences(c, in: before).contains(where: { !coveredByPseudo($0, in: before) }) { return true }
+            let near = occurrences(c, in: before).contains { index in
+                before.count - (index + c.count) <= negationWindow && !coveredByPseudo(index, in: before)
+            }
+            if near { return true }
         }
         for phrase in negationsAfter {
             let c = cue(phrase)
-            if occurrences(c, in: after).contains(where: { !coveredByPseudo($0, in: after) }) { return true }
+            if occurrences(c, in: after).contains(where: { $0 <= negationWindow && !coveredByPseudo($0, in: after) }) { return true }
         }
         return false
     }
