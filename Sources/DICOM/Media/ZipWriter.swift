@@ -114,10 +114,39 @@ public struct ZipWriter: Sendable {
     }
 
     static func deflate(_ input: [UInt8], entry: String) throws(ZipWriterError) -> [UInt8] {
+        switch RawDeflate.compress(input) {
+        case .success(let bytes): bytes
+        case .failure(let failure): throw .deflateFailed(entry: entry, status: failure.status)
+        }
+    }
+
+    private static func put(_ out: inout [UInt8], _ value: UInt16) {
+        out.append(UInt8(value & 0xFF))
+        out.append(UInt8(value >> 8))
+    }
+
+    private static func put(_ out: inout [UInt8], _ value: UInt32) {
+        for shift in stride(from: 0, through: 24, by: 8) { out.append(UInt8((value >> UInt32(shift)) & 0xFF)) }
+    }
+}
+
+/// Raw DEFLATE (RFC 1951, no zlib header) through the system zlib, in one call: what zip entries and the Deflated
+/// Explicit VR Little Endian transfer syntax both need.
+enum RawDeflate {
+    /// Why zlib refused.
+    struct Failure: Error {
+        /// `deflateInit2` or `deflate`.
+        var step: String
+        var status: Int32
+    }
+
+    /// `input` compressed at zlib's default level.
+    static func compress(_ input: [UInt8]) -> Result<[UInt8], Failure> {
         var stream = z_stream()
         let initialised = deflateInit2_(
-            &stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
-        guard initialised == Z_OK else { throw .deflateFailed(entry: entry, status: initialised) }
+            &stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION,
+            Int32(MemoryLayout<z_stream>.size))
+        guard initialised == Z_OK else { return .failure(Failure(step: "deflateInit", status: initialised)) }
         defer { deflateEnd(&stream) }
         var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(input.count))) + 16)
         var input = input
@@ -130,17 +159,8 @@ public struct ZipWriter: Sendable {
                 return CSystemZlib.deflate(&stream, Z_FINISH)
             }
         }
-        guard status == Z_STREAM_END else { throw .deflateFailed(entry: entry, status: status) }
+        guard status == Z_STREAM_END else { return .failure(Failure(step: "deflate", status: status)) }
         output.removeLast(Int(stream.avail_out))
-        return output
-    }
-
-    private static func put(_ out: inout [UInt8], _ value: UInt16) {
-        out.append(UInt8(value & 0xFF))
-        out.append(UInt8(value >> 8))
-    }
-
-    private static func put(_ out: inout [UInt8], _ value: UInt32) {
-        for shift in stride(from: 0, through: 24, by: 8) { out.append(UInt8((value >> UInt32(shift)) & 0xFF)) }
+        return .success(output)
     }
 }
