@@ -113,7 +113,7 @@ struct SpreadsheetExportTests {
         #expect(try ReferenceScript.inline(program, [path]) == "a/stored.txt:0:\(padded),b/deflated.txt:8:\(padded)")
     }
 
-    @Test("Bad sheet names are refused before anything is written")
+    @Test("Bad sheet names, over-long text, early dates and non-finite numbers are refused with where they are")
     func sheetNames() {
         #expect(throws: SpreadsheetError.self) { try XLSXWriter.write([SpreadsheetSheet(name: "a/b", header: [], rows: [])]) }
         #expect(throws: SpreadsheetError.self) {
@@ -121,6 +121,13 @@ struct SpreadsheetExportTests {
         }
         #expect(throws: SpreadsheetError.self) {
             try XLSXWriter.write([SpreadsheetSheet(name: "A", header: [], rows: []), SpreadsheetSheet(name: "a", header: [], rows: [])])
+        }
+        #expect(throws: SpreadsheetError.textTooLong(sheet: "A", row: 2, column: 1, characters: 32_768)) {
+            try XLSXWriter.write([SpreadsheetSheet(name: "A", header: ["x"], rows: [[.text(String(repeating: "x", count: 32_768))]])])
+        }
+        #expect(throws: SpreadsheetError.dateOutOfRange(sheet: "A", row: 2, column: 1)) {
+            // 1899-12-31, before the 1900 date system's serials are right.
+            try XLSXWriter.write([SpreadsheetSheet(name: "A", header: ["x"], rows: [[.date(Date(timeIntervalSince1970: -2_209_075_200))]])])
         }
         #expect(throws: SpreadsheetError.nonFiniteNumber(sheet: "A", row: 2, column: 1)) {
             try XLSXWriter.write([SpreadsheetSheet(name: "A", header: ["x"], rows: [[.number(.nan)]])])

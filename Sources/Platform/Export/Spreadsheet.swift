@@ -32,6 +32,10 @@ public struct SpreadsheetSheet: Sendable, Equatable {
 public enum SpreadsheetError: Error, Sendable, Equatable, CustomStringConvertible {
     case badSheetName(String, reason: String)
     case nonFiniteNumber(sheet: String, row: Int, column: Int)
+    /// Longer than the 32,767 characters a cell holds (Excel repairs such a file by cutting the text).
+    case textTooLong(sheet: String, row: Int, column: Int, characters: Int)
+    /// Before 1900-03-01, where the 1900 date system's serial numbers stop being right.
+    case dateOutOfRange(sheet: String, row: Int, column: Int)
     case noSheets
     case zip(ZipWriterError)
 
@@ -39,6 +43,9 @@ public enum SpreadsheetError: Error, Sendable, Equatable, CustomStringConvertibl
         switch self {
         case .badSheetName(let name, let reason): "sheet name \"\(name)\": \(reason)"
         case .nonFiniteNumber(let sheet, let row, let column): "sheet \(sheet), row \(row), column \(column): a number that is not finite"
+        case .textTooLong(let sheet, let row, let column, let characters):
+            "sheet \(sheet), row \(row), column \(column): \(characters) characters, more than a cell's 32,767"
+        case .dateOutOfRange(let sheet, let row, let column): "sheet \(sheet), row \(row), column \(column): a date before 1900-03-01"
         case .noSheets: "a workbook needs at least one sheet"
         case .zip(let error): "writing the XLSX zip: \(error)"
         }
@@ -130,6 +137,9 @@ public enum XLSXWriter {
         }
     }
 
+    /// The most characters (UTF-16 code units, as Excel counts) a cell holds.
+    public static let maximumCellCharacters = 32_767
+
     /// Style 0 is plain, 1 the bold header, 2 a date (format 164).
     static let styles = """
         <?xml version="1.0" encoding="UTF-8" standalone="yes"?>
@@ -215,11 +225,18 @@ public enum XLSXWriter {
             for (column, value) in row.enumerated() {
                 let reference = "\(columnName(column))\(r)"
                 switch value {
-                case .text(let value): out += text(value, reference: reference, style: 0)
+                case .text(let value):
+                    let characters = value.utf16.count
+                    guard characters <= maximumCellCharacters else {
+                        throw .textTooLong(sheet: sheet.name, row: r, column: column + 1, characters: characters)
+                    }
+                    out += text(value, reference: reference, style: 0)
                 case .number(let value):
                     guard value.isFinite else { throw .nonFiniteNumber(sheet: sheet.name, row: r, column: column + 1) }
                     out += "<c r=\"\(reference)\"><v>\(number(value))</v></c>"
-                case .date(let date): out += "<c r=\"\(reference)\" s=\"2\"><v>\(number(serial(date)))</v></c>"
+                case .date(let date):
+                    guard serial(date) >= 61 else { throw .dateOutOfRange(sheet: sheet.name, row: r, column: column + 1) }
+                    out += "<c r=\"\(reference)\" s=\"2\"><v>\(number(serial(date)))</v></c>"
                 case .empty: break
                 }
             }
