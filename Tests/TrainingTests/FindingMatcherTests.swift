@@ -86,7 +86,7 @@ struct FindingMatcherTests {
         let results = FindingMatcher.match(report: "心影不大。Left upper lobe nodule, 8 mm.", findings: Self.findings)
         let nodule = try #require(results.first { $0.finding == "nodule" })
         #expect(nodule.term == "left upper lobe nodule")
-        #expect(nodule.clause == "left upper lobe nodule")
+        #expect(nodule.clause == "Left upper lobe nodule", "the clause as the student wrote it")
         let fracture = try #require(results.first { $0.finding == "fracture" })
         #expect(fracture.outcome == .missing && fracture.term == nil && fracture.clause == nil)
     }

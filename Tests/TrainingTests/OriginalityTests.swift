@@ -84,14 +84,26 @@ struct OriginalityTests {
         let passages = SharedPassages.find(first, second)
         let passage = try #require(passages.first)
         #expect(passages.count == 1)
-        #expect(passage.text == "a spiculated nodule in the left upper lobe measuring 12 mm")
-        let normalizedSecond = Array(NormalizedText(second).text.unicodeScalars)
-        var view = String.UnicodeScalarView()
-        view.append(contentsOf: normalizedSecond[passage.secondOffset..<(passage.secondOffset + passage.secondLength)])
-        #expect(String(view) == passage.text)
+        // Offsets are UTF-16 code units of the texts as written (JavaScript's substring takes them).
+        #expect(passage.text == "A spiculated nodule in the left upper lobe measuring 12 mm")
+        #expect(Self.slice(first, passage.firstOffset, passage.firstLength) == passage.text)
+        #expect(
+            Self.slice(second, passage.secondOffset, passage.secondLength) == "a spiculated nodule in the left upper lobe measuring 12 mm")
         #expect(passage.tokens == 11)
-        let chinese = SharedPassages.find("病史：咳嗽。左肺上叶见一结节，边缘毛刺。", "左肺上叶见一结节，边缘毛刺，建议随访。")
-        #expect(chinese.map(\.text) == ["左肺上叶见一结节,边缘毛刺"])
+        // Width, punctuation and traditional characters differ; the passage is shown as each text wrote it.
+        let chineseFirst = "病史：咳嗽。左肺上叶见一结节，边缘毛刺。"
+        let chineseSecond = "𠀀左肺上葉見一結節, 邊緣毛刺，建议随访。"
+        let chinese = SharedPassages.find(chineseFirst, chineseSecond)
+        #expect(chinese.map(\.text) == ["左肺上叶见一结节，边缘毛刺"])
+        let c = try #require(chinese.first)
+        #expect(Self.slice(chineseSecond, c.secondOffset, c.secondLength) == "左肺上葉見一結節, 邊緣毛刺")
+        #expect(c.secondOffset == 2, "the supplementary-plane character before it takes two UTF-16 units")
+    }
+
+    static func slice(_ text: String, _ offset: Int, _ length: Int) -> String {
+        let units = Array(text.utf16)
+        guard offset >= 0, length >= 0, offset + length <= units.count else { return "(out of range)" }
+        return String(decoding: units[offset..<(offset + length)], as: UTF16.self)
     }
 
     @Test("The check flags the copied and lightly edited pairs, with passages, and not the unrelated ones")

@@ -31,7 +31,7 @@ public struct FindingMatch: Sendable, Equatable, Codable {
     public var outcome: FindingOutcome
     /// The synonym that matched (as the case lists it), when one did.
     public var term: String?
-    /// The clause of the report (normalised) it matched in.
+    /// The clause of the report it matched in, as the student wrote it.
     public var clause: String?
 }
 
@@ -62,7 +62,6 @@ public enum FindingMatcher {
     public static func match(report: String, findings: [KeyFinding]) -> [FindingMatch] {
         let normalized = NormalizedText(report)
         let clauses = normalized.clauses.map { clause in splitAtScopeEnds(clause) }.flatMap { $0 }
-        let scalars = Array(normalized.text.unicodeScalars)
         return findings.map { finding in
             var negated: (term: String, clause: String)? = nil
             for term in finding.terms {
@@ -70,7 +69,7 @@ public enum FindingMatcher {
                 guard !pattern.isEmpty else { continue }
                 for clause in clauses {
                     guard let span = locate(pattern, in: clause) else { continue }
-                    let clauseText = text(of: clause, in: scalars)
+                    let clauseText = text(of: clause, in: normalized)
                     if isNegated(clause: clause, span: span) {
                         if negated == nil { negated = (term, clauseText) }
                     } else {
@@ -176,10 +175,8 @@ public enum FindingMatcher {
         return pieces
     }
 
-    static func text(of clause: [TextToken], in scalars: [Unicode.Scalar]) -> String {
+    static func text(of clause: [TextToken], in text: NormalizedText) -> String {
         guard let first = clause.first, let last = clause.last else { return "" }
-        var view = String.UnicodeScalarView()
-        view.append(contentsOf: scalars[first.offset..<(last.offset + last.length)])
-        return String(view)
+        return text.originalSpan(from: first, to: last).text
     }
 }

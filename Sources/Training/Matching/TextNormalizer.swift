@@ -17,6 +17,12 @@ public struct TextToken: Sendable, Equatable, Hashable {
 public struct NormalizedText: Sendable, Equatable {
     /// The normalised text (tokens' offsets point into its scalars).
     public let text: String
+    /// The text as given.
+    public let original: String
+    /// For each scalar of ``text``, the UTF-16 range (what JavaScript indexes by) of the character of ``original``
+    /// it came from.
+    public let sources: [Range<Int>]
+    private let originalUnits: [UInt16]
     /// The tokens, clause by clause; clauses end at sentence and list punctuation and line breaks.
     public let clauses: [[TextToken]]
 
@@ -25,8 +31,29 @@ public struct NormalizedText: Sendable, Equatable {
 
     /// Normalises `raw`.
     public init(_ raw: String) {
-        let folded = ChineseVariants.simplified(raw.precomposedStringWithCompatibilityMapping.lowercased())
+        // Character by character, so that every normalised scalar knows where it came from.
+        var view = String.UnicodeScalarView()
+        var sources: [Range<Int>] = []
+        var position = 0
+        for character in raw {
+            let width = character.utf16.count
+            if let ascii = character.asciiValue {
+                view.append(Unicode.Scalar(ascii >= 65 && ascii <= 90 ? ascii + 32 : ascii))
+                sources.append(position..<(position + width))
+            } else {
+                let piece = String(character).precomposedStringWithCompatibilityMapping.lowercased()
+                for scalar in piece.unicodeScalars {
+                    view.append(ChineseVariants.simplified(scalar))
+                    sources.append(position..<(position + width))
+                }
+            }
+            position += width
+        }
+        let folded = String(view)
         text = folded
+        original = raw
+        originalUnits = Array(raw.utf16)
+        self.sources = sources
         var clauses: [[TextToken]] = []
         var clause: [TextToken] = []
         var word = String.UnicodeScalarView()
@@ -63,6 +90,14 @@ public struct NormalizedText: Sendable, Equatable {
     static let clauseBreaks: Set<Unicode.Scalar> = [
         ".", ",", ";", ":", "!", "?", "\n", "\r", "。", "、", "；", "：", "！", "？", "，", "｡", "､", "(", ")", "[", "]",
     ]
+
+    /// The original text from the character token `first` came from to the one token `last` came from, and its
+    /// UTF-16 range in ``original``.
+    func originalSpan(from first: TextToken, to last: TextToken) -> (text: String, range: Range<Int>) {
+        let lower = sources[first.offset].lowerBound
+        let upper = sources[last.offset + last.length - 1].upperBound
+        return (String(decoding: originalUnits[lower..<upper], as: UTF16.self), lower..<upper)
+    }
 
     /// CJK Unified Ideographs and their extensions, and the compatibility ideographs.
     static func isHan(_ scalar: Unicode.Scalar) -> Bool {

@@ -1,11 +1,11 @@
 /// A passage two texts share, for showing them side by side.
 public struct SharedPassage: Sendable, Equatable, Codable {
-    /// The passage as it reads in the first text (normalised: half-width, lower-case, simplified).
+    /// The passage as it reads in the first text.
     public var text: String
-    /// Where it starts and how long it is in the first text's normalised form, in Unicode scalars.
+    /// Where it starts and how long it is in the first text, in UTF-16 code units (JavaScript's string indices).
     public var firstOffset: Int
     public var firstLength: Int
-    /// The same in the second text.
+    /// The same in the second text (whose wording may differ in width, case, punctuation and variant characters).
     public var secondOffset: Int
     public var secondLength: Int
     /// Its length in tokens (Han characters and words).
@@ -50,17 +50,12 @@ public enum SharedPassages {
             taken.append(range)
             kept.append(run)
         }
-        let aScalars = Array(a.text.unicodeScalars)
         return kept.sorted { $0.i < $1.i }.map { run in
-            let firstStart = x[run.i].offset
-            let firstEnd = x[run.i + run.length - 1].offset + x[run.i + run.length - 1].length
-            let secondStart = y[run.j].offset
-            let secondEnd = y[run.j + run.length - 1].offset + y[run.j + run.length - 1].length
-            var view = String.UnicodeScalarView()
-            view.append(contentsOf: aScalars[firstStart..<firstEnd])
+            let first = a.originalSpan(from: x[run.i], to: x[run.i + run.length - 1])
+            let second = b.originalSpan(from: y[run.j], to: y[run.j + run.length - 1])
             return SharedPassage(
-                text: String(view), firstOffset: firstStart, firstLength: firstEnd - firstStart, secondOffset: secondStart,
-                secondLength: secondEnd - secondStart, tokens: run.length)
+                text: first.text, firstOffset: first.range.lowerBound, firstLength: first.range.count,
+                secondOffset: second.range.lowerBound, secondLength: second.range.count, tokens: run.length)
         }
     }
 }
