@@ -115,6 +115,22 @@ struct MoodleXMLTests {
         #expect(throws: MoodleXMLError.notAQuiz(root: "html")) { try MoodleXML.parse(Data("<html><body/></html>".utf8)) }
     }
 
+    @Test("Every truncation of a quiz file is either read or refused as malformed, never a crash")
+    func truncations() {
+        let bytes = Array(Self.quiz.utf8)
+        var refused = 0
+        for end in stride(from: 0, to: bytes.count, by: 37) {
+            do {
+                _ = try MoodleXML.parse(Data(bytes[..<end]))
+            } catch {
+                if case .malformed = error { refused += 1 } else if case .notAQuiz = error { refused += 1 }
+            }
+        }
+        #expect(refused > 0)
+        let fragments = ["<", "&", "&#", "&#x;", "<p", "<script>", "&#99999999;", "<<>>", "&amp", "</"]
+        for fragment in fragments { _ = HTMLText.plain(fragment + "x" + fragment) }
+    }
+
     @Test("HTML text: tags, character references and blank lines")
     func htmlText() {
         #expect(HTMLText.plain("<p>a&lt;b &#x4E2D;&#25991;</p><p></p><ul><li>one</li><li>two</li></ul>") == "a<b 中文\none\ntwo")
