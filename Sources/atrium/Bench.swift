@@ -6,7 +6,7 @@ import Imaging
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure Atrium's own speed (the side-by-side comparisons live in bench/).",
-        subcommands: [BenchParse.self, BenchDecode.self, BenchSearch.self, BenchProgramme.self]
+        subcommands: [BenchParse.self, BenchDecode.self, BenchSearch.self, BenchProgramme.self, BenchOriginality.self]
     )
 }
 

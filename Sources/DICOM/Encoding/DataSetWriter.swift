@@ -175,28 +175,13 @@ extension DICOMFile {
         try writeFileAtomically(path: path, bytes: encoded(transferSyntax: target))
     }
 
-    /// Raw DEFLATE (RFC 1951) of `input` (PS3.5 A.5).
+    /// Raw DEFLATE (RFC 1951) of `input` (PS3.5 A.5), padded to an even length.
     static func deflate(_ input: [UInt8]) throws(DICOMError) -> [UInt8] {
-        var stream = z_stream()
-        guard
-            deflateInit2_(
-                &stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION,
-                Int32(MemoryLayout<z_stream>.size)) == Z_OK
-        else { throw .malformed(offset: 0, tag: nil, reason: "zlib deflateInit failed") }
-        defer { deflateEnd(&stream) }
-        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(input.count))) + 16)
-        var input = input
-        let status = input.withUnsafeMutableBufferPointer { inBuffer in
-            output.withUnsafeMutableBufferPointer { outBuffer in
-                stream.next_in = inBuffer.baseAddress
-                stream.avail_in = UInt32(inBuffer.count)
-                stream.next_out = outBuffer.baseAddress
-                stream.avail_out = UInt32(outBuffer.count)
-                return CSystemZlib.deflate(&stream, Z_FINISH)
-            }
+        var output: [UInt8]
+        switch RawDeflate.compress(input) {
+        case .success(let bytes): output = bytes
+        case .failure(let failure): throw .malformed(offset: 0, tag: nil, reason: "zlib \(failure.step) failed (\(failure.status))")
         }
-        guard status == Z_STREAM_END else { throw .malformed(offset: 0, tag: nil, reason: "zlib deflate failed (\(status))") }
-        output.removeLast(Int(stream.avail_out))
         if output.count & 1 == 1 { output.append(0) }
         return output
     }

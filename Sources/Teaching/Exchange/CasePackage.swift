@@ -73,17 +73,30 @@ public enum CasePackage {
             entry.images = []
             for (m, bytes) in images.enumerated() {
                 let path = "cases/\(n + 1)/\(m + 1).dcm"
-                zip.add(name: path, bytes: bytes)
+                try add(path, bytes, to: &zip)
                 files.append(Manifest.File(path: path, bytes: bytes.count, sha256: sha256(bytes)))
                 entry.images.append(path)
             }
             described.append(entry)
         }
         let description = try encode(Description(format: format, version: version, cases: described, collection: collection))
-        zip.add(name: "cases.json", bytes: description)
+        try add("cases.json", description, to: &zip)
         files.append(Manifest.File(path: "cases.json", bytes: description.count, sha256: sha256(description)))
-        zip.add(name: "manifest.json", bytes: try encode(Manifest(format: format, version: version, files: files)))
-        return zip.finished()
+        try add("manifest.json", try encode(Manifest(format: format, version: version, files: files)), to: &zip)
+        do {
+            return try zip.finish()
+        } catch {
+            throw .invalid("the package cannot be written: \(error)")
+        }
+    }
+
+    /// Adds a stored entry: DICOM pixel data rarely deflates well.
+    private static func add(_ path: String, _ bytes: [UInt8], to zip: inout ZipWriter) throws(TeachingError) {
+        do {
+            try zip.add(path, bytes, method: .stored)
+        } catch {
+            throw .invalid("the package cannot be written: \(error)")
+        }
     }
 
     /// Reads `zip` through the bounded inflater's caps and checks it: a manifest of this format, every file it lists
