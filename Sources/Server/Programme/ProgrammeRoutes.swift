@@ -18,6 +18,7 @@ struct ProgrammeRoutes: Sendable {
     func register(on router: Router<AtriumRequestContext>) {
         router.get("/api/programme/dashboard") { request, context in try await self.dashboardJSON(request, context) }
         router.get("/api/programme/dashboard.csv") { request, context in try await self.dashboardCSV(request, context) }
+        router.get("/api/programme/dashboard.xlsx") { request, context in try await self.dashboardXLSX(request, context) }
         router.get("/api/programme/indicators") { _, context in try await self.indicatorsJSON(context) }
         router.post("/api/programme/indicators") { request, context in try await self.addIndicatorJSON(request, context) }
         router.get("/api/programme/targets") { request, context in try await self.targetsJSON(request, context) }
@@ -203,6 +204,71 @@ struct ProgrammeRoutes: Sendable {
             status: .ok,
             headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"\(file)\""],
             body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// `GET /api/programme/dashboard.xlsx?…`: the indicators, the contributions and the year's improvement actions as three
+    /// sheets of a real XLSX workbook (numbers as numbers, an undefined figure as an empty cell).
+    func dashboardXLSX(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
+        _ = try Self.reader(context)
+        let selection = try Self.selection(request)
+        let board = try await dashboard(selection)
+        let language = WebViews.language(request: request, context: context)
+        func text(_ key: String) -> String { views.locales.text(key, language) }
+        func number(_ value: Double?) -> SpreadsheetValue { value.map { .number($0) } ?? .empty }
+        let indicators = SpreadsheetSheet(
+            name: text("programme.indicatorsHeading"),
+            header: [
+                "indicator", text("programme.indicator"), text("programme.value"), text("programme.target"), text("programme.warning"),
+                text("programme.due"), text("programme.statusLabel"),
+            ] + (1...12).map { String(format: "%02d", $0) },
+            rows: board.rows.map { row in
+                [
+                    .text(row.definition.key), .text(name(row.definition, board.named, language)), number(row.value),
+                    number(row.target?.target),
+                    number(row.target?.warning), number(row.due), .text(text("programme.status.\(row.status.rawValue)")),
+                ] + row.monthly.map(number)
+            }, columnWidths: [30, 36, 10, 10, 10, 10, 14] + Array(repeating: 8, count: 12))
+        let contributions = SpreadsheetSheet(
+            name: text("programme.contributions.heading"),
+            header: [
+                text("programme.institution"), text("programme.contributions.requested"), text("programme.contributions.reported"),
+                text("programme.contributions.cases"), text("programme.contributions.published"), text("programme.contributions.training"),
+                text("programme.contributions.exams"),
+            ],
+            rows: board.contributions.map {
+                [
+                    .text($0.institution), .number(Double($0.consultationsRequested)), .number(Double($0.consultationsReported)),
+                    .number(Double($0.casesContributed)), .number(Double($0.casesPublished)), .number(Double($0.trainingPersonTimes)),
+                    .number(Double($0.examAttempts)),
+                ]
+            })
+        let actions = SpreadsheetSheet(
+            name: text("programme.actions.heading"),
+            header: [
+                text("programme.indicator"), text("programme.institution"), text("programme.actions.description"), text("programme.owner"),
+                text("programme.actions.due"), text("programme.actions.closingNote"),
+            ],
+            rows: board.actions.map {
+                [
+                    .text($0.indicator), .text($0.institution ?? ""), .text($0.description), .text($0.owner), .date($0.due),
+                    .text($0.closingNote ?? ""),
+                ]
+            })
+        let bytes: [UInt8]
+        do {
+            bytes = try XLSXWriter.write([indicators, contributions, actions])
+        } catch {
+            logger.error("programme export", metadata: ["error": "\(error)"])
+            throw HTTPError(.internalServerError, message: "the workbook could not be written: \(error)")
+        }
+        let file = "atrium-programme-\(selection.period.year)\(selection.period.month.map { String(format: "-%02d", $0) } ?? "").xlsx"
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                .contentDisposition: "attachment; filename=\"\(file)\"",
+            ],
+            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     static func csvField(_ text: String) -> String {

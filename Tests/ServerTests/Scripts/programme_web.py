@@ -180,6 +180,20 @@ table = {row["indicator"]: row for row in csv.DictReader(io.StringIO(text[1:]))}
 assert float(table["consultations"]["value"]) == sum(sites.values())
 assert table["consultations"]["target"] == "1000" and table["consultations.turnaround-median"]["value"] == ""
 
+step("the XLSX export opens in openpyxl with the same figures as numbers, and the contributions sheet")
+import openpyxl
+status, payload = api("office", "GET", f"/api/programme/dashboard.xlsx?year={year}", raw=True)
+assert status == 200 and payload[:2] == b"PK", status
+workbook = openpyxl.load_workbook(io.BytesIO(payload))
+assert len(workbook.sheetnames) == 3, workbook.sheetnames
+sheet = workbook[workbook.sheetnames[0]]
+values = {row[0]: row for row in sheet.iter_rows(min_row=2, values_only=True)}
+assert values["consultations"][2] == sum(sites.values()) and isinstance(values["consultations"][2], (int, float)), values["consultations"]
+assert values["consultations"][3] == 1000 and values["consultations.turnaround-median"][2] is None
+assert values["consultations"][6 + month] == sum(sites.values()), values["consultations"]
+contribution_rows = {row[0]: row for row in workbook[workbook.sheetnames[1]].iter_rows(min_row=2, values_only=True)}
+assert contribution_rows["COUNTY-A"][1] == sites["COUNTY-A"], contribution_rows
+
 step("improvement actions: opened, a closing note required, closed once")
 status, body = api("office", "POST", "/api/programme/actions", {"year": year, "institution": "COUNTY-B", "indicator": "consultations", "description": "Visit the county hospital", "owner": "prog-office", "due": today})
 assert status == 201, (status, body)
