@@ -506,8 +506,10 @@ public struct AuthRoutes: Sendable {
 
     // MARK: - JSON helpers
 
+    /// JSON without sorted keys: Foundation sorts them with a locale-aware string comparison, which took two thirds of
+    /// the server's time under the worklist benchmark (docs/performance.md); clients do not depend on key order.
     static func json(_ object: Any, status: HTTPResponse.Status = .ok) -> Response {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        let data = (try? JSONSerialization.data(withJSONObject: object)) ?? Data("{}".utf8)
         return Response(
             status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
