@@ -45,6 +45,7 @@ struct TrainingRoutes: Sendable {
         router.get("/api/training/attempts/:id/questions/:question/images/:n") { request, context in
             try await self.imageJSON(request, context)
         }
+        registerAnalysis(on: router)
         registerPages(on: router)
     }
 

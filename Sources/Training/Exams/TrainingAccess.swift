@@ -20,6 +20,8 @@ public enum TrainingAction: String, Sendable, CaseIterable {
     case release
     /// Read an attempt's scores, the key and the feedback.
     case readResult
+    /// Read an exam's statistics (item analysis, grader agreement, similar answers) and export its gradebook.
+    case analyse
 }
 
 /// Who may do what in training, as one pure function of the person's roles, whether the attempt is their own, and whether

@@ -32,6 +32,42 @@ public struct MoodleChoiceQuestion: Sendable, Equatable, Codable {
     public var defaultGrade: Double
     /// The category the file set before this question (`$course$/top/…`), when one did.
     public var category: String?
+    /// Its position among the file's `<question>` elements (categories included), from 1.
+    public var position: Int = 0
+
+    enum CodingKeys: String, CodingKey {
+        case type, name, text, single, choices, tags, generalFeedback, defaultGrade, category, position
+    }
+
+    /// `position` may be left out (0).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        type = try c.decode(String.self, forKey: .type)
+        name = try c.decode(String.self, forKey: .name)
+        text = try c.decode(String.self, forKey: .text)
+        single = try c.decode(Bool.self, forKey: .single)
+        choices = try c.decode([MoodleChoice].self, forKey: .choices)
+        tags = try c.decode([String].self, forKey: .tags)
+        generalFeedback = try c.decode(String.self, forKey: .generalFeedback)
+        defaultGrade = try c.decode(Double.self, forKey: .defaultGrade)
+        category = try c.decodeIfPresent(String.self, forKey: .category)
+        position = try c.decodeIfPresent(Int.self, forKey: .position) ?? 0
+    }
+
+    init(
+        type: String, name: String, text: String, single: Bool, choices: [MoodleChoice], tags: [String], generalFeedback: String,
+        defaultGrade: Double, category: String?
+    ) {
+        self.type = type
+        self.name = name
+        self.text = text
+        self.single = single
+        self.choices = choices
+        self.tags = tags
+        self.generalFeedback = generalFeedback
+        self.defaultGrade = defaultGrade
+        self.category = category
+    }
 }
 
 /// A question of the file that was not imported, and why.
@@ -245,7 +281,9 @@ public enum MoodleXML {
                 return
             }
             switch MoodleXML.convert(raw, category: category) {
-            case .success(let question): questions.append(question)
+            case .success(var question):
+                question.position = position
+                questions.append(question)
             case .failure(let reason):
                 skipped.append(MoodleSkippedQuestion(position: position, type: raw.type, name: name, reason: reason.text))
             }
@@ -267,9 +305,14 @@ extension MoodleXML.RawQuestion {
     }
 }
 
-/// HTML reduced to plain text: tags removed (block ends and `<br>` become line breaks), character references
-/// decoded, runs of spaces collapsed, blank lines dropped.
+/// HTML reduced to plain text: tags removed (block ends and `<br>` become line breaks, inline phrasing tags such as
+/// `<b>` leave nothing, as a browser renders `胸片上<b>气胸</b>` without a gap, other tags a space), character
+/// references decoded, runs of spaces collapsed, blank lines dropped.
 public enum HTMLText {
+    static let inlineTags: Set<String> = [
+        "a", "abbr", "b", "bdi", "bdo", "big", "cite", "code", "em", "font", "i", "kbd", "mark", "q", "s", "samp", "small", "span",
+        "strike", "strong", "sub", "sup", "tt", "u", "var",
+    ]
     static let blockTags: Set<String> = [
         "br", "p", "/p", "div", "/div", "li", "/li", "tr", "/tr", "h1", "h2", "h3", "h4", "/h1", "/h2", "/h3", "/h4",
     ]
@@ -296,7 +339,12 @@ public enum HTMLText {
                     index = end.upperBound
                     continue
                 }
-                out += blockTags.contains(tag) ? "\n" : " "
+                let bare = tag.hasPrefix("/") ? String(tag.dropFirst()) : tag
+                if blockTags.contains(tag) {
+                    out += "\n"
+                } else if !inlineTags.contains(bare) {
+                    out += " "
+                }
                 index = html.index(after: close)
             } else if character == "&", let semicolon = html[index...].prefix(12).firstIndex(of: ";") {
                 let entity = String(html[html.index(after: index)..<semicolon])

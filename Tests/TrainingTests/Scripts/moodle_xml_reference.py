@@ -2,8 +2,8 @@
 """Independent reference for MoodleXML: reads a Moodle XML quiz file with xml.etree.ElementTree and prints what a
 choice-question importer should return, as JSON: {"questions": [...], "skipped": [[position, type, name]...]} or,
 for a file that is not well-formed, {"error": {"line": L, "column": C}}. HTML is reduced to text with html.parser:
-<br>, <p>, <div>, <li>, <tr> and headings (start or end) begin a new line, other tags become a space, script and
-style are dropped, runs of spaces collapse, blank lines go.
+<br>, <p>, <div>, <li>, <tr> and headings (start or end) begin a new line, inline phrasing tags (<b>, <i>, <span>…)
+leave nothing, as a browser renders them, other tags become a space, script and style are dropped, runs of spaces collapse, blank lines go.
 """
 import json
 import sys
@@ -11,6 +11,12 @@ import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
 BLOCK = {"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4"}
+INLINE = {"a", "abbr", "b", "bdi", "bdo", "big", "cite", "code", "em", "font", "i", "kbd", "mark", "q", "s", "samp", "small",
+          "span", "strike", "strong", "sub", "sup", "tt", "u", "var"}
+
+
+def gap(tag):
+    return "\n" if tag in BLOCK else "" if tag in INLINE else " "
 
 
 class Text(HTMLParser):
@@ -21,15 +27,15 @@ class Text(HTMLParser):
     def handle_starttag(self, tag, attrs):
         if tag in ("script", "style"):
             self.skip += 1
-        self.out.append("\n" if tag in BLOCK else " ")
+        self.out.append(gap(tag))
 
     def handle_startendtag(self, tag, attrs):
-        self.out.append("\n" if tag in BLOCK else " ")
+        self.out.append(gap(tag))
 
     def handle_endtag(self, tag):
         if tag in ("script", "style"):
             self.skip -= 1
-        self.out.append("\n" if tag in BLOCK else " ")
+        self.out.append(gap(tag))
 
     def handle_data(self, data):
         if not self.skip:
@@ -85,7 +91,7 @@ def main():
             "single": single, "choices": choices,
             "tags": [t.text.strip() for t in q.findall("tags/tag/text") if t.text and t.text.strip()],
             "generalFeedback": plain(text_of(q, "generalfeedback/text"), gf.get("format", "html") if gf is not None else "html"),
-            "defaultGrade": float(text_of(q, "defaultgrade") or 1), "category": category,
+            "defaultGrade": float(text_of(q, "defaultgrade") or 1), "category": category, "position": position,
         })
     print(json.dumps({"questions": questions, "skipped": skipped}, ensure_ascii=False))
 

@@ -335,6 +335,38 @@ function grading() {
   }
 }
 
+// The bank's Moodle XML import: the file goes to the API as it is; the page lists what was skipped and why.
+function moodleImport(section) {
+  const state = section.querySelector("#moodle-state");
+  const list = section.querySelector("#moodle-skipped");
+  section.querySelector("#moodle-button").addEventListener("click", async () => {
+    const file = section.querySelector("#moodle-file").files[0];
+    if (!file) return;
+    const response = await fetch("/api/training/questions/import/moodle", {
+      method: "POST",
+      headers: { "Content-Type": "application/xml", "X-CSRF-Token": csrfToken(), Accept: "application/json" },
+      body: await file.arrayBuffer(),
+    });
+    const text = await response.text();
+    let data = {};
+    try { data = JSON.parse(text); } catch { data = { error: text }; }
+    list.replaceChildren();
+    if (!response.ok) {
+      state.textContent = data.error || data.reason || text || String(response.status);
+      section.dataset.state = "failed";
+      return;
+    }
+    state.textContent = `${t("bank.moodleDone")} ${(data.ids || []).length} · ${t("bank.moodleSkipped")} ${(data.skipped || []).length}`;
+    for (const skip of data.skipped || []) {
+      list.append(element("li", { "data-position": String(skip.position) }, `${skip.position}. ${skip.name} (${skip.type}): ${skip.reason}`));
+    }
+    section.dataset.state = "done";
+    section.dataset.imported = String((data.ids || []).length);
+  });
+}
+
+const moodle = document.getElementById("moodle-import");
+if (moodle) moodleImport(moodle);
 const attempt = document.getElementById("attempt");
 if (attempt) takeAttempt(attempt);
 const proctorSection = document.getElementById("proctor");
