@@ -91,6 +91,30 @@ enum ProgrammeStoreSuite {
         let rate = IndicatorComputation.value(
             IndicatorCatalog.examPassRate.key, facts: facts, period: ProgrammePeriod(year: ProgrammeRoutesYear.current(t0)), now: t0)
         #expect(rate == 50)
+
+        // A continuing-education course with this exam as its rule: studying its case completes it for the student who
+        // passed (3 of 5, 60 %), not for the one who did not (2 of 5); an unfinished attempt is no pass.
+        let course = try await store.createCourse(
+            titleChinese: "胸部考试", titleEnglish: "Chest exam", summary: "", creditHours: 1, cases: [21], examID: exam.id,
+            published: true, by: "office")
+        for name in ["stu.pass", "stu.fail", "stu.late"] {
+            _ = try await store.enrol(course: course.id, person: name, institution: "COUNTY-C", by: name)
+            #expect(try await store.examPassed(course, person: name) == (name == "stu.pass"), "\(name)")
+        }
+        let passed = try await store.markStudied(course: course.id, person: "stu.pass", personName: "Pass", caseID: 21)
+        #expect(passed.completedAt != nil && passed.certificate != nil)
+        let failed = try await store.markStudied(course: course.id, person: "stu.fail", personName: "Fail", caseID: 21)
+        #expect(failed.completedAt == nil && failed.certificate == nil)
+        #expect(try await store.checkCompletion(course: course, person: "stu.fail", personName: "Fail")?.completedAt == nil)
+        #expect(try await store.checkCompletion(course: course, person: "nobody", personName: "Nobody") == nil)
+        // A regrade that lifts stu.fail to 60 % completes the course when it is next looked at, once.
+        let failedAttempt = try #require(try await training.attempts(exam: exam.id, student: "stu.fail").first)
+        _ = try await training.regrade(
+            attempt: failedAttempt.id, question: ids[2], points: 1, reason: "second look", by: "teacher")
+        let completed = try #require(try await store.checkCompletion(course: course, person: "stu.fail", personName: "Fail"))
+        #expect(completed.completedAt != nil && completed.certificate != nil)
+        let again = try await store.checkCompletion(course: course, person: "stu.fail", personName: "Fail")
+        #expect(again?.certificate == completed.certificate)
     }
 
     static func facts(_ store: ProgrammeStore, reading: ReadingStore, teaching: TeachingStore) async throws {

@@ -113,10 +113,34 @@ extension ProgrammeStore {
         return result
     }
 
+    /// Whether `person` passed the course's exam: a finished attempt of theirs with every question scored and at least
+    /// ``passShare`` of its maximum (the rule of the exam pass-rate indicator). False without an exam or a training store.
+    public func examPassed(_ course: Course, person: String, at now: Date = Date()) async throws(ProgrammeError) -> Bool {
+        guard let exam = course.examID, let training else { return false }
+        do {
+            for attempt in try await training.attempts(exam: exam, student: person) where attempt.finished(at: now) {
+                let result = try await training.result(attempt: attempt.id, at: now)
+                if result.complete && result.maximum > 0 && result.score >= Self.passShare * result.maximum { return true }
+            }
+        } catch {
+            throw .database("the exam results of course \(course.id) are not readable: \(error)")
+        }
+        return false
+    }
+
+    /// Completes the course for an enrolled learner whose steps are all done, the exam's result read from training;
+    /// nil when not enrolled. Pages call it when the learner looks at the course: an exam passed since then completes it.
+    public func checkCompletion(course: Course, person: String, personName: String) async throws(ProgrammeError) -> Enrolment? {
+        guard try await enrolment(course: course.id, person: person) != nil else { return nil }
+        return try await complete(
+            course: course, person: person, personName: personName, examPassed: try await examPassed(course, person: person))
+    }
+
     /// Records that the learner studied one of the course's cases, then completes the course if that was the last
-    /// step: the completion and its certificate are written in one transaction, once.
+    /// step: the completion and its certificate are written in one transaction, once. The exam counts as passed when
+    /// `examPassed` says so or training's results show it.
     public func markStudied(
-        course id: Int64, person: String, personName: String, caseID: Int64, examPassed: Bool
+        course id: Int64, person: String, personName: String, caseID: Int64, examPassed: Bool = false
     ) async throws(ProgrammeError) -> Enrolment {
         let course = try await course(id)
         guard course.cases.contains(caseID) else { throw .invalidCourse("case \(caseID) is not part of course \(id)") }
@@ -126,7 +150,8 @@ extension ProgrammeStore {
             ? "INSERT INTO programme_studied (course_id, person, case_id, studied_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"
             : "INSERT OR IGNORE INTO programme_studied (course_id, person, case_id, studied_at) VALUES (?, ?, ?, ?)"
         try await query(insert, [.integer(id), .text(person), .integer(caseID), .integer(Self.now())])
-        return try await complete(course: course, person: person, personName: personName, examPassed: examPassed)
+        let passed = examPassed ? true : try await self.examPassed(course, person: person)
+        return try await complete(course: course, person: person, personName: personName, examPassed: passed)
     }
 
     /// Completes the course for the learner when the rules are met (and not already), issuing the certificate.

@@ -20,15 +20,20 @@ extension EducationRoutes {
         let principal = try Self.learner(context)
         let courses = try await mapped { try await store.courses(publishedOnly: !principal.has(.admin)) }
         let mine = try await mapped { try await store.enrolments(person: principal.username) }
-        let entries: [[String: Any]] = courses.map { course in
-            let enrolment = mine.first { $0.course == course.id }
-            let progress = CourseCompletion.progress(course, studied: enrolment?.studied ?? [], examPassed: false)
-            return [
+        var entries: [[String: Any]] = []
+        for course in courses {
+            var enrolment = mine.first { $0.course == course.id }
+            var passed = false
+            if enrolment != nil, course.examID != nil {
+                (enrolment, passed) = try await learnerState(course, principal)
+            }
+            let progress = CourseCompletion.progress(course, studied: enrolment?.studied ?? [], examPassed: passed)
+            entries.append([
                 "id": course.id, "title": title(course, request, context), "summary": course.summary,
                 "hours": Self.hours(course.creditHours), "cases": course.cases.count, "published": course.published,
                 "enrolled": enrolment != nil, "percent": Int((progress.fraction * 100).rounded()),
                 "completed": enrolment?.completedAt != nil, "certificate": enrolment?.certificate ?? "",
-            ]
+            ])
         }
         let data: [String: Any] = [
             "courses": entries, "empty": entries.isEmpty, "office": principal.has(.admin),
@@ -61,8 +66,8 @@ extension EducationRoutes {
     func coursePage(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
         let principal = try Self.learner(context)
         let course = try await visibleCourse(try Self.id(context), principal)
-        let enrolment = try await mapped { try await store.enrolment(course: course.id, person: principal.username) }
-        let progress = CourseCompletion.progress(course, studied: enrolment?.studied ?? [], examPassed: false)
+        let (enrolment, passed) = try await learnerState(course, principal)
+        let progress = CourseCompletion.progress(course, studied: enrolment?.studied ?? [], examPassed: passed)
         var cases: [[String: Any]] = []
         for id in course.cases {
             let version = try? await teaching.published(id)
@@ -76,7 +81,7 @@ extension EducationRoutes {
             "hours": Self.hours(course.creditHours), "cases": cases, "enrolled": enrolment != nil, "published": course.published,
             "percent": Int((progress.fraction * 100).rounded()), "studied": progress.studied, "required": progress.required,
             "completed": enrolment?.completedAt != nil, "certificate": enrolment?.certificate ?? "", "office": principal.has(.admin),
-            "examRequired": progress.examRequired,
+            "examRequired": progress.examRequired, "examPassed": passed, "exam": course.examID ?? 0,
         ]
         if principal.has(.admin) {
             let enrolments = try await mapped { try await store.enrolments(course: course.id) }

@@ -106,25 +106,36 @@ struct EducationRoutes: Sendable {
     func studied(_ principal: Principal, course id: Int64, caseID: Int64) async throws -> Enrolment {
         let course = try await visibleCourse(id, principal)
         let enrolment = try await mapped {
-            // Exam results join when the training module's exams exist; until then a course with an exam does not complete.
+            // The exam's result, when the course has one, is read from training's attempts by the store.
             try await store.markStudied(
-                course: course.id, person: principal.username, personName: Self.displayName(principal), caseID: caseID, examPassed: false)
+                course: course.id, person: principal.username, personName: Self.displayName(principal), caseID: caseID)
         }
         return enrolment
     }
 
+    /// The learner's enrolment, completed first if every step is now done (an exam passed since the last look), and
+    /// whether they passed the course's exam.
+    func learnerState(_ course: Course, _ principal: Principal) async throws -> (enrolment: Enrolment?, examPassed: Bool) {
+        let enrolment = try await mapped {
+            try await store.checkCompletion(course: course, person: principal.username, personName: Self.displayName(principal))
+        }
+        guard enrolment != nil, course.examID != nil else { return (enrolment, false) }
+        return (enrolment, try await mapped { try await store.examPassed(course, person: principal.username) })
+    }
+
     static func iso(_ date: Date?) -> Any { date.map { ISO8601DateFormatter().string(from: $0) as Any } ?? NSNull() }
 
-    func courseObject(_ course: Course, enrolment: Enrolment?) -> [String: Any] {
+    func courseObject(_ course: Course, enrolment: Enrolment?, examPassed: Bool = false) -> [String: Any] {
         var object: [String: Any] = [
             "id": course.id, "titleChinese": course.titleChinese, "titleEnglish": course.titleEnglish, "summary": course.summary,
             "creditHours": course.creditHours, "cases": course.cases, "examID": course.examID.map { $0 as Any } ?? NSNull(),
             "published": course.published,
         ]
         if let enrolment {
-            let progress = CourseCompletion.progress(course, studied: enrolment.studied, examPassed: false)
+            let progress = CourseCompletion.progress(course, studied: enrolment.studied, examPassed: examPassed)
             object["enrolment"] = [
-                "studied": enrolment.studied, "progress": progress.fraction, "completedAt": Self.iso(enrolment.completedAt),
+                "studied": enrolment.studied, "progress": progress.fraction, "examPassed": progress.examPassed,
+                "completedAt": Self.iso(enrolment.completedAt),
                 "certificate": enrolment.certificate.map { $0 as Any } ?? NSNull(),
             ]
         }
@@ -165,8 +176,8 @@ struct EducationRoutes: Sendable {
     func courseJSON(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
         let principal = try Self.learner(context)
         let course = try await visibleCourse(try Self.id(context), principal)
-        var object = courseObject(
-            course, enrolment: try await mapped { try await store.enrolment(course: course.id, person: principal.username) })
+        let state = try await learnerState(course, principal)
+        var object = courseObject(course, enrolment: state.enrolment, examPassed: state.examPassed)
         if principal.has(.admin) {
             let enrolments = try await mapped { try await store.enrolments(course: course.id) }
             object["enrolments"] = enrolments.map {
@@ -223,7 +234,8 @@ struct EducationRoutes: Sendable {
             await record(context, "continuing-education course \(enrolment.course) completed, certificate \(code)")
         }
         let course = try await mapped { try await store.course(enrolment.course) }
-        return AuthRoutes.json(courseObject(course, enrolment: enrolment))
+        let passed = course.examID == nil ? false : try await mapped { try await store.examPassed(course, person: principal.username) }
+        return AuthRoutes.json(courseObject(course, enrolment: enrolment, examPassed: passed))
     }
 
     func meJSON(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
@@ -232,7 +244,8 @@ struct EducationRoutes: Sendable {
         var list: [[String: Any]] = []
         for enrolment in enrolments {
             let course = try await mapped { try await store.course(enrolment.course) }
-            list.append(courseObject(course, enrolment: enrolment))
+            let state = try await learnerState(course, principal)
+            list.append(courseObject(course, enrolment: state.enrolment ?? enrolment, examPassed: state.examPassed))
         }
         return AuthRoutes.json(["courses": list])
     }

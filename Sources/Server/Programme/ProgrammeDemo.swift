@@ -50,7 +50,7 @@ enum ProgrammeDemo {
                 cases: cases, examID: nil, published: true, by: "demo-admin")
             _ = try await store.enrol(course: course.id, person: "demo-site", institution: "COUNTY-A", by: "demo-admin")
             _ = try await store.markStudied(
-                course: course.id, person: "demo-site", personName: "demo-site", caseID: cases[0], examPassed: false)
+                course: course.id, person: "demo-site", personName: "demo-site", caseID: cases[0])
         }
         _ = try await store.openAction(
             year: year, institution: nil, indicator: IndicatorCatalog.consultations.key,
