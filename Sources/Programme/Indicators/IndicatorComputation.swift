@@ -1,4 +1,5 @@
 import Foundation
+import Platform
 
 /// A period the office reads figures for: a calendar year, or one month of it, in the alliance's local time (UTC+8),
 /// optionally narrowed to one institution.
@@ -13,11 +14,7 @@ public struct ProgrammePeriod: Sendable, Equatable, Hashable {
         self.institution = institution
     }
 
-    static var calendar: Calendar {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(secondsFromGMT: 8 * 3600) ?? .gmt
-        return calendar
-    }
+    static var calendar: Calendar { AllianceTime.calendar }
 
     /// The first instant of the period and the first instant after it.
     public var interval: (start: Date, end: Date) {

@@ -1,5 +1,6 @@
 import DICOM
 import Foundation
+import Platform
 
 /// A report as a DICOM Basic Text SR (PS3.3 A.35.1) following the Basic Diagnostic Imaging Report (TID 2000): one
 /// container per section, the author as observer context, the study's instances as evidence, the consultation request
@@ -97,7 +98,7 @@ public enum ReportSR {
         }
         for addendum in report.addenda {
             let stamp = ISO8601DateFormatter.string(
-                from: addendum.signedAt, timeZone: TimeZone(secondsFromGMT: 8 * 3600) ?? .gmt, formatOptions: [.withInternetDateTime])
+                from: addendum.signedAt, timeZone: AllianceTime.zone, formatOptions: [.withInternetDateTime])
             children.append(
                 .container(
                     .addendum, relationship: "CONTAINS",

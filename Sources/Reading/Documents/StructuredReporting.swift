@@ -1,5 +1,6 @@
 import DICOM
 import Foundation
+import Platform
 
 /// A coded concept (PS3.3 8.8 Code Sequence Macro): value, scheme and meaning.
 public struct CodedConcept: Sendable, Equatable {
@@ -158,8 +159,7 @@ enum SRDocumentHeader {
 
     /// DICOM DA and TM values of a time, in UTC+8 (the alliance's local time, as studies record theirs).
     static func dicomDateTime(_ date: Date) -> (String, String) {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(secondsFromGMT: 8 * 3600) ?? .gmt
+        let calendar = AllianceTime.calendar
         let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
         let day = String(format: "%04d%02d%02d", c.year ?? 1970, c.month ?? 1, c.day ?? 1)
         let time = String(format: "%02d%02d%02d", c.hour ?? 0, c.minute ?? 0, c.second ?? 0)

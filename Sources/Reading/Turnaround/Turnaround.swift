@@ -1,4 +1,5 @@
 import Foundation
+import Platform
 
 /// Turnaround of consultations: how long each step took (received → claimed → preliminary → final), summarised as
 /// median and 90th percentile per group (priority, site, reader) and period (ISO week or month), with the breaches of
@@ -72,7 +73,7 @@ public enum Turnaround {
         /// `2026-W45` (ISO 8601 week) or `2026-11`, in the alliance's local time (UTC+8).
         public func label(_ date: Date) -> String {
             var calendar = Calendar(identifier: .iso8601)
-            calendar.timeZone = TimeZone(secondsFromGMT: 8 * 3600) ?? .gmt
+            calendar.timeZone = AllianceTime.zone
             switch self {
             case .week:
                 let c = calendar.dateComponents([.yearForWeekOfYear, .weekOfYear], from: date)

@@ -85,8 +85,7 @@ struct ProgrammeRoutes: Sendable {
     }
 
     static func currentYear(_ now: Date) -> Int {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(secondsFromGMT: 8 * 3600) ?? .gmt
+        let calendar = AllianceTime.calendar
         return calendar.component(.year, from: now)
     }
 
@@ -358,8 +357,7 @@ struct ProgrammeRoutes: Sendable {
     /// A `YYYY-MM-DD` day, at noon in the alliance's time zone (so it falls in the same month everywhere).
     static func day(_ text: String) throws -> Date {
         let parts = text.split(separator: "-").compactMap { Int($0) }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(secondsFromGMT: 8 * 3600) ?? .gmt
+        let calendar = AllianceTime.calendar
         guard parts.count == 3, let date = calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2], hour: 12)),
             calendar.component(.day, from: date) == parts[2]
         else { throw HTTPError(.badRequest, message: "a date is written YYYY-MM-DD, not \(text)") }
