@@ -139,6 +139,7 @@ struct SpreadsheetExportTests {
         let rows: [[SpreadsheetValue]] = [
             [.text("张三, 李四"), .number(87.5), .date(Self.moment), .text("说 \"好\"")],
             [.text("=HYPERLINK(\"x\")"), .number(-2), .empty, .text("two\nlines")],
+            [.text("-2+3+cmd|' /C calc'!A0"), .text("-4.5"), .text("@SUM(A1)"), .text("+1")],
         ]
         let bytes = CSVWriter.write(header: ["名字", "score", "when", "note"], rows: rows)
         let path = try ReferenceScript.temporaryFile("grades.csv", Data(bytes))
@@ -151,6 +152,7 @@ struct SpreadsheetExportTests {
                 ["名字", "score", "when", "note"],
                 ["张三, 李四", "87.5", "2026-12-06 09:00:00", "说 \"好\""],
                 ["'=HYPERLINK(\"x\")", "-2", "", "two\nlines"],
+                ["'-2+3+cmd|' /C calc'!A0", "-4.5", "'@SUM(A1)", "+1"],
             ])
     }
 }

@@ -126,14 +126,8 @@ public final class AuditTrail: Sendable {
 
     /// The events as CSV (RFC 4180), one row each, participants as `type:id` separated by spaces.
     public static func csv(_ events: [AuditEvent]) -> String {
-        func field(_ text: String) -> String {
-            // A leading =, +, - or @ would be a formula in a spreadsheet: quote it as text.
-            let guarded = text.first.map { "=+-@".contains($0) } == true ? "'" + text : text
-            if guarded.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
-                return "\"" + guarded.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-            }
-            return guarded
-        }
+        // A leading =, +, -, @, tab or CR would be a formula in a spreadsheet: the writer defuses it.
+        func field(_ text: String) -> String { CSVWriter.field(text) }
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         var out = "id,time,event_id,event_meaning,event_type,action,outcome,user,source_address,transport,participants,detail\r\n"

@@ -27,10 +27,16 @@ public enum CSVWriter {
 
     static func line(_ fields: [String]) -> String { fields.joined(separator: ",") + "\r\n" }
 
-    /// One field, quoted when RFC 4180 says it must be.
-    static func field(_ text: String, neutralize: Bool) -> String {
+    /// One field, quoted when RFC 4180 says it must be; with `neutralize`, a leading formula character is defused
+    /// (numbers excepted).
+    public static func field(_ text: String, neutralize: Bool = true) -> String {
         var text = text
-        if neutralize, let first = text.unicodeScalars.first, ["=", "+", "-", "@", "\t", "\r"].contains(first) { text = "'" + text }
+        // A plain number ("-2", "+3.5") is left as it is: it is not a formula, and a quote would turn it into text.
+        if neutralize, let first = text.unicodeScalars.first, ["=", "+", "-", "@", "\t", "\r"].contains(first),
+            Double(text)?.isFinite != true
+        {
+            text = "'" + text
+        }
         guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) else { return text }
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }

@@ -151,15 +151,10 @@ public enum Turnaround {
                 fields.append(summary?.median.map(minutes) ?? "")
                 fields.append(summary?.p90.map(minutes) ?? "")
             }
-            lines.append(fields.map(csvField).joined(separator: ","))
+            lines.append(fields.map { CSVWriter.field($0) }.joined(separator: ","))
         }
         return lines.joined(separator: "\r\n") + "\r\n"
     }
 
     static func minutes(_ seconds: Double) -> String { String(format: "%.1f", seconds / 60) }
-
-    static func csvField(_ text: String) -> String {
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
 }

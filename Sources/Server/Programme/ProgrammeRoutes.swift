@@ -197,7 +197,7 @@ struct ProgrammeRoutes: Sendable {
                     String(row.trend),
                 ] + row.monthly.map(Self.number))
         }
-        let text = "\u{FEFF}" + lines.map { $0.map(Self.csvField).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
+        let text = "\u{FEFF}" + lines.map { $0.map { CSVWriter.field($0) }.joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
         let file = "atrium-programme-\(selection.period.year)\(selection.period.month.map { String(format: "-%02d", $0) } ?? "").csv"
         return Response(
             status: .ok,
@@ -268,11 +268,6 @@ struct ProgrammeRoutes: Sendable {
                 .contentDisposition: "attachment; filename=\"\(file)\"",
             ],
             body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
-    }
-
-    static func csvField(_ text: String) -> String {
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
     func indicatorsJSON(_ context: AtriumRequestContext) async throws -> Response {
