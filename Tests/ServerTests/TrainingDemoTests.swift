@@ -29,6 +29,13 @@ struct TrainingDemoTests {
         let cases = Set(questions.compactMap(\.content.caseID))
         #expect(cases.count == 3 && questions.filter { $0.content.caseID == nil }.map(\.content.kind) == [.matching])
         for id in cases { #expect(try await server.teaching.published(id) != nil) }
+        // Two of those cases have key findings for practice; a report naming them finds them.
+        let practice = try await server.training.practiceCases()
+        #expect(practice.count == 2 && Set(practice.keys).isSubset(of: cases))
+        let lung = try #require(practice.first { $0.value == 3 }?.key)
+        let report = try await server.training.submitPractice(
+            case: lung, student: "demo-student", PracticeSubmission(findings: "右肺下叶结节，边缘毛刺，见胸膜凹陷。", impression: "周围型肺癌。"))
+        #expect(report.matches.map(\.outcome) == [.found, .found, .found])
         let attempt = try await server.training.start(exam: try #require(exams.first).id, student: "demo-student")
         #expect(attempt.order.count == 6)
         #expect(abs(attempt.deadline.timeIntervalSince(attempt.startedAt) - 20 * 60) < 0.01)

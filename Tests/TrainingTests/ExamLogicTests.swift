@@ -109,6 +109,7 @@ struct ExamLogicTests {
                         switch action {
                         case .takeExam, .readAttempt: owner
                         case .readResult: owner && released
+                        case .practise: true
                         default: false
                         }
                     cells.append(([.student], action, owner, released, student))

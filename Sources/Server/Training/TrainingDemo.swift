@@ -5,7 +5,7 @@ import Training
 /// Training's demonstration data: a small question bank on the demo library's cases (choice, report, matching and
 /// ordering questions; text only, since the demo cases carry no images) and an exam open for a week, set by the demo
 /// curator (the teacher) for every student, so that `demo-student` can take it and `demo-curator` proctor, grade and
-/// release it. Nothing in it is real.
+/// release it; key findings on two cases for practice. Nothing in it is real.
 enum TrainingDemo {
     static let step = DemoStep(name: "training") { context in
         let store = TrainingStore(identity: context.identity)
@@ -64,5 +64,23 @@ enum TrainingDemo {
                 title: "胸部与神经影像小测 Chest and neuro quiz", instructions: "限时20分钟，答案即时保存。 20 minutes; answers are saved as you go.",
                 forms: [ids], timeLimitSeconds: 20 * 60, closesAt: Date().addingTimeInterval(7 * 24 * 3600)),
             by: "demo-curator")
+        // Key findings for practice (/training/practice): what a student's report on these cases should name.
+        if let lung {
+            try await store.setKeyFindings(
+                case: lung,
+                [
+                    KeyFinding(id: "f1", terms: ["肿块", "结节", "mass", "nodule"]),
+                    KeyFinding(id: "f2", terms: ["毛刺", "spiculation", "spiculated"]),
+                    KeyFinding(id: "f3", terms: ["胸膜凹陷", "pleural retraction", "pleural indentation"]),
+                ], by: "demo-curator")
+        }
+        if let pneumonia {
+            try await store.setKeyFindings(
+                case: pneumonia,
+                [
+                    KeyFinding(id: "f1", terms: ["实变", "consolidation"]),
+                    KeyFinding(id: "f2", terms: ["支气管充气征", "air bronchogram"]),
+                ], by: "demo-curator")
+        }
     }
 }

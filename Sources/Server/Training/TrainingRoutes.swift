@@ -46,6 +46,7 @@ struct TrainingRoutes: Sendable {
             try await self.imageJSON(request, context)
         }
         registerAnalysis(on: router)
+        registerPractice(on: router)
         registerPages(on: router)
     }
 
@@ -88,6 +89,7 @@ struct TrainingRoutes: Sendable {
                 throw HTTPError(.internalServerError, message: "training is not available")
             }
         } catch let error as TeachingError {
+            if case .notFound = error { throw HTTPError(.notFound, message: error.description) }
             throw HTTPError(.badRequest, message: error.description)
         }
     }

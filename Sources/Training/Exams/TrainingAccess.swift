@@ -22,6 +22,10 @@ public enum TrainingAction: String, Sendable, CaseIterable {
     case readResult
     /// Read an exam's statistics (item analysis, grader agreement, similar answers) and export its gradebook.
     case analyse
+    /// Write practice reports on published library cases and read one's own.
+    case practise
+    /// Set a case's key findings for practice, read every practice report and comment on it.
+    case reviewPractice
 }
 
 /// Who may do what in training, as one pure function of the person's roles, whether the attempt is their own, and whether
@@ -45,6 +49,7 @@ public enum TrainingAccess {
             switch action {
             case .takeExam, .readAttempt: allowed = allowed || owner
             case .readResult: allowed = allowed || (owner && released)
+            case .practise: allowed = true
             default: break
             }
         }

@@ -123,7 +123,34 @@ enum TrainingSchema {
                     PRIMARY KEY (attempt_id, question_id)
                 )
                 """,
-            ]
+            ],
+            // 2: practice on library cases — each case's key findings, and the students' practice reports.
+            [
+                """
+                CREATE TABLE training_key_findings (
+                    case_id \(int) PRIMARY KEY,
+                    findings TEXT NOT NULL,
+                    updated_by TEXT NOT NULL,
+                    updated_at \(int) NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE training_practice (
+                    id \(key),
+                    case_id \(int) NOT NULL,
+                    student TEXT NOT NULL,
+                    findings TEXT NOT NULL,
+                    impression TEXT NOT NULL,
+                    matches TEXT NOT NULL,
+                    submitted_at \(int) NOT NULL,
+                    comment TEXT NOT NULL DEFAULT '',
+                    commented_by TEXT,
+                    commented_at \(int)
+                )
+                """,
+                "CREATE INDEX training_practice_student ON training_practice (student, id)",
+                "CREATE INDEX training_practice_case ON training_practice (case_id, id)",
+            ],
         ]
     }
 }
