@@ -113,8 +113,12 @@ struct ExamLogicTests {
                         default: false
                         }
                     cells.append(([.student], action, owner, released, student))
-                    // Supervisors proctor, and read released results.
-                    cells.append(([.supervisor], action, owner, released, action == .proctor || (action == .readResult && released)))
+                    // Supervisors proctor, read trainees' logbooks, and read released results.
+                    cells.append(
+                        (
+                            [.supervisor], action, owner, released,
+                            action == .proctor || action == .readLogbooks || (action == .readResult && released)
+                        ))
                     cells.append(([.reader], action, owner, released, false))
                     cells.append(([.site], action, owner, released, false))
                     cells.append(([], action, owner, released, false))

@@ -25,6 +25,71 @@ extension TrainingRoutes {
         router.post("/training/practice/cases/:case/findings") { request, context in try await self.findingsForm(request, context) }
         router.get("/training/practice/reports/:id") { request, context in try await self.practiceReportPage(request, context) }
         router.post("/training/practice/reports/:id/comment") { request, context in try await self.commentForm(request, context) }
+        router.get("/api/training/logbook") { request, context in try await self.logbookJSON(request, context) }
+        router.get("/training/logbook") { request, context in try await self.logbookPage(request, context) }
+    }
+
+    // MARK: - Logbook
+
+    /// The logbook of `?trainee=` (teachers and supervisors) or of the caller, counted from practice and exams.
+    func logbook(_ request: Request, _ context: AtriumRequestContext) async throws -> (String, Logbook, [Int64: String]) {
+        let principal = try Self.principal(context)
+        let asked = request.uri.queryParameters["trainee"].map(String.init)
+        let trainee = asked ?? principal.username
+        if trainee != principal.username {
+            guard TrainingAccess.allows(principal.roles, .readLogbooks) else {
+                throw HTTPError(.forbidden, message: "only teachers and supervisors read another trainee's logbook")
+            }
+        } else {
+            _ = try Self.require(context, .practise)
+        }
+        let entries = try await mapped { try await store.logbookEntries(student: trainee) }
+        var facts: [Int64: Logbook.CaseFacts] = [:]
+        var titles: [Int64: String] = [:]
+        for id in Set(entries.map(\.caseID)) {
+            guard let content = try await mapped({ try await library.published(id) })?.content else { continue }
+            facts[id] = Logbook.CaseFacts(
+                modalities: content.tags.modalities, bodyRegion: content.tags.bodyRegion, diagnosis: content.diagnosis)
+            titles[id] = content.title
+        }
+        if trainee != principal.username { await record(.read, context, "logbook of \(trainee) read") }
+        return (trainee, Logbook.count(entries, facts: facts), titles)
+    }
+
+    /// `GET /api/training/logbook[?trainee=]`.
+    func logbookJSON(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
+        let (trainee, book, _) = try await logbook(request, context)
+        return AuthRoutes.json([
+            "trainee": trainee, "cases": book.cases,
+            "events": Dictionary(uniqueKeysWithValues: Logbook.Kind.allCases.map { ($0.rawValue, book.events[$0] ?? 0) }),
+            "byModality": book.byModality, "byRegion": book.byRegion, "byDiagnosis": book.byDiagnosis,
+            "entries": book.entries.map { e -> [String: Any] in
+                ["date": ISO8601DateFormatter().string(from: e.date), "case": e.caseID, "kind": e.kind.rawValue, "source": e.source]
+            },
+        ])
+    }
+
+    /// `GET /training/logbook[?trainee=]`: the counts and the events, newest first.
+    func logbookPage(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
+        guard signedIn(request, context) != nil else { return signInRedirect(request) }
+        let (trainee, book, titles) = try await logbook(request, context)
+        func rows(_ counts: [String: Int]) -> [[String: Any]] {
+            counts.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { ["name": $0.key, "count": $0.value] }
+        }
+        return page(
+            "training-logbook", "training.logbook.title",
+            [
+                "trainee": trainee, "cases": book.cases, "reported": book.events[.reported] ?? 0,
+                "examined": book.events[.examined] ?? 0, "byModality": rows(book.byModality), "byRegion": rows(book.byRegion),
+                "byDiagnosis": rows(book.byDiagnosis),
+                "entries": book.entries.prefix(200).map { e -> [String: Any] in
+                    [
+                        "date": Self.dateText(e.date), "case": titles[e.caseID] ?? "#\(e.caseID)", "kind": e.kind.rawValue,
+                        "label": text("training.logbook.kind.\(e.kind.rawValue)", request, context),
+                        "href": e.kind == .reported ? "/training/practice/reports/\(e.source)" : "/training/attempts/\(e.source)/result",
+                    ]
+                }, "hasEntries": !book.entries.isEmpty,
+            ], request, context)
     }
 
     // MARK: - Plumbing

@@ -26,6 +26,8 @@ public enum TrainingAction: String, Sendable, CaseIterable {
     case practise
     /// Set a case's key findings for practice, read every practice report and comment on it.
     case reviewPractice
+    /// Read another trainee's logbook (one's own needs only `practise`).
+    case readLogbooks
 }
 
 /// Who may do what in training, as one pure function of the person's roles, whether the attempt is their own, and whether
@@ -40,7 +42,7 @@ public enum TrainingAccess {
         var allowed = false
         if roles.contains(.supervisor) {
             switch action {
-            case .proctor: allowed = true
+            case .proctor, .readLogbooks: allowed = true
             case .readResult: allowed = allowed || released
             default: break
             }

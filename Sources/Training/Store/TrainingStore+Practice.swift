@@ -119,3 +119,22 @@ extension TrainingStore {
             comment: row[7].text ?? "", commentedBy: row[8].text, commentedAt: row[9].integer.map(date(milliseconds:)))
     }
 }
+
+extension TrainingStore {
+    /// A trainee's logged events: every practice report (reported) and, for every finished exam attempt, each case its
+    /// questions are about (examined, once per attempt).
+    public func logbookEntries(student: String, at now: Date = Date()) async throws(TrainingError) -> [Logbook.Entry] {
+        var entries = try await practices(student: student, limit: 1000).map {
+            Logbook.Entry(date: $0.submittedAt, caseID: $0.caseID, kind: .reported, source: $0.id)
+        }
+        for attempt in try await attempts(student: student) where attempt.finished(at: now) {
+            let questions = try await questions(ids: attempt.order)
+            let cases = Set(attempt.order.compactMap { questions[$0]?.content.caseID })
+            for caseID in cases.sorted() {
+                entries.append(
+                    Logbook.Entry(date: attempt.submittedAt ?? attempt.deadline, caseID: caseID, kind: .examined, source: attempt.id))
+            }
+        }
+        return entries
+    }
+}

@@ -97,4 +97,18 @@ status, body = client["studentA"].call("GET", f"/api/training/practice/reports/{
 assert status == 200 and body["comment"].endswith("Describe the mediastinum.") and body["commentedBy"] == people["teacher"][0], body
 assert [m["outcome"] for m in body["matches"]] == ["found", "missing", "negated"], body
 assert body["reference"]["diagnosis"] == fixtures["diagnosis"], body
+
+step("the logbook counts the report: one case, reported once, by modality, region and diagnosis; only teachers read others'")
+expected = {"cases": 1, "events": {"reported": 1, "examined": 0}, "byModality": {"CR": 1}, "byRegion": {"chest": 1},
+            "byDiagnosis": {fixtures["diagnosis"]: 1}}
+status, book = client["studentA"].call("GET", "/api/training/logbook")
+assert status == 200 and {k: book[k] for k in expected} == expected, book
+assert [(e["case"], e["kind"], e["source"]) for e in book["entries"]] == [(case, "reported", report_id)], book
+answer = client["studentB"].call("GET", f"/api/training/logbook?trainee={people['studentA'][0]}")
+assert answer[0] == 403, answer
+status, other = client["teacher"].call("GET", f"/api/training/logbook?trainee={people['studentA'][0]}")
+assert status == 200 and {k: other[k] for k in expected} == expected, other
+driver.get(base + f"/training/logbook?trainee={people['studentA'][0]}")
+assert wait.until(lambda d: d.find_element(By.ID, "logbook-reported")).text == "1"
+assert driver.find_element(By.CSS_SELECTOR, '#by-modality tr[data-name="CR"] td.num').text == "1"
 print("ok")
