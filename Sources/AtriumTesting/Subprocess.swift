@@ -105,3 +105,15 @@ private final class DataBox: @unchecked Sendable {
     var data = Data()
     let done = DispatchSemaphore(value: 0)
 }
+
+/// Headless Chromium for the browser tests.
+public enum Chromium {
+    /// Throws, saying how to install them, when Debian's chromium or chromium-driver is missing.
+    public static func require() throws {
+        for tool in ["/usr/bin/chromium", "/usr/bin/chromedriver"] {
+            guard FileManager.default.isExecutableFile(atPath: tool) else {
+                throw PeerError("\(tool) is missing: apt-get install chromium chromium-driver (scripts/install-deps)")
+            }
+        }
+    }
+}

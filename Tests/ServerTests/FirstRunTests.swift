@@ -48,11 +48,7 @@ private func runAtrium(_ arguments: [String]) async throws -> ProcessResult {
 }
 
 private func requireChromium() throws {
-    for tool in ["/usr/bin/chromium", "/usr/bin/chromedriver"] {
-        guard FileManager.default.isExecutableFile(atPath: tool) else {
-            throw PeerError("\(tool) is missing: apt-get install chromium chromium-driver (scripts/install-deps)")
-        }
-    }
+    try Chromium.require()
 }
 
 private func screenshots(_ name: String) -> String {

@@ -270,11 +270,7 @@ struct IntakeSafetyTests {
         #expect(brotli.status == 415, "\(brotli.status) \(brotli.body)")
 
         // In Chromium, the upload page shows the refused entry's reason and the skipped entry's size.
-        for tool in ["/usr/bin/chromium", "/usr/bin/chromedriver"] {
-            guard FileManager.default.isExecutableFile(atPath: tool) else {
-                throw PeerError("\(tool) is missing: apt-get install chromium chromium-driver (scripts/install-deps)")
-            }
-        }
+        try Chromium.require()
         let screenshots = try ProcessInfo.processInfo.environment["ATRIUM_SCREENSHOTS"] ?? Corpus.temporaryDirectory("atrium-screenshots")
         let browser = try await Subprocess.runDetached(
             "python3",

@@ -8,11 +8,7 @@ struct LibraryTests {
     @Test(
         "A KOS \"For Teaching\" becomes a de-identified case that two curators publish; a student finds it by 肺癌, never the clinical study")
     func curatorToStudent() async throws {
-        for tool in ["/usr/bin/chromium", "/usr/bin/chromedriver"] {
-            guard FileManager.default.isExecutableFile(atPath: tool) else {
-                throw PeerError("\(tool) is missing: apt-get install chromium chromium-driver (scripts/install-deps)")
-            }
-        }
+        try Chromium.require()
         let server = try await TestServer.start()
         defer { Task { await server.stop() } }
         var people: [String: [String]] = [:]

@@ -11,11 +11,7 @@ struct ProgrammeWebTests {
         "Seeded consultations and cases give the figures Python counts; targets, named figures, actions, CSV, the role table, the dashboard and the yearly report"
     )
     func dashboard() async throws {
-        for tool in ["/usr/bin/chromium", "/usr/bin/chromedriver"] {
-            guard FileManager.default.isExecutableFile(atPath: tool) else {
-                throw PeerError("\(tool) is missing: apt-get install chromium chromium-driver (scripts/install-deps)")
-            }
-        }
+        try Chromium.require()
         let server = try await TestServer.start()
         defer { Task { await server.stop() } }
         // The seed: consultations from two sites, cases from two institutions, two of them published.

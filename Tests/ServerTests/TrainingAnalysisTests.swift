@@ -10,11 +10,7 @@ struct TrainingAnalysisTests {
         "Moodle XML imported in Chromium; ten students' answers analysed as numpy computes them (facility, discrimination, alpha, kappa, similar reports); the gradebook opened by openpyxl; students refused"
     )
     func statistics() async throws {
-        for tool in ["/usr/bin/chromium", "/usr/bin/chromedriver"] {
-            guard FileManager.default.isExecutableFile(atPath: tool) else {
-                throw PeerError("\(tool) is missing: apt-get install chromium chromium-driver (scripts/install-deps)")
-            }
-        }
+        try Chromium.require()
         let server = try await TestServer.start()
         defer { Task { await server.stop() } }
         var people: [String: [String]] = [:]

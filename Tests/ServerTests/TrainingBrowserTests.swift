@@ -13,11 +13,7 @@ struct TrainingBrowserTests {
         "A teacher builds an exam from the library; two students take it, one killed half-way and resuming with its answers; grading, release, results as computed in Python; role checks"
     )
     func wholePath() async throws {
-        for tool in ["/usr/bin/chromium", "/usr/bin/chromedriver"] {
-            guard FileManager.default.isExecutableFile(atPath: tool) else {
-                throw PeerError("\(tool) is missing: apt-get install chromium chromium-driver (scripts/install-deps)")
-            }
-        }
+        try Chromium.require()
         let server = try await TestServer.start()
         defer { Task { await server.stop() } }
         // A three-slice series (pydicom's CT_small, instance numbers 3, 1, 2 stored in that order) on a published case.

@@ -11,11 +11,7 @@ struct TrainingPracticeTests {
         "A teacher sets key findings; a student reports on the case with its answers hidden and sees found, negated and missed findings (hand-labelled) beside the reference; comments; role checks"
     )
     func practice() async throws {
-        for tool in ["/usr/bin/chromium", "/usr/bin/chromedriver"] {
-            guard FileManager.default.isExecutableFile(atPath: tool) else {
-                throw PeerError("\(tool) is missing: apt-get install chromium chromium-driver (scripts/install-deps)")
-            }
-        }
+        try Chromium.require()
         let server = try await TestServer.start()
         defer { Task { await server.stop() } }
         var people: [String: [String]] = [:]

@@ -8,11 +8,7 @@ struct WebBrowserTests {
         "In Chromium: upload a study, find it, open it, switch language; create an institution, a person and a token through the administration forms"
     )
     func uploadFindAndSwitchLanguage() async throws {
-        for tool in ["/usr/bin/chromium", "/usr/bin/chromedriver"] {
-            guard FileManager.default.isExecutableFile(atPath: tool) else {
-                throw PeerError("\(tool) is missing: apt-get install chromium chromium-driver (scripts/install-deps)")
-            }
-        }
+        try Chromium.require()
         let fixtures = try await WebFixtures.make()
         let fixturesFile = try Corpus.temporaryDirectory("atrium-web-browser") + "/fixtures.json"
         let server = try await TestServer.start()
