@@ -115,6 +115,30 @@ enum ProgrammeStoreSuite {
         #expect(completed.completedAt != nil && completed.certificate != nil)
         let again = try await store.checkCompletion(course: course, person: "stu.fail", personName: "Fail")
         #expect(again?.certificate == completed.certificate)
+
+        // A course that asks for practice: studying both cases is not enough until a practice report on each is written;
+        // a report on another case does not count.
+        let practice = try await store.createCourse(
+            titleChinese: "练习", titleEnglish: "Practice", summary: "", creditHours: 1, cases: [31, 32], examID: nil,
+            practiceRequired: true, published: true, by: "office")
+        #expect(try await store.course(practice.id).practiceRequired)
+        _ = try await store.enrol(course: practice.id, person: "stu.pass", institution: "COUNTY-C", by: "stu.pass")
+        _ = try await store.markStudied(course: practice.id, person: "stu.pass", personName: "Pass", caseID: 31)
+        let studied = try await store.markStudied(course: practice.id, person: "stu.pass", personName: "Pass", caseID: 32)
+        #expect(studied.completedAt == nil)
+        _ = try await training.submitPractice(case: 31, student: "stu.pass", PracticeSubmission(findings: "右肺结节。", impression: ""))
+        _ = try await training.submitPractice(case: 99, student: "stu.pass", PracticeSubmission(findings: "无异常。", impression: ""))
+        #expect(try await store.practisedCases(practice, person: "stu.pass") == [31])
+        #expect(try await store.checkCompletion(course: practice, person: "stu.pass", personName: "Pass")?.completedAt == nil)
+        let partial = try await store.progress(practice, enrolment: studied, person: "stu.pass")
+        #expect(partial.practised == 1 && partial.studied == 2 && abs(partial.fraction - 0.75) < 1e-12 && !partial.complete)
+        _ = try await training.submitPractice(case: 32, student: "stu.pass", PracticeSubmission(findings: "", impression: "肺炎。"))
+        #expect(try await store.checkCompletion(course: practice, person: "stu.pass", personName: "Pass")?.certificate != nil)
+        await #expect(throws: ProgrammeError.self) {
+            try await store.createCourse(
+                titleChinese: "只考试", titleEnglish: "Exam only", summary: "", creditHours: 1, cases: [], examID: exam.id,
+                practiceRequired: true, published: true, by: "office")
+        }
     }
 
     static func facts(_ store: ProgrammeStore, reading: ReadingStore, teaching: TeachingStore) async throws {

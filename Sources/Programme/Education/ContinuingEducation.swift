@@ -13,13 +13,16 @@ public struct Course: Sendable, Equatable, Codable {
     public var cases: [Int64]
     /// An exam of the training module the learner must pass, if any.
     public var examID: Int64?
+    /// Each case also needs a practice report of the learner's (training's practice: findings and impression written
+    /// and checked against the case's key findings).
+    public var practiceRequired: Bool
     public var published: Bool
     public var createdBy: String
     public var createdAt: Date
 
     public init(
         id: Int64, titleChinese: String, titleEnglish: String, summary: String, creditHours: Double, cases: [Int64], examID: Int64?,
-        published: Bool, createdBy: String, createdAt: Date
+        practiceRequired: Bool = false, published: Bool, createdBy: String, createdAt: Date
     ) {
         self.id = id
         self.titleChinese = titleChinese
@@ -28,6 +31,7 @@ public struct Course: Sendable, Equatable, Codable {
         self.creditHours = creditHours
         self.cases = cases
         self.examID = examID
+        self.practiceRequired = practiceRequired
         self.published = published
         self.createdBy = createdBy
         self.createdAt = createdAt
@@ -42,6 +46,7 @@ public struct Course: Sendable, Equatable, Codable {
             return .invalidCourse("credit hours are more than 0 and at most 200")
         }
         if cases.isEmpty && examID == nil { return .invalidCourse("a course needs cases to study or an exam to pass") }
+        if practiceRequired && cases.isEmpty { return .invalidCourse("practice is required on the course's cases, and it has none") }
         if Set(cases).count != cases.count { return .invalidCourse("a case is listed twice") }
         return nil
     }
@@ -73,11 +78,15 @@ public struct Enrolment: Sendable, Equatable, Codable {
     }
 }
 
-/// The completion rules: every listed case studied, and the exam passed when the course has one.
+/// The completion rules: every listed case studied (and practised, when the course asks for it), and the exam passed
+/// when the course has one.
 public enum CourseCompletion {
     public struct Progress: Sendable, Equatable {
         public var studied: Int
         public var required: Int
+        /// Cases with a practice report of the learner's (counted only when the course requires practice).
+        public var practised: Int
+        public var practiceRequired: Bool
         public var examRequired: Bool
         public var examPassed: Bool
         public var complete: Bool
@@ -85,13 +94,16 @@ public enum CourseCompletion {
         public var fraction: Double
     }
 
-    public static func progress(_ course: Course, studied: [Int64], examPassed: Bool) -> Progress {
+    /// Each case is a step, each case's practice another when required, the exam one.
+    public static func progress(_ course: Course, studied: [Int64], examPassed: Bool, practised: [Int64] = []) -> Progress {
         let done = Set(studied).intersection(course.cases).count
+        let practisedCount = course.practiceRequired ? Set(practised).intersection(course.cases).count : 0
         let examRequired = course.examID != nil
-        let steps = course.cases.count + (examRequired ? 1 : 0)
-        let finished = done + (examRequired && examPassed ? 1 : 0)
+        let steps = course.cases.count * (course.practiceRequired ? 2 : 1) + (examRequired ? 1 : 0)
+        let finished = done + practisedCount + (examRequired && examPassed ? 1 : 0)
         return Progress(
-            studied: done, required: course.cases.count, examRequired: examRequired, examPassed: examPassed,
+            studied: done, required: course.cases.count, practised: practisedCount, practiceRequired: course.practiceRequired,
+            examRequired: examRequired, examPassed: examPassed,
             complete: finished == steps && steps > 0, fraction: steps == 0 ? 0 : Double(finished) / Double(steps))
     }
 }

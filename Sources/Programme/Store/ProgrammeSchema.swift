@@ -130,6 +130,8 @@ enum ProgrammeSchema {
                 )
                 """,
             ],
+            // A course may ask for a practice report on each of its cases.
+            ["ALTER TABLE programme_courses ADD COLUMN practice_required \(int) NOT NULL DEFAULT 0"],
         ]
     }
 }

@@ -8,21 +8,22 @@ extension ProgrammeStore {
     /// A new course; its cases must be published teaching cases (checked by the caller, which sees the library).
     public func createCourse(
         titleChinese: String, titleEnglish: String, summary: String, creditHours: Double, cases: [Int64], examID: Int64?,
-        published: Bool, by person: String
+        practiceRequired: Bool = false, published: Bool, by person: String
     ) async throws(ProgrammeError) -> Course {
         let draft = Course(
             id: 0, titleChinese: titleChinese, titleEnglish: titleEnglish, summary: summary, creditHours: creditHours, cases: cases,
-            examID: examID, published: published, createdBy: person, createdAt: Date())
+            examID: examID, practiceRequired: practiceRequired, published: published, createdBy: person, createdAt: Date())
         if let problem = draft.problem { throw problem }
         let rows = try await query(
             """
-            INSERT INTO programme_courses (title_zh, title_en, summary, credit_hours, cases, exam_id, published, created_by, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
+            INSERT INTO programme_courses (title_zh, title_en, summary, credit_hours, cases, exam_id, published, created_by, created_at,
+                practice_required)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
             """,
             [
                 .text(titleChinese), .text(titleEnglish), .text(summary), .text(String(creditHours)),
                 .text(cases.map(String.init).joined(separator: ",")), examID.map { .integer($0) } ?? .null, .integer(published ? 1 : 0),
-                .text(person), .integer(Self.now()),
+                .text(person), .integer(Self.now()), .integer(practiceRequired ? 1 : 0),
             ])
         guard let id = rows.first?.first?.integer else { throw .database("no id for the new course") }
         return try await course(id)
@@ -41,13 +42,14 @@ extension ProgrammeStore {
         ).map(Self.course)
     }
 
-    static let courseColumns = "id, title_zh, title_en, summary, credit_hours, cases, exam_id, published, created_by, created_at"
+    static let courseColumns =
+        "id, title_zh, title_en, summary, credit_hours, cases, exam_id, published, created_by, created_at, practice_required"
 
     static func course(_ row: [SQLValue]) -> Course {
         Course(
             id: row[0].integer ?? 0, titleChinese: row[1].text ?? "", titleEnglish: row[2].text ?? "", summary: row[3].text ?? "",
             creditHours: double(row[4]), cases: (row[5].text ?? "").split(separator: ",").compactMap { Int64($0) }, examID: row[6].integer,
-            published: row[7].integer == 1, createdBy: row[8].text ?? "",
+            practiceRequired: row[10].integer == 1, published: row[7].integer == 1, createdBy: row[8].text ?? "",
             createdAt: Date(timeIntervalSince1970: TimeInterval(row[9].integer ?? 0)))
     }
 
@@ -128,6 +130,29 @@ extension ProgrammeStore {
         return false
     }
 
+    /// The course's cases the learner wrote a practice report on (training's practice); empty when the course does not
+    /// require practice or there is no training store.
+    public func practisedCases(_ course: Course, person: String) async throws(ProgrammeError) -> [Int64] {
+        guard course.practiceRequired, let training else { return [] }
+        do {
+            let cases = Set(course.cases)
+            return Array(Set(try await training.practices(student: person, limit: 1000).map(\.caseID)).filter { cases.contains($0) })
+                .sorted()
+        } catch {
+            throw .database("the practice reports of course \(course.id) are not readable: \(error)")
+        }
+    }
+
+    /// The learner's progress with the exam and practice read from training.
+    public func progress(_ course: Course, enrolment: Enrolment?, person: String) async throws(ProgrammeError)
+        -> CourseCompletion.Progress
+    {
+        guard let enrolment else { return CourseCompletion.progress(course, studied: [], examPassed: false) }
+        return CourseCompletion.progress(
+            course, studied: enrolment.studied, examPassed: try await examPassed(course, person: person),
+            practised: try await practisedCases(course, person: person))
+    }
+
     /// Completes the course for an enrolled learner whose steps are all done, the exam's result read from training;
     /// nil when not enrolled. Pages call it when the learner looks at the course: an exam passed since then completes it.
     public func checkCompletion(course: Course, person: String, personName: String) async throws(ProgrammeError) -> Enrolment? {
@@ -159,8 +184,9 @@ extension ProgrammeStore {
         guard let enrolment = try await enrolment(course: course.id, person: person) else {
             throw .notEnrolled("\(person) in course \(course.id)")
         }
-        guard enrolment.completedAt == nil,
-            CourseCompletion.progress(course, studied: enrolment.studied, examPassed: examPassed).complete
+        guard enrolment.completedAt == nil else { return enrolment }
+        let practised = try await practisedCases(course, person: person)
+        guard CourseCompletion.progress(course, studied: enrolment.studied, examPassed: examPassed, practised: practised).complete
         else { return enrolment }
         let code = CertificateCode.generate()
         let now = Self.now()

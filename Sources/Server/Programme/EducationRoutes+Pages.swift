@@ -23,11 +23,10 @@ extension EducationRoutes {
         var entries: [[String: Any]] = []
         for course in courses {
             var enrolment = mine.first { $0.course == course.id }
-            var passed = false
-            if enrolment != nil, course.examID != nil {
-                (enrolment, passed) = try await learnerState(course, principal)
+            var progress = CourseCompletion.progress(course, studied: enrolment?.studied ?? [], examPassed: false)
+            if enrolment != nil, course.examID != nil || course.practiceRequired {
+                (enrolment, progress) = try await learnerState(course, principal)
             }
-            let progress = CourseCompletion.progress(course, studied: enrolment?.studied ?? [], examPassed: passed)
             entries.append([
                 "id": course.id, "title": title(course, request, context), "summary": course.summary,
                 "hours": Self.hours(course.creditHours), "cases": course.cases.count, "published": course.published,
@@ -56,7 +55,8 @@ extension EducationRoutes {
         guard let hours = Double(form["creditHours"] ?? "") else { throw HTTPError(.badRequest, message: "credit hours are a number") }
         let course = try await create(
             principal, titleChinese: form["titleChinese"] ?? "", titleEnglish: form["titleEnglish"] ?? "", summary: form["summary"] ?? "",
-            creditHours: hours, cases: try Self.caseIDs(form["cases"] ?? ""), examID: nil, published: form["published"] == "1")
+            creditHours: hours, cases: try Self.caseIDs(form["cases"] ?? ""), examID: Int64(form["exam"] ?? ""),
+            practiceRequired: form["practice"] == "1", published: form["published"] == "1")
         await record(context, "continuing-education course \(course.id) created")
         return .redirect(to: "/ce/courses/\(course.id)", type: .found)
     }
@@ -66,13 +66,14 @@ extension EducationRoutes {
     func coursePage(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
         let principal = try Self.learner(context)
         let course = try await visibleCourse(try Self.id(context), principal)
-        let (enrolment, passed) = try await learnerState(course, principal)
-        let progress = CourseCompletion.progress(course, studied: enrolment?.studied ?? [], examPassed: passed)
+        let (enrolment, progress) = try await learnerState(course, principal)
+        let practised = Set(try await mapped { try await store.practisedCases(course, person: principal.username) })
         var cases: [[String: Any]] = []
         for id in course.cases {
             let version = try? await teaching.published(id)
             cases.append([
                 "id": id, "title": version?.content.title ?? "#\(id)", "studied": enrolment?.studied.contains(id) ?? false,
+                "practiceRequired": course.practiceRequired, "practisedCase": practised.contains(id),
                 "enrolled": enrolment != nil,
             ])
         }
@@ -81,7 +82,8 @@ extension EducationRoutes {
             "hours": Self.hours(course.creditHours), "cases": cases, "enrolled": enrolment != nil, "published": course.published,
             "percent": Int((progress.fraction * 100).rounded()), "studied": progress.studied, "required": progress.required,
             "completed": enrolment?.completedAt != nil, "certificate": enrolment?.certificate ?? "", "office": principal.has(.admin),
-            "examRequired": progress.examRequired, "examPassed": passed, "exam": course.examID ?? 0,
+            "examRequired": progress.examRequired, "examPassed": progress.examPassed, "exam": course.examID ?? 0,
+            "practiceRequired": course.practiceRequired, "practised": progress.practised,
         ]
         if principal.has(.admin) {
             let enrolments = try await mapped { try await store.enrolments(course: course.id) }

@@ -90,7 +90,7 @@ struct EducationRoutes: Sendable {
 
     func create(
         _ principal: Principal, titleChinese: String, titleEnglish: String, summary: String, creditHours: Double, cases: [Int64],
-        examID: Int64?, published: Bool
+        examID: Int64?, practiceRequired: Bool = false, published: Bool
     ) async throws -> Course {
         for id in cases {
             let published = try? await teaching.published(id)
@@ -99,7 +99,7 @@ struct EducationRoutes: Sendable {
         return try await mapped {
             try await store.createCourse(
                 titleChinese: titleChinese, titleEnglish: titleEnglish, summary: summary, creditHours: creditHours, cases: cases,
-                examID: examID, published: published, by: principal.username)
+                examID: examID, practiceRequired: practiceRequired, published: published, by: principal.username)
         }
     }
 
@@ -113,28 +113,32 @@ struct EducationRoutes: Sendable {
         return enrolment
     }
 
-    /// The learner's enrolment, completed first if every step is now done (an exam passed since the last look), and
-    /// whether they passed the course's exam.
-    func learnerState(_ course: Course, _ principal: Principal) async throws -> (enrolment: Enrolment?, examPassed: Bool) {
+    /// The learner's enrolment, completed first if every step is now done (an exam passed or a practice report written
+    /// since the last look), and their progress with the exam and practice read from training.
+    func learnerState(_ course: Course, _ principal: Principal) async throws -> (
+        enrolment: Enrolment?, progress: CourseCompletion.Progress
+    ) {
         let enrolment = try await mapped {
             try await store.checkCompletion(course: course, person: principal.username, personName: Self.displayName(principal))
         }
-        guard enrolment != nil, course.examID != nil else { return (enrolment, false) }
-        return (enrolment, try await mapped { try await store.examPassed(course, person: principal.username) })
+        let progress = try await mapped { try await store.progress(course, enrolment: enrolment, person: principal.username) }
+        return (enrolment, progress)
     }
 
     static func iso(_ date: Date?) -> Any { date.map { ISO8601DateFormatter().string(from: $0) as Any } ?? NSNull() }
 
-    func courseObject(_ course: Course, enrolment: Enrolment?, examPassed: Bool = false) -> [String: Any] {
+    func courseObject(_ course: Course, enrolment: Enrolment?, progress: CourseCompletion.Progress? = nil) -> [String: Any] {
         var object: [String: Any] = [
             "id": course.id, "titleChinese": course.titleChinese, "titleEnglish": course.titleEnglish, "summary": course.summary,
             "creditHours": course.creditHours, "cases": course.cases, "examID": course.examID.map { $0 as Any } ?? NSNull(),
+            "practiceRequired": course.practiceRequired,
             "published": course.published,
         ]
         if let enrolment {
-            let progress = CourseCompletion.progress(course, studied: enrolment.studied, examPassed: examPassed)
+            let progress = progress ?? CourseCompletion.progress(course, studied: enrolment.studied, examPassed: false)
             object["enrolment"] = [
                 "studied": enrolment.studied, "progress": progress.fraction, "examPassed": progress.examPassed,
+                "practised": progress.practised,
                 "completedAt": Self.iso(enrolment.completedAt),
                 "certificate": enrolment.certificate.map { $0 as Any } ?? NSNull(),
             ]
@@ -160,6 +164,7 @@ struct EducationRoutes: Sendable {
         var creditHours: Double
         var cases: [Int64]
         var examID: Int64?
+        var practiceRequired: Bool?
         var published: Bool?
     }
 
@@ -168,7 +173,8 @@ struct EducationRoutes: Sendable {
         let body = try await LibraryRoutes.decodeBody(CourseBody.self, request)
         let course = try await create(
             principal, titleChinese: body.titleChinese, titleEnglish: body.titleEnglish, summary: body.summary ?? "",
-            creditHours: body.creditHours, cases: body.cases, examID: body.examID, published: body.published ?? true)
+            creditHours: body.creditHours, cases: body.cases, examID: body.examID, practiceRequired: body.practiceRequired ?? false,
+            published: body.published ?? true)
         await record(context, "continuing-education course \(course.id) created")
         return AuthRoutes.json(courseObject(course, enrolment: nil), status: .created)
     }
@@ -177,7 +183,7 @@ struct EducationRoutes: Sendable {
         let principal = try Self.learner(context)
         let course = try await visibleCourse(try Self.id(context), principal)
         let state = try await learnerState(course, principal)
-        var object = courseObject(course, enrolment: state.enrolment, examPassed: state.examPassed)
+        var object = courseObject(course, enrolment: state.enrolment, progress: state.progress)
         if principal.has(.admin) {
             let enrolments = try await mapped { try await store.enrolments(course: course.id) }
             object["enrolments"] = enrolments.map {
@@ -234,8 +240,8 @@ struct EducationRoutes: Sendable {
             await record(context, "continuing-education course \(enrolment.course) completed, certificate \(code)")
         }
         let course = try await mapped { try await store.course(enrolment.course) }
-        let passed = course.examID == nil ? false : try await mapped { try await store.examPassed(course, person: principal.username) }
-        return AuthRoutes.json(courseObject(course, enrolment: enrolment, examPassed: passed))
+        let progress = try await mapped { try await store.progress(course, enrolment: enrolment, person: principal.username) }
+        return AuthRoutes.json(courseObject(course, enrolment: enrolment, progress: progress))
     }
 
     func meJSON(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
@@ -245,7 +251,7 @@ struct EducationRoutes: Sendable {
         for enrolment in enrolments {
             let course = try await mapped { try await store.course(enrolment.course) }
             let state = try await learnerState(course, principal)
-            list.append(courseObject(course, enrolment: state.enrolment ?? enrolment, examPassed: state.examPassed))
+            list.append(courseObject(course, enrolment: state.enrolment ?? enrolment, progress: state.progress))
         }
         return AuthRoutes.json(["courses": list])
     }
