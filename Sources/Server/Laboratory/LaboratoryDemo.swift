@@ -48,7 +48,7 @@ public enum LaboratoryDemo {
             oru(
                 "DEMO-0003", "20261202080000", patient: chen,
                 [
-                    nm("2160-0", "Creatinine", "214", "umol/L"), nm("718-7", "Hemoglobin", "94", "g/L"),
+                    nm("2160-0", "Creatinine", "214", "umol/L"), nm("718-7", "Hemoglobin", "88", "g/L"),
                     nm("2823-3", "Potassium", "5.6", "mmol/L"),
                 ]),
             oru(
