@@ -54,7 +54,9 @@ final class LaboratoryTestServer: @unchecked Sendable {
     }
 
     func curl(_ method: String, _ path: String, token: String? = nil, body: String? = nil) async throws -> (status: Int, body: String) {
-        var arguments = ["-s", "-o", "-", "-w", "\n%{http_code}", "-X", method, "-H", "Authorization: Bearer \(token ?? self.token)"]
+        var arguments = ["-s", "-o", "-", "-w", "\n%{http_code}", "-X", method]
+        // An empty token: an anonymous request.
+        if let bearer = Optional(token ?? self.token), !bearer.isEmpty { arguments += ["-H", "Authorization: Bearer \(bearer)"] }
         if let body {
             let file = try Corpus.temporaryDirectory("atrium-lab-body") + "/body"
             try Data(body.utf8).write(to: URL(fileURLWithPath: file))
@@ -171,6 +173,50 @@ struct LaboratoryServerTests {
         let events = try await server.server.identity.audit.search(AuditSearch(user: "lab-site-a"))
         #expect(events.contains { $0.detail.contains("result set \(id) viewed") && $0.participants.contains { $0.id == "F-9001" } })
         #expect(events.contains { $0.detail.contains("received as FHIR") })
+        await server.stop()
+    }
+    @Test("Each role against the laboratory routes: the status the role table gives (written out by hand)")
+    func roleMatrix() async throws {
+        let server = try await LaboratoryTestServer.start()
+        defer { Task { await server.stop() } }
+        try await server.server.laboratory.setFacility("A-LAB", institution: "HOSPITAL_A", by: "test")
+        var tokens: [String: String] = [:]
+        for (name, role, institution) in [
+            ("siteA", Role.site, "HOSPITAL_A" as String?), ("siteB", .site, "HOSPITAL_B"), ("reader", .reader, nil),
+            ("curator", .curator, nil), ("student", .student, nil), ("supervisor", .supervisor, nil), ("admin", .admin, nil),
+        ] {
+            tokens[name] = try await server.server.testToken("lab-matrix-\(name)", roles: [role], institution: institution)
+        }
+        let message = [
+            "MSH|^~\\&|LIS|A-LAB|ATRIUM|ATRIUM|20261201080000||ORU^R01|MX1|P|2.5", "PID|1||PM1^^^A^MR||王^五||19700101|M",
+            "OBR|1|P1|F1|24323-8^Panel^LN|||20261201080000", "OBX|1|NM|2823-3^Potassium^LN||4.0|mmol/L|||||F",
+        ].joined(separator: "\r")
+        let outcome = await HL7Intake(store: server.server.laboratory).receive(Array(message.utf8))
+        let id = try #require(outcome.stored.first)
+        let bundle =
+            #"{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Patient","identifier":[{"value":"X1"}]}},{"resource":{"resourceType":"Observation","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"2823-3"}]},"valueQuantity":{"value":4.2,"unit":"mmol/L"}}}]}"#
+        // anonymous, siteA, siteB, reader, curator, student, supervisor, admin
+        let callers = ["anonymous", "siteA", "siteB", "reader", "curator", "student", "supervisor", "admin"]
+        let expected: [(String, String, String?, [Int])] = [
+            ("GET", "/api/lab/result-sets/\(id)", nil, [401, 200, 404, 200, 403, 403, 200, 200]),
+            ("GET", "/api/lab/qc/violations", nil, [401, 200, 200, 200, 403, 403, 200, 200]),
+            ("GET", "/lab/result-sets/\(id)", nil, [302, 200, 404, 200, 403, 403, 200, 200]),
+            ("POST", "/fhir/r4", bundle, [401, 201, 201, 403, 403, 403, 403, 400]),
+            ("PUT", "/api/lab/facilities/B-LAB", #"{"institution":"HOSPITAL_B"}"#, [401, 403, 403, 403, 403, 403, 403, 200]),
+            (
+                "POST", "/api/lab/reference-ranges", #"{"loinc":"2823-3","name":"K","low":3.4,"high":5.2,"unit":"mmol/L"}"#,
+                [401, 403, 403, 403, 403, 403, 403, 201]
+            ),
+        ]
+        for (method, path, body, statuses) in expected {
+            for (caller, status) in zip(callers, statuses) {
+                let answer =
+                    caller == "anonymous"
+                    ? try await server.curl(method, path, token: "", body: body)
+                    : try await server.curl(method, path, token: tokens[caller], body: body)
+                #expect(answer.status == status, "\(caller) \(method) \(path): \(answer.status) \(answer.body.prefix(200))")
+            }
+        }
         await server.stop()
     }
 }
