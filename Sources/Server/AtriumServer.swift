@@ -164,7 +164,7 @@ public struct AtriumServer: Sendable {
     public func makeMLLPListener(port: Int? = nil, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> MLLPListener {
         MLLPListener(
             host: configuration.host, port: port ?? configuration.hl7Port ?? 2575,
-            maximumMessageBytes: configuration.hl7MaximumMessageBytes,
+            maximumMessageBytes: configuration.hl7MaximumMessageBytes, idleTimeout: .seconds(configuration.hl7IdleSeconds),
             store: laboratory, logger: logger, onListening: onListening)
     }
 

@@ -43,6 +43,8 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
     public var hl7Port: Int?
     /// Largest HL7 v2 message the MLLP listener takes, in bytes (larger ones get an AR and are dropped).
     public var hl7MaximumMessageBytes: Int = 1 << 20
+    /// Seconds an MLLP connection may stay silent before the listener closes it.
+    public var hl7IdleSeconds: Int = 300
     /// Load the generated demonstration studies on first start.
     public var demo: Bool = false
     /// What a second copy of a stored instance does: `ignore` or `overwrite`.
@@ -126,6 +128,7 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
         "ATRIUM_STORAGE": "storage", "ATRIUM_STORAGE_ENDPOINT": "storageEndpoint", "ATRIUM_STORAGE_REGION": "storageRegion",
         "ATRIUM_STORAGE_PATH_STYLE": "storagePathStyle",
         "ATRIUM_DICOM_PORT": "dicomPort", "ATRIUM_HL7_PORT": "hl7Port", "ATRIUM_HL7_MAX_MESSAGE_BYTES": "hl7MaximumMessageBytes",
+        "ATRIUM_HL7_IDLE_SECONDS": "hl7IdleSeconds",
         "ATRIUM_AET": "aeTitle", "ATRIUM_DEMO": "demo", "ATRIUM_DUPLICATE_POLICY": "duplicatePolicy",
         "ATRIUM_INDEX_DURABILITY": "indexDurability",
         "ATRIUM_MAX_UPLOAD_BYTES": "maximumUploadBytes", "ATRIUM_FRAME_CACHE_BYTES": "frameCacheBytes", "ATRIUM_PUBLIC_URL": "publicURL",
@@ -191,6 +194,7 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
         case "dicomPort": dicomPort = try int()
         case "hl7Port": hl7Port = value.isEmpty ? nil : try int()
         case "hl7MaximumMessageBytes": hl7MaximumMessageBytes = try int()
+        case "hl7IdleSeconds": hl7IdleSeconds = try int()
         case "dicomTLSPort": dicomTLSPort = value.isEmpty ? nil : try int()
         case "dicomTLSCertificate": dicomTLSCertificate = value.isEmpty ? nil : value
         case "dicomTLSKey": dicomTLSKey = value.isEmpty ? nil : value
@@ -270,6 +274,7 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
             throw ConfigurationError("ports are 0–65535")
         }
         guard hl7MaximumMessageBytes >= 1024 else { throw ConfigurationError("hl7MaximumMessageBytes is at least 1024") }
+        guard hl7IdleSeconds >= 1 else { throw ConfigurationError("hl7IdleSeconds is at least 1") }
         if let dicomTLSPort {
             guard (0...65535).contains(dicomTLSPort) else { throw ConfigurationError("ports are 0–65535") }
             guard dicomTLSCertificate != nil, dicomTLSKey != nil else {

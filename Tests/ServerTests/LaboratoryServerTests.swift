@@ -16,12 +16,13 @@ final class LaboratoryTestServer: @unchecked Sendable {
 
     var baseURL: String { "http://127.0.0.1:\(http)" }
 
-    static func start(maximumMessageBytes: Int = 16_384) async throws -> LaboratoryTestServer {
+    static func start(maximumMessageBytes: Int = 16_384, idleSeconds: Int = 300) async throws -> LaboratoryTestServer {
         var configuration = ServerConfiguration()
         configuration.dataDirectory = try Corpus.temporaryDirectory("atrium-lab-server")
         configuration.httpPort = 0
         configuration.host = "127.0.0.1"
         configuration.hl7MaximumMessageBytes = maximumMessageBytes
+        configuration.hl7IdleSeconds = idleSeconds
         let server = try AtriumServer(configuration: configuration)
         try await server.laboratory.prepare()
         let (httpStream, httpContinuation) = AsyncStream.makeStream(of: Int.self)
@@ -175,6 +176,27 @@ struct LaboratoryServerTests {
         #expect(events.contains { $0.detail.contains("received as FHIR") })
         await server.stop()
     }
+    @Test("A connection that stays silent past hl7IdleSeconds is closed by the listener; one that sends is answered first")
+    func idleConnections() async throws {
+        let server = try await LaboratoryTestServer.start(idleSeconds: 2)
+        defer { Task { await server.stop() } }
+        // The client waits up to 60 s: the listener, not the client's timeout, must end the connection.
+        let script = """
+            import socket, sys
+            s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=60)
+            s.sendall(b"\\x0bMSH|^~\\\\&|LIS|NOWHERE|||20261201||ORU^R01|IDLE1|P|2.5\\rPID|1||X\\x1c\\r")
+            answer = b""
+            while not answer.endswith(b"\\x1c\\r"):
+                answer += s.recv(4096)
+            print("answered" if b"MSA|AR|IDLE1" in answer else "wrong answer")
+            print("closed" if s.recv(10) == b"" else "open")
+            """
+        let run = try await Subprocess.runDetached("python3", ["-c", script, String(server.mllp)])
+        #expect(run.status == 0, "\(run.errorOutput.suffix(1500))")
+        #expect(run.output == "answered\nclosed\n", "\(run.output)")
+        await server.stop()
+    }
+
     @Test("Each role against the laboratory routes: the status the role table gives (written out by hand)")
     func roleMatrix() async throws {
         let server = try await LaboratoryTestServer.start()

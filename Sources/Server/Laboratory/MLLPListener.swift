@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 
 /// The HL7 v2 listener of `atrium serve` (on `hl7Port`, off by default): MLLP framing (HL7 v2.5 Appendix C.4) over TCP
 /// with TCP_NODELAY, one ACK per message, messages bounded by `hl7MaximumMessageBytes`. What a message means is
@@ -12,17 +13,21 @@ public struct MLLPListener: Service {
     let host: String
     let port: Int
     let maximumMessageBytes: Int
+    /// A connection that sends nothing for this long is closed (a sender keeps its connection open between messages, but
+    /// one that has gone away must not hold a socket forever).
+    let idleTimeout: Duration
     let intake: HL7Intake
     let logger: Logger
     let onListening: @Sendable (Int) async -> Void
 
     public init(
-        host: String, port: Int, maximumMessageBytes: Int, store: LaboratoryStore, logger: Logger,
+        host: String, port: Int, maximumMessageBytes: Int, idleTimeout: Duration = .seconds(300), store: LaboratoryStore, logger: Logger,
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) {
         self.host = host
         self.port = port
         self.maximumMessageBytes = maximumMessageBytes
+        self.idleTimeout = idleTimeout
         self.intake = HL7Intake(store: store)
         var logger = logger
         logger[metadataKey: "listener"] = "mllp"
@@ -61,32 +66,62 @@ public struct MLLPListener: Service {
         logger.info("MLLP listener stopped")
     }
 
+    func answer(_ event: MLLPFramer.Event) async -> HL7IntakeOutcome {
+        switch event {
+        case .message(let bytes): await intake.receive(bytes)
+        case .oversized(let bytes, let head): intake.oversized(head: head, bytes: bytes, limit: maximumMessageBytes)
+        }
+    }
+
     func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
         let peer = connection.channel.remoteAddress?.ipAddress ?? ""
+        let lastActivity = LastActivity()
         do {
             try await connection.executeThenClose { inbound, outbound in
-                var framer = MLLPFramer(maximumMessageBytes: maximumMessageBytes)
-                for try await buffer in inbound {
-                    for event in framer.feed(buffer.readableBytesView) {
-                        let outcome: HL7IntakeOutcome
-                        switch event {
-                        case .message(let bytes):
-                            outcome = await intake.receive(bytes)
-                        case .oversized(let bytes, let head):
-                            outcome = intake.oversized(head: head, bytes: bytes, limit: maximumMessageBytes)
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        var framer = MLLPFramer(maximumMessageBytes: maximumMessageBytes)
+                        for try await buffer in inbound {
+                            lastActivity.touch()
+                            for event in framer.feed(buffer.readableBytesView) {
+                                let outcome = await answer(event)
+                                var metadata: Logger.Metadata = [
+                                    "ack": "\(outcome.code.rawValue)", "controlID": "\(outcome.controlID)", "peer": "\(peer)",
+                                    "resultSets": "\(outcome.stored.count)",
+                                ]
+                                if let error = outcome.error { metadata["reason"] = "\(error)" }
+                                logger.info("HL7 message", metadata: metadata)
+                                try await outbound.write(ByteBuffer(bytes: MLLPFramer.frame(outcome.ack)))
+                                lastActivity.touch()
+                            }
                         }
-                        var metadata: Logger.Metadata = [
-                            "ack": "\(outcome.code.rawValue)", "controlID": "\(outcome.controlID)", "peer": "\(peer)",
-                            "resultSets": "\(outcome.stored.count)",
-                        ]
-                        if let error = outcome.error { metadata["reason"] = "\(error)" }
-                        logger.info("HL7 message", metadata: metadata)
-                        try await outbound.write(ByteBuffer(bytes: MLLPFramer.frame(outcome.ack)))
                     }
+                    // The idle watch: closing the channel ends the reading task above.
+                    group.addTask {
+                        while true {
+                            try await Task.sleep(for: .seconds(1))
+                            if lastActivity.idle > idleTimeout {
+                                logger.info("MLLP connection idle, closed", metadata: ["peer": "\(peer)"])
+                                try? await connection.channel.close()
+                                return
+                            }
+                        }
+                    }
+                    try await group.next()
+                    group.cancelAll()
                 }
             }
         } catch {
             logger.debug("MLLP connection ended", metadata: ["peer": "\(peer)", "error": "\(error)"])
         }
     }
+}
+
+/// When a connection last sent or was answered, shared by its reading task and its idle watch.
+private final class LastActivity: Sendable {
+    private let instant = Mutex(ContinuousClock.now)
+
+    func touch() { instant.withLock { $0 = .now } }
+
+    var idle: Duration { ContinuousClock.now - instant.withLock { $0 } }
 }
