@@ -1,5 +1,6 @@
 import DICOM
 import Foundation
+import Platform
 
 /// The delimiters of an HL7 v2 message, read from MSH-1 and MSH-2 (HL7 v2.5 2.5.4, 2.16.9.1–2).
 public struct HL7EncodingCharacters: Sendable, Equatable {
@@ -344,7 +345,7 @@ public struct HL7Message: Sendable, Equatable {
 /// HL7 date/time values (DTM, TS: `YYYY[MM[DD[HH[MM[SS[.S[S[S[S]]]]]]]]][+/-ZZZZ]`, v2.5 2.A.22).
 public enum HL7DateTime {
     /// The instant a DTM names; without an offset it is read in `defaultOffsetSeconds` (China Standard Time by default).
-    public static func parse(_ text: String, defaultOffsetSeconds: Int = 8 * 3600) -> Date? {
+    public static func parse(_ text: String, defaultOffsetSeconds: Int = AllianceTime.zone.secondsFromGMT()) -> Date? {
         var digits = text.trimmingCharacters(in: .whitespaces)
         if digits.isEmpty { return nil }
         var offset = defaultOffsetSeconds
@@ -396,7 +397,7 @@ public enum HL7DateTime {
     }
 
     /// `date` as a DTM with an offset, in China Standard Time: `YYYYMMDDHHMMSS+0800`.
-    public static func format(_ date: Date, offsetSeconds: Int = 8 * 3600) -> String {
+    public static func format(_ date: Date, offsetSeconds: Int = AllianceTime.zone.secondsFromGMT()) -> String {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(secondsFromGMT: offsetSeconds) ?? .gmt
         let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)

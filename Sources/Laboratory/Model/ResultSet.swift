@@ -1,4 +1,5 @@
 import Foundation
+import Platform
 
 /// Administrative sex (HL7 table 0001; FHIR administrative-gender maps onto it).
 public enum AdministrativeSex: String, Sendable, Equatable, Codable, CaseIterable {
@@ -65,8 +66,7 @@ public struct LabPatient: Sendable, Equatable, Codable {
         guard let birthDate else { return nil }
         let parts = birthDate.split(separator: "-").compactMap { Int($0) }
         guard parts.count == 3 else { return nil }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(secondsFromGMT: 8 * 3600) ?? .gmt
+        let calendar = AllianceTime.calendar
         guard let born = calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2])) else { return nil }
         return calendar.dateComponents([.year], from: born, to: date).year
     }

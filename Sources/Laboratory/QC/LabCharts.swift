@@ -1,4 +1,5 @@
 import Foundation
+import Platform
 
 /// Server-rendered SVG charts of the laboratory pages: the Levey-Jennings chart of a control material and the history of
 /// one analyte of a patient. Plain SVG with no script; labels are numbers and dates (no words: the page around the chart
@@ -103,7 +104,7 @@ public enum LabCharts {
         }
         let formatter = DateFormatter()
         formatter.dateFormat = "yyyy-MM-dd"
-        formatter.timeZone = TimeZone(secondsFromGMT: 8 * 3600)
+        formatter.timeZone = AllianceTime.zone
         for point in sorted {
             let abnormal = point.flag?.isAbnormal ?? false
             svg +=
