@@ -171,6 +171,8 @@ struct LaboratoryPages: Sendable {
                 ] as [String: Any]
             },
             "noViolations": violations.isEmpty,
+            // A site records its own laboratory's runs; materials and runs of one institution per form.
+            "canRecord": context.principal?.has(.site) == true && scope != nil,
         ]
         return views.page(
             "lab-qc", title: text("laboratory.title.qc", request, context), section: .laboratory, data: data, request: request,

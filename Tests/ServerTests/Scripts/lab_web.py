@@ -173,7 +173,16 @@ try:
     step("the QC page draws the Levey-Jennings chart and lists violations")
     site.get(base + "/lab/qc")
     site_wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".lab-material svg.lj-chart")))
-    assert site.find_elements(By.CSS_SELECTOR, '#lab-violations tr[data-rule="1-3s"]'), "1-3s listed"
+    assert len(site.find_elements(By.CSS_SELECTOR, '#lab-violations tr[data-rule="1-3s"]')) == 1, "the seeded 1-3s is listed"
+    points = len(site.find_elements(By.CSS_SELECTOR, ".lab-material svg.lj-chart circle"))
+
+    step("the site records a run on the QC page; its 4.5 SD result is a new 1-3s rejection on the chart and in the list")
+    site.execute_script("document.getElementById('lab-run-at').value = '2026-11-20T08:00'")
+    site.find_element(By.CSS_SELECTOR, "input.lab-run-value").send_keys("5.9")
+    site.find_element(By.ID, "lab-run-submit").click()
+    site_wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, '#lab-violations tr[data-rule="1-3s"]')) == 2)
+    assert len(site.find_elements(By.CSS_SELECTOR, ".lab-material svg.lj-chart circle")) == points + 1
+    assert len(site.find_elements(By.CSS_SELECTOR, ".lab-material svg.lj-chart circle.lj-reject")) == 2
     site.save_screenshot(os.path.join(shots, "lab-05-qc.png"))
 finally:
     site.quit()
