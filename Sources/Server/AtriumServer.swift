@@ -165,7 +165,7 @@ public struct AtriumServer: Sendable {
         MLLPListener(
             host: configuration.host, port: port ?? configuration.hl7Port ?? 2575,
             maximumMessageBytes: configuration.hl7MaximumMessageBytes, idleTimeout: .seconds(configuration.hl7IdleSeconds),
-            store: laboratory, logger: logger, onListening: onListening)
+            optional: port == nil && configuration.hl7PortOptional, store: laboratory, logger: logger, onListening: onListening)
     }
 
     /// The consultation workflow's clock-driven steps (lease expiry, escalation, documents of signed reports, late studies).

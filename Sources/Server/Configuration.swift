@@ -43,6 +43,9 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
     public var hl7Port: Int?
     /// Largest HL7 v2 message the MLLP listener takes, in bytes (larger ones get an AR and are dropped).
     public var hl7MaximumMessageBytes: Int = 1 << 20
+    /// When `hl7Port` is taken, run without the MLLP listener (with a warning) instead of failing: set for the port `--demo`
+    /// chooses by itself, never for one configured.
+    public var hl7PortOptional = false
     /// Seconds an MLLP connection may stay silent before the listener closes it.
     public var hl7IdleSeconds: Int = 300
     /// Load the generated demonstration studies on first start.

@@ -68,7 +68,10 @@ struct Serve: AsyncParsableCommand {
         if let aet { configuration.aeTitle = aet }
         if demo { configuration.demo = true }
         if let hl7Port { configuration.hl7Port = hl7Port }
-        if configuration.demo && configuration.hl7Port == nil { configuration.hl7Port = 2575 }
+        if configuration.demo && configuration.hl7Port == nil {
+            configuration.hl7Port = 2575
+            configuration.hl7PortOptional = true
+        }
         try intake.apply(to: &configuration)
         var logger = Logger(label: "atrium")
         logger.logLevel = .info

@@ -1,8 +1,10 @@
 import AtriumTesting
 import Foundation
 import Laboratory
+import Logging
 import Platform
 import Server
+import ServiceLifecycle
 import Testing
 
 /// A server with its HTTP application and MLLP listener on free loopback ports, stopped by `stop()`.
@@ -195,6 +197,30 @@ struct LaboratoryServerTests {
         #expect(run.status == 0, "\(run.errorOutput.suffix(1500))")
         #expect(run.output == "answered\nclosed\n", "\(run.output)")
         await server.stop()
+    }
+
+    @Test("On a taken port the demo's own MLLP port is given up with a warning, a configured one fails the server")
+    func takenPort() async throws {
+        let first = try await LaboratoryTestServer.start()
+        defer { Task { await first.stop() } }
+        for optional in [true, false] {
+            var configuration = ServerConfiguration()
+            configuration.dataDirectory = try Corpus.temporaryDirectory("atrium-lab-taken")
+            configuration.host = "127.0.0.1"
+            configuration.hl7Port = first.mllp
+            configuration.hl7PortOptional = optional
+            let server = try AtriumServer(configuration: configuration)
+            let group = ServiceGroup(services: [server.makeMLLPListener()], logger: Logger(label: "test"))
+            let run = Task { try await group.run() }
+            await group.triggerGracefulShutdown()
+            let result = await run.result
+            if optional {
+                #expect(throws: Never.self) { try result.get() }
+            } else {
+                #expect(throws: (any Error).self) { try result.get() }
+            }
+        }
+        await first.stop()
     }
 
     @Test("Each role against the laboratory routes: the status the role table gives (written out by hand)")

@@ -16,18 +16,22 @@ public struct MLLPListener: Service {
     /// A connection that sends nothing for this long is closed (a sender keeps its connection open between messages, but
     /// one that has gone away must not hold a socket forever).
     let idleTimeout: Duration
+    /// When the port is taken: run without listening (a warning) instead of failing the server.
+    let optional: Bool
     let intake: HL7Intake
     let logger: Logger
     let onListening: @Sendable (Int) async -> Void
 
     public init(
-        host: String, port: Int, maximumMessageBytes: Int, idleTimeout: Duration = .seconds(300), store: LaboratoryStore, logger: Logger,
+        host: String, port: Int, maximumMessageBytes: Int, idleTimeout: Duration = .seconds(300), optional: Bool = false,
+        store: LaboratoryStore, logger: Logger,
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) {
         self.host = host
         self.port = port
         self.maximumMessageBytes = maximumMessageBytes
         self.idleTimeout = idleTimeout
+        self.optional = optional
         self.intake = HL7Intake(store: store)
         var logger = logger
         logger[metadataKey: "listener"] = "mllp"
@@ -47,7 +51,10 @@ public struct MLLPListener: Service {
                     }
                 }
         } catch {
-            throw ConfigurationError("cannot listen for HL7 (MLLP) on \(host):\(port): \(error)")
+            guard optional else { throw ConfigurationError("cannot listen for HL7 (MLLP) on \(host):\(port): \(error)") }
+            logger.warning("MLLP port taken: running without the HL7 listener", metadata: ["port": "\(port)", "error": "\(error)"])
+            try await gracefulShutdown()
+            return
         }
         let bound = server.channel.localAddress?.port ?? port
         logger.info("MLLP listener started", metadata: ["port": "\(bound)"])
