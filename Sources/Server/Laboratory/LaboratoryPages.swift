@@ -32,6 +32,7 @@ struct LaboratoryPages: Sendable {
             return try await self.resultSet(id: setID, consultation: consultation, request, context)
         }
         router.get("/lab/qc") { request, context in try await self.qualityControl(request, context) }
+        router.get("/lab/reference-ranges") { request, context in try await self.referenceRanges(request, context) }
     }
 
     func text(_ key: String, _ request: Request, _ context: AtriumRequestContext) -> String {
@@ -142,6 +143,31 @@ struct LaboratoryPages: Sendable {
         return views.page(
             "lab-result", title: text("laboratory.title.result", request, context), section: .laboratory, data: data, request: request,
             context: context)
+    }
+
+    /// The reference intervals and delta rules in force, with their sources (edited through the JSON API by administrators).
+    func referenceRanges(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
+        let ranges = try await LaboratoryRoutes.mapped { try await self.store.referenceRanges() }
+        let rules = Dictionary(
+            try await LaboratoryRoutes.mapped { try await self.store.deltaRules() }.map { ($0.loinc, $0) }, uniquingKeysWith: { a, _ in a })
+        func f(_ v: Double?) -> String { v.map(ReferenceRanges.format) ?? "" }
+        let rows = ranges.map { r -> [String: Any] in
+            var delta = ""
+            if let rule = rules[r.loinc] {
+                delta = [rule.absolute.map { "±\(f($0)) \(r.unit)" }, rule.percent.map { "±\(f($0)) %" }].compactMap { $0 }
+                    .joined(separator: " · ")
+            }
+            let critical = [r.criticalLow.map { "≤\(f($0))" }, r.criticalHigh.map { "≥\(f($0))" }].compactMap { $0 }.joined(separator: " ")
+            return [
+                "id": r.id, "loinc": r.loinc, "name": r.name,
+                "sex": r.sex.map { text("laboratory.sex.\($0.rawValue)", request, context) } ?? "",
+                "age": "\(r.minimumAge)–\(r.maximumAge)",
+                "interval": r.text, "critical": critical, "unit": r.unit, "delta": delta, "source": r.source,
+            ]
+        }
+        return views.page(
+            "lab-ranges", title: text("laboratory.title.ranges", request, context), section: .laboratory, data: ["ranges": rows],
+            request: request, context: context)
     }
 
     func qualityControl(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {

@@ -37,10 +37,12 @@ def flatten(node, prefix=""):
     return out
 
 
-english = {}
+english, chinese = {}, {}
 for name in sorted(os.listdir(locales_dir)):
     if name == "en.json" or name.endswith(".en.json"):
         english.update(flatten(json.load(open(os.path.join(locales_dir, name), encoding="utf-8"))))
+    if name == "zh-CN.json" or name.endswith(".zh-CN.json"):
+        chinese.update(flatten(json.load(open(os.path.join(locales_dir, name), encoding="utf-8"))))
 
 
 def step(name):
@@ -122,6 +124,17 @@ try:
     assert site.find_element(By.ID, "lab-critical").is_displayed()
     site.save_screenshot(os.path.join(shots, "lab-02-result-set.png"))
 
+    step("in Chinese the same page speaks Chinese: headings, flags and the delta mark from the locale files")
+    result_url = site.current_url
+    site.find_element(By.CSS_SELECTOR, '.langswitch button[data-lang="zh-CN"]').click()
+    site_wait.until(lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-CN")
+    k = site.find_element(By.CSS_SELECTOR, '#lab-observations tr[data-code="2823-3"]')
+    assert chinese["laboratory.flag.HH"] in k.text and chinese["laboratory.message.delta"] in k.text, k.text
+    assert chinese["laboratory.field.range"] in site.find_element(By.CSS_SELECTOR, "#lab-observations thead").text
+    site.save_screenshot(os.path.join(shots, "lab-02b-result-set-zh.png"))
+    site.find_element(By.CSS_SELECTOR, '.langswitch button[data-lang="en"]').click()
+    site_wait.until(lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en" and d.current_url == result_url)
+
     step("the site files a laboratory consultation for the result set")
     site.find_element(By.ID, "lab-question").send_keys("Hyperkalaemia with rising creatinine: interpretation?")
     site.find_element(By.ID, "lab-history").send_keys("Type 2 diabetes, on ACE inhibitor.")
@@ -175,6 +188,15 @@ try:
     site_wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".lab-material svg.lj-chart")))
     assert len(site.find_elements(By.CSS_SELECTOR, '#lab-violations tr[data-rule="1-3s"]')) == 1, "the seeded 1-3s is listed"
     points = len(site.find_elements(By.CSS_SELECTOR, ".lab-material svg.lj-chart circle"))
+
+    step("the reference interval page lists the seeded rows with their sources and the delta rules")
+    site.get(base + "/lab/reference-ranges")
+    site_wait.until(EC.presence_of_element_located((By.ID, "lab-ranges")))
+    potassium = site.find_element(By.CSS_SELECTOR, '#lab-ranges tr[data-loinc="2823-3"]').text
+    assert "3.5–5.3" in potassium and "WS/T 404.6-2015" in potassium and "±1 mmol/L" in potassium, potassium
+    assert len(site.find_elements(By.CSS_SELECTOR, "#lab-ranges tbody tr")) >= 30
+    site.get(base + "/lab/qc")
+    site_wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".lab-material svg.lj-chart")))
 
     step("the site records a run on the QC page; its 4.5 SD result is a new 1-3s rejection on the chart and in the list")
     site.execute_script("document.getElementById('lab-run-at').value = '2026-11-20T08:00'")
