@@ -114,6 +114,11 @@ struct HL7Tests {
             ([header, "PID|1||P9||WANG||1980XX01|M", obr], .dataType, .applicationError, "PID", 7),
             ([header, pid, obr, "OBX|1|NM|2823-3^K^LN||4.1|mmol/L|||||Q"], .tableValueNotFound, .applicationError, "OBX", 11),
             ([header, pid, obr], .segmentSequence, .applicationError, "OBR", nil),
+            ([header + "||||||ISO IR87", pid, obr], .tableValueNotFound, .applicationReject, "MSH", 18),
+            (
+                [header.replacingOccurrences(of: "|P|2.5", with: "|X|2.5"), pid, obr], .unsupportedProcessingID, .applicationReject, "MSH",
+                11
+            ),
         ])
     func malformed(_ segments: [String], condition: HL7ErrorCondition, code: HL7AcknowledgmentCode, segment: String, field: Int?) {
         do {
@@ -126,6 +131,18 @@ struct HL7Tests {
             #expect(error.location?.segment == segment, "\(error)")
             #expect(error.location?.field == field, "\(error)")
         }
+    }
+
+    @Test("Two patients in one message: each OBR belongs to the PID before it")
+    func twoPatients() throws {
+        let text = [
+            Self.header, Self.pid, Self.obr, "OBX|1|NM|2823-3^K^LN||4.1|mmol/L|||||F",
+            "PID|2||Q7^^^Y^MR||LI^NA||19900101|F", "OBR|2|PL2|FL2|58410-2^CBC^LN|||20261201", "OBX|1|NM|718-7^Hb^LN||120|g/L|||||F",
+        ]
+        let sets = try ORUR01.resultSets(try HL7Message.parse(Self.message(text)))
+        #expect(sets.map(\.patient.id) == ["P9", "Q7"])
+        #expect(sets.map(\.patient.sex) == [.male, .female])
+        #expect(sets.map { $0.observations.map(\.code) } == [["2823-3"], ["718-7"]])
     }
 
     @Test("A message in GB 18030 whose Chinese bytes contain the delimiters' byte values is still split correctly")
