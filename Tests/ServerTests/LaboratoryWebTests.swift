@@ -8,11 +8,7 @@ import Testing
 struct LaboratoryWebTests {
     @Test("An ORU^R01 over MLLP → the site files a lab consultation → the reviewer sees flags and history, signs → the site reads it")
     func consultationPath() async throws {
-        for tool in ["/usr/bin/chromium", "/usr/bin/chromedriver"] {
-            guard FileManager.default.isExecutableFile(atPath: tool) else {
-                throw PeerError("\(tool) is missing: apt-get install chromium chromium-driver (scripts/install-deps)")
-            }
-        }
+        try Chromium.require()
         let server = try await LaboratoryTestServer.start()
         defer { Task { await server.stop() } }
         _ = try await server.server.testToken("lab-web-site", roles: [.site], institution: "COUNTY-A")
