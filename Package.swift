@@ -106,7 +106,7 @@ let package = Package(
             name: "Server",
             dependencies: [
                 "DICOM", "DICOMNetwork", "Archive", "Imaging", "Platform", "Reading", "Teaching", "Training", "Programme",
-                .product(name: "Hummingbird", package: "hummingbird"),
+                "Laboratory", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 // The SMTP client of e-mail notifications.
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -158,9 +158,14 @@ let package = Package(
         .testTarget(
             name: "ProgrammeTests", dependencies: ["Programme", "Reading", "Teaching", "Training", "Platform", "Archive", "AtriumTesting"],
             exclude: ["Scripts"]),
+        // Laboratory results: HL7 v2 (ORU^R01 over MLLP) and FHIR R4 intake, UCUM units, reference intervals, flags and
+        // delta checks, Westgard QC (DESIGN.md). Pure logic and its store; Server maps routes and the MLLP listener onto it.
+        .target(name: "Laboratory", dependencies: ["DICOM", "Platform", "Archive"]),
+        .testTarget(
+            name: "LaboratoryTests", dependencies: ["Laboratory", "Platform", "Archive", "DICOM", "AtriumTesting"], exclude: ["Scripts"]),
         .testTarget(
             name: "PlatformTests",
             dependencies: ["Platform", "Archive", "AtriumTesting", .product(name: "Crypto", package: "swift-crypto")]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "Platform", "AtriumTesting"], exclude: ["Scripts"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Platform", "Laboratory", "AtriumTesting"], exclude: ["Scripts"]),
     ]
 )

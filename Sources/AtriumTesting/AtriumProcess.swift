@@ -25,6 +25,8 @@ public final class AtriumServeProcess: @unchecked Sendable {
     public let httpPort: Int
     /// The DIMSE port.
     public let dicomPort: Int
+    /// The HL7 v2 MLLP port (given, so that `--demo` never takes the fixed default port in a test).
+    public let hl7Port: Int
     /// The running program; its output (logs and the start banner) is in `process.output`.
     public let process: PeerProcess
 
@@ -37,11 +39,15 @@ public final class AtriumServeProcess: @unchecked Sendable {
     {
         let httpPort = try LoopbackPort.free()
         let dicomPort = try LoopbackPort.free()
+        let hl7Port = try LoopbackPort.free()
         let process = try PeerProcess(
             try AtriumExecutable.path(),
-            ["serve", "--data", data, "--host", "127.0.0.1", "--http-port", "\(httpPort)", "--dicom-port", "\(dicomPort)"] + arguments,
+            [
+                "serve", "--data", data, "--host", "127.0.0.1", "--http-port", "\(httpPort)", "--dicom-port", "\(dicomPort)", "--hl7-port",
+                "\(hl7Port)",
+            ] + arguments,
             environment: environment)
-        let server = AtriumServeProcess(httpPort: httpPort, dicomPort: dicomPort, process: process)
+        let server = AtriumServeProcess(httpPort: httpPort, dicomPort: dicomPort, hl7Port: hl7Port, process: process)
         do {
             try await LoopbackPort.waitForListener(dicomPort, seconds: 60)
             try await LoopbackPort.waitForListener(httpPort, seconds: 60)
@@ -51,9 +57,10 @@ public final class AtriumServeProcess: @unchecked Sendable {
         return server
     }
 
-    private init(httpPort: Int, dicomPort: Int, process: PeerProcess) {
+    private init(httpPort: Int, dicomPort: Int, hl7Port: Int, process: PeerProcess) {
         self.httpPort = httpPort
         self.dicomPort = dicomPort
+        self.hl7Port = hl7Port
         self.process = process
     }
 }

@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import HummingbirdWebSocket
 import Imaging
+import Laboratory
 import Logging
 import NIOCore
 import Platform
@@ -31,6 +32,8 @@ public struct AtriumServer: Sendable {
     public let reading: ReadingStore
     /// The programme office's targets, named indicators, figures and improvement actions (``ProgrammeStore``).
     public let programme: ProgrammeStore
+    /// Laboratory result sets, reference intervals, QC and facility mappings (``LaboratoryStore``).
+    public let laboratory: LaboratoryStore
     /// The one-time token that creates the first administrator (issued by ``run(onServerRunning:onDICOMListening:onDICOMTLSListening:)``
     /// while none exists, or by ``issueSetupTokenIfNeeded()``).
     public let setupToken = SetupToken()
@@ -66,6 +69,7 @@ public struct AtriumServer: Sendable {
         self.training = TrainingStore(identity: identity)
         self.reading = ReadingStore.make(identity: identity, settings: configuration.reading)
         self.programme = ProgrammeStore(identity: identity, reading: reading, teaching: teaching, training: training)
+        self.laboratory = LaboratoryStore(identity: identity)
         self.logger = logger
     }
 
@@ -94,6 +98,7 @@ public struct AtriumServer: Sendable {
         dicomweb.register(on: router)
         ViewerRoutes(locales: webViews.locales, archive: archive).register(on: router)
         ReadingRoutes(store: reading, identity: identity, archive: archive, logger: logger).register(on: router)
+        LaboratoryRoutes(store: laboratory, reading: reading, identity: identity, logger: logger).register(on: router)
         // UPS-RS over the work items, and its event channels on a router of their own (the WebSocket upgrade requests
         // pass the same authentication as every other request).
         let ups = UPSRoutes(
@@ -108,6 +113,7 @@ public struct AtriumServer: Sendable {
             .register(on: router)
         ReadingPages(views: webViews, store: reading, archive: archive, identity: identity, logger: logger).register(on: router)
         TurnaroundPage(views: webViews, store: reading).register(on: router)
+        LaboratoryPages(views: webViews, store: laboratory, reading: reading, identity: identity, logger: logger).register(on: router)
         ProgrammeRoutes(store: programme, identity: identity, views: webViews, logger: logger).register(on: router)
         EducationRoutes(store: programme, teaching: teaching, identity: identity, views: webViews, address: address, logger: logger)
             .register(on: router)
@@ -154,6 +160,14 @@ public struct AtriumServer: Sendable {
             identity: identity, onListening: onListening)
     }
 
+    /// The HL7 v2 MLLP listener on `host:hl7Port` (`port` overrides it, e.g. 0 in tests). `onListening` receives the bound port.
+    public func makeMLLPListener(port: Int? = nil, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> MLLPListener {
+        MLLPListener(
+            host: configuration.host, port: port ?? configuration.hl7Port ?? 2575,
+            maximumMessageBytes: configuration.hl7MaximumMessageBytes, idleTimeout: .seconds(configuration.hl7IdleSeconds),
+            optional: port == nil && configuration.hl7PortOptional, store: laboratory, logger: logger, onListening: onListening)
+    }
+
     /// The consultation workflow's clock-driven steps (lease expiry, escalation, documents of signed reports, late studies).
     public func makeReadingMaintenance() -> some Service {
         ReadingMaintenance(store: reading, archive: archive, logger: logger, mailer: mailer)
@@ -190,6 +204,7 @@ public struct AtriumServer: Sendable {
         try await teaching.prepare()
         try await training.prepare()
         try await reading.prepare()
+        try await laboratory.prepare()
         // Before anything stores or sweeps: rows a power loss took are indexed again from their blobs.
         try await archive.recoverIndex()
         logger.info("index durability", metadata: ["mode": "\(archive.indexDurability.rawValue)"])
@@ -215,6 +230,7 @@ public struct AtriumServer: Sendable {
         if configuration.dicomTLSPort != nil {
             services.append(.init(service: makeDIMSEListener(secure: true, onListening: onDICOMTLSListening)))
         }
+        if configuration.hl7Port != nil { services.append(.init(service: makeMLLPListener())) }
         var group = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         group.maximumGracefulShutdownDuration = .seconds(30)
         try await ServiceGroup(configuration: group).run()

@@ -39,6 +39,15 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
     public var dicomPlain: Bool = true
     /// The server's Application Entity Title.
     public var aeTitle: String = "ATRIUM"
+    /// The HL7 v2 MLLP port for laboratory results (ORU^R01). Nil: off (the default); `--demo` turns it on at 2575 unless set.
+    public var hl7Port: Int?
+    /// Largest HL7 v2 message the MLLP listener takes, in bytes (larger ones get an AR and are dropped).
+    public var hl7MaximumMessageBytes: Int = 1 << 20
+    /// When `hl7Port` is taken, run without the MLLP listener (with a warning) instead of failing: set for the port `--demo`
+    /// chooses by itself, never for one configured.
+    public var hl7PortOptional = false
+    /// Seconds an MLLP connection may stay silent before the listener closes it.
+    public var hl7IdleSeconds: Int = 300
     /// Load the generated demonstration studies on first start.
     public var demo: Bool = false
     /// What a second copy of a stored instance does: `ignore` or `overwrite`.
@@ -121,7 +130,8 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
         "ATRIUM_DATA": "dataDirectory", "ATRIUM_DATABASE": "database", "ATRIUM_HOST": "host", "ATRIUM_HTTP_PORT": "httpPort",
         "ATRIUM_STORAGE": "storage", "ATRIUM_STORAGE_ENDPOINT": "storageEndpoint", "ATRIUM_STORAGE_REGION": "storageRegion",
         "ATRIUM_STORAGE_PATH_STYLE": "storagePathStyle",
-        "ATRIUM_DICOM_PORT": "dicomPort",
+        "ATRIUM_DICOM_PORT": "dicomPort", "ATRIUM_HL7_PORT": "hl7Port", "ATRIUM_HL7_MAX_MESSAGE_BYTES": "hl7MaximumMessageBytes",
+        "ATRIUM_HL7_IDLE_SECONDS": "hl7IdleSeconds",
         "ATRIUM_AET": "aeTitle", "ATRIUM_DEMO": "demo", "ATRIUM_DUPLICATE_POLICY": "duplicatePolicy",
         "ATRIUM_INDEX_DURABILITY": "indexDurability",
         "ATRIUM_MAX_UPLOAD_BYTES": "maximumUploadBytes", "ATRIUM_FRAME_CACHE_BYTES": "frameCacheBytes", "ATRIUM_PUBLIC_URL": "publicURL",
@@ -185,6 +195,9 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
         case "host": host = value
         case "httpPort": httpPort = try int()
         case "dicomPort": dicomPort = try int()
+        case "hl7Port": hl7Port = value.isEmpty ? nil : try int()
+        case "hl7MaximumMessageBytes": hl7MaximumMessageBytes = try int()
+        case "hl7IdleSeconds": hl7IdleSeconds = try int()
         case "dicomTLSPort": dicomTLSPort = value.isEmpty ? nil : try int()
         case "dicomTLSCertificate": dicomTLSCertificate = value.isEmpty ? nil : value
         case "dicomTLSKey": dicomTLSKey = value.isEmpty ? nil : value
@@ -260,7 +273,11 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
 
     /// Checks values that would otherwise fail later and less clearly.
     public func validate() throws {
-        guard (0...65535).contains(httpPort), (0...65535).contains(dicomPort) else { throw ConfigurationError("ports are 0–65535") }
+        guard (0...65535).contains(httpPort), (0...65535).contains(dicomPort), (0...65535).contains(hl7Port ?? 0) else {
+            throw ConfigurationError("ports are 0–65535")
+        }
+        guard hl7MaximumMessageBytes >= 1024 else { throw ConfigurationError("hl7MaximumMessageBytes is at least 1024") }
+        guard hl7IdleSeconds >= 1 else { throw ConfigurationError("hl7IdleSeconds is at least 1") }
         if let dicomTLSPort {
             guard (0...65535).contains(dicomTLSPort) else { throw ConfigurationError("ports are 0–65535") }
             guard dicomTLSCertificate != nil, dicomTLSKey != nil else {

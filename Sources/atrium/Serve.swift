@@ -9,11 +9,11 @@ struct Serve: AsyncParsableCommand {
         discussion: """
             Settings come from defaults, then --config FILE (JSON with the same names as below: dataDirectory, database, storage,
             storageEndpoint, storageRegion, storagePathStyle, host,
-            httpPort, dicomPort, dicomTLSPort, dicomTLSCertificate, dicomTLSKey, dicomTLSClientCA, dicomPlain, aeTitle, demo, duplicatePolicy, indexDurability, maximumUploadBytes, frameCacheBytes, allowUnknownPeers, and peers: a list of
+            httpPort, dicomPort, dicomTLSPort, dicomTLSCertificate, dicomTLSKey, dicomTLSClientCA, dicomPlain, aeTitle, hl7Port, hl7MaximumMessageBytes, demo, duplicatePolicy, indexDurability, maximumUploadBytes, frameCacheBytes, allowUnknownPeers, and peers: a list of
             {"aeTitle", "host", "port", "institution", "permissions": ["store", "query", "retrieve", "moveDestination"]}),
             then ATRIUM_* environment variables (ATRIUM_DATA, ATRIUM_DATABASE, ATRIUM_STORAGE, ATRIUM_STORAGE_ENDPOINT,
             ATRIUM_STORAGE_REGION, ATRIUM_STORAGE_PATH_STYLE, ATRIUM_HOST, ATRIUM_HTTP_PORT, ATRIUM_DICOM_PORT, ATRIUM_DICOM_TLS_PORT,
-            ATRIUM_DICOM_TLS_CERT, ATRIUM_DICOM_TLS_KEY, ATRIUM_DICOM_TLS_CA, ATRIUM_DICOM_PLAIN, ATRIUM_AET,
+            ATRIUM_DICOM_TLS_CERT, ATRIUM_DICOM_TLS_KEY, ATRIUM_DICOM_TLS_CA, ATRIUM_DICOM_PLAIN, ATRIUM_AET, ATRIUM_HL7_PORT,
             ATRIUM_DEMO, ATRIUM_DUPLICATE_POLICY, ATRIUM_INDEX_DURABILITY, ATRIUM_MAX_UPLOAD_BYTES, ATRIUM_ALLOW_UNKNOWN_PEERS), then these flags; each
             overrides the one before. A calling AE title not in peers may store, query and retrieve while allowUnknownPeers is
             true (the default, so that storescu works at once), and is never a C-MOVE destination.
@@ -42,6 +42,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "HTTP port. Default 8042; 0 picks a free port.") var httpPort: Int?
     @Option(help: "DICOM (DIMSE) port. Default 11112.") var dicomPort: Int?
     @Option(help: "The server's AE title. Default ATRIUM.") var aet: String?
+    @Option(help: "HL7 v2 MLLP port for laboratory results (ORU^R01). Default off; 2575 with --demo.") var hl7Port: Int?
     @Flag(
         help: """
             Demo data on a data folder without people of its own: four institutions, one person per role (passwords printed \
@@ -66,6 +67,11 @@ struct Serve: AsyncParsableCommand {
         if let dicomPort { configuration.dicomPort = dicomPort }
         if let aet { configuration.aeTitle = aet }
         if demo { configuration.demo = true }
+        if let hl7Port { configuration.hl7Port = hl7Port }
+        if configuration.demo && configuration.hl7Port == nil {
+            configuration.hl7Port = 2575
+            configuration.hl7PortOptional = true
+        }
         try intake.apply(to: &configuration)
         var logger = Logger(label: "atrium")
         logger.logLevel = .info

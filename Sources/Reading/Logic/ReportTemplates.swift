@@ -58,6 +58,17 @@ public enum ReportTemplates {
                 history, ReportTemplate.Section(kind: "findings", title: "镜下所见 Microscopic findings", phrases: []),
                 ReportTemplate.Section(kind: "impression", title: "病理诊断 Diagnosis", phrases: []),
             ]),
+        // Laboratory consultations (requests of the laboratory service line carry the modality LAB).
+        ReportTemplate(
+            id: "laboratory", modalities: ["LAB"], bodyParts: [],
+            sections: [
+                history,
+                ReportTemplate.Section(
+                    kind: "findings", title: "检验结果 Results", phrases: ["All results within reference intervals. 各项结果均在参考区间内。"]),
+                ReportTemplate.Section(kind: "impression", title: "解释意见 Interpretation", phrases: []),
+                ReportTemplate.Section(
+                    kind: "recommendation", title: "建议 Recommendations", phrases: ["Repeat the test to confirm. 建议复查确认。"]),
+            ]),
         ReportTemplate(
             id: "general", modalities: [], bodyParts: [],
             sections: [history, technique, ReportTemplate.Section(kind: "findings", title: "影像所见 Findings", phrases: []), impression]),

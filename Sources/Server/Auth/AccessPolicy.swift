@@ -40,6 +40,11 @@ public enum RouteFamily: String, Sendable, CaseIterable {
     case reading
     /// The consultation pages (`/consultations`, `/worklist`, `/reports`).
     case readingPages
+    /// The laboratory's JSON API (`/api/lab`) and FHIR intake (`/fhir`): sites (their institution's results), readers,
+    /// supervisors and administrators; writing intervals, facilities and QC targets is checked by the routes.
+    case laboratory
+    /// The laboratory pages (`/lab`), with the same rule.
+    case laboratoryPages
 
     /// The family of a request.
     public static func of(method: HTTPRequest.Method, path: String) -> RouteFamily {
@@ -59,6 +64,7 @@ public enum RouteFamily: String, Sendable, CaseIterable {
         if under("/api/admin/patients") { return .delete }
         if under("/api/admin") { return .admin }
         if under("/api/library") { return .library }
+        if under("/api/lab") || under("/fhir") { return .laboratory }
         if under("/api/consultations") || under("/api/worklist") || under("/api/reports") || under("/api/critical")
             || under("/api/notifications") || under("/api/turnaround") || path == "/api/turnaround.csv" || under("/api/peer-review")
         {
@@ -68,6 +74,7 @@ public enum RouteFamily: String, Sendable, CaseIterable {
         if under("/login") || under("/logout") || under("/static") || under("/language") { return .signIn }
         if under("/admin") { return .adminPages }
         if under("/library") { return .libraryPages }
+        if under("/lab") { return .laboratoryPages }
         if under("/consultations") || under("/worklist") || under("/reports") || under("/turnaround") { return .readingPages }
         if under("/studies") || under("/upload") || under("/uploads") || under("/viewer") { return .clinicalPages }
         return .page
@@ -95,6 +102,7 @@ public enum AccessDecision: Sendable, Equatable {
 /// | me | anyone signed in |
 /// | teaching library (API and pages) | anyone signed in; writing and unpublished cases: curator, admin (checked by the routes) |
 /// | consultations (API and pages) | site (its institution), reader, admin; then ``ReadingAccess`` per action |
+/// | laboratory (API, FHIR intake, pages) | site (its institution), reader, supervisor, admin; writes checked by the routes |
 ///
 /// A person with several roles gets the widest. An API token also needs the scope of the family: `dicomweb:read` for
 /// reading, `dicomweb:write` for storing and deleting, `api` for the JSON API.
@@ -113,7 +121,7 @@ public enum AccessPolicy {
                 switch family {
                 case .dicomwebRead: TokenScope.dicomwebRead
                 case .dicomwebStore, .delete: TokenScope.dicomwebWrite
-                case .me, .admin, .audit, .library, .reading: TokenScope.api
+                case .me, .admin, .audit, .library, .reading, .laboratory: TokenScope.api
                 default: nil
                 }
             if let needed, !scopes.contains(needed) { return .forbidden("the token lacks the \(needed) scope") }
@@ -127,7 +135,7 @@ public enum AccessPolicy {
             return principal.has(.admin) ? .allow(institution: nil) : .forbidden("administrators only")
         case .me, .library, .libraryPages:
             return .allow(institution: nil)
-        case .reading, .readingPages:
+        case .reading, .readingPages, .laboratory, .laboratoryPages:
             // A student never sees the worklist or a clinical report; the action's own check (``ReadingAccess``) follows.
             if principal.roles.isDisjoint(with: [.site, .reader, .admin, .supervisor]) {
                 return .forbidden("consultations are for sites, readers and administrators")

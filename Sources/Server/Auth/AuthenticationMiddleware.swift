@@ -70,7 +70,7 @@ public struct AuthenticationMiddleware: RouterMiddleware {
         switch AccessPolicy.decide(family, principal: principal) {
         case .unauthenticated:
             await audit(family, path: path, principal: nil, user: "", source: source, status: .unauthorized, detail: "not signed in")
-            if [.clinicalPages, .adminPages, .libraryPages, .readingPages].contains(family), request.method == .get {
+            if [.clinicalPages, .adminPages, .libraryPages, .readingPages, .laboratoryPages].contains(family), request.method == .get {
                 let target = path + (request.uri.query.map { "?" + $0 } ?? "")
                 let encoded = target.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/"
                 return Response.redirect(to: "/login?return=\(encoded)", type: .found)

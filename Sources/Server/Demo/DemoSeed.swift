@@ -132,7 +132,7 @@ public enum DemoSeed {
     /// The demo steps, in order. A workflow adds its own demo data by appending a step here (after `people`, so that it
     /// can act as ``DemoPeople``): `DemoStep(name: "consultations") { context in … }`.
     public static let steps: [DemoStep] = [
-        institutions, people, studies, ReadingDemo.step, LibraryDemo.step, ProgrammeDemo.step, TrainingDemo.step,
+        institutions, people, studies, ReadingDemo.step, LibraryDemo.step, ProgrammeDemo.step, TrainingDemo.step, LaboratoryDemo.step,
     ]
 
     /// The college, the affiliated hospital and the two grassroots hospitals.

@@ -199,6 +199,7 @@ struct ReadingPages: Sendable {
         )
         .allowed
         var requestRow = row(consultation, request, context)
+        if consultation.serviceLine == .laboratory { requestRow["labHref"] = "/lab/consultations/\(consultation.id)" }
         requestRow["canWithdraw"] =
             consultation.status == .requested
             && ReadingAccess.decide(.withdraw, principal: principal, requestInstitution: consultation.institutionCode).allowed
@@ -277,7 +278,9 @@ struct ReadingPages: Sendable {
             "status": report.status.rawValue,
             "statusLabel": text("reading.status.\(ReadingTransitions.requestStatus(for: report.status).rawValue)", request, context),
             "request": row(consultation, request, context),
-            "viewerHref": study.isEmpty ? "about:blank" : "/viewer?study=\(study)",
+            // A laboratory consultation shows its result set (values, intervals, flags, history charts) where images go.
+            "viewerHref": consultation.serviceLine == .laboratory
+                ? "/lab/consultations/\(consultation.id)" : study.isEmpty ? "about:blank" : "/viewer?study=\(study)",
             "canSign": ReadingAccess.decide(.sign, principal: principal, profile: profile).allowed,
             "images": images.prefix(500).map { $0 }, "hasImages": !images.isEmpty,
             "stringsJSON": stringsJSON(language(request, context)),

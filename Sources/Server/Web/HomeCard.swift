@@ -28,6 +28,7 @@ public struct HomeCard: Sendable {
         HomeCard(id: "upload", href: "/upload", roles: [.site, .reader, .curator, .admin]),
         HomeCard(id: "consultations", href: "/consultations", roles: [.site]),
         HomeCard(id: "worklist", href: "/worklist", roles: [.reader]),
+        HomeCard(id: "laboratory", href: "/lab", roles: [.site, .reader, .supervisor, .admin]),
         HomeCard(id: "teaching", href: "/library", roles: [.reader, .curator, .student, .supervisor, .admin]),
         HomeCard(
             id: "exams", titleKey: "training.card.title", textKey: "training.card.text", href: "/training", roles: [.student, .curator]),

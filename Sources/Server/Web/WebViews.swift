@@ -36,7 +36,7 @@ public struct WebViews: Sendable {
 
     /// Which section of the navigation a page belongs to.
     enum Section: String {
-        case home, studies, upload, admin, signIn, library, consultations, worklist, programme, education, training
+        case home, studies, upload, admin, signIn, library, consultations, worklist, programme, education, training, laboratory
     }
 
     /// Renders `template` inside the layout. `data` is the page's own context; the layout adds the strings of the
@@ -99,6 +99,9 @@ public struct WebViews: Sendable {
         }
         if let principal, principal.has(.reader) || principal.has(.admin) {
             entries.append((.worklist, "/worklist", "reading.nav.worklist"))
+        }
+        if let principal, !principal.roles.isDisjoint(with: [.site, .reader, .supervisor, .admin]) {
+            entries.append((.laboratory, "/lab", "laboratory.nav"))
         }
         if let principal, !principal.roles.isDisjoint(with: [.student, .curator, .supervisor, .admin]) {
             entries.append((.training, "/training", "training.nav"))
