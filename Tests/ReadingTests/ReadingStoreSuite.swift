@@ -84,6 +84,12 @@ enum ReadingStoreSuite {
         filter.priority = .stat
         let counts = try await store.worklistCounts(filter)
         #expect(counts.byPriority == [.stat: 1, .routine: 1] && counts.total == 2, "counts ignore the priority being filtered")
+        // With a finished state among the filter's, the worklist takes the general query (not the open items' index).
+        filter = WorklistFilter()
+        filter.states = [.completed]
+        #expect(try await store.worklist(filter).isEmpty)
+        filter.states = [.completed, .scheduled]
+        #expect(try await store.worklist(filter).map(\.request.id) == [stat.id, routine.id])
         #expect(try await store.requests(institution: "COUNTY-A").map(\.id) == [stat.id])
         #expect(try await store.requests(institution: nil).count == 2)
     }
@@ -93,6 +99,9 @@ enum ReadingStoreSuite {
         let item = try await store.claim(itemID: entry.item.id, by: readerA)
         #expect(item.state == .inProgress && item.owner == "reader.a" && item.transactionUID != nil)
         #expect(try await store.request(id: entry.request.id)?.status == .inProgress)
+        // The counts follow the claim at once (they are kept only until the store writes).
+        let counts = try await store.worklistCounts(WorklistFilter())
+        #expect(counts.byState == [.scheduled: 1, .inProgress: 1] && counts.total == 2)
         // A second claim while the lease lives is refused with who holds it.
         await #expect(throws: ReadingError.locked(owner: "Dr A", until: clock.now.addingTimeInterval(90))) {
             try await store.claim(itemID: item.id, by: readerB)
@@ -353,12 +362,23 @@ enum ReadingStoreSuite {
         #expect(try await !store.unsubscribe(aeTitle: "ITEM_AE", target: uid))
 
         // Update: merged, and the request's question follows the label; not with a wrong Transaction UID once claimed.
+        var ownFilter = WorklistFilter()
+        ownFilter.institution = "COUNTY-A"
+        let statBefore = try await store.worklistCounts(WorklistFilter()).byPriority[.stat] ?? 0
         var update = DataSet(characterSet: .utf8)
         update.set(.procedureStepLabel, .LO, "UPS question: nodule, size?")
+        update.set(.scheduledProcedureStepPriority, .CS, "MEDIUM")
         let updated = try await store.updateUPS(uid: uid, with: update, transactionUID: nil, by: readerA)
         #expect(updated.dataSet.string(.procedureStepLabel) == "UPS question: nodule, size?")
         #expect(updated.dataSet.string(.worklistLabel) == "Remote reading")
         #expect(try await store.request(id: request.id)?.question == "UPS question: nodule, size?")
+        // The counts follow the new priority (MEDIUM is urgent), with and without a filter on the requests' columns.
+        let after = try await store.worklistCounts(WorklistFilter())
+        #expect(after.byPriority[.stat] ?? 0 == statBefore - 1)
+        let own = try await store.worklistCounts(ownFilter)
+        let ownItems = try await store.worklist(ownFilter)
+        #expect(own.byPriority[.urgent] ?? 0 == ownItems.filter { $0.request.priority == .urgent }.count)
+        #expect(own.total == ownItems.count)
         let claimed = try await store.changeUPSState(
             uid: uid, to: .inProgress, transactionUID: "1.2.826.0.1.3680043.8.498.9001", by: readerA)
         #expect(claimed.state == .inProgress && claimed.owner == readerA.username)

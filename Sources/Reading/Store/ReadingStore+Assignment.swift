@@ -99,9 +99,11 @@ extension ReadingStore {
         let uid = UID.generate()
         var steps = [
             SQLStep(
-                "INSERT INTO work_items (uid, request_id, kind, state, assignee, created_at, revision) "
-                    + "VALUES (?, ?, 'double-reading', 'SCHEDULED', ?, ?, 0) RETURNING id",
-                [.text(uid), .integer(request.id), Self.text(reader), Self.ms(now)], guarded: true),
+                "INSERT INTO work_items (uid, request_id, kind, state, assignee, created_at, revision, deadline_at, priority, service_line) "
+                    + "SELECT ?, id, 'double-reading', 'SCHEDULED', ?, ?, 0, deadline_at, priority, service_line "
+                    + "FROM consultation_requests WHERE id = ? "
+                    + "RETURNING id",
+                [.text(uid), Self.text(reader), Self.ms(now), .integer(request.id)], guarded: true),
             Self.event(request.id, "double-reading", "system", "second reader \(reader ?? "(any)") by rule \(rule.id)", at: now),
         ]
         if let reader {

@@ -113,6 +113,7 @@ extension ReadingStore {
             SQLStep(
                 "UPDATE consultation_requests SET priority = ?, question = ?, updated_at = ? WHERE id = ?",
                 [.text(priority.rawValue), .text(question), Self.ms(now), .integer(entry.request.id)]),
+            SQLStep("UPDATE work_items SET priority = ? WHERE request_id = ?", [.text(priority.rawValue), .integer(entry.request.id)]),
             Self.event(entry.request.id, "ups-updated", actor.username, "work item \(entry.item.id)", at: now),
         ]
         guard try await transaction(steps) != nil else { throw .conflict("the work item changed meanwhile") }

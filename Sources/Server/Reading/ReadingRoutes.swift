@@ -306,6 +306,12 @@ public struct ReadingRoutes: Sendable {
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 
+    static func json(encoded data: Data, status: HTTPResponse.Status = .ok) -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
     static func body(_ request: Request) async throws -> [String: Any] {
         let buffer = try await request.body.collect(upTo: 4 << 20)
         guard let object = try? JSONSerialization.jsonObject(with: Data(buffer: buffer)) as? [String: Any] else {
@@ -512,21 +518,19 @@ public struct ReadingRoutes: Sendable {
         let entries = try await Self.mapped { try await self.store.worklist(filter) }
         let counts = try await Self.mapped { try await self.store.worklistCounts(filter) }
         let now = store.now
-        return Self.json([
-            "now": ReadingFormat.iso(now),
-            "entries": entries.map { entry -> [String: Any] in
-                var object = describe(entry.request)
-                object["workItem"] = Self.describe(entry.item)
-                object["reportStatus"] = entry.reportStatus?.rawValue ?? NSNull()
-                object["timeLeft"] = Self.timeLeftClass(entry.request, now: now, levels: store.settings.serviceLevels)
-                return object
+        let levels = store.settings.serviceLevels
+        let answer = WorklistJSON(
+            now: ReadingFormat.iso(now),
+            entries: entries.map { entry in
+                WorklistJSON.Entry(
+                    request: RequestJSON(entry.request, now: now), workItem: WorkItemJSON(entry.item),
+                    reportStatus: entry.reportStatus?.rawValue, timeLeft: Self.timeLeftClass(entry.request, now: now, levels: levels))
             },
-            "counts": [
-                "total": counts.total,
-                "priority": Dictionary(uniqueKeysWithValues: Priority.allCases.map { ($0.rawValue, counts.byPriority[$0] ?? 0) }),
-                "state": Dictionary(uniqueKeysWithValues: WorkItemState.allCases.map { ($0.rawValue, counts.byState[$0] ?? 0) }),
-            ],
-        ])
+            counts: WorklistJSON.Counts(
+                total: counts.total,
+                priority: Dictionary(uniqueKeysWithValues: Priority.allCases.map { ($0.rawValue, counts.byPriority[$0] ?? 0) }),
+                state: Dictionary(uniqueKeysWithValues: WorkItemState.allCases.map { ($0.rawValue, counts.byState[$0] ?? 0) })))
+        return Self.json(encoded: try answer.encoded())
     }
 
     /// The colour class of the time left: `overdue`, `due-soon` (less than a quarter of the allowed time), or `on-time`.
