@@ -89,9 +89,13 @@ struct ReadingBrowserTests {
         func person(_ username: String) -> [String: String] {
             ["username": username, "password": "test password \(username)", "displayName": username]
         }
+        // The files attached to the request form (made by Pillow and by hand in Python).
+        let made = try Subprocess.run("python3", [Corpus.script("ReadingTests", "attachment_files.py"), "make", directory])
+        try #require(made.status == 0, "attachment_files.py (pip install pillow): \(made.errorOutput)")
         let fixtures: [String: Any] = [
             "site": person("site-county-a"), "reader": person("reader-wang"), "senior": person("reader-li"), "file": file, "study": study,
             "callingAE": "COUNTY_A_PACS", "routineItem": routineItem.id,
+            "attachments": [directory + "/form.pdf", directory + "/photo.jpg"], "badAttachment": directory + "/not-a-pdf.pdf",
         ]
         let fixturesFile = directory + "/fixtures.json"
         try JSONSerialization.data(withJSONObject: fixtures).write(to: URL(fileURLWithPath: fixturesFile))
@@ -111,6 +115,11 @@ struct ReadingBrowserTests {
         let stored = try await server.server.archive.index.instances(
             studyInstanceUID: study, seriesInstanceUID: nil, sopInstanceUID: kos, institution: "COUNTY-A")
         #expect(stored.first?.sopClassUID == "1.2.840.10008.5.1.4.1.1.88.59", "the KOS \(kos) in the study")
+        // The attachments of the form are an Encapsulated PDF and a Secondary Capture in the same study.
+        let classes = try await server.server.archive.index.instances(
+            studyInstanceUID: study, seriesInstanceUID: nil, sopInstanceUID: nil, institution: "COUNTY-A"
+        ).map(\.sopClassUID)
+        #expect(classes.contains("1.2.840.10008.5.1.4.1.1.104.1") && classes.contains("1.2.840.10008.5.1.4.1.1.7"), "\(classes)")
         // The claim, the signature, the addendum and the acknowledgement are in the audit trail.
         await server.server.identity.audit.flush()
         let details = try await server.server.identity.audit.search(AuditSearch(participant: study, limit: 1000)).map(\.detail)

@@ -249,6 +249,25 @@ enum ReadingSchema {
                 "CREATE INDEX work_items_open ON work_items (deadline_at, id) WHERE \(openItems())",
                 "CREATE INDEX work_items_counts ON work_items (state, priority, service_line)",
             ],
+            [
+                // Files attached to a request (``RequestAttachment``): the bytes as sent, capped in size.
+                """
+                CREATE TABLE consultation_attachments (
+                    id \(key),
+                    request_id \(int) NOT NULL REFERENCES consultation_requests (id) ON DELETE CASCADE,
+                    filename TEXT NOT NULL,
+                    content_type TEXT NOT NULL,
+                    size_bytes \(int) NOT NULL,
+                    sha256 TEXT NOT NULL,
+                    content \(flavour == .sqlite ? "BLOB" : "BYTEA") NOT NULL,
+                    sop_instance_uid TEXT,
+                    series_instance_uid TEXT,
+                    uploaded_by TEXT NOT NULL,
+                    created_at \(int) NOT NULL
+                )
+                """,
+                "CREATE INDEX consultation_attachments_request ON consultation_attachments (request_id)",
+            ],
         ]
     }
 

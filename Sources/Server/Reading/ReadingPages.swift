@@ -198,6 +198,7 @@ struct ReadingPages: Sendable {
             .acknowledgeCritical, principal: principal, requestInstitution: consultation.institutionCode
         )
         .allowed
+        let attachments = await ReadingRoutes.visibleAttachments(store, principal, consultation)
         var requestRow = row(consultation, request, context)
         requestRow["canWithdraw"] =
             consultation.status == .requested
@@ -218,6 +219,8 @@ struct ReadingPages: Sendable {
                 return row
             },
             "hasCritical": !critical.isEmpty,
+            "attachments": attachments ?? [], "showAttachments": attachments != nil,
+            "canAttach": ReadingAccess.decide(.attach, principal: principal, requestInstitution: consultation.institutionCode).allowed,
             "stringsJSON": stringsJSON(language(request, context)),
         ]
         return views.page(
@@ -272,7 +275,9 @@ struct ReadingPages: Sendable {
                 }
             }
         }
+        let attachments = await ReadingRoutes.visibleAttachments(store, principal, consultation) ?? []
         let data: [String: Any] = [
+            "attachments": attachments, "hasAttachments": !attachments.isEmpty,
             "reportID": report.id, "itemID": report.workItemID, "requestID": consultation.id,
             "status": report.status.rawValue,
             "statusLabel": text("reading.status.\(ReadingTransitions.requestStatus(for: report.status).rawValue)", request, context),

@@ -67,6 +67,7 @@ public struct ReadingRoutes: Sendable {
             }
             return Self.json(Self.describe(acknowledged))
         }
+        registerAttachments(on: router)
         router.get("/api/worklist") { request, context in try await self.worklist(request, context) }
         router.get("/api/worklist/events") { _, context in try self.events(context) }
         for (verb, path) in [("claim", "claim"), ("renew", "renew"), ("release", "release"), ("break", "break")] {
@@ -248,8 +249,12 @@ public struct ReadingRoutes: Sendable {
         return id
     }
 
-    static func require(_ action: ReadingAction, _ principal: Principal, profile: ReaderProfile? = nil, institution: String?) throws {
-        if case .deny(let reason) = ReadingAccess.decide(action, principal: principal, profile: profile, requestInstitution: institution) {
+    static func require(
+        _ action: ReadingAction, _ principal: Principal, profile: ReaderProfile? = nil, institution: String?, assigned: Bool = false
+    ) throws {
+        if case .deny(let reason) = ReadingAccess.decide(
+            action, principal: principal, profile: profile, requestInstitution: institution, assigned: assigned)
+        {
             throw HTTPError(.forbidden, message: reason)
         }
     }
@@ -312,8 +317,8 @@ public struct ReadingRoutes: Sendable {
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    static func body(_ request: Request) async throws -> [String: Any] {
-        let buffer = try await request.body.collect(upTo: 4 << 20)
+    static func body(_ request: Request, upTo limit: Int = 4 << 20) async throws -> [String: Any] {
+        let buffer = try await request.body.collect(upTo: limit)
         guard let object = try? JSONSerialization.jsonObject(with: Data(buffer: buffer)) as? [String: Any] else {
             throw HTTPError(.badRequest, message: "the body must be a JSON object")
         }
@@ -347,7 +352,19 @@ public struct ReadingRoutes: Sendable {
         guard let institution = principal.institutionCode, !institution.isEmpty else {
             throw HTTPError(.forbidden, message: "a site user without an institution files no requests")
         }
-        let body = try await Self.body(request)
+        // Attachments travel in the JSON as base64 (`attachments: [{filename, data, storeAs}]`), hence the larger limit.
+        let body = try await Self.body(request, upTo: RequestAttachment.maximumBytes * 2 + (1 << 20))
+        var uploads: [Upload] = []
+        for item in body["attachments"] as? [[String: Any]] ?? [] {
+            guard let data = (item["data"] as? String).flatMap({ Data(base64Encoded: $0, options: .ignoreUnknownCharacters) }) else {
+                throw HTTPError(.badRequest, message: "an attachment's data is base64")
+            }
+            let upload = Upload(
+                filename: item["filename"] as? String ?? "attachment", bytes: Array(data),
+                storeAs: try (item["storeAs"] as? String).map(Self.storeAs))
+            try Self.check(upload)
+            uploads.append(upload)
+        }
         guard let priority = Priority(rawValue: body["priority"] as? String ?? "routine") else {
             throw HTTPError(.badRequest, message: "priority is routine, urgent or stat")
         }
@@ -379,7 +396,15 @@ public struct ReadingRoutes: Sendable {
             try await ReadingLinker(store: store, archive: archive, logger: logger).linkWaitingStudies(institution: institution)
         }
         let current = try await Self.mapped { try await self.store.request(id: filed.id) } ?? filed
-        return Self.json(describe(current), status: .created)
+        var object = describe(current)
+        if !uploads.isEmpty {
+            var attached: [[String: Any]] = []
+            for upload in uploads {
+                attached.append(Self.describe(try await attach(upload, to: current, principal: principal, context: context)))
+            }
+            object["attachments"] = attached
+        }
+        return Self.json(object, status: .created)
     }
 
     func describeRequest(_ context: AtriumRequestContext) async throws -> Response {

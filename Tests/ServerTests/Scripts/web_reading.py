@@ -6,10 +6,12 @@ Usage: web_reading.py BASE_URL DICOM_PORT LOCALES_DIR SCREENSHOT_DIR FIXTURES_JS
 
 FIXTURES_JSON holds the people ({"site"|"reader"|"senior": {"username", "password"}}), "file" (a DICOM file with a fresh
 study), "study" (its Study Instance UID), "callingAE" (an AE title mapped to the site's institution) and "routineItem"
-(a second request's work item id, for the lock conflict).
+(a second request's work item id, for the lock conflict), "attachments" (paths of a PDF and a JPEG) and "badAttachment"
+(a PNG named .pdf).
 
 Steps: the site user sends the study with dcmtk's storescu (TCP_NODELAY=1) and files a stat request through the form;
-the reader, whose worklist is open, sees it appear without reloading and claims it; writes findings and an impression
+the request page lists the PDF and the photo attached to the form (stored in the study) and refuses a PNG named .pdf;
+the reader, whose worklist is open, sees it appear without reloading and claims it; sees the attachments and downloads the PDF as sent; writes findings and an impression
 (autosaved); flags a critical result; signs with the password. The site user's request page shows the critical result
 (escalated, since nobody acknowledged it in time) and the signed report; acknowledges; opens the print view (bilingual
 headings, signature block) and prints it to PDF. The senior adds an addendum which the site user sees. Lock conflict:
@@ -135,12 +137,30 @@ try:
     site.find_element(By.ID, "request-physician").send_keys("Dr Zhao")
     site.find_element(By.ID, "request-history").send_keys("Fell from a ladder, GCS 13")
     site.find_element(By.ID, "request-question").send_keys("Intracranial haemorrhage?")
+    # The paper request form as a PDF and a photo of it, stored in the study as DICOM (the box is checked by default).
+    site.find_element(By.ID, "request-attachments").send_keys("\n".join(fixtures["attachments"]))
+    assert site.find_element(By.ID, "request-attach-dicom").is_selected()
     shot(site, "reading-01-request-form")
     site.find_element(By.ID, "request-submit").click()
     site_wait.until(lambda d: "/consultations/" in d.current_url and "/new" not in d.current_url)
     request_id = site.current_url.rstrip("/").split("/")[-1]
     assert site.find_element(By.ID, "request-status").get_attribute("data-status") == "requested"
     shot(site, "reading-02-request-filed")
+
+    step("the request page lists both attachments, in the study; a PNG named .pdf is refused and nothing is added")
+    names = [os.path.basename(path) for path in fixtures["attachments"]]
+    listed = site.find_elements(By.CSS_SELECTOR, "#attachment-list li.attachment")
+    assert [e.find_element(By.TAG_NAME, "a").text for e in listed] == names, [e.text for e in listed]
+    assert len(site.find_elements(By.CSS_SELECTOR, "#attachment-list .attachment-dicom")) == 2
+    assert english["reading.attachments.inStudy"] in listed[0].text
+    site.find_element(By.ID, "attach-file").send_keys(fixtures["badAttachment"])
+    site.find_element(By.ID, "attach-submit").click()
+    site_wait.until(lambda d: d.find_element(By.ID, "attach-problem").is_displayed())
+    assert "PDF" in site.find_element(By.ID, "attach-problem").text
+    site.refresh()
+    site_wait.until(EC.presence_of_element_located((By.ID, "attachment-list")))
+    assert len(site.find_elements(By.CSS_SELECTOR, "#attachment-list li.attachment")) == 2
+    shot(site, "reading-02b-attachments")
 
     step("the reader sees it appear without reloading, and claims it")
     row_css = f'#worklist-rows tr[data-request="{request_id}"]'
@@ -156,6 +176,16 @@ try:
     step("the senior's worklist shows the claim without reloading")
     senior_wait.until(lambda d: d.find_element(By.CSS_SELECTOR, row_css).get_attribute("data-state") == "IN PROGRESS")
     assert fixtures["reader"]["displayName"] in senior.find_element(By.CSS_SELECTOR, row_css + " .item-owner").text
+
+    step("the reader's page lists the attachments, and the PDF downloads as sent")
+    links = reader_wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#attachment-list li.attachment a"))
+    assert [a.text for a in links] == names, [a.text for a in links]
+    pdf_href = links[0].get_attribute("href")
+    downloaded = reader.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "fetch(arguments[0], {credentials: 'same-origin'}).then(r => r.arrayBuffer())"
+        ".then(b => done(Array.from(new Uint8Array(b)))).catch(e => done(String(e)));", pdf_href)
+    assert bytes(downloaded) == open(fixtures["attachments"][0], "rb").read(), "the PDF downloads as sent"
 
     step("the reader writes the report (autosaved), flags a critical result and signs")
     findings = reader_wait.until(EC.presence_of_element_located((By.ID, "section-findings")))

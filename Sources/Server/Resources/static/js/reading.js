@@ -95,6 +95,7 @@ function requestPage(root) {
       location.reload();
     });
   }
+  attachForm(document.getElementById("attach-form"), id);
   const review = document.getElementById("peer-review-form");
   review?.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -111,6 +112,33 @@ function requestPage(root) {
   subscribe((change) => { if (change.requestID === id) reload(); });
 }
 
+/** A file's bytes as base64 (without the data: URL prefix). */
+function base64(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result).replace(/^data:[^,]*,/, ""));
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(file);
+  });
+}
+
+/** Attaching files on a request's page: multipart/form-data to the attachments API. */
+function attachForm(form, id) {
+  form?.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const problem = document.getElementById("attach-problem");
+    const body = new FormData();
+    for (const file of form.elements.file.files) body.append("file", file, file.name);
+    body.append("storeAs", form.elements.attachDICOM.checked ? "dicom" : "file");
+    const response = await fetch(`/api/consultations/${id}/attachments`, {
+      method: "POST", body, credentials: "same-origin", headers: { "X-CSRF-Token": csrfToken(), Accept: "application/json" },
+    });
+    if (response.ok) { location.reload(); return; }
+    const data = await response.json().catch(() => null);
+    show(problem, (typeof data?.error === "string" ? data.error : data?.error?.message) ?? `${response.status}`);
+  });
+}
+
 function newRequestPage(form) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -119,9 +147,15 @@ function newRequestPage(form) {
     const value = (name) => form.elements[name].value.trim();
     if (studies.length === 0 && !value("accessionNumber")) { show(problem, t("message.chooseStudy")); return; }
     try {
+      // Attachments go with the request as base64, so that a refused file leaves no request behind.
+      const storeAs = form.elements.attachDICOM?.checked ? "dicom" : "file";
+      const attachments = await Promise.all([...(form.elements.attachments?.files ?? [])].map(async (file) => ({
+        filename: file.name, data: await base64(file), storeAs,
+      })));
       const created = await api("POST", "/api/consultations", {
         studies, priority: value("priority"), serviceLine: value("serviceLine"), referringPhysician: value("referringPhysician"),
         accessionNumber: value("accessionNumber"), clinicalHistory: value("clinicalHistory"), question: value("question"),
+        attachments,
       });
       location.href = `/consultations/${created.id}`;
     } catch (error) {
