@@ -397,9 +397,14 @@ enum ReadingStoreSuite {
         let change = await iterator.next()
         #expect(change?.kind == "cancel-requested" && change?.detail.hasPrefix("patient transferred") == true)
         #expect(try await store.events(requestID: request.id).contains { $0.kind == "cancel-requested" })
-        let completed = try await store.changeUPSState(
-            uid: uid, to: .completed, transactionUID: "1.2.826.0.1.3680043.8.498.9001", by: readerA)
-        #expect(completed.state == .completed)
+        // Only a signature completes a reading; the performer cancels instead, and as the site asked, the request is withdrawn.
+        await #expect(throws: ReadingError.self) {
+            _ = try await store.changeUPSState(uid: uid, to: .completed, transactionUID: "1.2.826.0.1.3680043.8.498.9001", by: readerA)
+        }
+        let canceledByPerformer = try await store.changeUPSState(
+            uid: uid, to: .canceled, transactionUID: "1.2.826.0.1.3680043.8.498.9001", by: readerA)
+        #expect(canceledByPerformer.state == .canceled && canceledByPerformer.completedAt != nil)
+        #expect(try await store.request(id: request.id)?.status == .withdrawn)
         await #expect(throws: ReadingError.self) { _ = try await store.updateUPS(uid: uid, with: update, transactionUID: nil, by: readerA) }
 
         // A scheduled item's cancellation withdraws its request.
@@ -417,6 +422,18 @@ enum ReadingStoreSuite {
         await #expect(throws: ReadingError.self) {
             _ = try await store.requestUPSCancellation(uid: secondItem.uid, reason: "", contact: "", by: site)
         }
+
+        // Canceled by its performer unasked: the request is back on the worklist with a new SCHEDULED item, which the
+        // site may still withdraw.
+        let (thirdRequest, thirdItem) = try await store.createUPS(second, uid: nil, institution: "COUNTY-A", by: site)
+        let performerUID = "1.2.826.0.1.3680043.8.498.9002"
+        _ = try await store.changeUPSState(uid: thirdItem.uid, to: .inProgress, transactionUID: performerUID, by: readerB)
+        _ = try await store.changeUPSState(uid: thirdItem.uid, to: .canceled, transactionUID: performerUID, by: readerB)
+        let items = try await store.workItems(requestID: thirdRequest.id)
+        #expect(items.map(\.state) == [.canceled, .scheduled] && items.map(\.kind) == [.primary, .primary])
+        #expect(try await store.request(id: thirdRequest.id)?.status == .requested)
+        #expect(try await store.events(requestID: thirdRequest.id).contains { $0.kind == "requeued" })
+        #expect(try await store.withdraw(requestID: thirdRequest.id, by: site).status == .withdrawn)
     }
 
     /// Rules: the least loaded reader of the group who is on duty and under the cap gets a new request; nobody when all

@@ -341,7 +341,8 @@ public final class ReadingStore: Sendable {
     /// The site withdraws its request while nobody has claimed it.
     public func withdraw(requestID: Int64, by actor: ReadingActor) async throws(ReadingError) -> ConsultationRequest {
         let request = try await existingRequest(requestID)
-        guard let item = try await workItems(requestID: requestID).first(where: { $0.kind == .primary }) else {
+        // The latest first reading: a canceled one may have been replaced by a new SCHEDULED item.
+        guard let item = try await workItems(requestID: requestID).last(where: { $0.kind == .primary }) else {
             throw .notFound("work item of request \(requestID)")
         }
         let (nextRequest, nextItem) = try ReadingTransitions.withdraw(request, item: item)
@@ -690,15 +691,56 @@ public final class ReadingStore: Sendable {
         }
         let request = try await existingRequest(item.requestID)
         let now = clock()
-        let next = try ReadingTransitions.changeUPSState(
+        var next = try ReadingTransitions.changeUPSState(
             item, to: target, transactionUID: transactionUID, by: actor, now: now, leaseSeconds: settings.leaseSeconds)
+        if target == .completed {
+            // Only a signature finishes a reading (and completes its item in the same transaction).
+            let report = try await reports(requestID: request.id).first { $0.workItemID == item.id }
+            if let refusal = UPS.completionStatus(report: report) { throw .conflict(refusal.text) }
+        }
+        if target == .canceled { next.completedAt = now }
         let kind = target == .completed ? "ups-completed" : "ups-canceled"
-        let steps = [
+        var steps = [
             Self.writeItem(next, expected: item.revision), Self.event(request.id, kind, actor.username, "work item \(item.id)", at: now),
         ]
-        guard try await transaction(steps) != nil else { throw .conflict("the work item changed meanwhile") }
+        // A first reading canceled by its performer: withdrawn when the site asked for the cancellation, else back on the
+        // worklist as a new SCHEDULED item (the canceled item keeps its draft).
+        var followUp: String?
+        if target == .canceled, item.kind == .primary, request.status.isOpen {
+            let asked = try await query(
+                "SELECT 1 FROM consultation_events WHERE request_id = ? AND kind = 'cancel-requested' AND detail = ?",
+                [.integer(request.id), .text("work item \(item.id)")])
+            if !asked.isEmpty {
+                followUp = "withdrawn"
+                steps.append(
+                    SQLStep(
+                        "UPDATE consultation_requests SET status = 'withdrawn', updated_at = ? WHERE id = ?",
+                        [Self.ms(now), .integer(request.id)]))
+                steps.append(Self.event(request.id, "withdrawn", actor.username, "cancellation of work item \(item.id) requested", at: now))
+            } else {
+                followUp = "requeued"
+                steps.append(
+                    SQLStep(
+                        "INSERT INTO work_items (uid, request_id, kind, state, created_at, revision, deadline_at, priority, service_line) "
+                            + "SELECT ?, id, 'primary', 'SCHEDULED', ?, 0, deadline_at, priority, service_line FROM consultation_requests "
+                            + "WHERE id = ? RETURNING id", [.text(UID.generate()), Self.ms(now), .integer(request.id)], guarded: true))
+                steps.append(
+                    SQLStep(
+                        "UPDATE consultation_requests SET status = 'requested', updated_at = ? WHERE id = ?",
+                        [Self.ms(now), .integer(request.id)]))
+                steps.append(Self.event(request.id, "requeued", actor.username, "work item \(item.id) canceled", at: now))
+            }
+        }
+        guard let results = try await transaction(steps) else { throw .conflict("the work item changed meanwhile") }
         await record(.update, actor, request, "consultation \(request.id): work item \(item.id) \(target.rawValue)")
         publish(kind, request, item: item.id, actor: actor)
+        if let followUp {
+            var changed = request
+            changed.status = followUp == "withdrawn" ? .withdrawn : .requested
+            // The new item is announced as a new request's is (subscribers get its SCHEDULED State Report).
+            let newItem = followUp == "requeued" ? results[2].first?.first?.integer : nil
+            publish(newItem == nil ? followUp : "requested", changed, item: newItem, actor: actor)
+        }
         return next
     }
 
