@@ -53,7 +53,7 @@ final class ReadingTestServer: @unchecked Sendable {
 @Suite("Consultation workflow in headless Chromium")
 struct ReadingBrowserTests {
     @Test(
-        "Three people in Chromium: storescu, a stat request, live worklist, claim, report, critical result escalated and acknowledged, signature, print, addendum, lock conflict, a draft surviving a killed browser"
+        "Three people in Chromium: storescu, a stat request, live worklist, claim, report, critical result escalated and acknowledged, signature, print, addendum, lock conflict, a draft surviving a killed browser, the assignment rules page"
     )
     func wholePath() async throws {
         for tool in ["/usr/bin/chromium", "/usr/bin/chromedriver", "/usr/bin/storescu"] {
@@ -80,6 +80,7 @@ struct ReadingBrowserTests {
         _ = site
         _ = try await server.server.testToken("reader-wang", roles: [.reader], institution: "MEDCOLLEGE")
         _ = try await server.server.testToken("reader-li", roles: [.reader, .supervisor], institution: "MEDCOLLEGE")
+        _ = try await server.server.testToken("admin-zhou", roles: [.admin], institution: nil)
         // A routine request already waiting, for the lock conflict.
         let other = try await storeFreshStudy(server.server, file: "MR_small.dcm", institution: "COUNTY-A", accession: "ACC-ROUTINE")
         let (_, routineItem) = try await server.server.reading.file(
@@ -93,7 +94,8 @@ struct ReadingBrowserTests {
         let made = try Subprocess.run("python3", [Corpus.script("ReadingTests", "attachment_files.py"), "make", directory])
         try #require(made.status == 0, "attachment_files.py (pip install pillow): \(made.errorOutput)")
         let fixtures: [String: Any] = [
-            "site": person("site-county-a"), "reader": person("reader-wang"), "senior": person("reader-li"), "file": file, "study": study,
+            "site": person("site-county-a"), "reader": person("reader-wang"), "senior": person("reader-li"), "admin": person("admin-zhou"),
+            "file": file, "study": study,
             "callingAE": "COUNTY_A_PACS", "routineItem": routineItem.id,
             "attachments": [directory + "/form.pdf", directory + "/photo.jpg"], "badAttachment": directory + "/not-a-pdf.pdf",
         ]

@@ -166,20 +166,29 @@ public struct ReadingRoutes: Sendable {
         }
         router.post("/api/admin/reading-rules") { request, context in
             let principal = try Self.signedIn(context)
-            let body = try await Self.body(request)
-            guard let line = ServiceLine(rawValue: body["serviceLine"] as? String ?? "imaging") else {
-                throw HTTPError(.badRequest, message: "serviceLine is imaging, pathology or laboratory")
-            }
-            let priorityText = body["priority"] as? String ?? ""
-            guard priorityText.isEmpty || Priority(rawValue: priorityText) != nil else {
-                throw HTTPError(.badRequest, message: "priority is routine, urgent, stat or empty (any)")
-            }
-            let rule = AssignmentRule(
-                serviceLine: line, priority: Priority(rawValue: priorityText), modality: body["modality"] as? String ?? "",
-                readers: body["readers"] as? [String] ?? [], openCap: body["openCap"] as? Int ?? 10,
-                doubleReading: body["doubleReading"] as? Bool ?? false)
+            let rule = try Self.rule(try await Self.body(request))
             let added = try await Self.mapped { try await self.store.addAssignmentRule(rule, by: self.actor(principal, context)) }
             return Self.json(Self.describe(added), status: .created)
+        }
+        router.put("/api/admin/reading-rules/:id") { request, context in
+            let principal = try Self.signedIn(context)
+            var rule = try Self.rule(try await Self.body(request))
+            rule.id = try Self.id(context)
+            guard try await Self.mapped({ try await self.store.updateAssignmentRule(rule, by: self.actor(principal, context)) }) else {
+                throw HTTPError(.notFound, message: "no such rule")
+            }
+            return Self.json(Self.describe(rule))
+        }
+        // The on-duty roster: every reader with their profile and open items.
+        router.get("/api/admin/reading-roster") { _, _ in
+            let candidates = try await Self.mapped { try await self.store.assignmentCandidates() }
+            return Self.json(
+                candidates.map {
+                    [
+                        "username": $0.username, "onDuty": $0.onDuty, "open": $0.open,
+                        "serviceLines": ServiceLine.allCases.filter($0.serviceLines.contains).map(\.rawValue),
+                    ] as [String: Any]
+                })
         }
         // A reader's profile: may sign finals, senior, service lines, on duty (administrators).
         router.get("/api/admin/reader-profiles/:username") { _, context in
@@ -454,6 +463,21 @@ public struct ReadingRoutes: Sendable {
             "username": profile.username, "canSign": profile.canSign, "senior": profile.senior, "onDuty": profile.onDuty,
             "serviceLines": ServiceLine.allCases.filter { profile.serviceLines.contains($0) }.map(\.rawValue),
         ]
+    }
+
+    /// A rule as the administrators' API sends it.
+    static func rule(_ body: [String: Any]) throws -> AssignmentRule {
+        guard let line = ServiceLine(rawValue: body["serviceLine"] as? String ?? "imaging") else {
+            throw HTTPError(.badRequest, message: "serviceLine is imaging, pathology or laboratory")
+        }
+        let priorityText = body["priority"] as? String ?? ""
+        guard priorityText.isEmpty || Priority(rawValue: priorityText) != nil else {
+            throw HTTPError(.badRequest, message: "priority is routine, urgent, stat or empty (any)")
+        }
+        return AssignmentRule(
+            serviceLine: line, priority: Priority(rawValue: priorityText), modality: body["modality"] as? String ?? "",
+            readers: body["readers"] as? [String] ?? [], openCap: body["openCap"] as? Int ?? 10,
+            doubleReading: body["doubleReading"] as? Bool ?? false)
     }
 
     static func describe(_ rule: AssignmentRule) -> [String: Any] {

@@ -361,6 +361,72 @@ emailForm?.addEventListener("submit", async (event) => {
   }
 });
 
+// MARK: - Assignment rules (administrators)
+
+function rulesPage() {
+  const form = document.getElementById("rule-form");
+  const title = document.getElementById("rule-form-title");
+  const problem = document.getElementById("rule-problem");
+  const reset = () => {
+    form.dataset.rule = "";
+    title.textContent = title.dataset.new;
+    form.elements.openCap.value = "10";
+    for (const box of form.querySelectorAll("input[name=reader]")) box.checked = false;
+    form.elements.doubleReading.checked = false;
+    form.elements.modality.value = "";
+  };
+  reset();
+  form.addEventListener("reset", () => setTimeout(reset, 0));
+  for (const row of document.querySelectorAll("#rules tr.rule")) {
+    row.querySelector(".edit-rule").addEventListener("click", () => {
+      form.dataset.rule = row.dataset.rule;
+      title.textContent = `${title.dataset.edit} #${row.dataset.rule}`;
+      form.elements.serviceLine.value = row.dataset.serviceLine;
+      form.elements.priority.value = row.dataset.priority;
+      form.elements.modality.value = row.dataset.modality;
+      form.elements.openCap.value = row.dataset.openCap;
+      form.elements.doubleReading.checked = row.dataset.doubleReading === "true";
+      const readers = new Set(row.dataset.readers.split(",").filter(Boolean));
+      for (const box of form.querySelectorAll("input[name=reader]")) box.checked = readers.has(box.value);
+      form.scrollIntoView();
+    });
+    row.querySelector(".delete-rule").addEventListener("click", async () => {
+      if (!confirm(t("rules.confirmDelete"))) return;
+      await api("DELETE", `/api/admin/reading-rules/${row.dataset.rule}`);
+      location.reload();
+    });
+  }
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const body = {
+      serviceLine: form.elements.serviceLine.value, priority: form.elements.priority.value,
+      modality: form.elements.modality.value.trim(), openCap: Number(form.elements.openCap.value),
+      readers: [...form.querySelectorAll("input[name=reader]:checked")].map((box) => box.value),
+      doubleReading: form.elements.doubleReading.checked,
+    };
+    try {
+      if (form.dataset.rule) await api("PUT", `/api/admin/reading-rules/${form.dataset.rule}`, body);
+      else await api("POST", "/api/admin/reading-rules", body);
+      location.reload();
+    } catch (error) {
+      show(problem, error.message);
+    }
+  });
+  for (const box of document.querySelectorAll("input.on-duty")) {
+    box.addEventListener("change", async () => {
+      box.disabled = true;
+      try {
+        await api("PUT", `/api/admin/reader-profiles/${encodeURIComponent(box.dataset.reader)}`, { onDuty: box.checked });
+        box.closest("tr").dataset.saved = String(box.checked);
+      } catch (error) {
+        box.checked = !box.checked;
+      } finally {
+        box.disabled = false;
+      }
+    });
+  }
+}
+
 const root = document.querySelector("[data-page]");
 switch (root?.dataset.page) {
   case "consultations": consultationsPage(root); break;
@@ -368,5 +434,6 @@ switch (root?.dataset.page) {
   case "new-request": newRequestPage(root); break;
   case "worklist": worklistPage(root); break;
   case "report": reportPage(root); break;
+  case "reading-rules": rulesPage(root); break;
   default: break;
 }
