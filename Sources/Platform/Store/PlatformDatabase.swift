@@ -43,6 +43,9 @@ package struct SQLStep: Sendable {
 package actor SQLitePlatformDatabase: PlatformDatabase {
     private let connection: SQLiteConnection
     private nonisolated let readers: SQLiteReaderPool
+    /// The `PRAGMA`s a store set through ``query(_:_:)`` (a domain's cache size): run on the writer, and on each reader
+    /// before it reads, so that a store's settings hold whichever connection answers.
+    private nonisolated let pragmas = Mutex<[String]>([])
 
     /// Opens `path` (the archive's `atrium.sqlite`).
     package init(path: String) throws(PlatformError) {
@@ -60,20 +63,23 @@ package actor SQLitePlatformDatabase: PlatformDatabase {
 
     @discardableResult
     package nonisolated func query(_ sql: String, _ bindings: [SQLValue]) async throws(PlatformError) -> [[SQLValue]] {
-        guard Self.isRead(sql) else { return try await write(sql, bindings) }
+        if Self.starts(sql, with: "PRAGMA") { pragmas.withLock { if !$0.contains(sql) { $0.append(sql) } } }
+        guard Self.starts(sql, with: "SELECT") else { return try await write(sql, bindings) }
         do throws(ArchiveError) {
             let reader = try await readers.checkOut()
             defer { readers.checkIn(reader) }
+            for pragma in pragmas.withLock({ $0 }) { try reader.execute(pragma) }
             return try reader.query(sql, bindings)
         } catch {
             throw Self.mapped(error)
         }
     }
 
-    /// A statement that only reads (SQLite refuses writes in a `SELECT`; `RETURNING` belongs to writes).
-    static func isRead(_ sql: String) -> Bool {
-        let head = sql.utf8.drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\n") }.prefix(6)
-        return head.elementsEqual("SELECT".utf8) || head.elementsEqual("select".utf8)
+    /// Whether `sql` starts with `keyword` (upper or lower case) after blanks. A `SELECT` only reads (SQLite refuses
+    /// writes in one; `RETURNING` belongs to writes).
+    static func starts(_ sql: String, with keyword: String) -> Bool {
+        let head = sql.utf8.drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\n") }.prefix(keyword.utf8.count)
+        return head.elementsEqual(keyword.utf8) || head.elementsEqual(keyword.lowercased().utf8)
     }
 
     private func write(_ sql: String, _ bindings: [SQLValue]) throws(PlatformError) -> [[SQLValue]] {
