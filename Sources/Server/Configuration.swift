@@ -94,8 +94,9 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
     public var criticalEscalationSeconds: Int = 900
     /// The reading institution's name at the head of printed reports.
     public var readingInstitution: String = "Atrium"
-    /// The SMTP relay for e-mail notifications, `smtp://host:port` (plain SMTP, no TLS or authentication); nil, the
-    /// default: notifications stay in the application.
+    /// The SMTP relay for e-mail notifications, `smtp://[user[:password]@]host[:port][?tls=opportunistic|starttls|none
+    /// &auth=plain|login&ca=/path/ca.pem]` (``SMTPRelay``: STARTTLS when offered, AUTH over TLS only); nil, the default:
+    /// notifications stay in the application.
     public var smtpURL: String?
     /// The sender address of e-mail notifications.
     public var smtpFrom: String = "atrium@localhost"
@@ -257,7 +258,7 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
         case "readingInstitution": readingInstitution = value
         case "smtpURL":
             guard value.isEmpty || SMTPRelay(url: value) != nil else {
-                throw ConfigurationError("\(source): smtpURL is smtp://host:port")
+                throw ConfigurationError("\(source): smtpURL is smtp://[user[:password]@]host[:port][?tls=…&auth=…&ca=…]")
             }
             smtpURL = value.isEmpty ? nil : value
         case "smtpFrom":

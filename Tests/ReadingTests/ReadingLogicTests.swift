@@ -173,6 +173,8 @@ struct ReadingLogicTests {
         .breakLock: ["senior"],
         .viewTurnaround: ["site", "reader", "junior", "senior", "admin"],
         .peerReview: ["senior", "supervisor"],
+        .attach: ["site", "admin"],
+        .viewAttachments: ["site", "admin"],
     ]
 
     @Test("Every action × role of the consultation workflow, against a request of COUNTY-A", arguments: ReadingAction.allCases)
@@ -185,5 +187,22 @@ struct ReadingLogicTests {
             let decision = ReadingAccess.decide(action, principal: principal, profile: profile, requestInstitution: "COUNTY-A")
             #expect(decision.allowed == allowed.contains(name), "\(action) by \(name): \(decision)")
         }
+    }
+
+    @Test("A reader sees a request's attachments only once assigned to it; another institution's site never does")
+    func attachmentsForAssignedReaders() {
+        func principal(_ roles: Set<Role>, _ institution: String?) -> Principal {
+            Principal(
+                userID: 1, username: "p", displayName: "p", roles: roles, institutionID: 1, method: .session(csrfToken: ""),
+                institutionCode: institution)
+        }
+        let reader = principal([.reader], "MEDCOLLEGE")
+        #expect(!ReadingAccess.decide(.viewAttachments, principal: reader, requestInstitution: "COUNTY-A").allowed)
+        #expect(ReadingAccess.decide(.viewAttachments, principal: reader, requestInstitution: "COUNTY-A", assigned: true).allowed)
+        #expect(!ReadingAccess.decide(.attach, principal: reader, requestInstitution: "COUNTY-A", assigned: true).allowed)
+        let student = principal([.student], "MEDCOLLEGE")
+        #expect(!ReadingAccess.decide(.viewAttachments, principal: student, requestInstitution: "COUNTY-A", assigned: true).allowed)
+        let otherSite = principal([.site], "COUNTY-B")
+        #expect(!ReadingAccess.decide(.viewAttachments, principal: otherSite, requestInstitution: "COUNTY-A", assigned: true).allowed)
     }
 }

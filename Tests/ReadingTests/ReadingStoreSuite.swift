@@ -84,6 +84,12 @@ enum ReadingStoreSuite {
         filter.priority = .stat
         let counts = try await store.worklistCounts(filter)
         #expect(counts.byPriority == [.stat: 1, .routine: 1] && counts.total == 2, "counts ignore the priority being filtered")
+        // With a finished state among the filter's, the worklist takes the general query (not the open items' index).
+        filter = WorklistFilter()
+        filter.states = [.completed]
+        #expect(try await store.worklist(filter).isEmpty)
+        filter.states = [.completed, .scheduled]
+        #expect(try await store.worklist(filter).map(\.request.id) == [stat.id, routine.id])
         #expect(try await store.requests(institution: "COUNTY-A").map(\.id) == [stat.id])
         #expect(try await store.requests(institution: nil).count == 2)
     }
@@ -93,6 +99,9 @@ enum ReadingStoreSuite {
         let item = try await store.claim(itemID: entry.item.id, by: readerA)
         #expect(item.state == .inProgress && item.owner == "reader.a" && item.transactionUID != nil)
         #expect(try await store.request(id: entry.request.id)?.status == .inProgress)
+        // The counts follow the claim at once (they are kept only until the store writes).
+        let counts = try await store.worklistCounts(WorklistFilter())
+        #expect(counts.byState == [.scheduled: 1, .inProgress: 1] && counts.total == 2)
         // A second claim while the lease lives is refused with who holds it.
         await #expect(throws: ReadingError.locked(owner: "Dr A", until: clock.now.addingTimeInterval(90))) {
             try await store.claim(itemID: item.id, by: readerB)
@@ -353,12 +362,23 @@ enum ReadingStoreSuite {
         #expect(try await !store.unsubscribe(aeTitle: "ITEM_AE", target: uid))
 
         // Update: merged, and the request's question follows the label; not with a wrong Transaction UID once claimed.
+        var ownFilter = WorklistFilter()
+        ownFilter.institution = "COUNTY-A"
+        let statBefore = try await store.worklistCounts(WorklistFilter()).byPriority[.stat] ?? 0
         var update = DataSet(characterSet: .utf8)
         update.set(.procedureStepLabel, .LO, "UPS question: nodule, size?")
+        update.set(.scheduledProcedureStepPriority, .CS, "MEDIUM")
         let updated = try await store.updateUPS(uid: uid, with: update, transactionUID: nil, by: readerA)
         #expect(updated.dataSet.string(.procedureStepLabel) == "UPS question: nodule, size?")
         #expect(updated.dataSet.string(.worklistLabel) == "Remote reading")
         #expect(try await store.request(id: request.id)?.question == "UPS question: nodule, size?")
+        // The counts follow the new priority (MEDIUM is urgent), with and without a filter on the requests' columns.
+        let after = try await store.worklistCounts(WorklistFilter())
+        #expect(after.byPriority[.stat] ?? 0 == statBefore - 1)
+        let own = try await store.worklistCounts(ownFilter)
+        let ownItems = try await store.worklist(ownFilter)
+        #expect(own.byPriority[.urgent] ?? 0 == ownItems.filter { $0.request.priority == .urgent }.count)
+        #expect(own.total == ownItems.count)
         let claimed = try await store.changeUPSState(
             uid: uid, to: .inProgress, transactionUID: "1.2.826.0.1.3680043.8.498.9001", by: readerA)
         #expect(claimed.state == .inProgress && claimed.owner == readerA.username)
@@ -377,9 +397,14 @@ enum ReadingStoreSuite {
         let change = await iterator.next()
         #expect(change?.kind == "cancel-requested" && change?.detail.hasPrefix("patient transferred") == true)
         #expect(try await store.events(requestID: request.id).contains { $0.kind == "cancel-requested" })
-        let completed = try await store.changeUPSState(
-            uid: uid, to: .completed, transactionUID: "1.2.826.0.1.3680043.8.498.9001", by: readerA)
-        #expect(completed.state == .completed)
+        // Only a signature completes a reading; the performer cancels instead, and as the site asked, the request is withdrawn.
+        await #expect(throws: ReadingError.self) {
+            _ = try await store.changeUPSState(uid: uid, to: .completed, transactionUID: "1.2.826.0.1.3680043.8.498.9001", by: readerA)
+        }
+        let canceledByPerformer = try await store.changeUPSState(
+            uid: uid, to: .canceled, transactionUID: "1.2.826.0.1.3680043.8.498.9001", by: readerA)
+        #expect(canceledByPerformer.state == .canceled && canceledByPerformer.completedAt != nil)
+        #expect(try await store.request(id: request.id)?.status == .withdrawn)
         await #expect(throws: ReadingError.self) { _ = try await store.updateUPS(uid: uid, with: update, transactionUID: nil, by: readerA) }
 
         // A scheduled item's cancellation withdraws its request.
@@ -397,6 +422,18 @@ enum ReadingStoreSuite {
         await #expect(throws: ReadingError.self) {
             _ = try await store.requestUPSCancellation(uid: secondItem.uid, reason: "", contact: "", by: site)
         }
+
+        // Canceled by its performer unasked: the request is back on the worklist with a new SCHEDULED item, which the
+        // site may still withdraw.
+        let (thirdRequest, thirdItem) = try await store.createUPS(second, uid: nil, institution: "COUNTY-A", by: site)
+        let performerUID = "1.2.826.0.1.3680043.8.498.9002"
+        _ = try await store.changeUPSState(uid: thirdItem.uid, to: .inProgress, transactionUID: performerUID, by: readerB)
+        _ = try await store.changeUPSState(uid: thirdItem.uid, to: .canceled, transactionUID: performerUID, by: readerB)
+        let items = try await store.workItems(requestID: thirdRequest.id)
+        #expect(items.map(\.state) == [.canceled, .scheduled] && items.map(\.kind) == [.primary, .primary])
+        #expect(try await store.request(id: thirdRequest.id)?.status == .requested)
+        #expect(try await store.events(requestID: thirdRequest.id).contains { $0.kind == "requeued" })
+        #expect(try await store.withdraw(requestID: thirdRequest.id, by: site).status == .withdrawn)
     }
 
     /// Rules: the least loaded reader of the group who is on duty and under the cap gets a new request; nobody when all

@@ -57,6 +57,6 @@ struct ReadingStoreTests {
                 "SELECT version FROM reading_schema_version",
             ]
         ).output
-        #expect(version.trimmingCharacters(in: .whitespacesAndNewlines) == "3")
+        #expect(version.trimmingCharacters(in: .whitespacesAndNewlines) == "5")
     }
 }

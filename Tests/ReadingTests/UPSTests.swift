@@ -101,6 +101,60 @@ struct UPSTests {
         let cancel = UPS.eventReport(.cancelRequested, item: ds, reason: "transferred")
         #expect(cancel.int(.eventTypeID) == 2 && cancel.string(.reasonForCancellation) == "transferred")
     }
+
+    static let request = ConsultationRequest(
+        id: 7, serviceLine: .imaging, priority: .stat, status: .final, institutionCode: "COUNTY-A", requestedBy: "site",
+        referringPhysician: "", clinicalHistory: "cough", question: "Pneumonia?", studies: ["1.2.3.4"],
+        createdAt: Date(timeIntervalSince1970: 1_800_000_000), deadline: Date(timeIntervalSince1970: 1_800_003_600),
+        updatedAt: Date(timeIntervalSince1970: 1_800_000_900))
+
+    @Test("Final states carry what PS3.4 CC.2.5.1.3 requires: the Performed Procedure when COMPLETED, the cancellation time")
+    func finalStates() throws {
+        var done = Self.item(.completed)
+        done.claimedAt = Date(timeIntervalSince1970: 1_800_000_060)
+        done.completedAt = Date(timeIntervalSince1970: 1_800_000_600)
+        let output = UPS.Output(studyInstanceUID: "1.2.3.4", seriesInstanceUID: "1.2.3.4.5", sopInstanceUID: "1.2.3.4.5.6")
+        let ds = UPS.dataSet(request: Self.request, item: done, stored: nil, output: output)
+        let performed = try #require(ds[.unifiedProcedureStepPerformedProcedureSequence]?.items?.first)
+        // 1_800_000_060 and 1_800_000_600 s after 1970: 2027-01-15T08:01:00Z and 08:10:00Z.
+        #expect(performed.string(.performedProcedureStepStartDateTime) == "20270115080100+0000")
+        #expect(performed.string(.performedProcedureStepEndDateTime) == "20270115081000+0000")
+        let code = try #require(performed[.performedWorkitemCodeSequence]?.items?.first)
+        #expect(code.string(.codeValue) == "110005" && code.string(.codingSchemeDesignator) == "DCM", "CID 9231 Interpretation")
+        #expect(performed[.actualHumanPerformersSequence]?.items?.first?.string(.humanPerformerName) == "reader")
+        #expect(performed[.performedStationNameCodeSequence]?.items?.count == 1)
+        let out = try #require(performed[.outputInformationSequence]?.items?.first)
+        #expect(out.string(.seriesInstanceUID) == "1.2.3.4.5")
+        #expect(out[.referencedSOPSequence]?.items?.first?.string(.referencedSOPInstanceUID) == "1.2.3.4.5.6")
+        var canceled = Self.item(.canceled)
+        canceled.completedAt = Date(timeIntervalSince1970: 1_800_000_600)
+        let progress = UPS.dataSet(request: Self.request, item: canceled)[.procedureStepProgressInformationSequence]?.items?.first
+        #expect(progress?.string(.procedureStepCancellationDateTime) == "20270115081000+0000")
+        #expect(UPS.dataSet(request: Self.request, item: Self.item(.inProgress))[.unifiedProcedureStepPerformedProcedureSequence] == nil)
+        // Completing over UPS-RS: refused (0xC304, HTTP 409) until the item's report is signed.
+        #expect(UPS.completionStatus(report: nil).map { Int($0.code) } == 0xC304)
+        let report = Report(
+            id: 1, requestID: 7, workItemID: 1, status: .preliminary, author: "reader", authorName: "reader", sections: [],
+            createdAt: Date(), updatedAt: Date())
+        #expect(UPS.completionStatus(report: report)?.http == 409)
+        var signed = report
+        signed.status = .final
+        #expect(UPS.completionStatus(report: signed) == nil)
+    }
+
+    @Test("A search returns a default set of attributes, the matching keys, and what includefield names; all with includefield=all")
+    func includeField() throws {
+        let ds = UPS.dataSet(request: Self.request, item: Self.item(.scheduled))
+        let brief = UPS.searchResult(ds, keys: [], include: try UPS.includeFields([]))
+        #expect(brief.string(.procedureStepState) == "SCHEDULED" && brief.contains(.patientID))
+        #expect(!brief.contains(.commentsOnTheScheduledProcedureStep) && !brief.contains(.referringPhysicianName))
+        let keys = try UPS.matchingKeys([("CommentsOnTheScheduledProcedureStep", "cough")])
+        #expect(UPS.searchResult(ds, keys: keys, include: .tags([])).string(.commentsOnTheScheduledProcedureStep) == "cough")
+        let named = UPS.searchResult(ds, keys: [], include: try UPS.includeFields([("includefield", "ReferringPhysicianName")]))
+        #expect(named.contains(.referringPhysicianName) && !named.contains(.commentsOnTheScheduledProcedureStep))
+        #expect(UPS.searchResult(ds, keys: [], include: try UPS.includeFields([("includefield", "all")])) == ds)
+        #expect(throws: ReadingError.self) { try UPS.includeFields([("includefield", "NoSuchAttribute")]) }
+    }
 }
 
 /// Assignment by rule without a database: who gets the next item.

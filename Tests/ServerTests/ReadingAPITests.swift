@@ -101,6 +101,47 @@ struct ReadingAPITests {
             "\(kosDump)")
         let chain = try Subprocess.run("python3", ["-c", predecessorCheck] + paths)
         #expect(chain.status == 0 && chain.output.contains("predecessor ok"), "\(chain.output)\(chain.errorOutput)")
+
+        // Attachments, on the same server: uploads (JSON and multipart), refusals, access, download, audit.
+        let files = try Corpus.temporaryDirectory("atrium-reading-attachments")
+        let made = try Subprocess.run("python3", [Corpus.script("ReadingTests", "attachment_files.py"), "make", files])
+        try #require(made.status == 0, "attachment_files.py (pip install pillow): \(made.errorOutput)")
+        let attached = try await Subprocess.runDetached(
+            "python3", [Corpus.script("ServerTests", "reading_attachments.py"), server.baseURL, file, files])
+        #expect(attached.output.hasSuffix("ok\n"), "\(attached.output)\(attached.errorOutput.suffix(2000))")
+        let line = try #require(attached.output.split(separator: "\n").first { $0.hasPrefix("{\"dicom\"") })
+        let uids = try #require(
+            (try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["dicom"] as? [String])
+        // The Encapsulated PDF and the Secondary Capture are in site A's study, valid, and hold the files sent.
+        var objects: [String] = []
+        for (index, uid) in uids.enumerated() {
+            let instance = try #require(
+                try await server.server.archive.index.instances(studyInstanceUID: studyA, seriesInstanceUID: nil, sopInstanceUID: uid)
+                    .first,
+                "attachment \(uid) in the study")
+            let path = files + "/attachment\(index).dcm"
+            switch try await server.server.archive.blobs.get(instance.blobKey) {
+            case .file(let stored): try FileManager.default.copyItem(atPath: stored, toPath: path)
+            case .bytes(let bytes): try Data(bytes).write(to: URL(fileURLWithPath: path))
+            }
+            let check = try Subprocess.run("/usr/bin/dciodvfy", [path])
+            let errors = (check.output + check.errorOutput).split(separator: "\n").filter { $0.hasPrefix("Error") }
+            #expect(errors.isEmpty, "dciodvfy \(path): \(errors.joined(separator: " | "))")
+            objects.append(path)
+        }
+        try #require(objects.count == 2)
+        let read = try Subprocess.run(
+            "python3",
+            [
+                Corpus.script("ReadingTests", "attachment_files.py"), "read", objects[0], objects[1], files + "/form.pdf",
+                files + "/photo.jpg",
+            ])
+        try #require(read.status == 0, "attachment_files.py read: \(read.errorOutput.suffix(2000))")
+        let facts = try #require(try JSONSerialization.jsonObject(with: read.standardOutput) as? [String: Any])
+        #expect((facts["pdf"] as? [String: Any])?["same"] as? Bool == true, "\(facts)")
+        #expect((facts["pdf"] as? [String: Any])?["study"] as? String == studyA)
+        #expect((facts["sc"] as? [String: Any])?["codestreamSame"] as? Bool == true, "\(facts)")
+        #expect((facts["sc"] as? [String: Any])?["study"] as? String == studyA)
     }
 }
 

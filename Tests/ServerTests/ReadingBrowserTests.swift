@@ -53,7 +53,7 @@ final class ReadingTestServer: @unchecked Sendable {
 @Suite("Consultation workflow in headless Chromium")
 struct ReadingBrowserTests {
     @Test(
-        "Three people in Chromium: storescu, a stat request, live worklist, claim, report, critical result escalated and acknowledged, signature, print, addendum, lock conflict, a draft surviving a killed browser"
+        "Three people in Chromium: storescu, a stat request, live worklist, claim, report, critical result escalated and acknowledged, signature, print, addendum, lock conflict, a draft surviving a killed browser, the assignment rules page"
     )
     func wholePath() async throws {
         for tool in ["/usr/bin/chromium", "/usr/bin/chromedriver", "/usr/bin/storescu"] {
@@ -80,6 +80,7 @@ struct ReadingBrowserTests {
         _ = site
         _ = try await server.server.testToken("reader-wang", roles: [.reader], institution: "MEDCOLLEGE")
         _ = try await server.server.testToken("reader-li", roles: [.reader, .supervisor], institution: "MEDCOLLEGE")
+        _ = try await server.server.testToken("admin-zhou", roles: [.admin], institution: nil)
         // A routine request already waiting, for the lock conflict.
         let other = try await storeFreshStudy(server.server, file: "MR_small.dcm", institution: "COUNTY-A", accession: "ACC-ROUTINE")
         let (_, routineItem) = try await server.server.reading.file(
@@ -89,9 +90,14 @@ struct ReadingBrowserTests {
         func person(_ username: String) -> [String: String] {
             ["username": username, "password": "test password \(username)", "displayName": username]
         }
+        // The files attached to the request form (made by Pillow and by hand in Python).
+        let made = try Subprocess.run("python3", [Corpus.script("ReadingTests", "attachment_files.py"), "make", directory])
+        try #require(made.status == 0, "attachment_files.py (pip install pillow): \(made.errorOutput)")
         let fixtures: [String: Any] = [
-            "site": person("site-county-a"), "reader": person("reader-wang"), "senior": person("reader-li"), "file": file, "study": study,
+            "site": person("site-county-a"), "reader": person("reader-wang"), "senior": person("reader-li"), "admin": person("admin-zhou"),
+            "file": file, "study": study,
             "callingAE": "COUNTY_A_PACS", "routineItem": routineItem.id,
+            "attachments": [directory + "/form.pdf", directory + "/photo.jpg"], "badAttachment": directory + "/not-a-pdf.pdf",
         ]
         let fixturesFile = directory + "/fixtures.json"
         try JSONSerialization.data(withJSONObject: fixtures).write(to: URL(fileURLWithPath: fixturesFile))
@@ -111,6 +117,11 @@ struct ReadingBrowserTests {
         let stored = try await server.server.archive.index.instances(
             studyInstanceUID: study, seriesInstanceUID: nil, sopInstanceUID: kos, institution: "COUNTY-A")
         #expect(stored.first?.sopClassUID == "1.2.840.10008.5.1.4.1.1.88.59", "the KOS \(kos) in the study")
+        // The attachments of the form are an Encapsulated PDF and a Secondary Capture in the same study.
+        let classes = try await server.server.archive.index.instances(
+            studyInstanceUID: study, seriesInstanceUID: nil, sopInstanceUID: nil, institution: "COUNTY-A"
+        ).map(\.sopClassUID)
+        #expect(classes.contains("1.2.840.10008.5.1.4.1.1.104.1") && classes.contains("1.2.840.10008.5.1.4.1.1.7"), "\(classes)")
         // The claim, the signature, the addendum and the acknowledgement are in the audit trail.
         await server.server.identity.audit.flush()
         let details = try await server.server.identity.audit.search(AuditSearch(participant: study, limit: 1000)).map(\.detail)

@@ -21,8 +21,93 @@ func caughtMail(_ directory: String) throws -> [CaughtMail] {
     return try JSONDecoder().decode([CaughtMail].self, from: Data(run.output.utf8))
 }
 
+/// What the sink recorded of each session beyond the message: TLS and who authenticated how.
+struct CaughtSession: Decodable {
+    var to: [String]
+    var tls: Bool
+    var auth: String?
+    var mechanism: String?
+}
+
+func caughtSessions(_ directory: String) throws -> [CaughtSession] {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: directory))?.filter { $0.hasSuffix(".json") }.sorted() ?? []
+    return try names.map {
+        try JSONDecoder().decode(CaughtSession.self, from: Data(contentsOf: URL(fileURLWithPath: directory + "/" + $0)))
+    }
+}
+
 @Suite("E-mail notifications through an SMTP sink on loopback")
 struct ReadingMailTests {
+    @Test(
+        "STARTTLS with a certificate made by openssl, AUTH PLAIN and LOGIN; no mail with a wrong password or an untrusted certificate; credentials never in clear"
+    )
+    func startTLSAndAuthentication() async throws {
+        let check = try Subprocess.run("python3", ["-c", "import aiosmtpd"])
+        try #require(check.status == 0, "aiosmtpd is missing: pip install aiosmtpd (scripts/install-deps)")
+        let directory = try Corpus.temporaryDirectory("atrium-smtp-tls")
+        let made = try Subprocess.run(
+            "/usr/bin/openssl",
+            [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", directory + "/key.pem", "-out", directory + "/cert.pem",
+                "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+            ])
+        try #require(made.status == 0, "openssl (apt install openssl): \(made.errorOutput)")
+        let port = try LoopbackPort.free()
+        let caught = directory + "/caught"
+        let sink = try PeerProcess(
+            "python3",
+            [
+                Corpus.script("ServerTests", "smtp_sink.py"), "\(port)", caught, directory + "/cert.pem", directory + "/key.pem", "mailer",
+                "s3cret:pw",
+            ])
+        defer { sink.stop() }
+        try await LoopbackPort.waitForListener(port, seconds: 20)
+        let base = "smtp://mailer:s3cret%3Apw@127.0.0.1:\(port)?tls=starttls&ca=\(directory)/cert.pem"
+        func send(_ url: String, to recipient: String) async throws {
+            let client = SMTPClient(relay: try #require(SMTPRelay(url: url)), from: "atrium@college.example.org")
+            try await client.send(to: recipient, subject: "TLS", body: "over TLS")
+        }
+        try await send(base, to: "plain@example.org")
+        try await send(base + "&auth=login", to: "login@example.org")
+        await #expect(throws: SMTPError.self) {
+            try await send("smtp://mailer:wrong@127.0.0.1:\(port)?tls=starttls&ca=\(directory)/cert.pem", to: "wrong@example.org")
+        }
+        // Without the CA file the self-signed certificate is not trusted: the handshake fails, nothing is sent.
+        await #expect(throws: SMTPError.self) { try await send("smtp://mailer:s3cret%3Apw@127.0.0.1:\(port)", to: "untrusted@example.org") }
+        var sessions: [CaughtSession] = []
+        for _ in 0..<100 where sessions.count < 2 {
+            sessions = try caughtSessions(caught)
+            if sessions.count < 2 { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        let byRecipient = Dictionary(grouping: sessions, by: { $0.to.joined() })
+        #expect(
+            byRecipient["plain@example.org"]?.first.map { $0.tls && $0.auth == "mailer" && $0.mechanism == "PLAIN" } == true, "\(sessions)")
+        #expect(
+            byRecipient["login@example.org"]?.first.map { $0.tls && $0.auth == "mailer" && $0.mechanism == "LOGIN" } == true, "\(sessions)")
+        #expect(byRecipient["wrong@example.org"] == nil && byRecipient["untrusted@example.org"] == nil)
+        #expect(sessions.count == 2)
+
+        // A relay without STARTTLS: credentials are never sent in clear, and tls=starttls sends nothing at all.
+        let plainPort = try LoopbackPort.free()
+        let plainCaught = directory + "/plain"
+        let plainSink = try PeerProcess("python3", [Corpus.script("ServerTests", "smtp_sink.py"), "\(plainPort)", plainCaught])
+        defer { plainSink.stop() }
+        try await LoopbackPort.waitForListener(plainPort, seconds: 20)
+        await #expect(throws: SMTPError.authentication("credentials go over TLS only (tls=none in the relay URL allows it)")) {
+            try await send("smtp://mailer:s3cret@127.0.0.1:\(plainPort)", to: "clear@example.org")
+        }
+        await #expect(throws: SMTPError.tls("the relay does not offer STARTTLS")) {
+            try await send("smtp://127.0.0.1:\(plainPort)?tls=starttls", to: "required@example.org")
+        }
+        try await send("smtp://127.0.0.1:\(plainPort)", to: "opportunistic@example.org")
+        var plainSessions: [CaughtSession] = []
+        for _ in 0..<100 where plainSessions.isEmpty {
+            plainSessions = try caughtSessions(plainCaught)
+            if plainSessions.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(plainSessions.map(\.to) == [["opportunistic@example.org"]] && plainSessions.first?.tls == false)
+    }
+
     @Test(
         "Stat requests mail the readers on duty, critical results and signed reports the requesting site, each in its language, without patient identifiers; a relay that is down delays mail and never a transition"
     )

@@ -32,4 +32,21 @@ struct SMTPTests {
         #expect(SMTPRelay(url: "smtp://relay.example.org")?.port == 25)
         #expect(SMTPRelay(url: "http://relay.example.org") == nil)
     }
+
+    @Test("EHLO extensions, the AUTH PLAIN response of RFC 4616's example, and relay URLs with TLS and credentials")
+    func extensionsAndCredentials() {
+        let lines = ["relay.example.org Hello", "8BITMIME", "STARTTLS", "AUTH LOGIN PLAIN", "SIZE 33554432"]
+        let extensions = SMTP.extensions(ehlo: lines)
+        #expect(extensions["STARTTLS"] == [] && extensions["AUTH"] == ["LOGIN", "PLAIN"] && extensions["SIZE"] == ["33554432"])
+        #expect(extensions["RELAY.EXAMPLE.ORG"] == nil, "the first line is the domain")
+        // RFC 4616 section 4: user "tim", password "tanstaaftanstaaf" (base64 computed with Python's base64 module).
+        #expect(SMTP.plainResponse(username: "tim", password: "tanstaaftanstaaf") == "AHRpbQB0YW5zdGFhZnRhbnN0YWFm")
+        let relay = SMTPRelay(url: "smtp://mailer:p%40ss%3Aword@relay.example.org:587?tls=starttls&auth=login&ca=/etc/atrium/ca.pem")
+        #expect(relay?.username == "mailer" && relay?.password == "p@ss:word" && relay?.port == 587)
+        #expect(relay?.tls == .starttls && relay?.mechanism == .login && relay?.caFile == "/etc/atrium/ca.pem")
+        let plain = SMTPRelay(url: "smtp://relay.example.org")
+        #expect(plain?.tls == .opportunistic && plain?.username == nil && plain?.mechanism == .plain)
+        #expect(SMTPRelay(url: "smtp://relay.example.org?tls=sometimes") == nil)
+        #expect(SMTPRelay(url: "smtp://relay.example.org?verify=no") == nil)
+    }
 }

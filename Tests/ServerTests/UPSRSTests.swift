@@ -8,7 +8,7 @@ import Testing
 @Suite("UPS-RS against a running server")
 struct UPSRSTests {
     @Test(
-        "UPS-RS from Python: create, search, retrieve, claim, a second claim 409, a change without the Transaction UID refused, update, cancellation requests, completion, subscriptions and event reports over WebSocket"
+        "UPS-RS from Python: create, search, retrieve, claim, a second claim 409, a change without the Transaction UID refused, update, cancellation requests, completion only by a signature, a performer's cancellation, includefield, subscriptions and event reports over WebSocket"
     )
     func workflow() async throws {
         let server = try await TestServer.start()
@@ -24,11 +24,11 @@ struct UPSRSTests {
         #expect(run.status == 0, "\(run.output)\(run.errorOutput.suffix(2000))")
         #expect(run.output.hasSuffix("ok\n"), "\(run.output)")
 
-        // The store agrees with what the client saw: three UPS of COUNTY-A, one COMPLETED, one CANCELED, one SCHEDULED,
-        // and the audit trail holds the UPS-RS changes with their transport.
+        // The store agrees with what the client saw: four UPS of COUNTY-A, one COMPLETED (signed), three CANCELED (one
+        // scheduled, two by their performer), and the audit trail holds the UPS-RS changes with their transport.
         let entries = try await server.server.reading.upsEntries(institution: "COUNTY-A")
-        #expect(entries.map(\.item.state.rawValue).sorted() == ["CANCELED", "COMPLETED", "SCHEDULED"])
+        #expect(entries.map(\.item.state.rawValue).sorted() == ["CANCELED", "CANCELED", "CANCELED", "COMPLETED"])
         let events = try await server.server.identity.audit.search(AuditSearch(user: "reader-1"))
-        #expect(events.contains { $0.transport == "dicomweb" && $0.detail.contains("COMPLETED") }, "\(events.map(\.detail))")
+        #expect(events.contains { $0.transport == "dicomweb" && $0.detail.contains("CANCELED") }, "\(events.map(\.detail))")
     }
 }

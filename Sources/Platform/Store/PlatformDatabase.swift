@@ -36,13 +36,20 @@ package struct SQLStep: Sendable {
     }
 }
 
-/// The platform's tables in the archive's SQLite file, through one connection of their own (WAL lets it work beside the
-/// index's writer and readers; the busy timeout covers the moments both write).
+/// The platform's tables in the archive's SQLite file: writes and transactions through one connection of their own
+/// inside this actor (WAL lets it work beside the index's writer and readers; the busy timeout covers the moments both
+/// write), and single `SELECT`s through a pool of reader connections outside it. With one connection for everything,
+/// every worklist poll waited behind every other poll and behind each commit's fsync (issue 16's benchmark: 50 readers).
 package actor SQLitePlatformDatabase: PlatformDatabase {
     private let connection: SQLiteConnection
+    private nonisolated let readers: SQLiteReaderPool
+    /// The `PRAGMA`s a store set through ``query(_:_:)`` (a domain's cache size): run on the writer, and on each reader
+    /// before it reads, so that a store's settings hold whichever connection answers.
+    private nonisolated let pragmas = Mutex<[String]>([])
 
     /// Opens `path` (the archive's `atrium.sqlite`).
     package init(path: String) throws(PlatformError) {
+        readers = SQLiteReaderPool(path: path)
         let connection: SQLiteConnection
         do {
             connection = try SQLiteConnection(path: path)
@@ -55,7 +62,27 @@ package actor SQLitePlatformDatabase: PlatformDatabase {
     }
 
     @discardableResult
-    package func query(_ sql: String, _ bindings: [SQLValue]) throws(PlatformError) -> [[SQLValue]] {
+    package nonisolated func query(_ sql: String, _ bindings: [SQLValue]) async throws(PlatformError) -> [[SQLValue]] {
+        if Self.starts(sql, with: "PRAGMA") { pragmas.withLock { if !$0.contains(sql) { $0.append(sql) } } }
+        guard Self.starts(sql, with: "SELECT") else { return try await write(sql, bindings) }
+        do throws(ArchiveError) {
+            let reader = try await readers.checkOut()
+            defer { readers.checkIn(reader) }
+            for pragma in pragmas.withLock({ $0 }) { try reader.execute(pragma) }
+            return try reader.query(sql, bindings)
+        } catch {
+            throw Self.mapped(error)
+        }
+    }
+
+    /// Whether `sql` starts with `keyword` (upper or lower case) after blanks. A `SELECT` only reads (SQLite refuses
+    /// writes in one; `RETURNING` belongs to writes).
+    static func starts(_ sql: String, with keyword: String) -> Bool {
+        let head = sql.utf8.drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\n") }.prefix(keyword.utf8.count)
+        return head.elementsEqual(keyword.utf8) || head.elementsEqual(keyword.lowercased().utf8)
+    }
+
+    private func write(_ sql: String, _ bindings: [SQLValue]) throws(PlatformError) -> [[SQLValue]] {
         do {
             return try connection.query(sql, bindings)
         } catch {

@@ -33,6 +33,10 @@ public enum ReadingAction: String, CaseIterable, Sendable {
     case viewTurnaround
     /// Score a signed report on the RADPEER scale, and see the discrepancy rates.
     case peerReview
+    /// Attach a file (an earlier report, the paper request form) to a request.
+    case attach
+    /// List and download a request's attachments.
+    case viewAttachments
 }
 
 /// What the table decided.
@@ -55,11 +59,16 @@ public enum ReadingDecision: Sendable, Equatable {
 /// | break lock | – | – | yes | – | – |
 /// | turnaround | own institution | yes | yes | yes | – |
 /// | RADPEER review and rates | – | – | yes (any supervisor) | – | – |
+/// | attach a file | own institution | – | – | yes | – |
+/// | see attachments | own institution | if assigned | if assigned | yes | – |
 ///
+/// "Assigned" (`assigned`): the reader holds or held one of the request's work items, is named on one, or writes one of
+/// its reports. Attachments are paper forms and earlier reports from the site: other readers see them once they claim.
 /// A student never sees the worklist or a clinical report; a curator has no clinical access here either.
 public enum ReadingAccess {
     public static func decide(
-        _ action: ReadingAction, principal: Principal, profile: ReaderProfile? = nil, requestInstitution: String? = nil
+        _ action: ReadingAction, principal: Principal, profile: ReaderProfile? = nil, requestInstitution: String? = nil,
+        assigned: Bool = false
     ) -> ReadingDecision {
         let reader = principal.has(.reader)
         let senior = reader && (principal.has(.supervisor) || profile?.senior == true)
@@ -94,6 +103,12 @@ public enum ReadingAccess {
         case .viewTurnaround:
             if reader || admin { return .allow }
             return allow(site && ownInstitution, "turnaround is for readers, administrators and the site itself")
+        case .attach:
+            if admin { return .allow }
+            return allow(site && ownInstitution, "only the requesting site and administrators attach files")
+        case .viewAttachments:
+            if admin || (reader && assigned) { return .allow }
+            return allow(site && ownInstitution, "a request's attachments are for its site, its assigned readers and administrators")
         }
     }
 }

@@ -54,7 +54,23 @@ public enum UPS {
     /// The UPS dataset of a work item (PS3.4 CC.2.5 attributes, Table CC.2.5-3): what retrieve and search return. The
     /// attributes a UPS-RS create or update gave (`stored`) are kept; the state machine's own (state, SOP Instance UID,
     /// performer) always come from the work item. The Transaction UID is never returned (PS3.4 CC.2.5.1.4).
-    public static func dataSet(request: ConsultationRequest, item: WorkItem, stored: DataSet? = nil) -> DataSet {
+    /// The SR a finished reading produced (the signed report in the study): the Output Information of a COMPLETED UPS.
+    public struct Output: Sendable, Equatable {
+        public var studyInstanceUID: String
+        public var seriesInstanceUID: String
+        public var sopInstanceUID: String
+
+        public init(studyInstanceUID: String, seriesInstanceUID: String, sopInstanceUID: String) {
+            self.studyInstanceUID = studyInstanceUID
+            self.seriesInstanceUID = seriesInstanceUID
+            self.sopInstanceUID = sopInstanceUID
+        }
+    }
+
+    /// Performed Workitem Code of a reading: (110005, DCM, "Interpretation"), CID 9231.
+    static let interpretation = (value: "110005", scheme: "DCM", meaning: "Interpretation")
+
+    public static func dataSet(request: ConsultationRequest, item: WorkItem, stored: DataSet? = nil, output: Output? = nil) -> DataSet {
         var ds = DataSet(characterSet: .utf8)
         ds.set(.specificCharacterSet, .CS, "ISO_IR 192")
         ds.set(.sopClassUID, .UI, pushSOPClassUID)
@@ -99,10 +115,65 @@ public enum UPS {
             human.set(.humanPerformerName, .PN, item.ownerName ?? performer)
             ds.set(.scheduledHumanPerformersSequence, items: [human])
         }
+        // What the final states require (PS3.4 CC.2.5.1.3, Table CC.2.5-3): a COMPLETED UPS has its Performed Procedure
+        // (performer, station, start and end, workitem code, output); a CANCELED one its Cancellation DateTime. Atrium
+        // records them itself when the report is signed or the item canceled; attributes an SCU set win.
+        switch item.state {
+        case .completed:
+            var performed = DataSet(characterSet: .utf8)
+            var human = DataSet(characterSet: .utf8)
+            let performer = item.owner ?? ""
+            var person = DataSet(characterSet: .utf8)
+            person.set(.codeValue, .SH, String(performer.prefix(16)))
+            person.set(.codingSchemeDesignator, .SH, "99ATRIUM")
+            person.set(.codeMeaning, .LO, lo(item.ownerName ?? performer))
+            human.set(.humanPerformerCodeSequence, items: [person])
+            human.set(.humanPerformerName, .PN, item.ownerName ?? performer)
+            performed.set(.actualHumanPerformersSequence, items: [human])
+            var station = DataSet(characterSet: .utf8)
+            station.set(.codeValue, .SH, "ATRIUM")
+            station.set(.codingSchemeDesignator, .SH, "99ATRIUM")
+            station.set(.codeMeaning, .LO, "Atrium reading workstation")
+            performed.set(.performedStationNameCodeSequence, items: [station])
+            performed.set(.performedProcedureStepStartDateTime, .DT, dateTime(item.claimedAt ?? request.createdAt))
+            performed.set(.performedProcedureStepEndDateTime, .DT, dateTime(item.completedAt ?? request.updatedAt))
+            var workitem = DataSet(characterSet: .utf8)
+            workitem.set(.codeValue, .SH, interpretation.value)
+            workitem.set(.codingSchemeDesignator, .SH, interpretation.scheme)
+            workitem.set(.codeMeaning, .LO, interpretation.meaning)
+            performed.set(.performedWorkitemCodeSequence, items: [workitem])
+            var outputs: [DataSet] = []
+            if let output {
+                var entry = DataSet(characterSet: .utf8)
+                entry.set(.typeOfInstances, .CS, "DICOM")
+                entry.set(.studyInstanceUID, .UI, output.studyInstanceUID)
+                entry.set(.seriesInstanceUID, .UI, output.seriesInstanceUID)
+                var reference = DataSet(characterSet: .utf8)
+                reference.set(.referencedSOPClassUID, .UI, "1.2.840.10008.5.1.4.1.1.88.11")
+                reference.set(.referencedSOPInstanceUID, .UI, output.sopInstanceUID)
+                entry.set(.referencedSOPSequence, items: [reference])
+                outputs.append(entry)
+            }
+            performed.set(.outputInformationSequence, items: outputs)
+            ds.set(.unifiedProcedureStepPerformedProcedureSequence, items: [performed])
+        case .canceled:
+            var progress = DataSet(characterSet: .utf8)
+            progress.set(.procedureStepCancellationDateTime, .DT, dateTime(item.completedAt ?? request.updatedAt))
+            ds.set(.procedureStepProgressInformationSequence, items: [progress])
+        case .scheduled, .inProgress:
+            break
+        }
         if let stored {
             for element in stored.elements where !managedTags.contains(element.tag) { ds[element.tag] = element }
         }
         return ds
+    }
+
+    /// Completing a reading's UPS over UPS-RS (IN PROGRESS → COMPLETED) is refused while its report is not signed:
+    /// the consultation is finished by a signature (the password again, the SR stored), which completes the UPS itself.
+    /// PS3.4 CC.2.1.3 0xC304, "has not met final state requirements".
+    public static func completionStatus(report: Report?) -> Status? {
+        report?.status.isSigned == true ? nil : .reportNotSigned
     }
 
     /// What a UPS-RS create (PS3.4 CC.2.5.1.1, N-CREATE) asks for, as a consultation request: the Procedure Step State
@@ -261,6 +332,34 @@ public struct UPSSubscription: Sendable, Equatable {
 extension UPS {
     /// The matching keys of QIDO-style parameters (PS3.18 11.9 Search: the same matching as QIDO-RS, PS3.4 C.2.2.2);
     /// `limit`, `offset`, `includefield` and `fuzzymatching` are not keys.
+    /// What a search returns of each UPS without `includefield` (PS3.18 11.9.3.2 leaves the default set to the origin
+    /// server): identity, state and scheduling, the patient, the request and its input; `includefield=all` returns the
+    /// whole dataset, `includefield=Keyword,…` adds attributes; matching keys are always returned.
+    public static let defaultSearchAttributes: Set<Tag> = [
+        .specificCharacterSet, .sopClassUID, .sopInstanceUID, .procedureStepState, .scheduledProcedureStepPriority,
+        .procedureStepLabel, .worklistLabel, .scheduledProcedureStepStartDateTime, .expectedCompletionDateTime,
+        .scheduledProcedureStepModificationDateTime, .inputReadinessState, .patientName, .patientID, .issuerOfPatientID,
+        .accessionNumber, .referencedRequestSequence, .inputInformationSequence, .scheduledHumanPerformersSequence,
+    ]
+
+    /// The `includefield` of a search's parameters (unknown attributes refused).
+    public static func includeFields(_ parameters: [(name: String, value: String)]) throws(ReadingError) -> IncludeFields {
+        do {
+            return try ArchiveQuery(qidoParameters: parameters, level: .instance).includeFields
+        } catch {
+            throw .invalid("\(error)")
+        }
+    }
+
+    /// A search result: `ds` cut to the default attributes, the matching keys' and the included ones.
+    public static func searchResult(_ ds: DataSet, keys: [QueryKey], include: IncludeFields) -> DataSet {
+        guard case .tags(let extra) = include else { return ds }
+        let kept = defaultSearchAttributes.union(keys.map(\.tag)).union(extra)
+        var out = ds
+        out.removeAll { !kept.contains($0.tag) }
+        return out
+    }
+
     public static func matchingKeys(_ parameters: [(name: String, value: String)]) throws(ReadingError) -> [QueryKey] {
         do {
             return try ArchiveQuery(qidoParameters: parameters, level: .instance).matchingKeys
@@ -299,6 +398,10 @@ extension UPS {
         public static let alreadyCanceled = Status(http: 200, code: 0xB304, text: "The UPS is already in the requested state of CANCELED")
         public static let alreadyCompletedWarning = Status(
             http: 200, code: 0xB306, text: "The UPS is already in the requested state of COMPLETED")
+        public static let reportNotSigned = Status(
+            http: 409, code: 0xC304,
+            text: "The UPS has not met final state requirements for the requested state change: its report is not signed "
+                + "(sign it in Atrium; the signature completes the UPS)")
         public static let noSuchUPS = Status(
             http: 404, code: 0xC307, text: "Specified SOP Instance UID does not exist or is not a UPS Instance managed by this SCP")
     }

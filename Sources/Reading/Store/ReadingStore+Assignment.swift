@@ -39,6 +39,24 @@ extension ReadingStore {
         return added
     }
 
+    /// Replaces rule `rule.id` (an administrator's). Audited. False when there is no such rule.
+    public func updateAssignmentRule(_ rule: AssignmentRule, by actor: ReadingActor) async throws(ReadingError) -> Bool {
+        guard (1...1000).contains(rule.openCap) else { throw .invalid("the open-count cap is 1–1000") }
+        guard rule.readers.allSatisfy({ !$0.isEmpty && !$0.contains(",") && $0.count <= 64 }), rule.modality.count <= 16 else {
+            throw .invalid("readers are usernames; a modality is at most 16 characters")
+        }
+        let rows = try await query(
+            "UPDATE assignment_rules SET service_line = ?, priority = ?, modality = ?, readers = ?, open_cap = ?, double_reading = ? "
+                + "WHERE id = ? RETURNING id",
+            [
+                .text(rule.serviceLine.rawValue), .text(rule.priority?.rawValue ?? ""), .text(rule.modality.uppercased()),
+                .text(rule.readers.joined(separator: ",")), .integer(Int64(rule.openCap)), .integer(rule.doubleReading ? 1 : 0),
+                .integer(rule.id),
+            ])
+        if !rows.isEmpty { await record(.update, actor, nil, "assignment rule \(rule.id) changed") }
+        return !rows.isEmpty
+    }
+
     @discardableResult
     public func deleteAssignmentRule(id: Int64, by actor: ReadingActor) async throws(ReadingError) -> Bool {
         let rows = try await query("DELETE FROM assignment_rules WHERE id = ? RETURNING id", [.integer(id)])
@@ -99,9 +117,11 @@ extension ReadingStore {
         let uid = UID.generate()
         var steps = [
             SQLStep(
-                "INSERT INTO work_items (uid, request_id, kind, state, assignee, created_at, revision) "
-                    + "VALUES (?, ?, 'double-reading', 'SCHEDULED', ?, ?, 0) RETURNING id",
-                [.text(uid), .integer(request.id), Self.text(reader), Self.ms(now)], guarded: true),
+                "INSERT INTO work_items (uid, request_id, kind, state, assignee, created_at, revision, deadline_at, priority, service_line) "
+                    + "SELECT ?, id, 'double-reading', 'SCHEDULED', ?, ?, 0, deadline_at, priority, service_line "
+                    + "FROM consultation_requests WHERE id = ? "
+                    + "RETURNING id",
+                [.text(uid), Self.text(reader), Self.ms(now), .integer(request.id)], guarded: true),
             Self.event(request.id, "double-reading", "system", "second reader \(reader ?? "(any)") by rule \(rule.id)", at: now),
         ]
         if let reader {

@@ -8,9 +8,18 @@ public struct UPSEntry: Sendable, Equatable {
     public var request: ConsultationRequest
     public var item: WorkItem
     public var stored: DataSet?
+    /// The SR of the item's signed report, once stored.
+    public var output: UPS.Output?
 
-    /// The item's UPS dataset (``UPS/dataSet(request:item:stored:)``).
-    public var dataSet: DataSet { UPS.dataSet(request: request, item: item, stored: stored) }
+    public init(request: ConsultationRequest, item: WorkItem, stored: DataSet?, output: UPS.Output? = nil) {
+        self.request = request
+        self.item = item
+        self.stored = stored
+        self.output = output
+    }
+
+    /// The item's UPS dataset (``UPS/dataSet(request:item:stored:output:)``).
+    public var dataSet: DataSet { UPS.dataSet(request: request, item: item, stored: stored, output: output) }
 }
 
 /// What a cancellation request (PS3.4 CC.2.2, PS3.18 11.8) did.
@@ -63,15 +72,20 @@ extension ReadingStore {
             bindings.append(.text(institution))
         }
         let rows = try await query(
-            "SELECT \(Self.itemColumns), \(Self.requestColumns), a.dataset FROM work_items w "
+            "SELECT \(Self.itemColumns), \(Self.requestColumns), a.dataset, "
+                + "(SELECT o.series_instance_uid || ' ' || o.sop_instance_uid FROM reports p JOIN report_outbox o ON o.report_id = p.id "
+                + "WHERE p.work_item_id = w.id ORDER BY o.version DESC LIMIT 1) FROM work_items w "
                 + "JOIN consultation_requests r ON r.id = w.request_id LEFT JOIN ups_attributes a ON a.work_item_id = w.id"
                 + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")) + " ORDER BY r.deadline_at, w.id LIMIT ?",
             bindings + [.integer(Int64(max(1, min(limit, 10_000))))])
         let requests = try await withStudies(rows.map { Self.requestRow($0, offset: Self.itemColumnCount) })
         return zip(rows, requests).map { row, request in
-            UPSEntry(
+            let sr = (row[Self.itemColumnCount + Self.requestColumnCount + 1].text ?? "").split(separator: " ").map(String.init)
+            return UPSEntry(
                 request: request, item: Self.itemRow(row),
-                stored: Self.decodeJSON(row[Self.itemColumnCount + Self.requestColumnCount].text))
+                stored: Self.decodeJSON(row[Self.itemColumnCount + Self.requestColumnCount].text),
+                output: sr.count == 2 && request.studies.first != nil
+                    ? UPS.Output(studyInstanceUID: request.studies[0], seriesInstanceUID: sr[0], sopInstanceUID: sr[1]) : nil)
         }
     }
 
@@ -113,6 +127,7 @@ extension ReadingStore {
             SQLStep(
                 "UPDATE consultation_requests SET priority = ?, question = ?, updated_at = ? WHERE id = ?",
                 [.text(priority.rawValue), .text(question), Self.ms(now), .integer(entry.request.id)]),
+            SQLStep("UPDATE work_items SET priority = ? WHERE request_id = ?", [.text(priority.rawValue), .integer(entry.request.id)]),
             Self.event(entry.request.id, "ups-updated", actor.username, "work item \(entry.item.id)", at: now),
         ]
         guard try await transaction(steps) != nil else { throw .conflict("the work item changed meanwhile") }

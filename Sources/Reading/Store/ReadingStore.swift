@@ -21,7 +21,7 @@ public struct ReadingSettings: Sendable, Equatable {
 }
 
 /// Filters of the readers' worklist (nil or empty: no restriction).
-public struct WorklistFilter: Sendable, Equatable {
+public struct WorklistFilter: Sendable, Hashable {
     /// Work item states; by default the open ones (SCHEDULED and IN PROGRESS).
     public var states: Set<WorkItemState> = [.scheduled, .inProgress]
     public var priority: Priority?
@@ -74,6 +74,15 @@ public final class ReadingStore: Sendable {
     public let changes = ReadingChanges()
     let clock: @Sendable () -> Date
     private let migrated = Mutex(false)
+    /// Bumped after every write this store makes: the worklist's counts are cached until it changes.
+    private let writes = Atomic<Int>(0)
+    private let countsCache = Mutex<[WorklistFilter: CachedCounts]>([:])
+
+    private struct CachedCounts {
+        var writes: Int
+        var at: ContinuousClock.Instant
+        var counts: WorklistCounts
+    }
 
     package init(database: any PlatformDatabase, audit: AuditTrail, settings: ReadingSettings, clock: @escaping @Sendable () -> Date) {
         self.database = database
@@ -109,7 +118,9 @@ public final class ReadingStore: Sendable {
     func query(_ sql: String, _ bindings: [SQLValue] = []) async throws(ReadingError) -> [[SQLValue]] {
         try await prepare()
         do {
-            return try await database.query(sql, bindings)
+            let rows = try await database.query(sql, bindings)
+            if !sql.hasPrefix("SELECT") { writes.add(1, ordering: .releasing) }
+            return rows
         } catch {
             throw Self.mapped(error)
         }
@@ -117,6 +128,7 @@ public final class ReadingStore: Sendable {
 
     func transaction(_ steps: [SQLStep]) async throws(ReadingError) -> [[[SQLValue]]]? {
         try await prepare()
+        defer { writes.add(1, ordering: .releasing) }
         do {
             return try await database.transaction(guarded: steps)
         } catch {
@@ -256,8 +268,9 @@ public final class ReadingStore: Sendable {
         }
         steps.append(
             SQLStep(
-                "INSERT INTO work_items (uid, request_id, kind, state, created_at, revision) SELECT ?, id, 'primary', 'SCHEDULED', ?, 0 "
-                    + "\(byUID) RETURNING id", [.text(itemUID), Self.ms(now), .text(uid)], guarded: true))
+                "INSERT INTO work_items (uid, request_id, kind, state, created_at, revision, deadline_at, priority, service_line) "
+                    + "SELECT ?, id, 'primary', 'SCHEDULED', ?, 0, deadline_at, priority, service_line \(byUID) RETURNING id",
+                [.text(itemUID), Self.ms(now), .text(uid)], guarded: true))
         let itemStep = steps.count - 1
         if let upsAttributes {
             steps.append(
@@ -328,7 +341,8 @@ public final class ReadingStore: Sendable {
     /// The site withdraws its request while nobody has claimed it.
     public func withdraw(requestID: Int64, by actor: ReadingActor) async throws(ReadingError) -> ConsultationRequest {
         let request = try await existingRequest(requestID)
-        guard let item = try await workItems(requestID: requestID).first(where: { $0.kind == .primary }) else {
+        // The latest first reading: a canceled one may have been replaced by a new SCHEDULED item.
+        guard let item = try await workItems(requestID: requestID).last(where: { $0.kind == .primary }) else {
             throw .notFound("work item of request \(requestID)")
         }
         let (nextRequest, nextItem) = try ReadingTransitions.withdraw(request, item: item)
@@ -482,11 +496,16 @@ public final class ReadingStore: Sendable {
 
     /// The readers' worklist: work items with their requests, soonest deadline first.
     public func worklist(_ filter: WorklistFilter) async throws(ReadingError) -> [WorklistEntry] {
-        let (conditions, bindings) = Self.worklistConditions(filter, counting: false)
+        var (conditions, bindings) = Self.worklistConditions(filter, counting: false)
+        if filter.states.allSatisfy({ !$0.isFinal }) {
+            // Open items only: walk the open items' index in deadline order and stop at the page's end. Both state
+            // conditions are written as expressions so that no other index competes (ReadingSchema, `work_items_open`).
+            conditions[0] = ReadingSchema.openItems("w.") + " AND (w.state || '')" + conditions[0].dropFirst("w.state".count)
+        }
         let rows = try await query(
             "SELECT \(Self.itemColumns), \(Self.requestColumns), (SELECT p.status FROM reports p WHERE p.work_item_id = w.id) "
                 + "FROM work_items w JOIN consultation_requests r ON r.id = w.request_id WHERE "
-                + conditions.joined(separator: " AND ") + " ORDER BY r.deadline_at, w.id LIMIT ?",
+                + conditions.joined(separator: " AND ") + " ORDER BY w.deadline_at, w.id LIMIT ?",
             bindings + [.integer(Int64(max(1, min(filter.limit, 10_000))))])
         let requests = try await withStudies(rows.map { Self.requestRow($0, offset: Self.itemColumnCount) })
         return zip(rows, requests).map { row, request in
@@ -496,12 +515,36 @@ public final class ReadingStore: Sendable {
         }
     }
 
-    /// Open items per priority and state under the filter's other conditions.
+    /// Open items per priority and state under the filter's other conditions. Every poll of every reader asks for them
+    /// and counting all open items is the worklist's dearest query (4–5 ms at 10,000), so they are kept until this store
+    /// writes anything, and at most two seconds (another server on the same PostgreSQL may have written meanwhile).
     public func worklistCounts(_ filter: WorklistFilter) async throws(ReadingError) -> WorklistCounts {
-        let (conditions, bindings) = Self.worklistConditions(filter, counting: true)
+        var key = filter
+        key.states = []
+        key.priority = nil
+        key.limit = 0
+        let generation = writes.load(ordering: .acquiring)
+        let now = ContinuousClock.now
+        if let cached = countsCache.withLock({ $0[key] }), cached.writes == generation, now - cached.at < .seconds(2) {
+            return cached.counts
+        }
+        let counts = try await countOpenItems(filter)
+        countsCache.withLock { cache in
+            if cache.count >= 64 { cache.removeAll() }
+            cache[key] = CachedCounts(writes: generation, at: now, counts: counts)
+        }
+        return counts
+    }
+
+    private func countOpenItems(_ filter: WorklistFilter) async throws(ReadingError) -> WorklistCounts {
+        var (conditions, bindings) = Self.worklistConditions(filter, counting: true)
+        // Without a filter on the requests' own columns, the items' covering index answers alone (`work_items_counts`).
+        let byRequest = [filter.modality, filter.bodyPart, filter.institution].contains { !($0 ?? "").isEmpty }
+        if !byRequest { conditions = conditions.map { $0.replacingOccurrences(of: "r.service_line", with: "w.service_line") } }
         let rows = try await query(
-            "SELECT r.priority, w.state, COUNT(*) FROM work_items w JOIN consultation_requests r ON r.id = w.request_id WHERE "
-                + conditions.joined(separator: " AND ") + " GROUP BY r.priority, w.state", bindings)
+            "SELECT w.priority, w.state, COUNT(*) FROM work_items w "
+                + (byRequest ? "JOIN consultation_requests r ON r.id = w.request_id " : "") + "WHERE "
+                + conditions.joined(separator: " AND ") + " GROUP BY w.priority, w.state", bindings)
         var counts = WorklistCounts()
         for row in rows {
             let n = Int(row[2].integer ?? 0)
@@ -648,15 +691,56 @@ public final class ReadingStore: Sendable {
         }
         let request = try await existingRequest(item.requestID)
         let now = clock()
-        let next = try ReadingTransitions.changeUPSState(
+        var next = try ReadingTransitions.changeUPSState(
             item, to: target, transactionUID: transactionUID, by: actor, now: now, leaseSeconds: settings.leaseSeconds)
+        if target == .completed {
+            // Only a signature finishes a reading (and completes its item in the same transaction).
+            let report = try await reports(requestID: request.id).first { $0.workItemID == item.id }
+            if let refusal = UPS.completionStatus(report: report) { throw .conflict(refusal.text) }
+        }
+        if target == .canceled { next.completedAt = now }
         let kind = target == .completed ? "ups-completed" : "ups-canceled"
-        let steps = [
+        var steps = [
             Self.writeItem(next, expected: item.revision), Self.event(request.id, kind, actor.username, "work item \(item.id)", at: now),
         ]
-        guard try await transaction(steps) != nil else { throw .conflict("the work item changed meanwhile") }
+        // A first reading canceled by its performer: withdrawn when the site asked for the cancellation, else back on the
+        // worklist as a new SCHEDULED item (the canceled item keeps its draft).
+        var followUp: String?
+        if target == .canceled, item.kind == .primary, request.status.isOpen {
+            let asked = try await query(
+                "SELECT 1 FROM consultation_events WHERE request_id = ? AND kind = 'cancel-requested' AND detail = ?",
+                [.integer(request.id), .text("work item \(item.id)")])
+            if !asked.isEmpty {
+                followUp = "withdrawn"
+                steps.append(
+                    SQLStep(
+                        "UPDATE consultation_requests SET status = 'withdrawn', updated_at = ? WHERE id = ?",
+                        [Self.ms(now), .integer(request.id)]))
+                steps.append(Self.event(request.id, "withdrawn", actor.username, "cancellation of work item \(item.id) requested", at: now))
+            } else {
+                followUp = "requeued"
+                steps.append(
+                    SQLStep(
+                        "INSERT INTO work_items (uid, request_id, kind, state, created_at, revision, deadline_at, priority, service_line) "
+                            + "SELECT ?, id, 'primary', 'SCHEDULED', ?, 0, deadline_at, priority, service_line FROM consultation_requests "
+                            + "WHERE id = ? RETURNING id", [.text(UID.generate()), Self.ms(now), .integer(request.id)], guarded: true))
+                steps.append(
+                    SQLStep(
+                        "UPDATE consultation_requests SET status = 'requested', updated_at = ? WHERE id = ?",
+                        [Self.ms(now), .integer(request.id)]))
+                steps.append(Self.event(request.id, "requeued", actor.username, "work item \(item.id) canceled", at: now))
+            }
+        }
+        guard let results = try await transaction(steps) else { throw .conflict("the work item changed meanwhile") }
         await record(.update, actor, request, "consultation \(request.id): work item \(item.id) \(target.rawValue)")
         publish(kind, request, item: item.id, actor: actor)
+        if let followUp {
+            var changed = request
+            changed.status = followUp == "withdrawn" ? .withdrawn : .requested
+            // The new item is announced as a new request's is (subscribers get its SCHEDULED State Report).
+            let newItem = followUp == "requeued" ? results[2].first?.first?.integer : nil
+            publish(newItem == nil ? followUp : "requested", changed, item: newItem, actor: actor)
+        }
         return next
     }
 
@@ -673,9 +757,11 @@ public final class ReadingStore: Sendable {
         let uid = UID.generate()
         let steps = [
             SQLStep(
-                "INSERT INTO work_items (uid, request_id, kind, state, assignee, created_at, revision) "
-                    + "VALUES (?, ?, 'second-opinion', 'SCHEDULED', ?, ?, 0) RETURNING id",
-                [.text(uid), .integer(requestID), .text(colleague), Self.ms(now)], guarded: true),
+                "INSERT INTO work_items (uid, request_id, kind, state, assignee, created_at, revision, deadline_at, priority, service_line) "
+                    + "SELECT ?, id, 'second-opinion', 'SCHEDULED', ?, ?, 0, deadline_at, priority, service_line "
+                    + "FROM consultation_requests WHERE id = ? "
+                    + "RETURNING id",
+                [.text(uid), .text(colleague), Self.ms(now), .integer(requestID)], guarded: true),
             Self.event(requestID, "second-opinion", actor.username, "asked of \(colleague)", at: now),
             Self.notification(institution: nil, recipient: colleague, kind: "second-opinion", requestID: requestID, at: now),
         ]

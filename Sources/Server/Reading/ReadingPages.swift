@@ -35,6 +35,42 @@ struct ReadingPages: Sendable {
         router.get("/worklist") { request, context in try await self.worklist(request, context) }
         router.get("/reports/:id") { request, context in try await self.reporting(request, context) }
         router.get("/reports/:id/print") { request, context in try await self.print(request, context) }
+        router.get("/admin/reading-rules") { request, context in try await self.rules(request, context) }
+    }
+
+    /// Assignment and double-reading rules and the on-duty roster, for administrators (`/admin` is theirs only; the
+    /// page's script changes them through `/api/admin/reading-rules` and `/api/admin/reader-profiles`).
+    func rules(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
+        let principal = try principal(context)
+        guard principal.has(.admin) else { return forbidden(request, context) }
+        let rules = try await ReadingRoutes.mapped { try await self.store.assignmentRules() }
+        let readers = try await ReadingRoutes.mapped { try await self.store.assignmentCandidates() }
+        func lineLabel(_ line: ServiceLine) -> String { text("reading.serviceLine.\(line.rawValue)", request, context) }
+        let data: [String: Any] = [
+            "rules": rules.map { rule -> [String: Any] in
+                [
+                    "id": rule.id, "serviceLine": rule.serviceLine.rawValue, "serviceLineLabel": lineLabel(rule.serviceLine),
+                    "priority": rule.priority?.rawValue ?? "",
+                    "priorityLabel": rule.priority.map { text("reading.priority.\($0.rawValue)", request, context) }
+                        ?? text("reading.rules.any", request, context),
+                    "modality": rule.modality, "readers": rule.readers.joined(separator: ","),
+                    "readersLabel": rule.readers.isEmpty ? "—" : rule.readers.joined(separator: ", "), "openCap": rule.openCap,
+                    "doubleReading": rule.doubleReading,
+                ]
+            },
+            "readers": readers.map { reader -> [String: Any] in
+                [
+                    "username": reader.username, "onDuty": reader.onDuty, "open": reader.open,
+                    "lines": ServiceLine.allCases.filter(reader.serviceLines.contains).map(lineLabel).joined(separator: ", "),
+                ]
+            },
+            "serviceLines": ServiceLine.allCases.map { ["code": $0.rawValue, "label": lineLabel($0)] },
+            "priorities": priorities(request, context, first: .stat),
+            "stringsJSON": stringsJSON(language(request, context)),
+        ]
+        return views.page(
+            "reading-rules", title: text("reading.rules.title", request, context), section: .admin, data: data, request: request,
+            context: context)
     }
 
     func language(_ request: Request, _ context: AtriumRequestContext) -> InterfaceLanguage {
@@ -198,6 +234,7 @@ struct ReadingPages: Sendable {
             .acknowledgeCritical, principal: principal, requestInstitution: consultation.institutionCode
         )
         .allowed
+        let attachments = await ReadingRoutes.visibleAttachments(store, principal, consultation)
         var requestRow = row(consultation, request, context)
         if consultation.serviceLine == .laboratory { requestRow["labHref"] = "/lab/consultations/\(consultation.id)" }
         requestRow["canWithdraw"] =
@@ -219,6 +256,8 @@ struct ReadingPages: Sendable {
                 return row
             },
             "hasCritical": !critical.isEmpty,
+            "attachments": attachments ?? [], "showAttachments": attachments != nil,
+            "canAttach": ReadingAccess.decide(.attach, principal: principal, requestInstitution: consultation.institutionCode).allowed,
             "stringsJSON": stringsJSON(language(request, context)),
         ]
         return views.page(
@@ -246,6 +285,7 @@ struct ReadingPages: Sendable {
                 ["code": "CANCELED", "label": text("reading.state.CANCELED", request, context)],
             ],
             "senior": ReadingAccess.decide(.breakLock, principal: principal, profile: profile).allowed,
+            "isAdmin": principal.has(.admin),
             "stringsJSON": stringsJSON(language(request, context)),
         ]
         return views.page(
@@ -273,7 +313,9 @@ struct ReadingPages: Sendable {
                 }
             }
         }
+        let attachments = await ReadingRoutes.visibleAttachments(store, principal, consultation) ?? []
         let data: [String: Any] = [
+            "attachments": attachments, "hasAttachments": !attachments.isEmpty,
             "reportID": report.id, "itemID": report.workItemID, "requestID": consultation.id,
             "status": report.status.rawValue,
             "statusLabel": text("reading.status.\(ReadingTransitions.requestStatus(for: report.status).rawValue)", request, context),

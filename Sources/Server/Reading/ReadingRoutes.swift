@@ -67,6 +67,7 @@ public struct ReadingRoutes: Sendable {
             }
             return Self.json(Self.describe(acknowledged))
         }
+        registerAttachments(on: router)
         router.get("/api/worklist") { request, context in try await self.worklist(request, context) }
         router.get("/api/worklist/events") { _, context in try self.events(context) }
         for (verb, path) in [("claim", "claim"), ("renew", "renew"), ("release", "release"), ("break", "break")] {
@@ -165,20 +166,29 @@ public struct ReadingRoutes: Sendable {
         }
         router.post("/api/admin/reading-rules") { request, context in
             let principal = try Self.signedIn(context)
-            let body = try await Self.body(request)
-            guard let line = ServiceLine(rawValue: body["serviceLine"] as? String ?? "imaging") else {
-                throw HTTPError(.badRequest, message: "serviceLine is imaging, pathology or laboratory")
-            }
-            let priorityText = body["priority"] as? String ?? ""
-            guard priorityText.isEmpty || Priority(rawValue: priorityText) != nil else {
-                throw HTTPError(.badRequest, message: "priority is routine, urgent, stat or empty (any)")
-            }
-            let rule = AssignmentRule(
-                serviceLine: line, priority: Priority(rawValue: priorityText), modality: body["modality"] as? String ?? "",
-                readers: body["readers"] as? [String] ?? [], openCap: body["openCap"] as? Int ?? 10,
-                doubleReading: body["doubleReading"] as? Bool ?? false)
+            let rule = try Self.rule(try await Self.body(request))
             let added = try await Self.mapped { try await self.store.addAssignmentRule(rule, by: self.actor(principal, context)) }
             return Self.json(Self.describe(added), status: .created)
+        }
+        router.put("/api/admin/reading-rules/:id") { request, context in
+            let principal = try Self.signedIn(context)
+            var rule = try Self.rule(try await Self.body(request))
+            rule.id = try Self.id(context)
+            guard try await Self.mapped({ try await self.store.updateAssignmentRule(rule, by: self.actor(principal, context)) }) else {
+                throw HTTPError(.notFound, message: "no such rule")
+            }
+            return Self.json(Self.describe(rule))
+        }
+        // The on-duty roster: every reader with their profile and open items.
+        router.get("/api/admin/reading-roster") { _, _ in
+            let candidates = try await Self.mapped { try await self.store.assignmentCandidates() }
+            return Self.json(
+                candidates.map {
+                    [
+                        "username": $0.username, "onDuty": $0.onDuty, "open": $0.open,
+                        "serviceLines": ServiceLine.allCases.filter($0.serviceLines.contains).map(\.rawValue),
+                    ] as [String: Any]
+                })
         }
         // A reader's profile: may sign finals, senior, service lines, on duty (administrators).
         router.get("/api/admin/reader-profiles/:username") { _, context in
@@ -248,8 +258,12 @@ public struct ReadingRoutes: Sendable {
         return id
     }
 
-    static func require(_ action: ReadingAction, _ principal: Principal, profile: ReaderProfile? = nil, institution: String?) throws {
-        if case .deny(let reason) = ReadingAccess.decide(action, principal: principal, profile: profile, requestInstitution: institution) {
+    static func require(
+        _ action: ReadingAction, _ principal: Principal, profile: ReaderProfile? = nil, institution: String?, assigned: Bool = false
+    ) throws {
+        if case .deny(let reason) = ReadingAccess.decide(
+            action, principal: principal, profile: profile, requestInstitution: institution, assigned: assigned)
+        {
             throw HTTPError(.forbidden, message: reason)
         }
     }
@@ -306,8 +320,14 @@ public struct ReadingRoutes: Sendable {
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    static func body(_ request: Request) async throws -> [String: Any] {
-        let buffer = try await request.body.collect(upTo: 4 << 20)
+    static func json(encoded data: Data, status: HTTPResponse.Status = .ok) -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func body(_ request: Request, upTo limit: Int = 4 << 20) async throws -> [String: Any] {
+        let buffer = try await request.body.collect(upTo: limit)
         guard let object = try? JSONSerialization.jsonObject(with: Data(buffer: buffer)) as? [String: Any] else {
             throw HTTPError(.badRequest, message: "the body must be a JSON object")
         }
@@ -341,7 +361,19 @@ public struct ReadingRoutes: Sendable {
         guard let institution = principal.institutionCode, !institution.isEmpty else {
             throw HTTPError(.forbidden, message: "a site user without an institution files no requests")
         }
-        let body = try await Self.body(request)
+        // Attachments travel in the JSON as base64 (`attachments: [{filename, data, storeAs}]`), hence the larger limit.
+        let body = try await Self.body(request, upTo: RequestAttachment.maximumBytes * 2 + (1 << 20))
+        var uploads: [Upload] = []
+        for item in body["attachments"] as? [[String: Any]] ?? [] {
+            guard let data = (item["data"] as? String).flatMap({ Data(base64Encoded: $0, options: .ignoreUnknownCharacters) }) else {
+                throw HTTPError(.badRequest, message: "an attachment's data is base64")
+            }
+            let upload = Upload(
+                filename: item["filename"] as? String ?? "attachment", bytes: Array(data),
+                storeAs: try (item["storeAs"] as? String).map(Self.storeAs))
+            try Self.check(upload)
+            uploads.append(upload)
+        }
         guard let priority = Priority(rawValue: body["priority"] as? String ?? "routine") else {
             throw HTTPError(.badRequest, message: "priority is routine, urgent or stat")
         }
@@ -373,7 +405,15 @@ public struct ReadingRoutes: Sendable {
             try await ReadingLinker(store: store, archive: archive, logger: logger).linkWaitingStudies(institution: institution)
         }
         let current = try await Self.mapped { try await self.store.request(id: filed.id) } ?? filed
-        return Self.json(describe(current), status: .created)
+        var object = describe(current)
+        if !uploads.isEmpty {
+            var attached: [[String: Any]] = []
+            for upload in uploads {
+                attached.append(Self.describe(try await attach(upload, to: current, principal: principal, context: context)))
+            }
+            object["attachments"] = attached
+        }
+        return Self.json(object, status: .created)
     }
 
     func describeRequest(_ context: AtriumRequestContext) async throws -> Response {
@@ -423,6 +463,21 @@ public struct ReadingRoutes: Sendable {
             "username": profile.username, "canSign": profile.canSign, "senior": profile.senior, "onDuty": profile.onDuty,
             "serviceLines": ServiceLine.allCases.filter { profile.serviceLines.contains($0) }.map(\.rawValue),
         ]
+    }
+
+    /// A rule as the administrators' API sends it.
+    static func rule(_ body: [String: Any]) throws -> AssignmentRule {
+        guard let line = ServiceLine(rawValue: body["serviceLine"] as? String ?? "imaging") else {
+            throw HTTPError(.badRequest, message: "serviceLine is imaging, pathology or laboratory")
+        }
+        let priorityText = body["priority"] as? String ?? ""
+        guard priorityText.isEmpty || Priority(rawValue: priorityText) != nil else {
+            throw HTTPError(.badRequest, message: "priority is routine, urgent, stat or empty (any)")
+        }
+        return AssignmentRule(
+            serviceLine: line, priority: Priority(rawValue: priorityText), modality: body["modality"] as? String ?? "",
+            readers: body["readers"] as? [String] ?? [], openCap: body["openCap"] as? Int ?? 10,
+            doubleReading: body["doubleReading"] as? Bool ?? false)
     }
 
     static func describe(_ rule: AssignmentRule) -> [String: Any] {
@@ -512,21 +567,19 @@ public struct ReadingRoutes: Sendable {
         let entries = try await Self.mapped { try await self.store.worklist(filter) }
         let counts = try await Self.mapped { try await self.store.worklistCounts(filter) }
         let now = store.now
-        return Self.json([
-            "now": ReadingFormat.iso(now),
-            "entries": entries.map { entry -> [String: Any] in
-                var object = describe(entry.request)
-                object["workItem"] = Self.describe(entry.item)
-                object["reportStatus"] = entry.reportStatus?.rawValue ?? NSNull()
-                object["timeLeft"] = Self.timeLeftClass(entry.request, now: now, levels: store.settings.serviceLevels)
-                return object
+        let levels = store.settings.serviceLevels
+        let answer = WorklistJSON(
+            now: ReadingFormat.iso(now),
+            entries: entries.map { entry in
+                WorklistJSON.Entry(
+                    request: RequestJSON(entry.request, now: now), workItem: WorkItemJSON(entry.item),
+                    reportStatus: entry.reportStatus?.rawValue, timeLeft: Self.timeLeftClass(entry.request, now: now, levels: levels))
             },
-            "counts": [
-                "total": counts.total,
-                "priority": Dictionary(uniqueKeysWithValues: Priority.allCases.map { ($0.rawValue, counts.byPriority[$0] ?? 0) }),
-                "state": Dictionary(uniqueKeysWithValues: WorkItemState.allCases.map { ($0.rawValue, counts.byState[$0] ?? 0) }),
-            ],
-        ])
+            counts: WorklistJSON.Counts(
+                total: counts.total,
+                priority: Dictionary(uniqueKeysWithValues: Priority.allCases.map { ($0.rawValue, counts.byPriority[$0] ?? 0) }),
+                state: Dictionary(uniqueKeysWithValues: WorkItemState.allCases.map { ($0.rawValue, counts.byState[$0] ?? 0) })))
+        return Self.json(encoded: try answer.encoded())
     }
 
     /// The colour class of the time left: `overdue`, `due-soon` (less than a quarter of the allowed time), or `on-time`.

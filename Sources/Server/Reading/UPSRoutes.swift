@@ -199,6 +199,7 @@ public struct UPSRoutes: Sendable {
         let scope = try ReadingRoutes.listScope(principal)
         let parameters = Self.parameters(request)
         let keys = try await ReadingRoutes.mapped { try UPS.matchingKeys(parameters) }
+        let include = try await ReadingRoutes.mapped { try UPS.includeFields(parameters) }
         var limit = 100
         var offset = 0
         for (name, value) in parameters {
@@ -215,7 +216,7 @@ public struct UPSRoutes: Sendable {
         }
         let matcher = QueryMatcher()
         let found = entries.lazy.map(\.dataSet).filter { matcher.matches($0, keys: keys) }.dropFirst(offset).prefix(limit)
-        let results = Array(found)
+        let results = Array(found).map { UPS.searchResult($0, keys: keys, include: include) }
         if results.isEmpty { return Response(status: .noContent) }
         return Self.dicomJSON(DICOMJSONEncoder().encode(array: results))
     }
@@ -264,6 +265,12 @@ public struct UPSRoutes: Sendable {
         }
         if target == .inProgress, let transaction, !UID.isValid(transaction) {
             throw HTTPError(.badRequest, message: "the Transaction UID is not a UID")
+        }
+        if target == .completed {
+            let report = try await ReadingRoutes.mapped { try await self.store.reports(requestID: entry.request.id) }.first {
+                $0.workItemID == entry.item.id
+            }
+            if let status = UPS.completionStatus(report: report) { throw Self.refuse(status) }
         }
         let item = try await upsMapped {
             try await self.store.changeUPSState(

@@ -12,8 +12,10 @@ UID is 409; another site cannot name the study; retrieve and search (QIDO-style 
 another site sees nothing); three event channels (one item, global, filtered) get initial State Reports; a claim
 through the web worklist's API is reported over the WebSocket; a second claim over UPS-RS is 409 with 0xC302; a change
 without the owner's Transaction UID is 400 with 0xC301; update needs the Transaction UID; a cancellation request is
-reported (UPS Cancel Requested); completion; a final UPS may no longer be updated (0xC300); a scheduled UPS is canceled
-by a cancellation request and its request withdrawn; a suspended global subscription gets no new items; unsubscribe;
+reported (UPS Cancel Requested); completion over UPS-RS before the report is signed is 409 with 0xC304, and signing
+completes the UPS with its Performed Procedure (PS3.4 CC.2.5.1.3); a final UPS may no longer be updated (0xC300); a scheduled UPS is canceled
+by a cancellation request and its request withdrawn; a suspended global subscription gets no new items; a UPS canceled by its performer returns to the worklist as a new
+UPS, and is withdrawn when the site had asked for the cancellation; includefield; unsubscribe;
 refusals for a student and without a token. Prints one line per step and "ok"; exits non-zero on the first failure.
 """
 import json
@@ -250,10 +252,32 @@ report = item_channel.wait(lambda r: r.EventTypeID == 2 and r.AffectedSOPInstanc
 check(report.ReasonForCancellation == "patient transferred", "the reason")
 check(retrieve("reader", uid).ProcedureStepState == "IN PROGRESS", "the performer decides: still IN PROGRESS")
 
-step("completion with the Transaction UID; a final UPS may no longer be updated")
-call("reader", "PUT", f"/dicom-web/workitems/{uid}/state", state_payload("COMPLETED", transaction), expect=200)
-item_channel.wait(state_report(uid, "COMPLETED"), "COMPLETED")
-check(retrieve("reader", uid).ProcedureStepState == "COMPLETED", "COMPLETED")
+step("completion over UPS-RS before the report is signed: 409 (0xC304); the signature completes the UPS")
+_, headers, _ = call("reader", "PUT", f"/dicom-web/workitems/{uid}/state", state_payload("COMPLETED", transaction), expect=409)
+check("C304" in (headers.get("Warning") or ""), f"Warning {headers.get('Warning')}")
+check(retrieve("reader", uid).ProcedureStepState == "IN PROGRESS", "still IN PROGRESS after the refusal")
+_, _, text = call("reader", "GET", f"/api/consultations/{request_id}", expect=200)
+report_id = [r["id"] for r in json.loads(text)["reports"] if r["workItemID"] == item_id][0]
+sections = [{"kind": "findings", "title": "Findings", "text": "No focal lesion."},
+            {"kind": "impression", "title": "Impression", "text": "Normal study."}]
+call("reader", "POST", f"/api/reports/{report_id}/sign", json.dumps({"sections": sections, "password": people["reader"]["password"]}),
+     expect=200, content_type="application/json")
+item_channel.wait(state_report(uid, "COMPLETED"), "COMPLETED after the signature")
+done = retrieve("reader", uid)
+check(done.ProcedureStepState == "COMPLETED", "COMPLETED")
+# The final state's requirements (PS3.4 CC.2.5.1.3): the Performed Procedure, filled by the server.
+performed = done.UnifiedProcedureStepPerformedProcedureSequence[0]
+check(performed.PerformedProcedureStepStartDateTime and performed.PerformedProcedureStepEndDateTime, "start and end")
+check(performed.PerformedProcedureStepEndDateTime >= performed.PerformedProcedureStepStartDateTime, "end after start")
+check(performed.ActualHumanPerformersSequence[0].HumanPerformerCodeSequence[0].CodeValue == people["reader"]["username"], "performer")
+code = performed.PerformedWorkitemCodeSequence[0]
+check((code.CodeValue, code.CodingSchemeDesignator) == ("110005", "DCM"), f"Interpretation: {code}")
+check(performed.PerformedStationNameCodeSequence[0].CodeValue, "station")
+output = performed.OutputInformationSequence[0]
+check(output.StudyInstanceUID == study and output.ReferencedSOPSequence[0].ReferencedSOPClassUID == "1.2.840.10008.5.1.4.1.1.88.11",
+      f"the SR is the output: {output}")
+_, _, text = call("reader", "GET", f"/api/consultations/{request_id}", expect=200)
+check(json.loads(text)["status"] == "final", "the request is final")
 _, headers, _ = call("reader", "POST", f"/dicom-web/workitems/{uid}?transaction={transaction}", ups_json(change), expect=409)
 check("C300" in (headers.get("Warning") or ""), f"Warning {headers.get('Warning')}")
 _, headers, _ = call("reader", "PUT", f"/dicom-web/workitems/{uid}/state", state_payload("COMPLETED", transaction), expect=200)
@@ -287,6 +311,38 @@ _, headers, _ = call("siteA", "POST", "/dicom-web/workitems", ups_json(high), ex
 high_uid = headers["Content-Location"].rsplit("/", 1)[1]
 filter_channel.wait(state_report(high_uid, "SCHEDULED"), "filtered: the new HIGH UPS")
 check(not global_channel.has(lambda r: r.AffectedSOPInstanceUID == high_uid), "suspended: no report of a new UPS")
+
+step("canceled by its performer: back on the worklist as a new UPS; after the site's cancellation request: withdrawn")
+transaction = generate_uid()
+call("reader", "PUT", f"/dicom-web/workitems/{high_uid}/state", state_payload("IN PROGRESS", transaction), expect=200)
+call("reader", "PUT", f"/dicom-web/workitems/{high_uid}/state", state_payload("CANCELED", transaction), expect=200)
+canceled = retrieve("reader", high_uid)
+check(canceled.ProcedureStepState == "CANCELED", "CANCELED")
+check(canceled.ProcedureStepProgressInformationSequence[0].ProcedureStepCancellationDateTime, "the Cancellation DateTime")
+_, _, text = call("reader", "GET", "/api/worklist?status=SCHEDULED", expect=200)
+requeued = [e for e in json.loads(text)["entries"] if e["question"] == high.ProcedureStepLabel]
+check(len(requeued) == 1 and requeued[0]["status"] == "requested" and requeued[0]["workItem"]["uid"] != high_uid,
+      f"a new SCHEDULED item for the request: {requeued}")
+again = requeued[0]["workItem"]["uid"]
+transaction = generate_uid()
+call("reader", "PUT", f"/dicom-web/workitems/{again}/state", state_payload("IN PROGRESS", transaction), expect=200)
+call("siteA", "POST", f"/dicom-web/workitems/{again}/cancelrequest", expect=202)
+call("reader", "PUT", f"/dicom-web/workitems/{again}/state", state_payload("CANCELED", transaction), expect=200)
+_, _, text = call("reader", "GET", f"/api/consultations/{requeued[0]['id']}", expect=200)
+described = json.loads(text)
+check(described["status"] == "withdrawn", f"withdrawn after the site asked: {described['status']}")
+check(sorted(w["state"] for w in described["workItems"]) == ["CANCELED", "CANCELED"], f"{described['workItems']}")
+
+step("includefield: a default set of attributes, more by name, all")
+brief = [d for d in search("reader", f"SOPInstanceUID={uid}")][0]
+check("CommentsOnTheScheduledProcedureStep" not in brief and "UnifiedProcedureStepPerformedProcedureSequence" not in brief,
+      "the default set leaves them out")
+check(brief.ProcedureStepState == "COMPLETED" and brief.PatientID == expected.PatientID, "the default set")
+named = search("reader", f"SOPInstanceUID={uid}&includefield=UnifiedProcedureStepPerformedProcedureSequence")[0]
+check("UnifiedProcedureStepPerformedProcedureSequence" in named and "CommentsOnTheScheduledProcedureStep" not in named, "one more")
+full = search("reader", f"SOPInstanceUID={uid}&includefield=all")[0]
+check("CommentsOnTheScheduledProcedureStep" in full and "WorklistLabel" in full, "all")
+call("reader", "GET", "/dicom-web/workitems?includefield=NoSuchAttribute", expect=400)
 
 step("unsubscribe")
 call("reader", "DELETE", f"/dicom-web/workitems/{uid}/subscribers/WS_ITEM", expect=200)

@@ -4,18 +4,21 @@ people in three browser sessions: a site user, a reader and a senior reader.
 
 Usage: web_reading.py BASE_URL DICOM_PORT LOCALES_DIR SCREENSHOT_DIR FIXTURES_JSON
 
-FIXTURES_JSON holds the people ({"site"|"reader"|"senior": {"username", "password"}}), "file" (a DICOM file with a fresh
+FIXTURES_JSON holds the people ({"site"|"reader"|"senior"|"admin": {"username", "password"}}), "file" (a DICOM file with a fresh
 study), "study" (its Study Instance UID), "callingAE" (an AE title mapped to the site's institution) and "routineItem"
-(a second request's work item id, for the lock conflict).
+(a second request's work item id, for the lock conflict), "attachments" (paths of a PDF and a JPEG) and "badAttachment"
+(a PNG named .pdf).
 
 Steps: the site user sends the study with dcmtk's storescu (TCP_NODELAY=1) and files a stat request through the form;
-the reader, whose worklist is open, sees it appear without reloading and claims it; writes findings and an impression
+the request page lists the PDF and the photo attached to the form (stored in the study) and refuses a PNG named .pdf;
+the reader, whose worklist is open, sees it appear without reloading and claims it; sees the attachments and downloads the PDF as sent; writes findings and an impression
 (autosaved); flags a critical result; signs with the password. The site user's request page shows the critical result
 (escalated, since nobody acknowledged it in time) and the signed report; acknowledges; opens the print view (bilingual
 headings, signature block) and prints it to PDF. The senior adds an addendum which the site user sees. Lock conflict:
 the reader and the senior both try to claim the routine item from their worklists; exactly one gets it and the other's
 worklist shows who holds it. A draft survives a killed browser: the reader types into a new draft, the browser is
-killed, a new session finds the text. Prints one line per step and "ok"; exits non-zero with the reason on the first
+killed, a new session finds the text. An administrator, in Chinese, adds an assignment rule on its page, edits and
+deletes it, and takes a reader off duty on the roster. Prints one line per step and "ok"; exits non-zero with the reason on the first
 failure. Saves a screenshot after each page.
 """
 import json
@@ -135,12 +138,30 @@ try:
     site.find_element(By.ID, "request-physician").send_keys("Dr Zhao")
     site.find_element(By.ID, "request-history").send_keys("Fell from a ladder, GCS 13")
     site.find_element(By.ID, "request-question").send_keys("Intracranial haemorrhage?")
+    # The paper request form as a PDF and a photo of it, stored in the study as DICOM (the box is checked by default).
+    site.find_element(By.ID, "request-attachments").send_keys("\n".join(fixtures["attachments"]))
+    assert site.find_element(By.ID, "request-attach-dicom").is_selected()
     shot(site, "reading-01-request-form")
     site.find_element(By.ID, "request-submit").click()
     site_wait.until(lambda d: "/consultations/" in d.current_url and "/new" not in d.current_url)
     request_id = site.current_url.rstrip("/").split("/")[-1]
     assert site.find_element(By.ID, "request-status").get_attribute("data-status") == "requested"
     shot(site, "reading-02-request-filed")
+
+    step("the request page lists both attachments, in the study; a PNG named .pdf is refused and nothing is added")
+    names = [os.path.basename(path) for path in fixtures["attachments"]]
+    listed = site.find_elements(By.CSS_SELECTOR, "#attachment-list li.attachment")
+    assert [e.find_element(By.TAG_NAME, "a").text for e in listed] == names, [e.text for e in listed]
+    assert len(site.find_elements(By.CSS_SELECTOR, "#attachment-list .attachment-dicom")) == 2
+    assert english["reading.attachments.inStudy"] in listed[0].text
+    site.find_element(By.ID, "attach-file").send_keys(fixtures["badAttachment"])
+    site.find_element(By.ID, "attach-submit").click()
+    site_wait.until(lambda d: d.find_element(By.ID, "attach-problem").is_displayed())
+    assert "PDF" in site.find_element(By.ID, "attach-problem").text
+    site.refresh()
+    site_wait.until(EC.presence_of_element_located((By.ID, "attachment-list")))
+    assert len(site.find_elements(By.CSS_SELECTOR, "#attachment-list li.attachment")) == 2
+    shot(site, "reading-02b-attachments")
 
     step("the reader sees it appear without reloading, and claims it")
     row_css = f'#worklist-rows tr[data-request="{request_id}"]'
@@ -156,6 +177,16 @@ try:
     step("the senior's worklist shows the claim without reloading")
     senior_wait.until(lambda d: d.find_element(By.CSS_SELECTOR, row_css).get_attribute("data-state") == "IN PROGRESS")
     assert fixtures["reader"]["displayName"] in senior.find_element(By.CSS_SELECTOR, row_css + " .item-owner").text
+
+    step("the reader's page lists the attachments, and the PDF downloads as sent")
+    links = reader_wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#attachment-list li.attachment a"))
+    assert [a.text for a in links] == names, [a.text for a in links]
+    pdf_href = links[0].get_attribute("href")
+    downloaded = reader.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "fetch(arguments[0], {credentials: 'same-origin'}).then(r => r.arrayBuffer())"
+        ".then(b => done(Array.from(new Uint8Array(b)))).catch(e => done(String(e)));", pdf_href)
+    assert bytes(downloaded) == open(fixtures["attachments"][0], "rb").read(), "the PDF downloads as sent"
 
     step("the reader writes the report (autosaved), flags a critical result and signs")
     findings = reader_wait.until(EC.presence_of_element_located((By.ID, "section-findings")))
@@ -279,6 +310,60 @@ try:
     reader.get(draft_url)
     reader_wait.until(lambda d: "Draft text that must survive." in d.find_element(By.ID, "section-findings").get_attribute("value"))
     shot(reader, "reading-10-draft-survived")
+
+    step("an administrator, in Chinese, adds, edits and deletes an assignment rule and takes a reader off duty")
+    admin, admin_wait = browser()
+    drivers.append(admin)
+    sign_in(admin, admin_wait, "admin", language="zh-CN")
+
+    def fetch_json(driver, path):
+        return driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "fetch(arguments[0], {credentials: 'same-origin', headers: {Accept: 'application/json'}})"
+            ".then(r => r.json()).then(done).catch(e => done(String(e)));", base + path)
+
+    admin.get(base + "/worklist")
+    admin_wait.until(EC.presence_of_element_located((By.ID, "rules-link"))).click()
+    admin_wait.until(EC.presence_of_element_located((By.ID, "rule-form")))
+    assert chinese["reading.rules.title"] in admin.find_element(By.TAG_NAME, "h1").text
+    assert admin.find_elements(By.ID, "no-rules"), "no rules yet"
+    admin.find_element(By.CSS_SELECTOR, "#rule-priority option[value=stat]").click()
+    admin.find_element(By.ID, "rule-modality").send_keys("CT")
+    cap = admin.find_element(By.ID, "rule-open-cap")
+    cap.clear()
+    cap.send_keys("3")
+    admin.find_element(By.ID, f"rule-reader-{fixtures['reader']['username']}").click()
+    admin.find_element(By.ID, "rule-double-reading").click()
+    admin.find_element(By.ID, "rule-save").click()
+    row = admin_wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#rules tr.rule")))
+    assert (row.get_attribute("data-priority"), row.get_attribute("data-modality"), row.get_attribute("data-open-cap")) == ("stat", "CT", "3")
+    assert row.get_attribute("data-readers") == fixtures["reader"]["username"] and row.get_attribute("data-double-reading") == "true"
+    assert chinese["reading.priority.stat"] in row.text, row.text
+    shot(admin, "reading-11-rules")
+    row.find_element(By.CSS_SELECTOR, ".edit-rule").click()
+    assert admin.find_element(By.ID, f"rule-reader-{fixtures['reader']['username']}").is_selected(), "the form holds the rule"
+    cap = admin.find_element(By.ID, "rule-open-cap")
+    cap.clear()
+    cap.send_keys("5")
+    admin.find_element(By.ID, "rule-save").click()
+    admin_wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#rules tr.rule").get_attribute("data-open-cap") == "5")
+    rules = fetch_json(admin, "/api/admin/reading-rules")
+    assert len(rules) == 1 and rules[0]["openCap"] == 5 and rules[0]["modality"] == "CT" and rules[0]["doubleReading"], rules
+    senior_name = fixtures["senior"]["username"]
+    duty = admin.find_element(By.ID, f"on-duty-{senior_name}")
+    assert duty.is_selected(), "readers are on duty by default"
+    duty.click()
+    admin_wait.until(lambda d: d.find_element(By.CSS_SELECTOR, f'#roster tr[data-reader="{senior_name}"]').get_attribute("data-saved") == "false")
+    assert fetch_json(admin, f"/api/admin/reader-profiles/{senior_name}")["onDuty"] is False
+    admin.refresh()
+    assert not admin_wait.until(EC.presence_of_element_located((By.ID, f"on-duty-{senior_name}"))).is_selected()
+    shot(admin, "reading-12-roster")
+    admin.find_element(By.CSS_SELECTOR, "#rules tr.rule .delete-rule").click()
+    admin_wait.until(EC.alert_is_present())
+    assert admin.switch_to.alert.text == chinese["reading.rules.confirmDelete"]
+    admin.switch_to.alert.accept()
+    admin_wait.until(EC.presence_of_element_located((By.ID, "no-rules")))
+    assert fetch_json(admin, "/api/admin/reading-rules") == []
     print("kos:", teaching_kos, flush=True)
     print("ok", flush=True)
 finally:

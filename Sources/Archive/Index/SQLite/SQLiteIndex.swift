@@ -179,19 +179,20 @@ public final class SQLiteIndex: BlobLogIndex {
     }
 }
 
-/// Reader connections, one per concurrent query.
-private final class SQLiteReaderPool: Sendable {
+/// Reader connections, one per concurrent query (WAL lets them read beside the one writer). Also the platform
+/// database's (`SQLitePlatformDatabase`).
+package final class SQLiteReaderPool: Sendable {
     private let path: String
     private let idle = Mutex<[SQLiteConnection]>([])
 
-    init(path: String) { self.path = path }
+    package init(path: String) { self.path = path }
 
-    func checkOut() async throws(ArchiveError) -> SQLiteConnection {
+    package func checkOut() async throws(ArchiveError) -> SQLiteConnection {
         if let connection = idle.withLock({ $0.popLast() }) { return connection }
         return try SQLiteConnection(path: path)
     }
 
-    func checkIn(_ connection: SQLiteConnection) {
+    package func checkIn(_ connection: SQLiteConnection) {
         idle.withLock { pool in
             if pool.count < 8 { pool.append(connection) }
         }

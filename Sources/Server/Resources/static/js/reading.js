@@ -95,6 +95,7 @@ function requestPage(root) {
       location.reload();
     });
   }
+  attachForm(document.getElementById("attach-form"), id);
   const review = document.getElementById("peer-review-form");
   review?.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -111,6 +112,33 @@ function requestPage(root) {
   subscribe((change) => { if (change.requestID === id) reload(); });
 }
 
+/** A file's bytes as base64 (without the data: URL prefix). */
+function base64(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result).replace(/^data:[^,]*,/, ""));
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(file);
+  });
+}
+
+/** Attaching files on a request's page: multipart/form-data to the attachments API. */
+function attachForm(form, id) {
+  form?.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const problem = document.getElementById("attach-problem");
+    const body = new FormData();
+    for (const file of form.elements.file.files) body.append("file", file, file.name);
+    body.append("storeAs", form.elements.attachDICOM.checked ? "dicom" : "file");
+    const response = await fetch(`/api/consultations/${id}/attachments`, {
+      method: "POST", body, credentials: "same-origin", headers: { "X-CSRF-Token": csrfToken(), Accept: "application/json" },
+    });
+    if (response.ok) { location.reload(); return; }
+    const data = await response.json().catch(() => null);
+    show(problem, (typeof data?.error === "string" ? data.error : data?.error?.message) ?? `${response.status}`);
+  });
+}
+
 function newRequestPage(form) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -119,9 +147,15 @@ function newRequestPage(form) {
     const value = (name) => form.elements[name].value.trim();
     if (studies.length === 0 && !value("accessionNumber")) { show(problem, t("message.chooseStudy")); return; }
     try {
+      // Attachments go with the request as base64, so that a refused file leaves no request behind.
+      const storeAs = form.elements.attachDICOM?.checked ? "dicom" : "file";
+      const attachments = await Promise.all([...(form.elements.attachments?.files ?? [])].map(async (file) => ({
+        filename: file.name, data: await base64(file), storeAs,
+      })));
       const created = await api("POST", "/api/consultations", {
         studies, priority: value("priority"), serviceLine: value("serviceLine"), referringPhysician: value("referringPhysician"),
         accessionNumber: value("accessionNumber"), clinicalHistory: value("clinicalHistory"), question: value("question"),
+        attachments,
       });
       location.href = `/consultations/${created.id}`;
     } catch (error) {
@@ -327,6 +361,72 @@ emailForm?.addEventListener("submit", async (event) => {
   }
 });
 
+// MARK: - Assignment rules (administrators)
+
+function rulesPage() {
+  const form = document.getElementById("rule-form");
+  const title = document.getElementById("rule-form-title");
+  const problem = document.getElementById("rule-problem");
+  const reset = () => {
+    form.dataset.rule = "";
+    title.textContent = title.dataset.new;
+    form.elements.openCap.value = "10";
+    for (const box of form.querySelectorAll("input[name=reader]")) box.checked = false;
+    form.elements.doubleReading.checked = false;
+    form.elements.modality.value = "";
+  };
+  reset();
+  form.addEventListener("reset", () => setTimeout(reset, 0));
+  for (const row of document.querySelectorAll("#rules tr.rule")) {
+    row.querySelector(".edit-rule").addEventListener("click", () => {
+      form.dataset.rule = row.dataset.rule;
+      title.textContent = `${title.dataset.edit} #${row.dataset.rule}`;
+      form.elements.serviceLine.value = row.dataset.serviceLine;
+      form.elements.priority.value = row.dataset.priority;
+      form.elements.modality.value = row.dataset.modality;
+      form.elements.openCap.value = row.dataset.openCap;
+      form.elements.doubleReading.checked = row.dataset.doubleReading === "true";
+      const readers = new Set(row.dataset.readers.split(",").filter(Boolean));
+      for (const box of form.querySelectorAll("input[name=reader]")) box.checked = readers.has(box.value);
+      form.scrollIntoView();
+    });
+    row.querySelector(".delete-rule").addEventListener("click", async () => {
+      if (!confirm(t("rules.confirmDelete"))) return;
+      await api("DELETE", `/api/admin/reading-rules/${row.dataset.rule}`);
+      location.reload();
+    });
+  }
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const body = {
+      serviceLine: form.elements.serviceLine.value, priority: form.elements.priority.value,
+      modality: form.elements.modality.value.trim(), openCap: Number(form.elements.openCap.value),
+      readers: [...form.querySelectorAll("input[name=reader]:checked")].map((box) => box.value),
+      doubleReading: form.elements.doubleReading.checked,
+    };
+    try {
+      if (form.dataset.rule) await api("PUT", `/api/admin/reading-rules/${form.dataset.rule}`, body);
+      else await api("POST", "/api/admin/reading-rules", body);
+      location.reload();
+    } catch (error) {
+      show(problem, error.message);
+    }
+  });
+  for (const box of document.querySelectorAll("input.on-duty")) {
+    box.addEventListener("change", async () => {
+      box.disabled = true;
+      try {
+        await api("PUT", `/api/admin/reader-profiles/${encodeURIComponent(box.dataset.reader)}`, { onDuty: box.checked });
+        box.closest("tr").dataset.saved = String(box.checked);
+      } catch (error) {
+        box.checked = !box.checked;
+      } finally {
+        box.disabled = false;
+      }
+    });
+  }
+}
+
 const root = document.querySelector("[data-page]");
 switch (root?.dataset.page) {
   case "consultations": consultationsPage(root); break;
@@ -334,5 +434,6 @@ switch (root?.dataset.page) {
   case "new-request": newRequestPage(root); break;
   case "worklist": worklistPage(root); break;
   case "report": reportPage(root); break;
+  case "reading-rules": rulesPage(root); break;
   default: break;
 }
