@@ -48,7 +48,8 @@ struct PostgresIndexTests {
                 "SELECT version FROM schema_version",
             ])
         #expect(
-            version.output.trimmingCharacters(in: .whitespacesAndNewlines) == "2", "two migrations: the tables, then studies.institution")
+            version.output.trimmingCharacters(in: .whitespacesAndNewlines) == "3",
+            "three migrations: the tables, studies.institution, slide_instances")
     }
 
     @Test("sslmode=require and verify-full connect over TLS to a server with a certificate of its own CA; a wrong CA fails")

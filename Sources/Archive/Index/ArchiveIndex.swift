@@ -49,10 +49,15 @@ public struct InstanceRecord: Sendable {
     public var study: DataSet
     public var series: DataSet
     public var instance: DataSet
+    /// The pyramid facts of a VL Whole Slide Microscopy Image (``SlideIndexing``), kept in the slide table.
+    public var slide: SlideDescription?
+    /// Where the frames of that image lie (positions, byte ranges in the blob).
+    public var slideFrames = SlideFrameMap()
 
-    /// Builds the record of a parsed object.
+    /// Builds the record of a parsed object. `blob` is the stored blob the data set was parsed from, for the byte
+    /// ranges of a whole-slide image's frames (``SlideIndexing/describe(_:transferSyntax:blob:)``).
     public init(
-        dataSet: DataSet, transferSyntaxUID: String, blobKey: BlobKey, sizeBytes: Int, source: SourceInfo
+        dataSet: DataSet, transferSyntaxUID: String, blobKey: BlobKey, sizeBytes: Int, source: SourceInfo, blob: BlobBytes? = nil
     ) {
         let parts = LevelAttributes.split(dataSet)
         patientID = dataSet.string(.patientID) ?? ""
@@ -74,6 +79,10 @@ public struct InstanceRecord: Sendable {
         study = parts.study
         series = parts.series
         instance = parts.instance
+        if let (description, frames) = SlideIndexing.describe(dataSet, transferSyntax: TransferSyntax(uid: transferSyntaxUID), blob: blob) {
+            slide = description
+            slideFrames = frames
+        }
     }
 }
 
@@ -174,6 +183,9 @@ public protocol ArchiveIndex: Sendable {
     func patientConflicts() async throws(ArchiveError) -> [PatientConflict]
     /// Entity counts.
     func counts() async throws(ArchiveError) -> IndexCounts
+    /// The whole-slide images of a series with their pyramid facts (largest level first), within `institution`'s
+    /// studies when it is set.
+    func slideInstances(seriesInstanceUID: String, institution: String?) async throws(ArchiveError) -> [IndexedSlideInstance]
 }
 
 extension ArchiveIndex {

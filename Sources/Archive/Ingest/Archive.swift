@@ -162,7 +162,8 @@ public struct Archive: Sendable {
         }
         // A stream without File Meta Information is kept as a Part 10 file, so every blob can be served as is.
         let content: BlobBytes
-        if file.fileMetaInformation.isEmpty {
+        let reencoded = file.fileMetaInformation.isEmpty
+        if reencoded {
             do {
                 content = .array(try file.encoded())
             } catch {
@@ -193,8 +194,7 @@ public struct Archive: Sendable {
             let reserved = store.reserve()
             key = reserved.key
             let writing = store.startWriting(reserved, content, provenance: BlobProvenance(of: content, source: source))
-            let record = InstanceRecord(
-                dataSet: ds, transferSyntaxUID: file.transferSyntax.uid, blobKey: key, sizeBytes: content.count, source: source)
+            let record = Self.record(file, content: content, reencoded: reencoded, key: key, source: source)
             let inserted: Result<IndexInsertResult, ArchiveError>
             do throws(ArchiveError) {
                 inserted = .success(try await index.insert(record, duplicatePolicy: duplicatePolicy))
@@ -217,8 +217,7 @@ public struct Archive: Sendable {
             key =
                 try await blobLog != nil
                 ? blobs.put(content.array, provenance: BlobProvenance(of: content, source: source)) : blobs.put(content.array)
-            let record = InstanceRecord(
-                dataSet: ds, transferSyntaxUID: file.transferSyntax.uid, blobKey: key, sizeBytes: content.count, source: source)
+            let record = Self.record(file, content: content, reencoded: reencoded, key: key, source: source)
             do {
                 result = try await index.insert(record, duplicatePolicy: duplicatePolicy)
             } catch {
@@ -249,6 +248,21 @@ public struct Archive: Sendable {
         logger.debug(
             "stored", metadata: ["sopInstanceUID": "\(sopInstanceUID)", "status": "\(outcome.status.rawValue)"])
         return outcome
+    }
+
+    /// The index record of `file`, stored as `content`. A whole-slide image stored as re-encoded bytes (a C-STORE
+    /// data set given its File Meta Information) is parsed again from those bytes, so that the index records where
+    /// its frames lie in the blob.
+    static func record(_ file: DICOMFile, content: BlobBytes, reencoded: Bool, key: BlobKey, source: SourceInfo) -> InstanceRecord {
+        var parsed = file
+        if reencoded, file.dataSet.string(.sopClassUID) == UID.vlWholeSlideMicroscopyImageStorage,
+            let again = try? DICOMFile.read(content.array)
+        {
+            parsed = again
+        }
+        return InstanceRecord(
+            dataSet: parsed.dataSet, transferSyntaxUID: file.transferSyntax.uid, blobKey: key, sizeBytes: content.count, source: source,
+            blob: content)
     }
 
     /// Deletes an entity with everything below it and removes the blobs; returns how many instances went.

@@ -101,7 +101,7 @@ extension Archive {
             }
             let record = InstanceRecord(
                 dataSet: file.dataSet, transferSyntaxUID: file.transferSyntax.uid, blobKey: candidate.key, sizeBytes: bytes.count,
-                source: provenance.source)
+                source: provenance.source, blob: .array(bytes))
             switch try await index.insert(record, duplicatePolicy: duplicatePolicy) {
             case .inserted: report.reindexed += 1
             case .alreadyStored: try await store.delete(candidate.key)

@@ -115,6 +115,17 @@ public final class PostgresIndex: ArchiveIndex {
         }
     }
 
+    public func slideInstances(seriesInstanceUID: String, institution: String?) async throws(ArchiveError) -> [IndexedSlideInstance] {
+        var bindings: [SQLValue] = [.text(seriesInstanceUID)]
+        var sql = SlideRow.selectSQL + " WHERE se.series_uid = $1"
+        if let institution {
+            bindings.append(.text(institution))
+            sql += " AND st.institution = $2"
+        }
+        let rows = try await session { session throws(ArchiveError) in try await session.query(sql, bindings) }
+        return SlideRow.decode(rows)
+    }
+
     public func delete(_ target: DeletionTarget) async throws(ArchiveError) -> [BlobKey] {
         let scope: String
         let bindings: [SQLValue]
@@ -280,12 +291,17 @@ public final class PostgresIndex: ArchiveIndex {
                 "UPDATE instances SET series_pk = $1, sop_class = $2, instance_number = $3, transfer_syntax = $4, blob_key = $5, "
                     + "size_bytes = $6, stored_at = $7, source_aet = $8, source_institution = $9, attributes = $10 WHERE pk = $11",
                 values + [.integer(pk)])
+            try await db.query("DELETE FROM slide_instances WHERE instance_pk = $1", [.integer(pk)])
+            if let slide = SlideRow(r, instancePK: pk, seriesPK: seriesPK) { try await db.query(SlideRow.insertPostgres, slide.values) }
             return .replaced(previousBlob: BlobKey(row[1].text ?? ""), conflict: conflict)
         }
-        try await db.query(
+        let inserted = try await db.query(
             "INSERT INTO instances (series_pk, sop_class, instance_number, transfer_syntax, blob_key, size_bytes, stored_at, "
-                + "source_aet, source_institution, attributes, sop_uid) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                + "source_aet, source_institution, attributes, sop_uid) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING pk",
             values + [.text(r.sopInstanceUID)])
+        if let pk = inserted.first?.first?.integer, let slide = SlideRow(r, instancePK: pk, seriesPK: seriesPK) {
+            try await db.query(SlideRow.insertPostgres, slide.values)
+        }
         return .inserted(conflict: conflict)
     }
 

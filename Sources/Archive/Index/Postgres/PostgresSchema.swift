@@ -90,6 +90,21 @@ enum PostgresSchema {
             """,
             "CREATE INDEX studies_institution ON studies (institution)",
         ],
+        [
+            """
+            CREATE TABLE slide_instances (
+                instance_pk BIGINT PRIMARY KEY REFERENCES instances (pk) ON DELETE CASCADE,
+                series_pk BIGINT NOT NULL REFERENCES series (pk) ON DELETE CASCADE,
+                image_type TEXT NOT NULL,
+                total_columns BIGINT NOT NULL,
+                total_rows BIGINT NOT NULL,
+                description BYTEA NOT NULL,
+                frame_positions BYTEA NOT NULL,
+                frame_ranges BYTEA NOT NULL
+            )
+            """,
+            "CREATE INDEX slide_instances_series ON slide_instances (series_pk)",
+        ],
     ]
 
     /// The advisory lock key that serialises migrations between processes sharing the database.

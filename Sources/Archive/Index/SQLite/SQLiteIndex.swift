@@ -107,6 +107,17 @@ public final class SQLiteIndex: BlobLogIndex {
         return Set(rows.compactMap { $0.first?.text.map(BlobKey.init) })
     }
 
+    public func slideInstances(seriesInstanceUID: String, institution: String?) async throws(ArchiveError) -> [IndexedSlideInstance] {
+        var bindings: [SQLValue] = [.text(seriesInstanceUID)]
+        var sql = SlideRow.selectSQL + " WHERE se.series_uid = ?"
+        if let institution {
+            bindings.append(.text(institution))
+            sql += " AND st.institution = ?"
+        }
+        let rows = try await read { connection throws(ArchiveError) in try connection.query(sql, bindings) }
+        return SlideRow.decode(rows)
+    }
+
     public func insert(_ record: InstanceRecord, duplicatePolicy: DuplicatePolicy) async throws(ArchiveError) -> IndexInsertResult {
         try await writer.insert(record, duplicatePolicy)
     }

@@ -78,6 +78,21 @@ enum SQLiteSchema {
             ON se.pk = i.series_pk WHERE se.study_pk = studies.pk ORDER BY i.pk LIMIT 1), '');
         CREATE INDEX studies_institution ON studies (institution);
         """,
+        // The pyramid of each whole-slide image (VL WSM, PS3.3 A.32.8): one row per instance with its geometry as JSON
+        // (``SlideDescription``), the tile positions of TILED_SPARSE frames and each frame's byte ranges in the blob.
+        """
+        CREATE TABLE slide_instances (
+            instance_pk INTEGER PRIMARY KEY REFERENCES instances (pk) ON DELETE CASCADE,
+            series_pk INTEGER NOT NULL REFERENCES series (pk) ON DELETE CASCADE,
+            image_type TEXT NOT NULL,
+            total_columns INTEGER NOT NULL,
+            total_rows INTEGER NOT NULL,
+            description BLOB NOT NULL,
+            frame_positions BLOB NOT NULL,
+            frame_ranges BLOB NOT NULL
+        );
+        CREATE INDEX slide_instances_series ON slide_instances (series_pk);
+        """,
     ]
 
     /// The blob log's state (``IndexDurability/recoverFromBlobs``): one row with the time up to which the index is

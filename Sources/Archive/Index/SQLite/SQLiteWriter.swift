@@ -243,12 +243,19 @@ actor SQLiteWriter {
                     + "size_bytes = ?, stored_at = ?, source_aet = ?, source_institution = ?, attributes = ? WHERE pk = ?",
                 values + [.integer(pk)])
             try bury([BlobKey(row[1].text ?? "")])
+            try connection.query("DELETE FROM slide_instances WHERE instance_pk = ?", [.integer(pk)])
+            if let slide = SlideRow(r, instancePK: pk, seriesPK: seriesPK) {
+                try connection.query(SlideRow.insertSQLite, slide.values)
+            }
             return .replaced(previousBlob: BlobKey(row[1].text ?? ""), conflict: conflict)
         }
         try connection.query(
             "INSERT INTO instances (series_pk, sop_class, instance_number, transfer_syntax, blob_key, size_bytes, stored_at, "
                 + "source_aet, source_institution, attributes, sop_uid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             values + [.text(r.sopInstanceUID)])
+        if let slide = SlideRow(r, instancePK: connection.lastInsertRowID, seriesPK: seriesPK) {
+            try connection.query(SlideRow.insertSQLite, slide.values)
+        }
         return .inserted(conflict: conflict)
     }
 
