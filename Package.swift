@@ -76,9 +76,11 @@ let package = Package(
         .systemLibrary(name: "CCharLS", path: "Sources/CCharLS", providers: [.apt(["libcharls-dev"])]),
         .systemLibrary(
             name: "COpenJPEG", path: "Sources/COpenJPEG", pkgConfig: "libopenjp2", providers: [.apt(["libopenjp2-7-dev"])]),
+        // Whole-slide files in the formats scanners write (SVS, NDPI, MRXS, tiled TIFF…), for conversion to DICOM WSI.
+        .systemLibrary(name: "COpenSlide", path: "Sources/COpenSlide", pkgConfig: "openslide", providers: [.apt(["libopenslide-dev"])]),
         .target(
             name: "Imaging",
-            dependencies: ["DICOM", "CJPEGTurbo", "CCharLS", "COpenJPEG", "CSystemZlib"]
+            dependencies: ["DICOM", "CJPEGTurbo", "CCharLS", "COpenJPEG", "CSystemZlib", "COpenSlide"]
         ),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "AtriumTesting"], exclude: ["Scripts"]),
         // SQLite from the system, for the archive index (Debian's libsqlite3-dev).

@@ -11,9 +11,9 @@ public enum RouteFamily: String, Sendable, CaseIterable {
     case health
     /// `POST`/`DELETE /api/session`, `POST /api/setup`, `/login`, `/logout`, `/static`, `/language`: reachable signed out.
     case signIn
-    /// QIDO-RS, WADO-RS, metadata, rendered, thumbnails, frames, bulk data.
+    /// QIDO-RS, WADO-RS, metadata, rendered, thumbnails, frames, bulk data; whole-slide pyramids and tiles (`GET /api/wsi`).
     case dicomwebRead
-    /// STOW-RS.
+    /// STOW-RS; slide conversion (`POST /api/wsi/convert`).
     case dicomwebStore
     /// DELETE under `/dicom-web`, and `DELETE /api/admin/patients/…`.
     case delete
@@ -23,7 +23,7 @@ public enum RouteFamily: String, Sendable, CaseIterable {
     case admin
     /// `/api/admin/audit`.
     case audit
-    /// Pages that show clinical studies (`/studies`, `/upload`, `/uploads`, `/viewer`).
+    /// Pages that show clinical studies (`/studies`, `/upload`, `/uploads`, `/viewer`, `/slide-viewer`).
     case clinicalPages
     /// `/admin` pages.
     case adminPages
@@ -60,6 +60,8 @@ public enum RouteFamily: String, Sendable, CaseIterable {
             }
         }
         if path == "/api/session" || path == "/api/setup" { return .signIn }
+        // Whole-slide pyramids and tiles are patient data read like WADO-RS; converting a slide stores like STOW-RS.
+        if under("/api/wsi") { return method == .get || method == .head ? .dicomwebRead : .dicomwebStore }
         if under("/api/admin/audit") { return .audit }
         if under("/api/admin/patients") { return .delete }
         if under("/api/admin") { return .admin }
@@ -76,7 +78,9 @@ public enum RouteFamily: String, Sendable, CaseIterable {
         if under("/library") { return .libraryPages }
         if under("/lab") { return .laboratoryPages }
         if under("/consultations") || under("/worklist") || under("/reports") || under("/turnaround") { return .readingPages }
-        if under("/studies") || under("/upload") || under("/uploads") || under("/viewer") { return .clinicalPages }
+        if under("/studies") || under("/upload") || under("/uploads") || under("/viewer") || under("/slide-viewer") {
+            return .clinicalPages
+        }
         return .page
     }
 }
