@@ -97,6 +97,9 @@ public struct AtriumServer: Sendable {
             frameCache: DecodedFrameCache(capacityBytes: configuration.frameCacheBytes))
         dicomweb.register(on: router)
         ViewerRoutes(locales: webViews.locales, archive: archive).register(on: router)
+        SlideRoutes(archive: archive, dataDirectory: configuration.dataDirectory, maximumUploadBytes: configuration.maximumUploadBytes)
+            .register(on: router)
+        SlideViewerRoutes(locales: webViews.locales).register(on: router)
         ReadingRoutes(store: reading, identity: identity, archive: archive, logger: logger).register(on: router)
         LaboratoryRoutes(store: laboratory, reading: reading, identity: identity, logger: logger).register(on: router)
         // UPS-RS over the work items, and its event channels on a router of their own (the WebSocket upgrade requests

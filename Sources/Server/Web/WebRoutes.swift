@@ -322,7 +322,9 @@ public struct WebRoutes: Sendable {
                     "description": s.string(.seriesDescription) ?? "",
                     "instances": s.string(.numberOfSeriesRelatedInstances) ?? "",
                     "thumbnail": "/dicom-web/studies/\(uid)/series/\(seriesUID)/thumbnail",
-                    "viewerHref": "/viewer?study=\(uid)&series=\(seriesUID)",
+                    // Whole-slide series (SM) open in the slide viewer.
+                    "viewerHref": s.string(.modality) == "SM"
+                        ? "/slide-viewer?series=\(seriesUID)" : "/viewer?study=\(uid)&series=\(seriesUID)",
                 ]
             },
         ]
