@@ -144,6 +144,15 @@ struct ReadingLogicTests {
         #expect(ReportTemplates.template(modality: "MR", bodyPart: "KNEE").id == "general")
     }
 
+    @Test("A whole-slide (SM) study gets the pathology template: specimen, gross, microscopic, diagnosis, immunohistochemistry")
+    func pathologyTemplate() {
+        let template = ReportTemplates.template(modality: "SM", bodyPart: "")
+        #expect(template.id == "pathology")
+        #expect(template.sections.map(\.kind) == ["history", "specimen", "gross", "findings", "impression", "immunohistochemistry"])
+        // The diagnosis is the impression: the section FHIR's conclusion and the SR's Impressions are made of.
+        #expect(template.sections.first { $0.kind == "impression" }?.title.contains("Diagnosis") == true)
+    }
+
     /// The expected table, written out here cell by cell from the "Access and audit" and the roles of DESIGN.md.
     static let people: [(String, Set<Role>, String?, ReaderProfile?)] = [
         ("site", [.site], "COUNTY-A", nil),

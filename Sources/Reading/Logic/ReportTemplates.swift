@@ -52,11 +52,23 @@ public enum ReportTemplates {
                 history, technique,
                 ReportTemplate.Section(kind: "findings", title: "影像所见 Findings", phrases: ["No fracture. 未见骨折。"]), impression,
             ]),
+        // Surgical pathology (whole-slide images, modality SM): specimen, gross and microscopic description, diagnosis,
+        // immunohistochemistry. The diagnosis is the report's impression (its conclusion in SR and FHIR); the other
+        // sections go into the SR as findings.
         ReportTemplate(
             id: "pathology", modalities: ["SM"], bodyParts: [],
             sections: [
-                history, ReportTemplate.Section(kind: "findings", title: "镜下所见 Microscopic findings", phrases: []),
-                ReportTemplate.Section(kind: "impression", title: "病理诊断 Diagnosis", phrases: []),
+                history,
+                ReportTemplate.Section(
+                    kind: "specimen", title: "送检标本 Specimen", phrases: ["Biopsy, formalin-fixed. 活检组织，福尔马林固定。"]),
+                ReportTemplate.Section(kind: "gross", title: "大体所见 Gross description", phrases: []),
+                ReportTemplate.Section(kind: "findings", title: "镜下所见 Microscopic description", phrases: []),
+                ReportTemplate.Section(
+                    kind: "impression", title: "病理诊断 Diagnosis",
+                    phrases: ["No evidence of malignancy. 未见恶性证据。", "Chronic inflammation. 慢性炎症。"]),
+                ReportTemplate.Section(
+                    kind: "immunohistochemistry", title: "免疫组化 Immunohistochemistry",
+                    phrases: ["Ki-67 (%). Ki-67（%）。", "CK (+). CK（+）。", "P53 (wild-type pattern). P53（野生型表达）。"]),
             ]),
         // Laboratory consultations (requests of the laboratory service line carry the modality LAB).
         ReportTemplate(
