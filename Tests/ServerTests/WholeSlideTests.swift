@@ -7,14 +7,19 @@ import Testing
 
 @Suite("Whole-slide imaging: ingest, pyramid index, tiles and conversion, against wsidicom, wsidicomizer and OpenSlide", .serialized)
 struct WholeSlideTests {
-    @Test("Slides stored by STOW-RS and C-STORE are indexed as pyramids and served tile for tile as wsidicom reads them")
+    @Test(
+        "Slides stored by STOW-RS and C-STORE are indexed as pyramids, served tile for tile as wsidicom reads them, and shown by the slide viewer"
+    )
     func wholeSlideSession() async throws {
-        for tool in ["/usr/bin/vips", "/usr/bin/storescu", "/usr/bin/dciodvfy"] { _ = try Subprocess.resolve(tool) }
-        let modules = try await Subprocess.runDetached("python3", ["-c", "import wsidicom, wsidicomizer, openslide, dicomweb_client"])
+        for tool in ["/usr/bin/vips", "/usr/bin/storescu", "/usr/bin/dciodvfy", "/usr/bin/chromium", "/usr/bin/chromedriver"] {
+            _ = try Subprocess.resolve(tool)
+        }
+        let modules = try await Subprocess.runDetached(
+            "python3", ["-c", "import wsidicom, wsidicomizer, openslide, dicomweb_client, highdicom, selenium"])
         guard modules.status == 0 else {
             throw PeerError(
-                "the Python peers are missing (pip install wsidicom wsidicomizer openslide-python openslide-bin dicomweb-client): "
-                    + modules.errorOutput.suffix(400))
+                "the Python peers are missing (scripts/install-deps: pip install wsidicom wsidicomizer openslide-python openslide-bin "
+                    + "dicomweb-client highdicom selenium): " + modules.errorOutput.suffix(400))
         }
         let server = try await DIMSETestServer.start()
         let token = try await server.server.testToken()
@@ -24,14 +29,23 @@ struct WholeSlideTests {
             [
                 Corpus.script("ServerTests", "wsi_session.py"), "http://127.0.0.1:\(server.httpPort)", token, "\(server.dicomPort)", work,
             ])
+        // The slide viewer in headless Chromium, on the same server.
+        let viewer = try await Subprocess.runDetached(
+            "python3",
+            [
+                Corpus.script("ServerTests", "slide_viewer.py"), "http://127.0.0.1:\(server.httpPort)", token, "test-admin",
+                "test password test-admin", work, Corpus.repositoryRoot + "/.build/screenshots",
+            ])
         await server.stop()
-        let report = try #require(
-            try? JSONSerialization.jsonObject(with: run.standardOutput) as? [String: Any], "no report: \(run.errorOutput.suffix(2000))")
-        let checks = try #require(report["checks"] as? [[Any]])
-        #expect(checks.count >= 18, "the session stopped early: \(checks.count) checks")
-        for check in checks {
-            let name = check[0] as? String ?? "?"
-            #expect(check[1] as? Bool == true, "\(name): \(check[2])")
+        for (name, result, minimum) in [("wsi_session.py", run, 22), ("slide_viewer.py", viewer, 11)] {
+            let report = try #require(
+                try? JSONSerialization.jsonObject(with: result.standardOutput) as? [String: Any],
+                "\(name) gave no report: \(result.errorOutput.suffix(2000))")
+            let checks = try #require(report["checks"] as? [[Any]])
+            #expect(checks.count >= minimum, "\(name) stopped early: \(checks.count) checks")
+            for check in checks {
+                #expect(check[1] as? Bool == true, "\(name): \(check[0] as? String ?? "?"): \(check[2])")
+            }
         }
     }
 

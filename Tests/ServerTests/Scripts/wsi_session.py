@@ -29,8 +29,9 @@ from pydicom.encaps import encapsulate, generate_frames
 from pydicom.uid import generate_uid
 
 warnings.simplefilter("ignore")
-BASE, TOKEN, DICOM_PORT, WORK = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
-HEADERS = {"Authorization": f"Bearer {TOKEN}"}
+if __name__ == "__main__":
+    BASE, TOKEN, DICOM_PORT, WORK = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+    HEADERS = {"Authorization": f"Bearer {TOKEN}"}
 checks = []
 
 
@@ -336,8 +337,9 @@ def main():
     check("signed out, the pyramid is refused", r.status_code == 401, r.status_code)
 
 
-try:
-    main()
-except Exception:  # noqa: BLE001 (reported as a failed check)
-    check("the session ran to the end", False, traceback.format_exc())
-print(json.dumps({"checks": checks}))
+if __name__ == "__main__":
+    try:
+        main()
+    except Exception:  # noqa: BLE001 (reported as a failed check)
+        check("the session ran to the end", False, traceback.format_exc())
+    print(json.dumps({"checks": checks}))
