@@ -37,7 +37,7 @@ struct WholeSlideTests {
                 "test password test-admin", work, Corpus.repositoryRoot + "/.build/screenshots",
             ])
         await server.stop()
-        for (name, result, minimum) in [("wsi_session.py", run, 22), ("slide_viewer.py", viewer, 11)] {
+        for (name, result, minimum) in [("wsi_session.py", run, 23), ("slide_viewer.py", viewer, 11)] {
             let report = try #require(
                 try? JSONSerialization.jsonObject(with: result.standardOutput) as? [String: Any],
                 "\(name) gave no report: \(result.errorOutput.suffix(2000))")

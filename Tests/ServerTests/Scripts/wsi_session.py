@@ -139,8 +139,20 @@ def main():
     sparse_path = os.path.join(WORK, "sparse.dcm")
     sparse.save_as(sparse_path, enforce_file_format=True)
 
-    # STOW-RS: the JPEG reference and the sparse copy; C-STORE: JPEG 2000 and uncompressed.
-    client.store_instances([pydicom.dcmread(f) for f in jpeg_files + [sparse_path]])
+    # A TILED_FULL copy of the base level with two focal planes 2 µm apart: plane 1 holds the frames in reverse order.
+    planes = pydicom.dcmread(base_path)
+    planes.SOPInstanceUID = generate_uid()
+    planes.file_meta.MediaStorageSOPInstanceUID = planes.SOPInstanceUID
+    planes.SeriesInstanceUID = generate_uid()
+    planes.TotalPixelMatrixFocalPlanes = 2
+    planes.NumberOfFrames = 2 * len(base_frames)
+    planes.SharedFunctionalGroupsSequence[0].PixelMeasuresSequence[0].SpacingBetweenSlices = "0.002"
+    planes.PixelData = encapsulate(base_frames + list(reversed(base_frames)))
+    planes_path = os.path.join(WORK, "planes.dcm")
+    planes.save_as(planes_path, enforce_file_format=True)
+
+    # STOW-RS: the JPEG reference and the sparse and focal-plane copies; C-STORE: JPEG 2000 and uncompressed.
+    client.store_instances([pydicom.dcmread(f) for f in jpeg_files + [sparse_path, planes_path]])
     # dcmtk's storescu: only the files' own presentation contexts (-R), JPEG 2000 lossless proposed for those (-xv).
     env = dict(os.environ, TCP_NODELAY="1")
     successes, log = 0, ""
@@ -257,6 +269,20 @@ def main():
         else:
             same += t.status_code == 200 and t.content.rstrip(b"\0") == base_frames[i].rstrip(b"\0")
     check("each TILED_SPARSE position serves its own frame and the missing one a white tile", same == total, f"{same}/{total}")
+
+    # Focal planes: the pyramid lists both (Z in µm); each tile of plane 1 is the frame TILED_FULL's order puts there.
+    r = get(f"/api/wsi/series/{planes.SeriesInstanceUID}")
+    focal = r.json().get("focalPlanes") if r.status_code == 200 else None
+    same, total = 0, 0
+    for i in range(len(base_frames)):
+        x, y = i % across, i // across
+        for z, expected_frame in [(0, base_frames[i]), (1, base_frames[len(base_frames) - 1 - i])]:
+            t = get(f"/api/wsi/series/{planes.SeriesInstanceUID}/tiles/0/{x}/{y}?z={z}")
+            total += 1
+            same += t.status_code == 200 and t.content.rstrip(b"\0") == expected_frame.rstrip(b"\0")
+    missing = get(f"/api/wsi/series/{planes.SeriesInstanceUID}/tiles/0/0/0?z=2").status_code
+    check("two focal planes: listed 2 µm apart, each tile from its plane's frame, a third plane 404",
+          focal == [0.0, 2.0] and same == total and missing == 404, f"{focal} {same}/{total} {missing}")
 
     # JPEG 2000 and uncompressed tiles are rendered: PNG pixels equal to the reference's decoded pixels.
     for label, files in [("JPEG 2000", j2k_files), ("uncompressed", raw_files)]:
