@@ -2,6 +2,7 @@ import Archive
 import AtriumTesting
 import DICOM
 import Foundation
+import Platform
 import Server
 import Testing
 
@@ -36,6 +37,20 @@ struct WholeSlideTests {
                 Corpus.script("ServerTests", "slide_viewer.py"), "http://127.0.0.1:\(server.httpPort)", token, "test-admin",
                 "test password test-admin", work, Corpus.repositoryRoot + "/.build/screenshots",
             ])
+        // Who may read a slide: like WADO-RS (a site user of another institution finds nothing, a student is refused).
+        let stored = try await server.server.archive.index.instances(studyInstanceUID: nil, seriesInstanceUID: nil, sopInstanceUID: nil)
+        let slideSeries = try #require(stored.first { $0.sopClassUID == UID.vlWholeSlideMicroscopyImageStorage }?.seriesInstanceUID)
+        let siteToken = try await server.server.testToken("wsi-site", roles: [.site], institution: "ELSEWHERE")
+        let studentToken = try await server.server.testToken("wsi-student", roles: [.student])
+        for (who, bearer, want) in [
+            ("administrator", token, 200), ("other site", siteToken, 404), ("student", studentToken, 403), ("anonymous", nil, 401),
+        ] {
+            let status = try await Subprocess.runDetached(
+                "/usr/bin/curl",
+                ["-s", "-o", "/dev/null", "-w", "%{http_code}"] + (bearer.map { ["-H", "Authorization: Bearer \($0)"] } ?? [])
+                    + ["http://127.0.0.1:\(server.httpPort)/api/wsi/series/\(slideSeries)/tiles/0/0/0"])
+            #expect(status.output == "\(want)", "\(who) asked for a tile: \(status.output)")
+        }
         await server.stop()
         for (name, result, minimum) in [("wsi_session.py", run, 23), ("slide_viewer.py", viewer, 11)] {
             let report = try #require(
