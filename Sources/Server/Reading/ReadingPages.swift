@@ -303,7 +303,12 @@ struct ReadingPages: Sendable {
         let study = consultation.studies.first ?? ""
         // The study's images, to pick key images for teaching from.
         var images: [[String: Any]] = []
+        var viewerHref = study.isEmpty ? "about:blank" : "/viewer?study=\(study)"
         if !study.isEmpty, let held = try await ReportDocument.Study.fromArchive(archive, studyInstanceUID: study) {
+            // A pathology study is read in the slide viewer, on its first whole-slide (SM) series.
+            if let slides = held.series.first(where: { $0.modality == "SM" }) {
+                viewerHref = "/slide-viewer?series=\(slides.seriesInstanceUID)"
+            }
             for series in held.series {
                 for instance in series.instances {
                     images.append([
@@ -321,8 +326,7 @@ struct ReadingPages: Sendable {
             "statusLabel": text("reading.status.\(ReadingTransitions.requestStatus(for: report.status).rawValue)", request, context),
             "request": row(consultation, request, context),
             // A laboratory consultation shows its result set (values, intervals, flags, history charts) where images go.
-            "viewerHref": consultation.serviceLine == .laboratory
-                ? "/lab/consultations/\(consultation.id)" : study.isEmpty ? "about:blank" : "/viewer?study=\(study)",
+            "viewerHref": consultation.serviceLine == .laboratory ? "/lab/consultations/\(consultation.id)" : viewerHref,
             "canSign": ReadingAccess.decide(.sign, principal: principal, profile: profile).allowed,
             "images": images.prefix(500).map { $0 }, "hasImages": !images.isEmpty,
             "stringsJSON": stringsJSON(language(request, context)),

@@ -8,7 +8,10 @@ ellipse are drawn with the mouse; their areas in µm² are checked against the s
 from the screen points and the slide's pixel spacing (pydicom), and the saved annotations are read back by highdicom
 as a Microscopy Bulk Simple Annotations instance. Prints one JSON object: {"checks": [[name, ok, detail], ...]}.
 
-Usage: slide_viewer.py BASE_URL TOKEN USERNAME PASSWORD WORK_DIR SCREENSHOT_DIR
+Then the pathology consultation path: a site stores a slide and files a request (service line pathology), a reader
+claims it; the report page frames the slide viewer, the report has the pathology template's sections, and it is signed.
+
+Usage: slide_viewer.py BASE_URL TOKEN USERNAME PASSWORD WORK_DIR SCREENSHOT_DIR SITE_TOKEN READER_TOKEN READER_PASSWORD
 """
 import io
 import json
@@ -33,7 +36,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from wsi_session import dicomize, make_slide  # noqa: E402
 
 warnings.simplefilter("ignore")
-BASE, TOKEN, USERNAME, PASSWORD, WORK, SCREENSHOTS = sys.argv[1:7]
+BASE, TOKEN, USERNAME, PASSWORD, WORK, SCREENSHOTS, SITE_TOKEN, READER_TOKEN, READER_PASSWORD = sys.argv[1:10]
 HEADERS = {"Authorization": f"Bearer {TOKEN}"}
 checks = []
 
@@ -192,8 +195,44 @@ def main():
         driver.quit()
 
 
+def pathology_consultation():
+    """A site's slide through request, claim, the report page and a signed pathology report."""
+    site = {"Authorization": f"Bearer {SITE_TOKEN}"}
+    reader = {"Authorization": f"Bearer {READER_TOKEN}"}
+    files = dicomize(os.path.join(WORK, "viewer-slide.tif"), os.path.join(WORK, "consultation-dicom"))
+    datasets = [pydicom.dcmread(f) for f in files]
+    DICOMwebClient(BASE + "/dicom-web", headers=site).store_instances(datasets)
+    study, series = datasets[0].StudyInstanceUID, datasets[0].SeriesInstanceUID
+    r = requests.post(BASE + "/api/consultations", headers=site, timeout=30, json={
+        "studies": [study], "priority": "routine", "serviceLine": "pathology", "question": "Margins?",
+        "clinicalHistory": "Excision", "referringPhysician": "Dr Zhao", "accessionNumber": ""})
+    check("a site files a pathology consultation for its slide", r.status_code == 201, f"{r.status_code} {r.text[:300]}")
+    request_id = r.json()["id"]
+    detail = requests.get(f"{BASE}/api/consultations/{request_id}", headers=reader, timeout=30).json()
+    item = detail["workItems"][0]["id"]
+    r = requests.post(f"{BASE}/api/worklist/{item}/claim", headers=reader, timeout=30)
+    check("a reader claims it", r.status_code == 200, f"{r.status_code} {r.text[:300]}")
+    report_id = r.json()["reportID"]
+    page = requests.get(f"{BASE}/reports/{report_id}", headers=reader, timeout=30)
+    check("the report page frames the slide viewer on the slide's series",
+          f'src="/slide-viewer?series={series}"' in page.text, page.text[page.text.find("viewer-frame"):][:200])
+    report = requests.get(f"{BASE}/api/reports/{report_id}", headers=reader, timeout=30).json()
+    kinds = [section["kind"] for section in report.get("sections", [])]
+    check("the report starts from the pathology template",
+          kinds == ["history", "specimen", "gross", "findings", "impression", "immunohistochemistry"], kinds)
+    sections = [dict(section, text=f"{section['kind']} text") for section in report["sections"]]
+    r = requests.post(f"{BASE}/api/reports/{report_id}/sign", headers=reader, timeout=30,
+                      json={"sections": sections, "password": READER_PASSWORD})
+    document = requests.get(f"{BASE}/api/reports/{report_id}/fhir", headers=reader, timeout=30)
+    conclusion = [e["resource"].get("conclusion") for e in document.json().get("entry", [])
+                  if e["resource"].get("resourceType") == "DiagnosticReport"] if document.status_code == 200 else []
+    check("the pathology report is signed; the diagnosis is the FHIR report's conclusion",
+          r.status_code == 200 and conclusion == ["impression text"], f"{r.status_code} {r.text[:200]} {conclusion}")
+
+
 try:
     main()
+    pathology_consultation()
 except Exception:  # noqa: BLE001 (reported as a failed check)
     check("the session ran to the end", False, traceback.format_exc())
 print(json.dumps({"checks": checks}))
