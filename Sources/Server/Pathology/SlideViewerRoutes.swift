@@ -40,16 +40,7 @@ public struct SlideViewerRoutes: Sendable {
     }
 
     func asset(_ name: String) throws -> Response {
-        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, parts[0].allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }),
-            let type = ViewerRoutes.contentTypes[String(parts[1])]
-        else { throw HTTPError(.notFound) }
-        guard let data = FileManager.default.contents(atPath: assetDirectory + "/" + name) else {
-            logger.warning("slide viewer asset missing", metadata: ["file": "\(name)"])
-            throw HTTPError(.notFound)
-        }
-        return Response(
-            status: .ok, headers: [.contentType: type, .cacheControl: "no-cache"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        try ViewerRoutes.asset(name, directory: assetDirectory, logger: logger)
     }
 
     /// The `pathology.viewer` group of the locale file of `language`, as dotted keys.

@@ -55,13 +55,18 @@ public struct ViewerRoutes: Sendable {
     }
 
     func asset(_ name: String) throws -> Response {
-        // Only plain file names of the folder: letters, digits and dashes, then one known extension.
+        try Self.asset(name, directory: assetDirectory, logger: logger)
+    }
+
+    /// A file of a viewer's folder (this one's, the slide viewer's): only plain file names, letters, digits and dashes,
+    /// then one known extension.
+    static func asset(_ name: String, directory: String, logger: Logger) throws -> Response {
         let parts = name.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty,
             parts[0].allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }),
             let type = ViewerRoutes.contentTypes[String(parts[1])]
         else { throw HTTPError(.notFound) }
-        guard let data = FileManager.default.contents(atPath: assetDirectory + "/" + name) else {
+        guard let data = FileManager.default.contents(atPath: directory + "/" + name) else {
             logger.warning("viewer asset missing", metadata: ["file": "\(name)"])
             throw HTTPError(.notFound)
         }

@@ -189,6 +189,43 @@ def main():
         check("highdicom reads the saved Microscopy Bulk Simple Annotations: the polygon's points and the ellipse", ok, detail)
 
         # (/health, which hands over the session cookie, has no icon; that request is not the viewer's.)
+        # Two focal planes (plane 1: the base level's frames in reverse order): the list switches the plane shown.
+        from pydicom.encaps import encapsulate, generate_frames
+        from pydicom.uid import generate_uid
+        planes = pydicom.dcmread(max(files, key=lambda f: pydicom.dcmread(f, stop_before_pixels=True).TotalPixelMatrixColumns))
+        frames = [bytes(f) for f in generate_frames(planes.PixelData, number_of_frames=int(planes.NumberOfFrames))]
+        planes.SOPInstanceUID, planes.SeriesInstanceUID = generate_uid(), generate_uid()
+        planes.file_meta.MediaStorageSOPInstanceUID = planes.SOPInstanceUID
+        planes.TotalPixelMatrixFocalPlanes, planes.NumberOfFrames = 2, 2 * len(frames)
+        planes.SharedFunctionalGroupsSequence[0].PixelMeasuresSequence[0].SpacingBetweenSlices = "0.002"
+        planes.PixelData = encapsulate(frames + list(reversed(frames)))
+        client.store_instances([planes])
+        planes_pyramid = requests.get(f"{BASE}/api/wsi/series/{planes.SeriesInstanceUID}", headers=HEADERS, timeout=30).json()
+        driver.get(f"{BASE}/slide-viewer?series={planes.SeriesInstanceUID}")
+        wait_for(driver, "return document.body.dataset.ready === 'true'")
+        select = driver.find_element(By.ID, "focal-plane")
+        options = [o.text for o in select.find_elements(By.TAG_NAME, "option")]
+        driver.execute_script("const s = document.getElementById('focal-plane'); s.value = '1'; s.dispatchEvent(new Event('change'));")
+        scale = 1.0
+        driver.execute_script(
+            "const c = document.getElementById('slide-canvas');"
+            f"window.slideViewer.setView(c.width / 2 / {scale}, c.height / 2 / {scale}, {scale});")
+        url = f"/api/wsi/series/{planes.SeriesInstanceUID}/tiles/0/0/0?z=1"
+        loaded = wait_for(driver, f"const e = window.slideViewer.state.tiles.get('{url}'); return e && e.ready;")
+        driver.execute_script(
+            "const c = document.getElementById('slide-canvas');"
+            f"window.slideViewer.setView(c.width / 2 / {scale}, c.height / 2 / {scale}, {scale});")
+        tile = requests.get(BASE + url, headers=HEADERS, timeout=30)
+        expected = np.asarray(Image.open(io.BytesIO(tile.content)).convert("RGB"))[:256, :256].astype(int)
+        other = requests.get(BASE + url.replace("z=1", "z=0"), headers=HEADERS, timeout=30)
+        plane0 = np.asarray(Image.open(io.BytesIO(other.content)).convert("RGB"))[:256, :256].astype(int)
+        shown = canvas_pixels(driver, 256, 256).astype(int)
+        check("the focal-plane list shows the second plane's tile (not the first's)",
+              len(options) == 2 and select.is_displayed() and loaded and np.abs(shown - expected).mean() < 1.5
+              and np.abs(shown - plane0).mean() > 5 and planes_pyramid.get("focalPlanes") == [0.0, 2.0],
+              f"{options} {loaded} {np.abs(shown - expected).mean():.2f} {np.abs(shown - plane0).mean():.2f}")
+        driver.save_screenshot(os.path.join(SCREENSHOTS, "slide-viewer-focal-plane.png"))
+
         logs = [e for e in driver.get_log("browser") if e.get("level") == "SEVERE" and "favicon.ico" not in e.get("message", "")]
         check("no error in the browser console", not logs, logs)
     finally:
