@@ -92,13 +92,15 @@ public struct AtriumServer: Sendable {
         let auth = AuthRoutes(identity: identity, archive: archive, configuration: configuration, setup: setupToken, logger: logger)
         auth.register(on: router)
         let address = PublicAddress(configured: configuration.publicURL)
-        let dicomweb = DICOMwebRoutes(
+        let slides = SlideRoutes(
+            archive: archive, dataDirectory: configuration.dataDirectory, maximumUploadBytes: configuration.maximumUploadBytes)
+        var dicomweb = DICOMwebRoutes(
             archive: archive, maximumUploadBytes: configuration.maximumUploadBytes, address: address,
             frameCache: DecodedFrameCache(capacityBytes: configuration.frameCacheBytes))
+        dicomweb.storedSlideFrames = { item, frames in try await slides.storedFrames(item, frames: frames) }
         dicomweb.register(on: router)
         ViewerRoutes(locales: webViews.locales, archive: archive).register(on: router)
-        SlideRoutes(archive: archive, dataDirectory: configuration.dataDirectory, maximumUploadBytes: configuration.maximumUploadBytes)
-            .register(on: router)
+        slides.register(on: router)
         SlideViewerRoutes(locales: webViews.locales).register(on: router)
         ReadingRoutes(store: reading, identity: identity, archive: archive, logger: logger).register(on: router)
         LaboratoryRoutes(store: laboratory, reading: reading, identity: identity, logger: logger).register(on: router)

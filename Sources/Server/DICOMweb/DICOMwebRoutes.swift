@@ -17,6 +17,10 @@ public struct DICOMwebRoutes: Sendable {
     let address: PublicAddress
     /// Recently decoded frames, shared by the rendered, thumbnail and frames resources.
     public let frameCache: DecodedFrameCache
+    /// The stored bytes of frames of a whole-slide image, read from the byte ranges the slide index holds
+    /// (``SlideRoutes/storedFrames(_:frames:)``), so that a tile of a gigabyte-sized level is not found by parsing it;
+    /// nil when the instance is not indexed as a slide level.
+    var storedSlideFrames: (@Sendable (StoredInstance, [Int]) async throws -> [[UInt8]]?)?
 
     public init(
         archive: Archive, prefix: String = "/dicom-web", maximumUploadBytes: Int = 2 << 30, address: PublicAddress = PublicAddress(),
@@ -241,12 +245,21 @@ public struct DICOMwebRoutes: Sendable {
     func frames(_ request: Request, study: String, series: String, instance: String, frameList: String) async throws -> Response {
         let found = try await instances(study: study, series: series, instance: instance)
         guard let item = found.first else { throw HTTPError(.notFound) }
-        let file = try await read(item)
-        let ds = file.dataSet
         let numbers = frameList.split(separator: ",").map { Int($0.trimmingCharacters(in: " ")) }
         guard !numbers.isEmpty, numbers.allSatisfy({ ($0 ?? 0) >= 1 }) else {
             throw HTTPError(.badRequest, message: "frame numbers are 1-based integers separated by commas")
         }
+        // A whole-slide level's frames as stored, from the slide index's byte ranges (asked as stored, or in any syntax).
+        let accepted = acceptedFrameTransferSyntax(request)
+        if item.sopClassUID == UID.vlWholeSlideMicroscopyImageStorage, accepted == nil || accepted == item.transferSyntaxUID,
+            let storedSlideFrames, let frames = try await storedSlideFrames(item, numbers.compactMap { $0.map { $0 - 1 } })
+        {
+            let syntax = TransferSyntax(uid: item.transferSyntaxUID)
+            let label = syntax.isEncapsulated ? item.transferSyntaxUID : TransferSyntax.explicitVRLittleEndian.uid
+            return Self.multipartFrames(frames.map { ("application/octet-stream; transfer-syntax=\(label)", $0) })
+        }
+        let file = try await read(item)
+        let ds = file.dataSet
         guard let pixels = ds[.pixelData] else { throw HTTPError(.notFound, message: "the instance has no Pixel Data") }
         let frameCount = max(ds.int(.numberOfFrames) ?? 1, 1)
         var parts: [(type: String, bytes: [UInt8])] = []
@@ -295,6 +308,11 @@ public struct DICOMwebRoutes: Sendable {
                     ))
             }
         }
+        return Self.multipartFrames(parts)
+    }
+
+    /// Frames as `multipart/related; type="application/octet-stream"` (PS3.18 8.7.3.5).
+    static func multipartFrames(_ parts: [(type: String, bytes: [UInt8])]) -> Response {
         let boundary = Multipart.makeBoundary()
         var body = ByteBuffer()
         body.reserveCapacity(parts.reduce(0) { $0 + $1.bytes.count + 200 })

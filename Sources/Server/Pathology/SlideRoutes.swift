@@ -176,6 +176,23 @@ public struct SlideRoutes: Sendable {
         }
     }
 
+    /// The stored bytes of `frames` (0-based) of a slide level, for WADO-RS frames; nil when the instance is not a level
+    /// of an indexed pyramid (the caller parses the object instead). A frame that does not exist is 404.
+    func storedFrames(_ item: StoredInstance, frames: [Int]) async throws -> [[UInt8]]? {
+        guard let pyramid = try? await pyramid(series: item.seriesInstanceUID),
+            let entry = pyramid.levels.joined().first(where: { $0.stored.sopInstanceUID == item.sopInstanceUID }),
+            !entry.rangeStarts.isEmpty
+        else { return nil }
+        var out: [[UInt8]] = []
+        for frame in frames {
+            guard frame >= 0, frame < entry.description.numberOfFrames else {
+                throw HTTPError(.notFound, message: "frame \(frame + 1) of \(entry.description.numberOfFrames) does not exist")
+            }
+            out.append(try await frameBytes(entry, frame: frame))
+        }
+        return out
+    }
+
     /// The stored bytes of one frame: read from the byte ranges the index recorded, else from the parsed object.
     func frameBytes(_ instance: SlideEntry, frame: Int) async throws -> [UInt8] {
         if let ranges = instance.ranges(of: frame) {
