@@ -340,9 +340,11 @@ public struct DICOMwebRoutes: Sendable {
         return nil
     }
 
+    /// The Pixel Data of the frames resource, which decodes the frames asked for one at a time: the per-frame ceiling
+    /// holds, the whole-image one does not apply (a whole-slide level of 100,000 × 100,000 pixels is 30 GB decoded).
     static func pixelData(_ file: DICOMFile) throws -> PixelData {
         do {
-            return try PixelData(file: file)
+            return try PixelData(file: file, limits: DecodingLimits(maximumImageBytes: .max))
         } catch {
             throw HTTPError(.notImplemented, message: "the Pixel Data cannot be decoded: \(error)")
         }
