@@ -12,9 +12,8 @@ struct WholeSlideTests {
         "Slides stored by STOW-RS and C-STORE are indexed as pyramids, served tile for tile as wsidicom reads them, and shown by the slide viewer"
     )
     func wholeSlideSession() async throws {
-        for tool in ["/usr/bin/vips", "/usr/bin/storescu", "/usr/bin/dciodvfy", "/usr/bin/chromium", "/usr/bin/chromedriver"] {
-            _ = try Subprocess.resolve(tool)
-        }
+        try Chromium.require()
+        for tool in ["/usr/bin/vips", "/usr/bin/storescu", "/usr/bin/dciodvfy"] { _ = try Subprocess.resolve(tool) }
         let modules = try await Subprocess.runDetached(
             "python3", ["-c", "import wsidicom, wsidicomizer, openslide, dicomweb_client, highdicom, selenium"])
         guard modules.status == 0 else {
