@@ -108,7 +108,7 @@ let package = Package(
             name: "Server",
             dependencies: [
                 "DICOM", "DICOMNetwork", "Archive", "Imaging", "Platform", "Reading", "Teaching", "Training", "Programme",
-                "Laboratory", .product(name: "Hummingbird", package: "hummingbird"),
+                "Laboratory", "HealthRecords", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 // The SMTP client of e-mail notifications (STARTTLS through NIOSSL).
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -157,9 +157,16 @@ let package = Package(
         // trend, improvement actions; later continuing education and certificates (DESIGN.md).
         // QR codes for certificates' verification links (Debian's libqrencode-dev).
         .systemLibrary(name: "CQREncode", path: "Sources/CQREncode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
-        .target(name: "Programme", dependencies: ["Reading", "Teaching", "Training", "Platform", "Archive", "CQREncode"]),
+        .target(
+            name: "Programme", dependencies: ["Reading", "Teaching", "Training", "HealthRecords", "Platform", "Archive", "CQREncode"]),
+        // Community health records: residents and households, the basic public-health service forms, risk models,
+        // follow-up, FHIR and CSV exchange (DESIGN.md). Pure logic and its store; Server maps routes onto it.
+        .target(name: "HealthRecords", dependencies: ["Platform", "Archive"]),
         .testTarget(
-            name: "ProgrammeTests", dependencies: ["Programme", "Reading", "Teaching", "Training", "Platform", "Archive", "AtriumTesting"],
+            name: "HealthRecordsTests", dependencies: ["HealthRecords", "Platform", "Archive", "AtriumTesting"], exclude: ["Scripts"]),
+        .testTarget(
+            name: "ProgrammeTests",
+            dependencies: ["Programme", "Reading", "Teaching", "Training", "HealthRecords", "Platform", "Archive", "AtriumTesting"],
             exclude: ["Scripts"]),
         // Laboratory results: HL7 v2 (ORU^R01 over MLLP) and FHIR R4 intake, UCUM units, reference intervals, flags and
         // delta checks, Westgard QC (DESIGN.md). Pure logic and its store; Server maps routes and the MLLP listener onto it.

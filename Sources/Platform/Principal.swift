@@ -12,6 +12,9 @@ public enum Role: String, CaseIterable, Sendable, Codable, Hashable {
     case supervisor
     /// A programme administrator.
     case admin
+    /// A health manager of the health-service centre: the records, examinations, assessments and follow-ups of the
+    /// residents assigned to them (DESIGN.md).
+    case healthManager = "health-manager"
 }
 
 /// The interface languages.

@@ -49,6 +49,12 @@ struct SeededYear {
                     person: "p\(index % 120)", institution: Self.institutions[random.below(4)], exam: "e\(index % 7)",
                     submitted: moment(start, span), passed: random.below(10) < 7, first: random.below(4) != 0))
         }
+        for index in 0..<600 {
+            facts.healthServices.append(
+                .init(
+                    institution: Self.institutions[random.below(4)], kind: ["examination", "assessment", "follow-up"][index % 3],
+                    date: moment(start - 86_400 * 10, span + 86_400 * 20)))
+        }
         self.facts = facts
     }
 
@@ -64,6 +70,7 @@ struct SeededYear {
                 ["institution": $0.institution, "created": t($0.created), "published": t($0.published)] as [String: Any]
             },
             "training": facts.training.map { ["institution": $0.institution, "completed": t($0.completed)] as [String: Any] },
+            "health": facts.healthServices.map { ["institution": $0.institution, "date": t($0.date)] as [String: Any] },
             "exams": facts.exams.map {
                 ["institution": $0.institution, "submitted": t($0.submitted), "passed": $0.passed, "first": $0.first] as [String: Any]
             },

@@ -1,6 +1,7 @@
 import Archive
 import AtriumTesting
 import Foundation
+import HealthRecords
 import Testing
 
 @testable import Platform
@@ -47,6 +48,31 @@ enum ProgrammeStoreSuite {
         try await actions(store)
         try await education(store)
         try await exams(store, training: training, identity: identity)
+        try await health(identity, reading: reading, teaching: teaching)
+    }
+
+    /// The health records' examinations, assessments and follow-ups are health-service person-times of the resident's
+    /// serving institution, on the day of the service.
+    static func health(_ identity: IdentityStore, reading: ReadingStore, teaching: TeachingStore) async throws {
+        let health = HealthStore(identity: identity)
+        let store = ProgrammeStore(identity: identity, reading: reading, teaching: teaching, health: health)
+        let resident = try await health.createResident(
+            Resident(institution: "CHC-EAST", recordNumber: "E-001", name: "Resident", sex: .female, birthDate: "1960-05-01"), by: "hm")
+        let examination = try await health.addExamination(
+            Examination(residentID: resident.id, date: "2026-03-10", vitals: .init(leftSystolic: 150, leftDiastolic: 92)), by: "hm")
+        _ = try await health.assess(examination: examination.id, by: "hm", at: ProgrammePeriod(year: 2026, month: 3).interval.start)
+        _ = try await health.recordFollowUp(
+            FollowUp(
+                residentID: resident.id, kind: .hypertension, date: "2026-04-02", classification: .uncontrolled, nextDate: "2026-05-02"),
+            by: "hm")
+        let facts = try await store.facts()
+        #expect(facts.healthServices.count == 3)
+        let key = IndicatorCatalog.healthServicePersonTimes.key
+        let now = Date()
+        #expect(IndicatorComputation.value(key, facts: facts, period: ProgrammePeriod(year: 2026), now: now) == 3)
+        #expect(IndicatorComputation.value(key, facts: facts, period: ProgrammePeriod(year: 2026, month: 3), now: now) == 2)
+        #expect(IndicatorComputation.value(key, facts: facts, period: ProgrammePeriod(year: 2026, month: 4), now: now) == 1)
+        #expect(IndicatorComputation.value(key, facts: facts, period: ProgrammePeriod(year: 2026, institution: "CHC-WEST"), now: now) == 0)
     }
 
     /// Exam attempts join the facts with their scores: a pass at 60 % of the maximum with every question scored, the

@@ -83,6 +83,8 @@ public enum IndicatorComputation {
             return before == 0 ? nil : 100 * Double(added) / Double(before)
         case IndicatorCatalog.trainingPersonTimes.key:
             return Double(facts.training.reduce(0) { $0 + (within($1.completed) && mine($1.institution) ? 1 : 0) })
+        case IndicatorCatalog.healthServicePersonTimes.key:
+            return Double(facts.healthServices.reduce(0) { $0 + (within($1.date) && mine($1.institution) ? 1 : 0) })
         case IndicatorCatalog.examPassRate.key:
             var firsts = 0
             var passed = 0

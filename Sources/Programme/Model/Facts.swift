@@ -9,6 +9,8 @@ public struct ProgrammeFacts: Sendable, Equatable {
     public var exams: [ExamAttempt]
     /// Figures typed in with their evidence, for indicators Atrium cannot derive.
     public var figures: [Figure]
+    /// Health-management services: examinations, assessments and follow-up visits of residents.
+    public var healthServices: [HealthService] = []
 
     public init(
         consultations: [Consultation] = [], cases: [TeachingCase] = [], training: [TrainingActivity] = [], exams: [ExamAttempt] = [],
@@ -99,6 +101,20 @@ public struct ProgrammeFacts: Sendable, Equatable {
             self.institution = institution
             self.kind = kind
             self.completed = completed
+        }
+    }
+
+    /// One health-management service person-time: an examination, a risk assessment or a follow-up visit of a resident
+    /// served by an institution, on a day.
+    public struct HealthService: Sendable, Equatable {
+        public var institution: String
+        public var kind: String
+        public var date: Date
+
+        public init(institution: String, kind: String, date: Date) {
+            self.institution = institution
+            self.kind = kind
+            self.date = date
         }
     }
 

@@ -55,12 +55,17 @@ public enum IndicatorCatalog {
     /// Training person-times: one per person per training activity completed (a course, an exam sat, a session).
     public static let trainingPersonTimes = IndicatorDefinition(
         key: "training.person-times", unit: "count", direction: .higherIsBetter, accumulation: .cumulative, derived: true)
+    /// Health-management service person-times: one per examination, risk assessment or follow-up visit of a resident of
+    /// the institution (the health-service centre's 3,000 a year).
+    public static let healthServicePersonTimes = IndicatorDefinition(
+        key: "health.service-person-times", unit: "count", direction: .higherIsBetter, accumulation: .cumulative, derived: true)
     /// Percentage of first attempts at exams in the period that passed.
     public static let examPassRate = IndicatorDefinition(
         key: "exams.pass-rate", unit: "percent", direction: .higherIsBetter, accumulation: .level, derived: true)
 
     public static let all: [IndicatorDefinition] = [
         consultations, turnaroundMedian, breachRate, casesAdded, casesPublished, libraryGrowth, trainingPersonTimes, examPassRate,
+        healthServicePersonTimes,
     ]
 
     public static func definition(_ key: String) -> IndicatorDefinition? { all.first { $0.key == key } }

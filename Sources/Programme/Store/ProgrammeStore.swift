@@ -1,5 +1,6 @@
 import Archive
 import Foundation
+import HealthRecords
 import Platform
 import Reading
 import Synchronization
@@ -15,12 +16,15 @@ public final class ProgrammeStore: Sendable {
     let teaching: TeachingStore?
     let training: TrainingStore?
     let identity: IdentityStore?
+    /// The health records, whose examinations, assessments and follow-ups are service person-times.
+    let health: HealthStore?
     private let prepared = Mutex(false)
 
     package init(
         database: any PlatformDatabase, reading: ReadingStore?, teaching: TeachingStore?, training: TrainingStore? = nil,
-        identity: IdentityStore? = nil
+        identity: IdentityStore? = nil, health: HealthStore? = nil
     ) {
+        self.health = health
         self.database = database
         self.reading = reading
         self.teaching = teaching
@@ -33,8 +37,12 @@ public final class ProgrammeStore: Sendable {
 
     /// The store beside the identity store's tables, reading facts from the consultation and library stores.
     /// Without the other stores (a demo step that only sets targets), the facts hold the entered figures alone.
-    public convenience init(identity: IdentityStore, reading: ReadingStore?, teaching: TeachingStore?, training: TrainingStore? = nil) {
-        self.init(database: identity.database, reading: reading, teaching: teaching, training: training, identity: identity)
+    public convenience init(
+        identity: IdentityStore, reading: ReadingStore?, teaching: TeachingStore?, training: TrainingStore? = nil,
+        health: HealthStore? = nil
+    ) {
+        self.init(
+            database: identity.database, reading: reading, teaching: teaching, training: training, identity: identity, health: health)
     }
 
     public func prepare() async throws(ProgrammeError) {
@@ -82,6 +90,11 @@ public final class ProgrammeStore: Sendable {
                     // Each exam sat is a person-time of training.
                     facts.training.append(
                         .init(person: attempt.student, institution: institution, kind: "exam", completed: attempt.submitted))
+                }
+            }
+            if let health {
+                facts.healthServices = try await health.indicatorRecords().map {
+                    .init(institution: $0.institution, kind: $0.kind, date: $0.date)
                 }
             }
         } catch let error as ProgrammeError {

@@ -4,7 +4,8 @@
 Usage: indicator_reference.py FACTS_JSON
 FACTS_JSON: {"now": seconds, "year": Y, "institutions": [...], "consultations": [{"site","received","deadline","final"}],
 "cases": [{"institution","created","published"}], "training": [{"institution","completed"}],
-"exams": [{"institution","submitted","passed","first"}]}; times in seconds since 1970, null when absent.
+"exams": [{"institution","submitted","passed","first"}],
+"health": [{"institution","date"}]} (examinations, assessments and follow-ups); times in seconds since 1970, null when absent.
 Prints {"<institution or *>|<month or 0>|<indicator key>": value or null} for the year (month 0) and each month, for the
 whole alliance (*) and each institution. Periods are calendar months in UTC+8 (the alliance's local time).
 """
@@ -50,6 +51,7 @@ for institution in ["*"] + data["institutions"]:
     cases = mine(data["cases"])
     training = mine(data["training"])
     exams = mine(data["exams"])
+    health = mine(data.get("health", []))
     for month in range(0, 13):
         key = f"{institution}|{month}|"
         requests = [c for c in consultations if in_period(c["received"], month)]
@@ -64,6 +66,7 @@ for institution in ["*"] + data["institutions"]:
         added = sum(1 for c in cases if local(c["created"]).year == year and up_to_period_end(c["created"], month))
         out[key + "library.growth"] = 100 * added / before if before else None
         out[key + "training.person-times"] = float(sum(1 for t in training if in_period(t["completed"], month)))
+        out[key + "health.service-person-times"] = float(sum(1 for h in health if in_period(h["date"], month)))
         firsts = [e for e in exams if e["first"] and in_period(e["submitted"], month)]
         out[key + "exams.pass-rate"] = 100 * sum(1 for e in firsts if e["passed"]) / len(firsts) if firsts else None
 print(json.dumps(out))
