@@ -1,6 +1,7 @@
 import Archive
 import DICOM
 import Foundation
+import HealthRecords
 import Hummingbird
 import HummingbirdWebSocket
 import Imaging
@@ -34,6 +35,8 @@ public struct AtriumServer: Sendable {
     public let programme: ProgrammeStore
     /// Laboratory result sets, reference intervals, QC and facility mappings (``LaboratoryStore``).
     public let laboratory: LaboratoryStore
+    /// The community health records (``HealthStore``).
+    public let health: HealthStore
     /// The one-time token that creates the first administrator (issued by ``run(onServerRunning:onDICOMListening:onDICOMTLSListening:)``
     /// while none exists, or by ``issueSetupTokenIfNeeded()``).
     public let setupToken = SetupToken()
@@ -68,8 +71,9 @@ public struct AtriumServer: Sendable {
         self.teaching = TeachingStore(identity: identity)
         self.training = TrainingStore(identity: identity)
         self.reading = ReadingStore.make(identity: identity, settings: configuration.reading)
-        self.programme = ProgrammeStore(identity: identity, reading: reading, teaching: teaching, training: training)
         self.laboratory = LaboratoryStore(identity: identity)
+        self.health = HealthStore(identity: identity)
+        self.programme = ProgrammeStore(identity: identity, reading: reading, teaching: teaching, training: training, health: health)
         self.logger = logger
     }
 
@@ -120,6 +124,7 @@ public struct AtriumServer: Sendable {
         TurnaroundPage(views: webViews, store: reading).register(on: router)
         LaboratoryPages(views: webViews, store: laboratory, reading: reading, identity: identity, logger: logger).register(on: router)
         ProgrammeRoutes(store: programme, identity: identity, views: webViews, logger: logger).register(on: router)
+        HealthRoutes(store: health, identity: identity, views: webViews, logger: logger).register(on: router)
         EducationRoutes(store: programme, teaching: teaching, identity: identity, views: webViews, address: address, logger: logger)
             .register(on: router)
         WebRoutes(
@@ -210,6 +215,7 @@ public struct AtriumServer: Sendable {
         try await training.prepare()
         try await reading.prepare()
         try await laboratory.prepare()
+        try await health.prepare()
         // Before anything stores or sweeps: rows a power loss took are indexed again from their blobs.
         try await archive.recoverIndex()
         logger.info("index durability", metadata: ["mode": "\(archive.indexDurability.rawValue)"])

@@ -61,6 +61,12 @@ public enum ExaminationCSV {
         public var column: String
         public var reason: String
 
+        public init(row: Int, column: String, reason: String) {
+            self.row = row
+            self.column = column
+            self.reason = reason
+        }
+
         public var description: String { "row \(row), column \(column): \(reason)" }
     }
 

@@ -36,6 +36,7 @@ public struct HomeCard: Sendable {
         HomeCard(id: "trainees", href: nil, roles: [.supervisor]),
         HomeCard(id: "indicators", href: "/programme", roles: [.admin]),
         HomeCard(id: "education", href: "/ce", roles: [.site, .student, .admin]),
+        HomeCard(id: "health", href: "/health-records", roles: [.healthManager, .site, .admin]),
         HomeCard(id: "admin", href: "/admin", roles: [.admin]),
     ]
 

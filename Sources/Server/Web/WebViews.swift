@@ -36,7 +36,7 @@ public struct WebViews: Sendable {
 
     /// Which section of the navigation a page belongs to.
     enum Section: String {
-        case home, studies, upload, admin, signIn, library, consultations, worklist, programme, education, training, laboratory
+        case home, studies, upload, admin, signIn, library, consultations, worklist, programme, education, training, laboratory, health
     }
 
     /// Renders `template` inside the layout. `data` is the page's own context; the layout adds the strings of the
@@ -109,6 +109,9 @@ public struct WebViews: Sendable {
         if principal != nil { entries.append((.education, "/ce", "education.nav")) }
         if let principal, principal.has(.admin) || principal.has(.supervisor) {
             entries.append((.programme, "/programme", "programme.nav"))
+        }
+        if let principal, !principal.roles.isDisjoint(with: [.healthManager, .site, .student, .admin]) {
+            entries.append((.health, "/health-records", "health.nav"))
         }
         if principal?.has(.admin) == true { entries.append((.admin, "/admin", "nav.admin")) }
         return entries.map { ["href": $0.1, "label": locales.text($0.2, language), "current": $0.0 == section] }

@@ -1,0 +1,410 @@
+import Foundation
+import HealthRecords
+import Hummingbird
+import Logging
+import NIOCore
+import Platform
+
+/// The community health records over HTTP: the JSON API under `/api/health` and the pages under `/health-records`
+/// (`/health` is the liveness probe). Who sees a resident is ``HealthAccess``: the serving institution's staff, the
+/// health managers assigned to the resident, students de-identified; every access to a record is audited. The logic
+/// lives in the `HealthRecords` target; this maps requests onto it.
+struct HealthRoutes: Sendable {
+    let store: HealthStore
+    let identity: IdentityStore
+    let views: WebViews
+    let logger: Logger
+
+    func register(on router: Router<AtriumRequestContext>) {
+        router.get("/api/health/residents") { request, context in try await self.residentsJSON(request, context) }
+        router.post("/api/health/residents") { request, context in try await self.createResidentJSON(request, context) }
+        router.get("/api/health/residents/:id") { _, context in try await self.residentJSON(context) }
+        router.get("/api/health/residents/:id/fhir") { _, context in try await self.fhirJSON(context) }
+        router.post("/api/health/residents/:id/assignments") { request, context in try await self.assignJSON(request, context) }
+        router.post("/api/health/residents/:id/examinations") { request, context in try await self.examinationJSON(request, context) }
+        router.post("/api/health/residents/:id/follow-ups") { request, context in try await self.followUpJSON(request, context) }
+        router.put("/api/health/residents/:id/plan") { request, context in try await self.planJSON(request, context) }
+        router.post("/api/health/examinations/import") { request, context in try await self.importJSON(request, context) }
+        router.post("/api/health/examinations/:id/assessment") { _, context in try await self.assessJSON(context) }
+        router.get("/api/health/follow-ups/due") { request, context in try await self.dueJSON(request, context) }
+        router.get("/api/health/recommendations") { _, context in try await self.recommendationsJSON(context) }
+        router.post("/api/health/recommendations") { request, context in try await self.saveRecommendationJSON(request, context) }
+        router.post("/api/health/fhir") { request, context in try await self.fhirImportJSON(request, context) }
+        router.post("/api/health/risk/china-par") { request, context in try await self.chinaPARJSON(request, context) }
+        router.post("/api/health/risk/cdrs") { request, context in try await self.cdrsJSON(request, context) }
+        registerPages(on: router)
+    }
+
+    // MARK: - Who may do what
+
+    static func viewer(_ context: AtriumRequestContext) throws -> (Principal, HealthAccess.Viewer) {
+        guard let principal = context.principal else { throw HTTPError(.unauthorized, message: "sign in first") }
+        return (principal, HealthAccess.Viewer(principal))
+    }
+
+    /// Staff who keep records: anyone but students.
+    static func staff(_ context: AtriumRequestContext) throws -> (Principal, HealthAccess.Viewer) {
+        let (principal, viewer) = try viewer(context)
+        guard viewer.isStaff else { throw HTTPError(.forbidden, message: "students see de-identified records only") }
+        return (principal, viewer)
+    }
+
+    static func id(_ context: AtriumRequestContext) throws -> Int64 {
+        guard let id = Int64(try context.parameters.require("id")) else { throw HTTPError(.notFound) }
+        return id
+    }
+
+    /// The resident and the access the caller has; a resident the caller may not see is not found. Every call is an
+    /// access to the record and is audited (read or the change being made).
+    func resident(_ id: Int64, _ context: AtriumRequestContext, action: AuditAction, detail: String, write: Bool) async throws
+        -> (Resident, HealthAccess)
+    {
+        let (_, viewer) = try Self.viewer(context)
+        let (resident, access) = try await mapped { () async throws(HealthError) -> (Resident, HealthAccess) in
+            (try await store.resident(id), try await store.access(viewer, resident: id))
+        }
+        guard access != .none, !(write && access != .full) else {
+            await audit(context, action: action, resident: id, detail: "refused: \(detail)", outcome: .minorFailure)
+            throw HTTPError(.notFound, message: "no resident \(id) that you may see")
+        }
+        await audit(context, action: action, resident: id, detail: detail + (access == .deidentified ? " (de-identified)" : ""))
+        return (access == .deidentified ? resident.deidentified() : resident, access)
+    }
+
+    func audit(_ context: AtriumRequestContext, action: AuditAction, resident: Int64?, detail: String, outcome: AuditOutcome = .success) async {
+        await identity.audit.record(
+            AuditEvent(
+                eventID: .applicationActivity, action: action, outcome: outcome, user: context.principal?.username ?? "",
+                sourceAddress: context.remoteAddress?.ipAddress ?? "",
+                participants: resident.map { [AuditParticipant(idType: .patientNumber, id: "health-resident-\($0)", typeCode: 1, role: 1)] } ?? [],
+                detail: "health record: " + detail))
+    }
+
+    func mapped<T>(_ body: () async throws(HealthError) -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch {
+            switch error {
+            case .notFound: throw HTTPError(.notFound, message: error.description)
+            case .conflict: throw HTTPError(.conflict, message: error.description)
+            case .forbidden: throw HTTPError(.forbidden, message: error.description)
+            case .importRejected: throw HTTPError(.unprocessableContent, message: error.description)
+            case .database:
+                logger.error("health store", metadata: ["error": "\(error)"])
+                throw HTTPError(.internalServerError, message: "the health records are not available")
+            case .invalid: throw HTTPError(.badRequest, message: error.description)
+            }
+        }
+    }
+
+    /// Decodes a JSON body over a default value: fields the body leaves out keep the default (nested objects merge
+    /// field by field), so a client sends only the form items it has.
+    static func decode<T: Codable>(_ type: T.Type, over defaults: T, _ request: Request) async throws -> T {
+        var request = request
+        let buffer = try await request.collectBody(upTo: 4 << 20)
+        do {
+            let base = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(defaults))
+            guard let body = try JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [String: Any] else {
+                throw HTTPError(.badRequest, message: "the body must be a JSON object")
+            }
+            func merge(_ base: Any, _ over: Any) -> Any {
+                guard let base = base as? [String: Any], let over = over as? [String: Any] else { return over }
+                var merged = base
+                for (key, value) in over { merged[key] = merged[key].map { merge($0, value) } ?? value }
+                return merged
+            }
+            return try JSONDecoder().decode(T.self, from: try JSONSerialization.data(withJSONObject: merge(base, body)))
+        } catch let error as HTTPError {
+            throw error
+        } catch {
+            throw HTTPError(.badRequest, message: "the body is not a valid \(T.self): \(error)")
+        }
+    }
+
+    static func encoded<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
+        try LibraryRoutes.encoded(value, status: status)
+    }
+
+    // MARK: - JSON API
+
+    struct ResidentSummary: Encodable {
+        var id: Int64
+        var institution: String
+        var recordNumber: String
+        var name: String
+        var sex: String
+        var birthDate: String
+        var deidentified: Bool
+    }
+
+    /// `GET /api/health/residents?q=…`: the residents the caller may see.
+    func residentsJSON(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
+        let (principal, viewer) = try Self.viewer(context)
+        let search = request.uri.queryParameters["q"].map(String.init) ?? ""
+        let residents = try await mapped { () async throws(HealthError) in try await store.residents(visibleTo: viewer, search: search) }
+        await audit(context, action: .read, resident: nil, detail: "list of \(residents.count) residents")
+        let student = !viewer.isStaff && principal.has(.student)
+        return try Self.encoded(
+            residents.map {
+                ResidentSummary(
+                    id: $0.id, institution: $0.institution, recordNumber: $0.recordNumber, name: $0.name, sex: $0.sex.rawValue,
+                    birthDate: $0.birthDate, deidentified: student)
+            })
+    }
+
+    /// `POST /api/health/residents` (a ``Resident`` as JSON): at the caller's own institution (administrators: any).
+    func createResidentJSON(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
+        let (principal, _) = try Self.staff(context)
+        var resident = try await Self.decode(Resident.self, over: Resident(institution: "", recordNumber: "", name: "", sex: .female, birthDate: ""), request)
+        if resident.institution.isEmpty { resident.institution = principal.institutionCode ?? "" }
+        guard principal.has(.admin) || resident.institution == principal.institutionCode else {
+            throw HTTPError(.forbidden, message: "residents are registered by their serving institution's staff")
+        }
+        let created = try await mapped { () async throws(HealthError) in try await store.createResident(resident, by: principal.username) }
+        await audit(context, action: .create, resident: created.id, detail: "resident registered")
+        return try Self.encoded(created, status: .created)
+    }
+
+    struct Record: Encodable {
+        var resident: Resident
+        var access: String
+        var examinations: [Examination]
+        var assessments: [Assessment]
+        var followUps: [FollowUp]
+        var plan: ManagementPlan?
+        var assignees: [String]
+    }
+
+    func record(_ resident: Resident, access: HealthAccess) async throws -> Record {
+        let id = resident.id
+        return try await mapped { () async throws(HealthError) in
+            var examinations = try await store.examinations(resident: id)
+            var followUps = try await store.followUps(resident: id)
+            if access == .deidentified {
+                for index in examinations.indices { examinations[index].doctor = "" }
+                for index in followUps.indices { followUps[index].doctor = "" }
+            }
+            return Record(
+                resident: resident, access: access == .full ? "full" : "deidentified", examinations: examinations,
+                assessments: try await store.assessments(resident: id), followUps: followUps, plan: try await store.plan(resident: id),
+                assignees: access == .full ? try await store.assignees(id) : [])
+        }
+    }
+
+    /// `GET /api/health/residents/{id}`: the whole record.
+    func residentJSON(_ context: AtriumRequestContext) async throws -> Response {
+        let (resident, access) = try await resident(try Self.id(context), context, action: .read, detail: "record read", write: false)
+        return try Self.encoded(try await record(resident, access: access))
+    }
+
+    /// `GET /api/health/residents/{id}/fhir`: the record as a FHIR R4 Bundle (staff with full access).
+    func fhirJSON(_ context: AtriumRequestContext) async throws -> Response {
+        let (resident, _) = try await resident(try Self.id(context), context, action: .read, detail: "FHIR export", write: true)
+        let record = try await record(resident, access: .full)
+        let library = try await mapped { () async throws(HealthError) in try await store.recommendations(includeInactive: true) }
+        let bundle = FHIRExport.bundle(
+            resident: resident, examinations: record.examinations, followUps: record.followUps, plan: record.plan, recommendations: library)
+        var response = AuthRoutes.json(bundle)
+        response.headers[.contentType] = "application/fhir+json"
+        return response
+    }
+
+    struct AssignBody: Decodable { var person: String }
+
+    /// `POST /api/health/residents/{id}/assignments` `{"person": "hm.wang"}`: assigns a health manager of the
+    /// health-service centre (the serving institution's staff or an administrator).
+    func assignJSON(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
+        let (principal, _) = try Self.staff(context)
+        let id = try Self.id(context)
+        let body = try await LibraryRoutes.decodeBody(AssignBody.self, request)
+        let (resident, _) = try await resident(id, context, action: .update, detail: "assigned to \(body.person)", write: true)
+        guard principal.has(.admin) || principal.institutionCode == resident.institution else {
+            throw HTTPError(.forbidden, message: "assignments are made by the serving institution")
+        }
+        let person = try? await identity.people().first { $0.username == body.person }
+        guard let person, person.roles.contains(.healthManager) else {
+            throw HTTPError(.badRequest, message: "\(body.person) is not a health manager")
+        }
+        try await mapped { () async throws(HealthError) in try await store.assign(resident: id, to: person.username, by: principal.username) }
+        return AuthRoutes.json(["resident": id, "person": person.username], status: .created)
+    }
+
+    /// `POST /api/health/residents/{id}/examinations` (an ``Examination`` as JSON, residentID taken from the path).
+    func examinationJSON(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
+        let (principal, _) = try Self.staff(context)
+        let id = try Self.id(context)
+        var examination = try await Self.decode(Examination.self, over: Examination(residentID: 0, date: ""), request)
+        _ = try await resident(id, context, action: .create, detail: "examination recorded", write: true)
+        examination.residentID = id
+        let stored = try await mapped { () async throws(HealthError) in try await store.addExamination(examination, by: principal.username) }
+        return try Self.encoded(stored, status: .created)
+    }
+
+    /// `POST /api/health/examinations/import?institution=CODE` with a CSV body (docs/health.md's columns): all rows or
+    /// none; 422 with `{"problems": [{"row", "column", "reason"}]}` when any row is wrong.
+    func importJSON(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
+        let (principal, _) = try Self.staff(context)
+        let institution = request.uri.queryParameters["institution"].map(String.init) ?? principal.institutionCode ?? ""
+        guard principal.has(.admin) || institution == principal.institutionCode else {
+            throw HTTPError(.forbidden, message: "a partner's examinations are imported by its own staff")
+        }
+        var request = request
+        let body = try await request.collectBody(upTo: 16 << 20)
+        let (stored, problems) = await importCSV(String(buffer: body), institution: institution, principal: principal, context: context)
+        if let problems {
+            return try Self.encoded(["problems": problems], status: .unprocessableContent)
+        }
+        return try Self.encoded(["imported": stored.map(\.id)], status: .created)
+    }
+
+    /// Imports and audits; the problems when the file was refused.
+    func importCSV(_ text: String, institution: String, principal: Principal, context: AtriumRequestContext) async
+        -> ([Examination], [ExaminationCSV.Problem]?)
+    {
+        do {
+            let stored = try await store.importExaminations(csv: text, institution: institution, by: principal.username)
+            for id in Set(stored.map(\.residentID)).sorted() {
+                await audit(context, action: .create, resident: id, detail: "examinations imported from CSV")
+            }
+            return (stored, nil)
+        } catch {
+            if case .importRejected(let problems) = error {
+                await audit(context, action: .create, resident: nil, detail: "CSV import refused: \(problems.count) problems", outcome: .minorFailure)
+                return ([], problems)
+            }
+            logger.error("health import", metadata: ["error": "\(error)"])
+            return ([], [ExaminationCSV.Problem(row: 0, column: "", reason: "the health records are not available")])
+        }
+    }
+
+    /// `POST /api/health/examinations/{id}/assessment`: assesses the examination and keeps the result.
+    func assessJSON(_ context: AtriumRequestContext) async throws -> Response {
+        let (principal, _) = try Self.staff(context)
+        let id = try Self.id(context)
+        let examination = try await mapped { () async throws(HealthError) in try await store.examination(id) }
+        _ = try await resident(examination.residentID, context, action: .create, detail: "assessment of examination \(id)", write: true)
+        let assessment = try await mapped { () async throws(HealthError) in try await store.assess(examination: id, by: principal.username) }
+        return try Self.encoded(assessment, status: .created)
+    }
+
+    /// `POST /api/health/residents/{id}/follow-ups` (a ``FollowUp`` as JSON).
+    func followUpJSON(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
+        let (principal, _) = try Self.staff(context)
+        let id = try Self.id(context)
+        var followUp = try await Self.decode(
+            FollowUp.self, over: FollowUp(residentID: 0, kind: .hypertension, date: "", classification: .controlled, nextDate: ""), request)
+        _ = try await resident(id, context, action: .create, detail: "\(followUp.kind.rawValue) follow-up recorded", write: true)
+        followUp.residentID = id
+        let stored = try await mapped { () async throws(HealthError) in try await store.recordFollowUp(followUp, by: principal.username) }
+        return try Self.encoded(stored, status: .created)
+    }
+
+    /// `PUT /api/health/residents/{id}/plan` (a ``ManagementPlan`` as JSON): a new version of the plan.
+    func planJSON(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
+        let (principal, _) = try Self.staff(context)
+        let id = try Self.id(context)
+        var plan = try await Self.decode(
+            ManagementPlan.self, over: ManagementPlan(residentID: 0, goals: [], followUpDates: [], recommendationIDs: []), request)
+        _ = try await resident(id, context, action: .update, detail: "management plan saved", write: true)
+        plan.residentID = id
+        let saved = try await mapped { () async throws(HealthError) in try await store.savePlan(plan, by: principal.username) }
+        return try Self.encoded(saved)
+    }
+
+    static func day(_ request: Request) throws -> CivilDate {
+        guard let text = request.uri.queryParameters["on"].map(String.init) else { return CivilDate(Date()) }
+        guard let day = CivilDate(text) else { throw HTTPError(.badRequest, message: "on=\(text) is not yyyy-MM-dd") }
+        return day
+    }
+
+    /// `GET /api/health/follow-ups/due?on=yyyy-MM-dd` (default today, UTC+8): the reminders.
+    func dueJSON(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
+        let (_, viewer) = try Self.staff(context)
+        let day = try Self.day(request)
+        let due = try await mapped { () async throws(HealthError) in try await store.dueFollowUps(on: day, visibleTo: viewer) }
+        await audit(context, action: .read, resident: nil, detail: "due follow-ups: \(due.count)")
+        return try Self.encoded(due)
+    }
+
+    func recommendationsJSON(_ context: AtriumRequestContext) async throws -> Response {
+        _ = try Self.staff(context)
+        return try Self.encoded(try await mapped { () async throws(HealthError) in try await store.recommendations(includeInactive: true) })
+    }
+
+    /// `POST /api/health/recommendations` (a ``Recommendation``; id 0 adds): health managers and administrators.
+    func saveRecommendationJSON(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
+        let (principal, _) = try Self.staff(context)
+        guard principal.has(.healthManager) || principal.has(.admin) else {
+            throw HTTPError(.forbidden, message: "the recommendation library is edited by health managers")
+        }
+        let recommendation = try await Self.decode(
+            Recommendation.self, over: Recommendation(category: "", textChinese: "", textEnglish: ""), request)
+        let saved = try await mapped { () async throws(HealthError) in try await store.saveRecommendation(recommendation, by: principal.username) }
+        await audit(context, action: .update, resident: nil, detail: "recommendation \(saved.id) saved")
+        return try Self.encoded(saved, status: recommendation.id == 0 ? .created : .ok)
+    }
+
+    /// `POST /api/health/fhir?institution=CODE` with a FHIR Patient and Observations (a Bundle): registers the resident
+    /// (or finds it by record number) and stores one examination per day.
+    func fhirImportJSON(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
+        let (principal, _) = try Self.staff(context)
+        let institution = request.uri.queryParameters["institution"].map(String.init) ?? principal.institutionCode ?? ""
+        guard principal.has(.admin) || institution == principal.institutionCode else {
+            throw HTTPError(.forbidden, message: "a partner's records are imported by its own staff")
+        }
+        var request = request
+        let body = try await request.collectBody(upTo: 16 << 20)
+        guard let json = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any] else {
+            throw HTTPError(.badRequest, message: "the body is not a FHIR JSON resource")
+        }
+        let imported = try await mapped { () async throws(HealthError) in try FHIRImport.read(json, institution: institution) }
+        let resident = try await mapped { () async throws(HealthError) -> Resident in
+            if let known = try await store.resident(institution: institution, recordNumber: imported.resident.recordNumber) { return known }
+            return try await store.createResident(imported.resident, by: principal.username)
+        }
+        var ids: [Int64] = []
+        for var examination in imported.examinations {
+            examination.residentID = resident.id
+            let stored = try await mapped { () async throws(HealthError) in
+                try await store.addExamination(examination, by: principal.username, source: "fhir")
+            }
+            ids.append(stored.id)
+        }
+        await audit(context, action: .create, resident: resident.id, detail: "FHIR import of \(ids.count) examinations")
+        return AuthRoutes.json(["resident": resident.id, "examinations": ids], status: .created)
+    }
+
+    /// `POST /api/health/risk/china-par` (a ``ChinaPAR/Input``): the model alone, for calculators and training; 422
+    /// with the bilingual message when an input is out of range.
+    func chinaPARJSON(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
+        _ = try Self.viewer(context)
+        let input = try await LibraryRoutes.decodeBody(ChinaPAR.Input.self, request)
+        let result: ChinaPAR.Result
+        do {
+            result = try ChinaPAR.evaluate(input)
+        } catch {
+            return Self.refusal(error)
+        }
+        return try Self.encoded(result)
+    }
+
+    func cdrsJSON(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
+        _ = try Self.viewer(context)
+        let input = try await LibraryRoutes.decodeBody(ChineseDiabetesRiskScore.Input.self, request)
+        let result: ChineseDiabetesRiskScore.Result
+        do {
+            result = try ChineseDiabetesRiskScore.evaluate(input)
+        } catch {
+            return Self.refusal(error)
+        }
+        return try Self.encoded(result)
+    }
+
+    static func refusal(_ error: RiskInputError) -> Response {
+        AuthRoutes.json(
+            [
+                "model": error.model, "input": error.input, "minimum": error.range.lowerBound, "maximum": error.range.upperBound,
+                "unit": error.unit, "message": error.english, "messageChinese": error.chinese,
+            ], status: .unprocessableContent)
+    }
+}
