@@ -162,6 +162,7 @@ struct FirstRunTests {
         let banner = try await Banner.read(server)
         let expected: Set = [
             "demo-admin", "demo-site", "demo-site-b", "demo-reader", "demo-reader2", "demo-curator", "demo-student", "demo-supervisor",
+            "demo-health", "demo-doctor",
         ]
         #expect(Set(banner.demoPasswords.keys) == expected, "\(server.process.output)")
         #expect(Set(banner.demoPasswords.values).count == expected.count, "every demo person has a password of their own")

@@ -45,8 +45,14 @@ public enum DemoPeople {
     public static let supervisor = Entry(
         username: "demo-supervisor", displayName: "郑强 Zheng Qiang", role: .supervisor, institution: "AFFILIATED")
 
+    /// The health-service centre's health manager (the college runs the centre) and a community doctor of the county
+    /// hospital that serves the demo residents.
+    public static let healthManager = Entry(
+        username: "demo-health", displayName: "钱芳 Qian Fang", role: .healthManager, institution: "MEDCOLLEGE")
+    public static let doctor = Entry(username: "demo-doctor", displayName: "许文 Xu Wen", role: .site, institution: "COUNTY-A")
+
     /// Every demo person, in the order they are created and listed in the banner.
-    public static let all = [admin, site, siteB, reader, reader2, curator, student, supervisor]
+    public static let all = [admin, site, siteB, reader, reader2, curator, student, supervisor, healthManager, doctor]
 
     /// The demo person with this username (`demo-reader`…) in `identity`, or nil when there is none (no `--demo`, or
     /// removed). Later workflows' demo steps use it to act as a demo person.
@@ -133,6 +139,7 @@ public enum DemoSeed {
     /// can act as ``DemoPeople``): `DemoStep(name: "consultations") { context in … }`.
     public static let steps: [DemoStep] = [
         institutions, people, studies, ReadingDemo.step, LibraryDemo.step, ProgrammeDemo.step, TrainingDemo.step, LaboratoryDemo.step,
+        HealthDemo.step,
     ]
 
     /// The college, the affiliated hospital and the two grassroots hospitals.

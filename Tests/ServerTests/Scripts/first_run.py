@@ -194,6 +194,8 @@ REQUIRED = {
     "demo-curator": ["studies", "upload", "exams", "teaching"],
     "demo-student": ["exams", "teaching", "practice"],
     "demo-supervisor": ["studies", "trainees"],
+    "demo-health": ["health"],
+    "demo-doctor": ["studies", "upload", "consultations", "health"],
 }
 FORBIDDEN = {
     "demo-admin": [],
@@ -204,10 +206,13 @@ FORBIDDEN = {
     "demo-curator": ["admin", "consultations", "worklist"],
     "demo-student": ["studies", "upload", "admin", "worklist", "consultations"],
     "demo-supervisor": ["admin", "upload", "consultations"],
+    "demo-health": ["admin", "studies", "upload", "worklist", "consultations"],
+    "demo-doctor": ["admin", "worklist", "teaching", "trainees"],
 }
 ROLE = {
     "demo-admin": "admin", "demo-site": "site", "demo-site-b": "site", "demo-reader": "reader", "demo-reader2": "reader",
     "demo-curator": "curator", "demo-student": "student", "demo-supervisor": "supervisor",
+    "demo-health": "health-manager", "demo-doctor": "site",
 }
 
 

@@ -118,6 +118,8 @@ def expected(institution, month_filter):
         "library.cases-added": pick(added) if in_period else 0.0,
         "library.cases-published": pick(published) if in_period else 0.0,
         "training.person-times": 0.0,
+        # No health record is seeded: no examination, assessment or follow-up.
+        "health.service-person-times": 0.0,
         # No final report yet, no exam, no case before this year: undefined.
         "consultations.turnaround-median": None,
         "exams.pass-rate": None,
