@@ -32,6 +32,8 @@ struct HealthRoutes: Sendable {
         router.post("/api/health/fhir") { request, context in try await self.fhirImportJSON(request, context) }
         router.post("/api/health/risk/china-par") { request, context in try await self.chinaPARJSON(request, context) }
         router.post("/api/health/risk/cdrs") { request, context in try await self.cdrsJSON(request, context) }
+        router.get("/api/health/training/cases/:seed") { _, context in try await self.trainingCaseJSON(context) }
+        router.post("/api/health/training/cases/:seed/answers") { request, context in try await self.trainingGradeJSON(request, context) }
         registerPages(on: router)
     }
 
@@ -71,12 +73,15 @@ struct HealthRoutes: Sendable {
         return (access == .deidentified ? resident.deidentified() : resident, access)
     }
 
-    func audit(_ context: AtriumRequestContext, action: AuditAction, resident: Int64?, detail: String, outcome: AuditOutcome = .success) async {
+    func audit(_ context: AtriumRequestContext, action: AuditAction, resident: Int64?, detail: String, outcome: AuditOutcome = .success)
+        async
+    {
         await identity.audit.record(
             AuditEvent(
                 eventID: .applicationActivity, action: action, outcome: outcome, user: context.principal?.username ?? "",
                 sourceAddress: context.remoteAddress?.ipAddress ?? "",
-                participants: resident.map { [AuditParticipant(idType: .patientNumber, id: "health-resident-\($0)", typeCode: 1, role: 1)] } ?? [],
+                participants: resident.map { [AuditParticipant(idType: .patientNumber, id: "health-resident-\($0)", typeCode: 1, role: 1)] }
+                    ?? [],
                 detail: "health record: " + detail))
     }
 
@@ -155,7 +160,8 @@ struct HealthRoutes: Sendable {
     /// `POST /api/health/residents` (a ``Resident`` as JSON): at the caller's own institution (administrators: any).
     func createResidentJSON(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
         let (principal, _) = try Self.staff(context)
-        var resident = try await Self.decode(Resident.self, over: Resident(institution: "", recordNumber: "", name: "", sex: .female, birthDate: ""), request)
+        var resident = try await Self.decode(
+            Resident.self, over: Resident(institution: "", recordNumber: "", name: "", sex: .female, birthDate: ""), request)
         if resident.institution.isEmpty { resident.institution = principal.institutionCode ?? "" }
         guard principal.has(.admin) || resident.institution == principal.institutionCode else {
             throw HTTPError(.forbidden, message: "residents are registered by their serving institution's staff")
@@ -225,7 +231,8 @@ struct HealthRoutes: Sendable {
         guard let person, person.roles.contains(.healthManager) else {
             throw HTTPError(.badRequest, message: "\(body.person) is not a health manager")
         }
-        try await mapped { () async throws(HealthError) in try await store.assign(resident: id, to: person.username, by: principal.username) }
+        try await mapped { () async throws(HealthError) in try await store.assign(resident: id, to: person.username, by: principal.username)
+        }
         return AuthRoutes.json(["resident": id, "person": person.username], status: .created)
     }
 
@@ -236,7 +243,8 @@ struct HealthRoutes: Sendable {
         var examination = try await Self.decode(Examination.self, over: Examination(residentID: 0, date: ""), request)
         _ = try await resident(id, context, action: .create, detail: "examination recorded", write: true)
         examination.residentID = id
-        let stored = try await mapped { () async throws(HealthError) in try await store.addExamination(examination, by: principal.username) }
+        let stored = try await mapped { () async throws(HealthError) in try await store.addExamination(examination, by: principal.username)
+        }
         return try Self.encoded(stored, status: .created)
     }
 
@@ -269,7 +277,9 @@ struct HealthRoutes: Sendable {
             return (stored, nil)
         } catch {
             if case .importRejected(let problems) = error {
-                await audit(context, action: .create, resident: nil, detail: "CSV import refused: \(problems.count) problems", outcome: .minorFailure)
+                await audit(
+                    context, action: .create, resident: nil, detail: "CSV import refused: \(problems.count) problems",
+                    outcome: .minorFailure)
                 return ([], problems)
             }
             logger.error("health import", metadata: ["error": "\(error)"])
@@ -283,7 +293,8 @@ struct HealthRoutes: Sendable {
         let id = try Self.id(context)
         let examination = try await mapped { () async throws(HealthError) in try await store.examination(id) }
         _ = try await resident(examination.residentID, context, action: .create, detail: "assessment of examination \(id)", write: true)
-        let assessment = try await mapped { () async throws(HealthError) in try await store.assess(examination: id, by: principal.username) }
+        let assessment = try await mapped { () async throws(HealthError) in try await store.assess(examination: id, by: principal.username)
+        }
         return try Self.encoded(assessment, status: .created)
     }
 
@@ -339,7 +350,9 @@ struct HealthRoutes: Sendable {
         }
         let recommendation = try await Self.decode(
             Recommendation.self, over: Recommendation(category: "", textChinese: "", textEnglish: ""), request)
-        let saved = try await mapped { () async throws(HealthError) in try await store.saveRecommendation(recommendation, by: principal.username) }
+        let saved = try await mapped { () async throws(HealthError) in
+            try await store.saveRecommendation(recommendation, by: principal.username)
+        }
         await audit(context, action: .update, resident: nil, detail: "recommendation \(saved.id) saved")
         return try Self.encoded(saved, status: recommendation.id == 0 ? .created : .ok)
     }
@@ -398,6 +411,35 @@ struct HealthRoutes: Sendable {
             return Self.refusal(error)
         }
         return try Self.encoded(result)
+    }
+
+    static func seed(_ context: AtriumRequestContext) throws -> UInt64 {
+        guard let seed = UInt64(try context.parameters.require("seed")) else { throw HTTPError(.badRequest, message: "a seed is a number") }
+        return seed
+    }
+
+    /// `GET /api/health/training/cases/{seed}`: a synthetic resident of the risk-assessment training room (anyone
+    /// signed in; no real person behind it).
+    func trainingCaseJSON(_ context: AtriumRequestContext) async throws -> Response {
+        _ = try Self.viewer(context)
+        return try Self.encoded(RiskTraining.generate(seed: try Self.seed(context)))
+    }
+
+    /// `POST /api/health/training/cases/{seed}/answers` (a ``RiskTraining/Answer``): each item right or wrong with the
+    /// expected value and the inputs it depends on.
+    func trainingGradeJSON(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
+        let (principal, _) = try Self.viewer(context)
+        let seed = try Self.seed(context)
+        let answer = try await Self.decode(RiskTraining.Answer.self, over: RiskTraining.Answer(), request)
+        let feedback: RiskTraining.Feedback
+        do {
+            feedback = try RiskTraining.grade(answer, for: RiskTraining.generate(seed: seed))
+        } catch {
+            return Self.refusal(error)
+        }
+        logger.info(
+            "risk training graded", metadata: ["seed": "\(seed)", "correct": "\(feedback.correct)", "user": "\(principal.username)"])
+        return try Self.encoded(feedback)
     }
 
     static func refusal(_ error: RiskInputError) -> Response {

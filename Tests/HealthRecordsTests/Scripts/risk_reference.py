@@ -4,7 +4,8 @@
 Usage: risk_reference.py POPULATION_JSON
 POPULATION_JSON: [{"sex": "male"|"female", "age", "sbp", "dbp", "treated", "tc", "hdl" (mmol/L), "waist" (cm),
 "height" (cm), "weight" (kg), "smoker", "diabetes", "north", "urban", "fh_ascvd", "fh_diabetes"}, ...]
-Prints a list of {"china_par": percent or null, "china_par_category", "cdrs": total or null, "cdrs_high", "bmi",
+Prints a list of {"china_par": percent or null, "china_par_category", "cdrs": total or null, "cdrs_high",
+"cdrs_items": {"age", "bmi", "waist", "sbp", "sex", "family"} or null, "bmi",
 "bmi_class", "waist_class", "bp_class", "isolated_systolic"} in the same order; null where the person's inputs are
 outside the model's derivation range.
 
@@ -59,6 +60,11 @@ def band(value, table):
 
 
 def cdrs(p, bmi):
+    items = cdrs_items(p, bmi)
+    return None if items is None else sum(items.values())
+
+
+def cdrs_items(p, bmi):
     if not (20 <= p["age"] <= 74 and 10 <= bmi <= 70 and 40 <= p["waist"] <= 200 and 70 <= p["sbp"] <= 260):
         return None
     age = band(p["age"], [(20, 0), (25, 4), (35, 8), (40, 11), (45, 12), (50, 13), (55, 15), (60, 16), (65, 18)])
@@ -68,7 +74,8 @@ def cdrs(p, bmi):
     else:
         w = band(p["waist"], [(0, 0), (70, 3), (75, 5), (80, 7), (85, 8), (90, 10)])
     s = band(p["sbp"], [(0, 0), (110, 1), (120, 3), (130, 6), (140, 7), (150, 8), (160, 10)])
-    return age + b + w + s + (2 if p["sex"] == "male" else 0) + (6 if p["fh_diabetes"] else 0)
+    return {"age": age, "bmi": b, "waist": w, "sbp": s, "sex": 2 if p["sex"] == "male" else 0,
+            "family": 6 if p["fh_diabetes"] else 0}
 
 
 def bmi_class(bmi):
@@ -102,7 +109,7 @@ for p in json.load(open(sys.argv[1])):
     out.append({
         "china_par": risk,
         "china_par_category": None if risk is None else ("low" if risk < 5 else "intermediate" if risk < 10 else "high"),
-        "cdrs": score, "cdrs_high": None if score is None else score >= 25,
+        "cdrs": score, "cdrs_high": None if score is None else score >= 25, "cdrs_items": cdrs_items(p, bmi),
         "bmi": bmi, "bmi_class": bmi_class(bmi), "waist_class": waist_class(p["sex"], p["waist"]),
         "bp_class": bp_class(p["sbp"], p["dbp"]), "isolated_systolic": p["sbp"] >= 140 and p["dbp"] < 90,
     })

@@ -109,6 +109,21 @@ text = audit_text(people["manager"][0], "health record: record read")
 assert "health record: record read" in text and f"health-resident-{rid}" in text, text[:2000]
 assert "refused" in audit_text(people["west"][0], "refused"), "the refused read is recorded"
 
+step("the training room gives a student a synthetic resident and marks a wrong class with the inputs it depends on")
+status, case = api("student", "GET", "/api/health/training/cases/7")
+assert status == 200 and case["seed"] == 7 and 35 <= case["age"] <= 74, case
+bmi = case["weight"] / (case["height"] / 100) ** 2
+right = "underweight" if round(bmi, 1) < 18.5 else "normal" if round(bmi, 1) < 24 else "overweight" if round(bmi, 1) < 28 else "obese"
+wrong = "obese" if right != "obese" else "normal"
+status, feedback = api("student", "POST", "/api/health/training/cases/7/answers", {"bmi": round(bmi, 1), "bmiClass": wrong})
+assert status == 200 and feedback["graded"] == 2 and feedback["correct"] == 1, feedback
+marked = {i["item"]: i for i in feedback["items"]}
+assert not marked["bmi-class"]["correct"] and marked["bmi-class"]["expected"] == right and marked["bmi-class"]["inputs"] == ["bmi"], marked
+status, refusal = api("student", "POST", "/api/health/risk/china-par", {"sex": "male", "age": 30, "systolic": 130, "treated": False,
+                      "totalCholesterol": 5, "hdlCholesterol": 1.3, "waist": 80, "currentSmoker": False, "diabetes": False,
+                      "north": True, "urban": True, "familyHistory": False})
+assert status == 422 and refusal["input"] == "age" and "35" in refusal["messageChinese"], refusal
+
 step("a CSV with a wrong row is refused whole, with the row, column and reason")
 header = "档案编号,体检日期,身高,体重,腰围,左侧收缩压,左侧舒张压,右侧收缩压,右侧舒张压,空腹血糖,总胆固醇,高密度脂蛋白胆固醇,吸烟状况,服用降压药,检验结果编号"
 good_row = f"{seed['recordNumber']},{exam_day},172,80,94,152,94,156,92,6.3,5.8,1.05,吸烟,是,LAB-7;LAB-8"
