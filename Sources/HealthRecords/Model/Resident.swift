@@ -1,4 +1,5 @@
 import Foundation
+import Platform
 
 /// A household (家庭) served by one partner institution.
 public struct Household: Sendable, Equatable, Codable {
@@ -160,7 +161,7 @@ public struct CivilDate: Sendable, Equatable, Comparable, Hashable, CustomString
         self.day = day
     }
 
-    public init(_ date: Date, timeZone: TimeZone = TimeZone(secondsFromGMT: 8 * 3600) ?? .gmt) {
+    public init(_ date: Date, timeZone: TimeZone = AllianceTime.zone) {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = timeZone
         let parts = calendar.dateComponents([.year, .month, .day], from: date)
@@ -173,9 +174,7 @@ public struct CivilDate: Sendable, Equatable, Comparable, Hashable, CustomString
 
     /// Midnight at the start of the day in the alliance's time (UTC+8).
     public var start: Date {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(secondsFromGMT: 8 * 3600) ?? .gmt
-        return calendar.date(from: DateComponents(year: year, month: month, day: day)) ?? .distantPast
+        AllianceTime.calendar.date(from: DateComponents(year: year, month: month, day: day)) ?? .distantPast
     }
 
     public func adding(days: Int) -> CivilDate {
