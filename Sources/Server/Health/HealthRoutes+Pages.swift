@@ -40,7 +40,8 @@ extension HealthRoutes {
             "sexes": Self.options(ChinaPAR.Sex.allCases.map(\.rawValue), prefix: "health.sex", selected: nil, text),
             "smokingOptions": Self.options(["never", "former", "current"], prefix: "health.smoking", selected: "never", text),
             "drinkingOptions": Self.options(["never", "occasional", "often", "daily"], prefix: "health.drinking", selected: "never", text),
-            "exerciseOptions": Self.options(["daily", "weekly", "occasional", "none"], prefix: "health.exercise", selected: "weekly", text),
+            "exerciseOptions": Self.options(
+                ["daily", "weekly", "occasional", "none"], prefix: "health.exercise", selected: "weekly", text),
             "kinds": Self.options(FollowUp.Kind.allCases.map(\.rawValue), prefix: "health.kind", selected: nil, text),
             "methods": Self.options(["clinic", "home", "phone"], prefix: "health.method", selected: "clinic", text),
             "classifications": Self.options(
@@ -96,7 +97,9 @@ extension HealthRoutes {
             north: form["north"] == "1", urban: form["urban"] == "1",
             information: PersonalInformation(
                 diagnoses: diagnoses, familyHistoryASCVD: form["familyASCVD"] == "1", familyHistoryDiabetes: form["familyDiabetes"] == "1"))
-        guard !resident.institution.isEmpty else { throw HTTPError(.forbidden, message: "residents are registered by an institution's staff") }
+        guard !resident.institution.isEmpty else {
+            throw HTTPError(.forbidden, message: "residents are registered by an institution's staff")
+        }
         let created = try await mapped { () async throws(HealthError) in try await store.createResident(resident, by: principal.username) }
         await audit(context, action: .create, resident: created.id, detail: "resident registered")
         return .redirect(to: "/health-records/residents/\(created.id)", type: .found)
@@ -132,8 +135,12 @@ extension HealthRoutes {
             "refusals": assessment.refusals.map { ["message": language == .chinese ? $0.chinese : $0.english, "model": $0.model] },
             "hasRefusals": !assessment.refusals.isEmpty,
         ]
-        if let bmiClass = assessment.bmiClass { entry["bmiClass"] = text("health.bmiClass.\(bmiClass.rawValue)"); entry["bmiLevel"] = bmiClass.rawValue }
-        if let waist = assessment.waistClass { entry["waistClass"] = text("health.waistClass.\(waist.rawValue)"); entry["waistLevel"] = waist.rawValue }
+        if let bmiClass = assessment.bmiClass {
+            entry["bmiClass"] = text("health.bmiClass.\(bmiClass.rawValue)"); entry["bmiLevel"] = bmiClass.rawValue
+        }
+        if let waist = assessment.waistClass {
+            entry["waistClass"] = text("health.waistClass.\(waist.rawValue)"); entry["waistLevel"] = waist.rawValue
+        }
         if let pressure = assessment.bloodPressure {
             entry["bpClass"] = text("health.bpClass.\(pressure.category.rawValue)")
             entry["bpLevel"] = pressure.category.rawValue
@@ -208,7 +215,10 @@ extension HealthRoutes {
             let shown: String = language == .chinese ? recommendation.textChinese : recommendation.textEnglish
             let checked: Bool = chosen.isEmpty ? suggested.contains(recommendation.id) : chosen.contains(recommendation.id)
             libraryData.append(
-                ["id": recommendation.id, "text": shown, "category": text("health.category.\(recommendation.category)"), "checked": checked])
+                [
+                    "id": recommendation.id, "text": shown, "category": text("health.category.\(recommendation.category)"),
+                    "checked": checked,
+                ])
         }
         data["resident"] = residentData
         data["full"] = access == .full
@@ -377,7 +387,9 @@ extension HealthRoutes {
             context: context)
     }
 
-    static let categories = ["diet", "exercise", "smoking", "drinking", "weight", "blood-pressure", "glucose", "lipids", "follow-up", "other"]
+    static let categories = [
+        "diet", "exercise", "smoking", "drinking", "weight", "blood-pressure", "glucose", "lipids", "follow-up", "other",
+    ]
 
     func recommendationsPage(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
         let (principal, viewer) = try signedIn(request, context)
@@ -406,9 +418,12 @@ extension HealthRoutes {
         }
         let form = try await FormBody.read(request)
         let recommendation = Recommendation(
-            id: Int64(form["id"] ?? "") ?? 0, category: form["category"] ?? "", textChinese: form["zh"] ?? "", textEnglish: form["en"] ?? "",
+            id: Int64(form["id"] ?? "") ?? 0, category: form["category"] ?? "", textChinese: form["zh"] ?? "",
+            textEnglish: form["en"] ?? "",
             findings: Self.list(form["findings"]), active: form["active"] != "0")
-        let saved = try await mapped { () async throws(HealthError) in try await store.saveRecommendation(recommendation, by: principal.username) }
+        let saved = try await mapped { () async throws(HealthError) in
+            try await store.saveRecommendation(recommendation, by: principal.username)
+        }
         await audit(context, action: .update, resident: nil, detail: "recommendation \(saved.id) saved")
         return .redirect(to: "/health-records/recommendations", type: .found)
     }
