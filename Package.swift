@@ -161,7 +161,7 @@ let package = Package(
             name: "Programme", dependencies: ["Reading", "Teaching", "Training", "HealthRecords", "Platform", "Archive", "CQREncode"]),
         // Community health records: residents and households, the basic public-health service forms, risk models,
         // follow-up, FHIR and CSV exchange (DESIGN.md). Pure logic and its store; Server maps routes onto it.
-        .target(name: "HealthRecords", dependencies: ["Platform", "Archive"]),
+        .target(name: "HealthRecords", dependencies: ["Platform", "Archive", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(
             name: "HealthRecordsTests", dependencies: ["HealthRecords", "Platform", "Archive", "AtriumTesting"], exclude: ["Scripts"]),
         .testTarget(

@@ -105,7 +105,20 @@ enum HealthSchema {
                     updated_at \(int) NOT NULL
                 )
                 """,
-            ]
+            ],
+            // Health-management teaching cases: the library case made from a record, with its reference values.
+            [
+                """
+                CREATE TABLE health_teaching_cases (
+                    case_id \(int) PRIMARY KEY,
+                    resident_id \(int) NOT NULL,
+                    examination_id \(int) NOT NULL,
+                    record TEXT NOT NULL,
+                    created_by TEXT NOT NULL,
+                    created_at \(int) NOT NULL
+                )
+                """
+            ],
         ]
     }
 }

@@ -464,6 +464,30 @@ public final class HealthStore: Sendable {
         return saved
     }
 
+    // MARK: - Teaching cases
+
+    /// Keeps the reference values of a library case made from a record (the library holds the case's text).
+    public func saveTeachingCase(
+        _ teachingCase: HealthTeachingCase, caseID: Int64, resident: Int64, examination: Int64, by person: String
+    ) async throws(HealthError) {
+        try await query(
+            """
+            INSERT INTO health_teaching_cases (case_id, resident_id, examination_id, record, created_by, created_at)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """,
+            [
+                .integer(caseID), .integer(resident), .integer(examination), .text(try Self.encode(teachingCase)), .text(person),
+                .integer(Self.now()),
+            ])
+    }
+
+    public func teachingCase(_ caseID: Int64) async throws(HealthError) -> HealthTeachingCase {
+        guard let row = try await query("SELECT record FROM health_teaching_cases WHERE case_id = ?", [.integer(caseID)]).first else {
+            throw .notFound("health teaching case \(caseID)")
+        }
+        return try Self.decode(HealthTeachingCase.self, row[0])
+    }
+
     // MARK: - Indicators
 
     /// One service person-time for the programme's indicators: an examination, an assessment or a follow-up visit of a

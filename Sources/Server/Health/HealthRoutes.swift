@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import Platform
+import Teaching
 
 /// The community health records over HTTP: the JSON API under `/api/health` and the pages under `/health-records`
 /// (`/health` is the liveness probe). Who sees a resident is ``HealthAccess``: the serving institution's staff, the
@@ -12,6 +13,8 @@ import Platform
 struct HealthRoutes: Sendable {
     let store: HealthStore
     let identity: IdentityStore
+    /// The teaching library, where a de-identified record becomes a health-management case.
+    let teaching: TeachingStore
     let views: WebViews
     let logger: Logger
 
@@ -32,6 +35,8 @@ struct HealthRoutes: Sendable {
         router.post("/api/health/fhir") { request, context in try await self.fhirImportJSON(request, context) }
         router.post("/api/health/risk/china-par") { request, context in try await self.chinaPARJSON(request, context) }
         router.post("/api/health/risk/cdrs") { request, context in try await self.cdrsJSON(request, context) }
+        router.post("/api/health/residents/:id/teaching-case") { request, context in try await self.teachingCaseJSON(request, context) }
+        router.post("/api/health/teaching-cases/:id/answers") { request, context in try await self.teachingAnswersJSON(request, context) }
         router.get("/api/health/training/cases/:seed") { _, context in try await self.trainingCaseJSON(context) }
         router.post("/api/health/training/cases/:seed/answers") { request, context in try await self.trainingGradeJSON(request, context) }
         registerPages(on: router)
@@ -440,6 +445,77 @@ struct HealthRoutes: Sendable {
         logger.info(
             "risk training graded", metadata: ["seed": "\(seed)", "correct": "\(feedback.correct)", "user": "\(principal.username)"])
         return try Self.encoded(feedback)
+    }
+
+    struct TeachingCaseBody: Decodable { var examinationID: Int64 }
+
+    /// `POST /api/health/residents/{id}/teaching-case` `{"examinationID": N}`: de-identifies the record (dates
+    /// shifted, identifiers removed, free text dropped, the safety net checked) into a draft case of the teaching
+    /// library with the students' tasks; curators review and publish it as any other case.
+    func teachingCaseJSON(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
+        let (principal, _) = try Self.staff(context)
+        let id = try Self.id(context)
+        let body = try await LibraryRoutes.decodeBody(TeachingCaseBody.self, request)
+        let (resident, _) = try await resident(id, context, action: .read, detail: "made into a teaching case", write: true)
+        let examination = try await mapped { () async throws(HealthError) in try await store.examination(body.examinationID) }
+        guard examination.residentID == id else {
+            throw HTTPError(.notFound, message: "no examination \(body.examinationID) of this resident")
+        }
+        let followUps = try await mapped { () async throws(HealthError) in try await store.followUps(resident: id) }
+        let secret: [UInt8]
+        do {
+            secret = Array(try await teaching.deidentificationSecret().replacementUID(for: "2.25.1.health-teaching-case").utf8)
+        } catch {
+            throw HTTPError(.internalServerError, message: "the de-identification secret is not available")
+        }
+        let made = try await mapped { () async throws(HealthError) in
+            try HealthTeachingCase.make(resident: resident, examination: examination, followUps: followUps, secret: secret)
+        }
+        var content = CaseContent(title: "健康管理病例 Health-management case: \(made.historyEnglish.prefix(40))")
+        content.clinicalHistory = made.historyChinese + "\n" + made.historyEnglish
+        content.findings = made.findingsText
+        content.learningPoints = [
+            "计算 China-PAR 10年风险和中国糖尿病风险评分 / Compute the China-PAR 10-year risk and the Chinese Diabetes Risk Score",
+            "判定体质指数、腰围和血压分级 / Classify BMI, waist and blood pressure",
+            "制定健康管理计划 / Write the management plan",
+        ]
+        content.tags.organSystem = "health-management"
+        let created: TeachingCase
+        do {
+            created = try await teaching.create(content, author: principal.username, institution: resident.institution, source: "health")
+        } catch {
+            throw HTTPError(.badRequest, message: "\(error)")
+        }
+        try await mapped { () async throws(HealthError) in
+            try await store.saveTeachingCase(made, caseID: created.id, resident: id, examination: examination.id, by: principal.username)
+        }
+        await audit(context, action: .create, resident: id, detail: "teaching case \(created.id) made from examination \(examination.id)")
+        return AuthRoutes.json(["case": created.id, "planItems": made.planItems], status: .created)
+    }
+
+    struct TeachingAnswers: Codable {
+        var risk: RiskTraining.Answer
+        var plan: [String]
+    }
+
+    /// `POST /api/health/teaching-cases/{id}/answers` `{"risk": {…as the training room…}, "plan": ["sbp", …]}`: the
+    /// student's tasks graded against the case's reference.
+    func teachingAnswersJSON(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
+        _ = try Self.viewer(context)
+        let id = try Self.id(context)
+        let answers = try await Self.decode(TeachingAnswers.self, over: TeachingAnswers(risk: .init(), plan: []), request)
+        let made = try await mapped { () async throws(HealthError) in try await store.teachingCase(id) }
+        let risk: RiskTraining.Feedback
+        do {
+            risk = try RiskTraining.grade(answers.risk, for: made.values)
+        } catch {
+            return Self.refusal(error)
+        }
+        struct Graded: Encodable {
+            var risk: RiskTraining.Feedback
+            var plan: HealthTeachingCase.PlanFeedback
+        }
+        return try Self.encoded(Graded(risk: risk, plan: made.gradePlan(answers.plan)))
     }
 
     static func refusal(_ error: RiskInputError) -> Response {

@@ -261,6 +261,23 @@ try:
     assert api("doctor", "GET", f"/api/health/follow-ups/due?on={today}")[1] == []
     driver.save_screenshot(os.path.join(shots, "health-06-followed-up.png"))
 
+    step("the record becomes a de-identified teaching case; a student's tasks are graded against it")
+    exam_id = api("doctor", "GET", f"/api/health/residents/{rid}")[1]["examinations"][0]["id"]
+    status, made = api("doctor", "POST", f"/api/health/residents/{rid}/teaching-case", {"examinationID": exam_id})
+    assert status == 201 and made["planItems"] == ["sbp", "cigarettes", "weight", "fasting-glucose"], (status, made)
+    assert api("west", "POST", f"/api/health/residents/{rid}/teaching-case", {"examinationID": exam_id})[0] == 404
+    status, case = api("admin", "GET", f"/api/library/cases/{made['case']}")
+    text = json.dumps(case, ensure_ascii=False)
+    assert status == 200, (status, case)
+    for value in [seed["name"], seed["recordNumber"], seed["birthDate"], str(exam_day), "13800000001", "1 East Road"]:
+        assert value not in text, f"{value} is in the teaching case"
+    bmi = 80 / 1.72 ** 2
+    status, graded = api("student", "POST", f"/api/health/teaching-cases/{made['case']}/answers",
+                         {"risk": {"bmi": round(bmi, 1), "chinaPAR": round(expected_par, 1), "chinaPARCategory": expected_category},
+                          "plan": ["sbp", "weight"]})
+    assert status == 200 and graded["risk"]["correct"] == 3 and graded["risk"]["graded"] == 3, graded
+    assert graded["plan"]["missing"] == ["cigarettes", "fasting-glucose"] and not graded["plan"]["correct"], graded
+
     step("the programme counts the examination, the assessment and the two follow-ups as health-service person-times")
     status, board = api("admin", "GET", f"/api/programme/dashboard?year={today.year}")
     assert status == 200, board
