@@ -51,3 +51,56 @@ extension Resident {
         return copy
     }
 }
+
+/// What a student sees of a resident's forms: every date moved back by the resident's offset (as in the teaching
+/// cases), the people who examined, assessed or planned removed, and the free-text items dropped; measurements and
+/// coded items stay.
+public enum HealthDeidentification {
+    static func shifted(_ text: String, _ days: Int) -> String {
+        CivilDate(text).map { $0.adding(days: -days).description } ?? ""
+    }
+
+    public static func examination(_ examination: Examination, shift days: Int) -> Examination {
+        var copy = examination
+        copy.date = shifted(copy.date, days)
+        copy.doctor = ""
+        copy.medications = []
+        copy.guidance = []
+        copy.abnormalities = []
+        copy.physicalExamination = [:]
+        copy.organFunction = [:]
+        copy.auxiliary.other = [:]
+        copy.lifestyle.occupationalExposures = []
+        return copy
+    }
+
+    public static func followUp(_ followUp: FollowUp, shift days: Int) -> FollowUp {
+        var copy = followUp
+        copy.date = shifted(copy.date, days)
+        copy.nextDate = shifted(copy.nextDate, days)
+        copy.doctor = ""
+        copy.adverseReaction = ""
+        copy.medications = []
+        copy.referral = ""
+        copy.targets = [:]
+        return copy
+    }
+
+    public static func assessment(_ assessment: Assessment, shift days: Int) -> Assessment {
+        var copy = assessment
+        copy.date = shifted(copy.date, days)
+        copy.assessedBy = ""
+        copy.assessedAt = copy.assessedAt.addingTimeInterval(-Double(days) * 86_400)
+        return copy
+    }
+
+    public static func plan(_ plan: ManagementPlan, shift days: Int) -> ManagementPlan {
+        var copy = plan
+        copy.goals = copy.goals.map { ManagementPlan.Goal(item: $0.item, target: $0.target, due: shifted($0.due, days)) }
+        copy.followUpDates = copy.followUpDates.map { shifted($0, days) }
+        copy.note = ""
+        copy.createdBy = ""
+        copy.createdAt = copy.createdAt.addingTimeInterval(-Double(days) * 86_400)
+        return copy
+    }
+}

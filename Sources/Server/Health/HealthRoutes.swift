@@ -186,20 +186,33 @@ struct HealthRoutes: Sendable {
         var assignees: [String]
     }
 
+    /// The key the de-identified views and teaching cases shift dates with, derived from the server's
+    /// de-identification secret.
+    func shiftSecret() async throws -> [UInt8] {
+        do {
+            return Array(try await teaching.deidentificationSecret().replacementUID(for: "2.25.1.health-teaching-case").utf8)
+        } catch {
+            throw HTTPError(.internalServerError, message: "the de-identification secret is not available")
+        }
+    }
+
     func record(_ resident: Resident, access: HealthAccess) async throws -> Record {
         let id = resident.id
-        return try await mapped { () async throws(HealthError) in
-            var examinations = try await store.examinations(resident: id)
-            var followUps = try await store.followUps(resident: id)
-            if access == .deidentified {
-                for index in examinations.indices { examinations[index].doctor = "" }
-                for index in followUps.indices { followUps[index].doctor = "" }
-            }
-            return Record(
-                resident: resident, access: access == .full ? "full" : "deidentified", examinations: examinations,
-                assessments: try await store.assessments(resident: id), followUps: followUps, plan: try await store.plan(resident: id),
-                assignees: access == .full ? try await store.assignees(id) : [])
+        var record = try await mapped { () async throws(HealthError) in
+            Record(
+                resident: resident, access: access == .full ? "full" : "deidentified",
+                examinations: try await store.examinations(resident: id),
+                assessments: try await store.assessments(resident: id), followUps: try await store.followUps(resident: id),
+                plan: try await store.plan(resident: id), assignees: access == .full ? try await store.assignees(id) : [])
         }
+        if access == .deidentified {
+            let days = HealthTeachingCase.shift(resident: id, secret: try await shiftSecret())
+            record.examinations = record.examinations.map { HealthDeidentification.examination($0, shift: days) }
+            record.followUps = record.followUps.map { HealthDeidentification.followUp($0, shift: days) }
+            record.assessments = record.assessments.map { HealthDeidentification.assessment($0, shift: days) }
+            record.plan = record.plan.map { HealthDeidentification.plan($0, shift: days) }
+        }
+        return record
     }
 
     /// `GET /api/health/residents/{id}`: the whole record.
@@ -462,12 +475,7 @@ struct HealthRoutes: Sendable {
             throw HTTPError(.notFound, message: "no examination \(body.examinationID) of this resident")
         }
         let followUps = try await mapped { () async throws(HealthError) in try await store.followUps(resident: id) }
-        let secret: [UInt8]
-        do {
-            secret = Array(try await teaching.deidentificationSecret().replacementUID(for: "2.25.1.health-teaching-case").utf8)
-        } catch {
-            throw HTTPError(.internalServerError, message: "the de-identification secret is not available")
-        }
+        let secret = try await shiftSecret()
         let made = try await mapped { () async throws(HealthError) in
             try HealthTeachingCase.make(resident: resident, examination: examination, followUps: followUps, secret: secret)
         }

@@ -278,6 +278,17 @@ try:
     assert status == 200 and graded["risk"]["correct"] == 3 and graded["risk"]["graded"] == 3, graded
     assert graded["plan"]["missing"] == ["cigarettes", "fasting-glucose"] and not graded["plan"]["correct"], graded
 
+    step("a student's view of the record has its dates shifted and no doctor, medicines or notes")
+    status, record = api("student", "GET", f"/api/health/residents/{rid}")
+    text = json.dumps(record, ensure_ascii=False)
+    assert status == 200 and record["access"] == "deidentified", record
+    for value in [seed["name"], str(exam_day), str(last), people["doctor"][0], "1 East Road"]:
+        assert value not in text, f"{value} is in the student's view"
+    assert len(record["examinations"]) == 1 and len(record["followUps"]) == 2, record
+    shifted = datetime.date.fromisoformat(record["examinations"][0]["date"])
+    assert 30 <= (exam_day - shifted).days <= 394, (exam_day, shifted)
+    assert all(a["assessedBy"] == "" for a in record["assessments"]) and record["plan"]["note"] == "", record
+
     step("the programme counts the examination, the assessment and the two follow-ups as health-service person-times")
     status, board = api("admin", "GET", f"/api/programme/dashboard?year={today.year}")
     assert status == 200, board
