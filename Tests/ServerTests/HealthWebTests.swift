@@ -10,11 +10,7 @@ struct HealthWebTests {
         "Access by institution, assignment and de-identification with an audit trail; a resident's CSV examination is imported, assessed, reported, falls due for follow-up and is followed up"
     )
     func healthRecords() async throws {
-        for tool in ["/usr/bin/chromium", "/usr/bin/chromedriver"] {
-            guard FileManager.default.isExecutableFile(atPath: tool) else {
-                throw PeerError("\(tool) is missing: apt-get install chromium chromium-driver (scripts/install-deps)")
-            }
-        }
+        try Chromium.require()
         let server = try await TestServer.start()
         defer { Task { await server.stop() } }
         var people: [String: [String]] = [:]
