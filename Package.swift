@@ -176,6 +176,7 @@ let package = Package(
         .testTarget(
             name: "PlatformTests",
             dependencies: ["Platform", "Archive", "AtriumTesting", .product(name: "Crypto", package: "swift-crypto")]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "Platform", "Laboratory", "AtriumTesting"], exclude: ["Scripts"]),
+        .testTarget(
+            name: "ServerTests", dependencies: ["Server", "Platform", "Laboratory", "HealthRecords", "AtriumTesting"], exclude: ["Scripts"]),
     ]
 )
