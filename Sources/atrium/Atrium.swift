@@ -11,6 +11,7 @@ struct Atrium: AsyncParsableCommand {
             Echo.self, Send.self, Find.self, Move.self, Get.self, StoreSCP.self,
             Bench.self,
             User.self, InstitutionCommand.self, Token.self, Demo.self,
+            BackupCommand.self, RestoreCommand.self,
         ]
     )
 }

@@ -9,7 +9,7 @@ import Testing
 #endif
 
 /// The files storescu (`-v`) reports as stored: each "Sending file:" line answered by a successful C-STORE-RSP.
-private func acknowledgedFiles(_ storescuOutput: String) -> [String] {
+func acknowledgedFiles(_ storescuOutput: String) -> [String] {
     var current: String?
     var acknowledged: [String] = []
     for line in storescuOutput.split(separator: "\n") {
@@ -61,7 +61,7 @@ private func instancesByCFind(_ server: AtriumServeProcess) async throws -> Set<
 }
 
 /// Polls storescu's output until it reports `count` stored files (or it exits).
-private func waitForAcknowledgements(_ storescu: PeerProcess, count: Int) async throws {
+func waitForAcknowledgements(_ storescu: PeerProcess, count: Int) async throws {
     let deadline = Date().addingTimeInterval(120)
     while acknowledgedFiles(storescu.output).count < count {
         guard storescu.isRunning, Date() < deadline else {

@@ -119,6 +119,33 @@ package final class SQLiteConnection: @unchecked Sendable {
         return rows
     }
 
+    /// Copies the whole database into a new file at `path` with SQLite's online backup: one read transaction, so the
+    /// copy is the database as of one moment even while another connection or process writes. The copy is synced.
+    package func backup(into path: String) throws(ArchiveError) {
+        var destination: OpaquePointer?
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        var rc = sqlite3_open_v2(path, &destination, flags, nil)
+        defer { sqlite3_close_v2(destination) }
+        guard rc == SQLITE_OK, let destination else { throw .database(operation: "open \(path)", code: rc, message: "cannot open") }
+        guard let backup = sqlite3_backup_init(destination, "main", handle, "main") else {
+            throw .database(
+                operation: "backup into \(path)", code: sqlite3_errcode(destination),
+                message: String(cString: sqlite3_errmsg(destination)))
+        }
+        rc = sqlite3_backup_step(backup, -1)
+        let finished = sqlite3_backup_finish(backup)
+        guard rc == SQLITE_DONE, finished == SQLITE_OK else {
+            throw .database(
+                operation: "backup into \(path)", code: rc == SQLITE_DONE ? finished : rc,
+                message: String(cString: sqlite3_errmsg(destination)))
+        }
+        // A self-contained file: no write-ahead log beside it.
+        rc = sqlite3_exec(destination, "PRAGMA journal_mode = DELETE", nil, nil, nil)
+        guard rc == SQLITE_OK else {
+            throw .database(operation: "journal mode of \(path)", code: rc, message: String(cString: sqlite3_errmsg(destination)))
+        }
+    }
+
     /// The row id of the last insert.
     package var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 

@@ -1,0 +1,80 @@
+"""Helpers of the backup-and-restore test, built on pydicom, dicomweb-client and Python's sqlite3 (none of them Atrium's).
+
+  backup_check.py make DIR N          writes N CT instances (pydicom's CT_small with new UIDs, one study) into DIR
+  backup_check.py tables DB T1 T2 ... prints every row of the tables, as JSON ({table: [rows sorted]})
+  backup_check.py retrieve URL FILE…  retrieves each file's instance over WADO-RS (ATRIUM_TOKEN) and checks that it is
+                                      the same data set; prints one line per file, "ok" or what differs; exit 1 on any
+"""
+import json
+import os
+import sqlite3
+import sys
+
+import pydicom
+from pydicom.data import get_testdata_file
+from pydicom.uid import generate_uid
+
+
+def make(directory, count):
+    os.makedirs(directory, exist_ok=True)
+    study = generate_uid()
+    series = generate_uid()
+    for n in range(count):
+        ds = pydicom.dcmread(get_testdata_file("CT_small.dcm"))
+        ds.StudyInstanceUID = study
+        ds.SeriesInstanceUID = series
+        ds.SOPInstanceUID = generate_uid()
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        ds.InstanceNumber = n + 1
+        ds.PatientID = "BACKUP-1"
+        ds.save_as(os.path.join(directory, "%03d.dcm" % n), enforce_file_format=True)
+
+
+def tables(path, names):
+    connection = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
+    out = {}
+    for name in names:
+        rows = connection.execute("SELECT * FROM %s" % name).fetchall()
+        out[name] = sorted([[v.hex() if isinstance(v, bytes) else v for v in row] for row in rows], key=repr)
+    print(json.dumps(out, sort_keys=True, ensure_ascii=False))
+
+
+def retrieve(url, files):
+    from dicomweb_client.api import DICOMwebClient
+    from requests import Session
+
+    session = Session()
+    session.headers["Authorization"] = "Bearer " + os.environ["ATRIUM_TOKEN"]
+    client = DICOMwebClient(url=url, session=session)
+    failures = 0
+    for path in files:
+        sent = pydicom.dcmread(path)
+        try:
+            got = client.retrieve_instance(sent.StudyInstanceUID, sent.SeriesInstanceUID, sent.SOPInstanceUID)
+        except Exception as error:  # the instance is missing or unreadable
+            print("%s: %s" % (path, error))
+            failures += 1
+            continue
+        differences = [
+            "%s %s != %s" % (element.tag, element.repval, got[element.tag].repval if element.tag in got else "missing")
+            for element in sent
+            # Data Set Trailing Padding may be dropped by any application (PS3.10 7.2).
+            if element.tag != 0xFFFCFFFC and (element.tag not in got or got[element.tag] != element)]
+        if differences:
+            print("%s: the retrieved data set differs: %s" % (path, "; ".join(differences)))
+            failures += 1
+        else:
+            print("%s: ok" % path)
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    command = sys.argv[1]
+    if command == "make":
+        make(sys.argv[2], int(sys.argv[3]))
+    elif command == "tables":
+        tables(sys.argv[2], sys.argv[3:])
+    elif command == "retrieve":
+        retrieve(sys.argv[2], sys.argv[3:])
+    else:
+        sys.exit("unknown command " + command)
