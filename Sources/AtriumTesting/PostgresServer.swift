@@ -63,6 +63,24 @@ public final class PostgresServer: @unchecked Sendable {
         return url(database: name)
     }
 
+    /// Runs `sql` (one or more statements, as a script) with psql on `database`; returns psql's unaligned, tab-separated
+    /// output. With `stopOnError` (the default) the first failing statement ends the script and makes this throw.
+    public func psql(database: String, _ sql: String, stopOnError: Bool = true) async throws -> ProcessResult {
+        let file = try Corpus.temporaryDirectory("psql") + "/script.sql"
+        try sql.write(toFile: file, atomically: true, encoding: .utf8)
+        chmod(file, 0o644)
+        chmod((file as NSString).deletingLastPathComponent, 0o755)
+        let (program, arguments) = Self.command(
+            binaries + "/psql",
+            [
+                "-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres", "-d", database, "-X", "-q", "-A", "-t", "-F", "\t", "-v",
+                "ON_ERROR_STOP=\(stopOnError ? 1 : 0)", "-f", file,
+            ])
+        let run = try await Subprocess.onThread { try Subprocess.run(program, arguments, currentDirectory: "/tmp") }
+        if stopOnError, run.status != 0 { throw PeerError("psql on \(database): \(run.errorOutput)") }
+        return run
+    }
+
     /// What the server logged so far.
     public var output: String { process.output }
 
