@@ -24,7 +24,7 @@ func acknowledgedFiles(_ storescuOutput: String) -> [String] {
 }
 
 /// The SOP Instance UID of each file, read by pydicom.
-private func sopInstanceUIDs(_ directory: String) async throws -> [String: String] {
+func sopInstanceUIDs(_ directory: String) async throws -> [String: String] {
     let script = """
         import sys, os, json, pydicom
         d = sys.argv[1]
@@ -39,7 +39,7 @@ private func sopInstanceUIDs(_ directory: String) async throws -> [String: Strin
 }
 
 /// The SOP Instance UIDs dcmtk's findscu finds (Study Root C-FIND): the studies, then the instances of each.
-private func instancesByCFind(_ server: AtriumServeProcess) async throws -> Set<String> {
+func instancesByCFind(_ server: AtriumServeProcess) async throws -> Set<String> {
     func find(_ keys: [String], returning tag: String) async throws -> Set<String> {
         let findscu = try PeerProcess(
             "/usr/bin/findscu", ["-v", "-S", "-aec", "ATRIUM"] + keys.flatMap { ["-k", $0] } + ["127.0.0.1", "\(server.dicomPort)"])
@@ -72,7 +72,7 @@ func waitForAcknowledgements(_ storescu: PeerProcess, count: Int) async throws {
 }
 
 /// Every instance the index lists has a whole blob with its UID; orphan blobs (written, never committed) are swept.
-private func checkNothingHalfWritten(_ data: String, expectedIndexed: Set<String>) async throws {
+func checkNothingHalfWritten(_ data: String, expectedIndexed: Set<String>) async throws {
     let archive = try Archive.open(directory: data)
     let indexed = try await archive.index.instances(studyInstanceUID: nil, seriesInstanceUID: nil, sopInstanceUID: nil)
     #expect(Set(indexed.map(\.sopInstanceUID)) == expectedIndexed)

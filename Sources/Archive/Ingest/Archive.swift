@@ -1,6 +1,7 @@
 import DICOM
 import Foundation
 import Logging
+import Synchronization
 
 /// What happened to one stored object.
 public struct StoreOutcome: Sendable, Equatable {
@@ -53,6 +54,9 @@ public struct Archive: Sendable {
     public var metrics = ArchiveMetrics()
     /// Stores between their blob write and their index commit, for the blob log's checkpoints.
     let inFlight = InFlightStores()
+    /// Rows of failed stores that could not be removed yet (a full disk refuses the delete too): removed before the next
+    /// store.
+    let leftRows = LeftRows()
     let logger: Logger
 
     public init(blobs: any BlobStore, index: any ArchiveIndex, duplicatePolicy: DuplicatePolicy = .ignore, logger: Logger? = nil) {
@@ -183,6 +187,7 @@ public struct Archive: Sendable {
                 status: .alreadyStored, studyInstanceUID: existing.studyInstanceUID, seriesInstanceUID: existing.seriesInstanceUID,
                 sopInstanceUID: sopInstanceUID, sopClassUID: existing.sopClassUID, blobKey: existing.blobKey, patientConflict: nil)
         }
+        if leftRows.any { await removeLeftRows() }
         let ticket = inFlight.begin()
         defer { inFlight.end(ticket) }
         let key: BlobKey
@@ -206,8 +211,8 @@ public struct Archive: Sendable {
             case (.success(let outcome), .success):
                 result = outcome
             case (.success(let outcome), .failure(let error)):
-                if case .inserted = outcome { _ = try? await index.delete(.instance(sopInstanceUID: sopInstanceUID)) }
                 try? await blobs.delete(key)
+                if case .inserted = outcome { await removeRow(of: sopInstanceUID) }
                 throw error
             case (.failure(let error), _):
                 try? await blobs.delete(key)
@@ -265,6 +270,39 @@ public struct Archive: Sendable {
             blob: content)
     }
 
+    /// Removes the committed row of a store whose blob could not be written. On a full disk the delete can fail like the
+    /// write did, until space is freed (the failed blob's own, deleted just before): it is tried again a few times, and
+    /// if it still fails the row is kept in ``leftRows`` and removed before the next store.
+    func removeRow(of sopInstanceUID: String) async {
+        for attempt in 1...5 {
+            do throws(ArchiveError) {
+                _ = try await index.delete(.instance(sopInstanceUID: sopInstanceUID))
+                return
+            } catch {
+                if attempt == 5 {
+                    leftRows.add(sopInstanceUID)
+                    logger.error(
+                        "the index row of a failed store could not be removed yet; it is retried before the next store",
+                        metadata: ["sopInstanceUID": "\(sopInstanceUID)", "error": "\(error)"])
+                    return
+                }
+                try? await Task.sleep(for: .milliseconds(50 * attempt))
+            }
+        }
+    }
+
+    /// Removes the rows ``removeRow(of:)`` could not (their blobs are gone); those that fail again stay listed.
+    func removeLeftRows() async {
+        for sopInstanceUID in leftRows.take() {
+            do throws(ArchiveError) {
+                _ = try await index.delete(.instance(sopInstanceUID: sopInstanceUID))
+                logger.notice("removed the index row of an earlier failed store", metadata: ["sopInstanceUID": "\(sopInstanceUID)"])
+            } catch {
+                leftRows.add(sopInstanceUID)
+            }
+        }
+    }
+
     /// Deletes an entity with everything below it and removes the blobs; returns how many instances went.
     @discardableResult
     public func delete(_ target: DeletionTarget) async throws(ArchiveError) -> Int {
@@ -295,5 +333,23 @@ public struct Archive: Sendable {
         }
         if removed > 0 { logger.info("removed orphan blobs", metadata: ["count": "\(removed)"]) }
         return removed
+    }
+}
+
+/// SOP Instance UIDs whose rows must go (their stores failed after the row was committed), shared by the copies of an
+/// ``Archive``.
+final class LeftRows: Sendable {
+    private let uids = Mutex<Set<String>>([])
+
+    var any: Bool { uids.withLock { !$0.isEmpty } }
+
+    func add(_ uid: String) { _ = uids.withLock { $0.insert(uid) } }
+
+    func take() -> Set<String> {
+        uids.withLock { value in
+            let taken = value
+            value = []
+            return taken
+        }
     }
 }

@@ -65,6 +65,8 @@ public struct ArchiveStorageProvider: StorageProvider {
         // A900: required UIDs missing or invalid, or not those of the command (PS3.4 B.2.3)
         case .invalidIdentifier: .dataSetDoesNotMatchSOPClass
         case .storage, .objectStore: .outOfResources  // A700: the blob could not be written (disk full, permissions, object store)
+        // A700 too when the index's disk is full (SQLite's SQLITE_FULL, PostgreSQL's disk_full 53100).
+        case .database(_, let code, let message) where code & 0xFF == 13 || message.contains("53100"): .outOfResources
         case .database, .blobNotFound, .unsupportedSchemaVersion, .invalidQuery: .processingFailure  // 0110
         }
     }

@@ -1,6 +1,7 @@
 """Helpers of the backup-and-restore test, built on pydicom, dicomweb-client and Python's sqlite3 (none of them Atrium's).
 
-  backup_check.py make DIR N          writes N CT instances (pydicom's CT_small with new UIDs, one study) into DIR
+  backup_check.py make DIR N [SIDE]   writes N CT instances (pydicom's CT_small with new UIDs, one study) into DIR;
+                                      with SIDE, each has SIDE x SIDE 16-bit pixels of random values instead
   backup_check.py tables DB T1 T2 ... prints every row of the tables, as JSON ({table: [rows sorted]})
   backup_check.py retrieve URL FILE…  retrieves each file's instance over WADO-RS (ATRIUM_TOKEN) and checks that it is
                                       the same data set; prints one line per file, "ok" or what differs; exit 1 on any
@@ -15,7 +16,7 @@ from pydicom.data import get_testdata_file
 from pydicom.uid import generate_uid
 
 
-def make(directory, count):
+def make(directory, count, side=None):
     os.makedirs(directory, exist_ok=True)
     study = generate_uid()
     series = generate_uid()
@@ -27,6 +28,9 @@ def make(directory, count):
         ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
         ds.InstanceNumber = n + 1
         ds.PatientID = "BACKUP-1"
+        if side:
+            ds.Rows = ds.Columns = side
+            ds.PixelData = os.urandom(side * side * 2)
         ds.save_as(os.path.join(directory, "%03d.dcm" % n), enforce_file_format=True)
 
 
@@ -71,7 +75,7 @@ def retrieve(url, files):
 if __name__ == "__main__":
     command = sys.argv[1]
     if command == "make":
-        make(sys.argv[2], int(sys.argv[3]))
+        make(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]) if len(sys.argv) > 4 else None)
     elif command == "tables":
         tables(sys.argv[2], sys.argv[3:])
     elif command == "retrieve":
