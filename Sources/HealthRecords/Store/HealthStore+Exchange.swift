@@ -72,11 +72,16 @@ extension HealthStore {
         guard !statements.isEmpty else { return FHIRImported(resident: resident, registered: false, examinations: []) }
         try await transaction(statements)
         // The ids are known once committed: write them into the stored forms.
-        guard let stored = try await self.resident(institution: resident.institution, recordNumber: resident.recordNumber) else {
+        guard
+            let stored = try await query(
+                "SELECT id FROM health_residents WHERE institution = ? AND record_number = ?",
+                [.text(resident.institution), .text(resident.recordNumber)]
+            ).first?.first?.integer
+        else {
             throw .database("the imported resident \(resident.recordNumber) is not there after the import")
         }
         if existing == nil {
-            resident.id = stored.id
+            resident.id = stored
             try await query(
                 "UPDATE health_residents SET record = ? WHERE id = ?", [.text(try Self.encode(resident)), .integer(resident.id)])
         }

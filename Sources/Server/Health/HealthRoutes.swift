@@ -519,6 +519,10 @@ struct HealthRoutes: Sendable {
             "判定体质指数、腰围和血压分级 / Classify BMI, waist and blood pressure",
             "制定健康管理计划 / Write the management plan",
         ]
+        // What the library asks of a case before review. The diagnosis stays neutral (the classes and risks are the
+        // students' tasks); DICOM's "OT" (other) stands for a case without images.
+        content.diagnosis = "健康管理：风险评估与管理计划 / Health management: risk assessment and plan"
+        content.tags.modalities = ["OT"]
         content.tags.organSystem = "health-management"
         let created: TeachingCase
         do {

@@ -270,6 +270,7 @@ try:
     assert plan.get_attribute("data-plan-correct") == ("0" if missing else "1")
     for item in missing:
         assert en[f"healthTeaching.plan.{item}"] in driver.find_element(By.ID, "plan-missing").text
+    driver.execute_script("document.getElementById('feedback').scrollIntoView()")
     driver.save_screenshot(os.path.join(shots, "health-teaching-02-graded.png"))
 
     step("the same answers over the API give the same grade")
@@ -316,6 +317,7 @@ try:
     assert f"{room['bmi']:.1f}" in rows["bmi"].text, rows["bmi"].text
     suspects = {row.get_attribute("data-input") for row in driver.find_elements(By.CSS_SELECTOR, "#values tr[data-suspect]")}
     assert suspects == {"height", "weight"}, suspects
+    driver.execute_script("document.getElementById('feedback').scrollIntoView()")
     driver.save_screenshot(os.path.join(shots, "health-teaching-03-training-room.png"))
 finally:
     driver.quit()
