@@ -14,6 +14,7 @@ extension HealthRoutes {
         router.get("/health-records/teaching") { request, context in try await self.teachingListPage(request, context) }
         router.get("/health-records/teaching/:id") { request, context in try await self.teachingCasePage(request, context) }
         router.post("/health-records/teaching/:id") { request, context in try await self.teachingCaseForm(request, context) }
+        router.post("/health-records/examinations/:id/teaching-case") { request, context in try await self.makeCaseForm(request, context) }
         router.get("/health-records/training") { request, context in try await self.trainingStart(request, context) }
         router.get("/health-records/training/:seed") { request, context in try await self.trainingPage(request, context) }
         router.post("/health-records/training/:seed") { request, context in try await self.trainingForm(request, context) }
@@ -137,6 +138,26 @@ extension HealthRoutes {
         }
         guard let content else { throw HTTPError(.notFound, message: "no published health-management case \(id)") }
         return (made, content)
+    }
+
+    /// The record page's 制作教学病例 / *Make a teaching case* on an examination: the de-identified draft case (as
+    /// `POST /api/health/residents/{id}/teaching-case`), then its page.
+    func makeCaseForm(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
+        let (principal, _) = try Self.staff(context)
+        let id = try Self.id(context)
+        let examination = try await mapped { () async throws(HealthError) in try await store.examination(id) }
+        let (resident, _) = try await resident(
+            examination.residentID, context, action: .read, detail: "made into a teaching case", write: true)
+        let made: (caseID: Int64, planItems: [String])
+        do {
+            made = try await Self.makeTeachingCase(
+                store: store, teaching: teaching, resident: resident, examination: examination, author: principal.username)
+        } catch let error as HealthError {
+            return try await mapped { () async throws(HealthError) -> Response in throw error }
+        }
+        await audit(
+            context, action: .create, resident: resident.id, detail: "teaching case \(made.caseID) made from examination \(examination.id)")
+        return .redirect(to: "/health-records/teaching/\(made.caseID)", type: .found)
     }
 
     /// `GET /health-records/teaching`: the health-management cases (students: the published ones).
