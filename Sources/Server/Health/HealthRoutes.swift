@@ -542,10 +542,11 @@ struct HealthRoutes: Sendable {
     /// `POST /api/health/teaching-cases/{id}/answers` `{"risk": {…as the training room…}, "plan": ["sbp", …]}`: the
     /// student's tasks graded against the case's reference.
     func teachingAnswersJSON(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
-        _ = try Self.viewer(context)
+        let (_, viewer) = try Self.viewer(context)
         let id = try Self.id(context)
         let answers = try await Self.decode(TeachingAnswers.self, over: TeachingAnswers(risk: .init(), plan: []), request)
-        let made = try await mapped { () async throws(HealthError) in try await store.teachingCase(id) }
+        // Students are graded on published cases only (the grade shows the reference values).
+        let (made, _) = try await openableCase(id, viewer)
         let risk: RiskTraining.Feedback
         do {
             risk = try RiskTraining.grade(answers.risk, for: made.values)

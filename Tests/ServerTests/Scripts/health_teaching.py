@@ -202,6 +202,7 @@ finally:
 status, case = api("admin", "GET", f"/api/library/cases/{case_id}")
 assert status == 200 and case["status"] == "draft", (status, case)
 assert api("student", "GET", f"/health-records/teaching/{case_id}", raw=True)[0] == 404
+assert api("student", "POST", f"/api/health/teaching-cases/{case_id}/answers", {"risk": {"bmi": 28.0}, "plan": []})[0] == 404
 step("students cannot open the draft; a curator submits it and an administrator publishes it")
 status, case = api("curator", "POST", f"/api/library/cases/{case_id}/submit", {"revision": case["revision"]})
 assert status == 200, (status, case)
@@ -375,6 +376,15 @@ try:
     assert card.find_element(By.CSS_SELECTOR, ".resident-attendance").text == "3"
     assert card.find_element(By.CSS_SELECTOR, ".staff-attendance").text == "2"
     driver.save_screenshot(os.path.join(shots, "health-teaching-04-education.png"))
+
+    step("the FHIR resident's missing address is completed on the record page; an empty field keeps the record's value")
+    driver.get(base + f"/health-records/residents/{fid}")
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#edit-basic summary"))).click()
+    driver.find_element(By.ID, "basic-address").send_keys("5 East Road")
+    driver.find_element(By.ID, "basic-save").click()
+    wait.until(lambda d: "5 East Road" in d.find_element(By.ID, "information").text)
+    kept = api("doctor", "GET", f"/api/health/residents/{fid}")[1]["resident"]
+    assert kept["address"] == "5 East Road" and kept["phone"] == "13900000002" and kept["name"] == "赵敏", kept
 finally:
     driver.quit()
 
