@@ -286,6 +286,14 @@ try:
     driver.execute_script("document.getElementById('feedback').scrollIntoView()")
     driver.save_screenshot(os.path.join(shots, "health-teaching-02-graded.png"))
 
+    step("the list of teaching cases in Chinese")
+    driver.get(base + "/health-records/teaching")
+    driver.find_element(By.CSS_SELECTOR, '.langswitch button[data-lang="zh-CN"]').click()
+    wait.until(lambda d: d.find_element(By.TAG_NAME, "h1").text == strings["zh-CN"]["healthTeaching.title"])
+    assert driver.find_elements(By.CSS_SELECTOR, f'#teaching-cases li[data-case="{case_id}"]')
+    driver.find_element(By.CSS_SELECTOR, '.langswitch button[data-lang="en"]').click()
+    wait.until(lambda d: d.find_element(By.TAG_NAME, "h1").text == en["healthTeaching.title"])
+
     step("the same answers over the API give the same grade")
     risk = {"bmi": float(answers["answer-bmi"]), "bmiClass": expected["bmi_class"], "waistClass": wrong_waist,
             "bloodPressureClass": expected["bp_class"], "chinaPAR": float(answers["answer-china-par"]),
