@@ -2,6 +2,7 @@ import AtriumTesting
 import Foundation
 import HealthRecords
 import Logging
+import Platform
 import Server
 import Testing
 
@@ -14,6 +15,8 @@ struct HealthDemoTests {
         var configuration = ServerConfiguration()
         configuration.dataDirectory = try Corpus.temporaryDirectory("atrium-health-demo")
         configuration.demo = true
+        configuration.httpPort = 0
+        configuration.host = "127.0.0.1"
         let server = try AtriumServer(configuration: configuration)
         try await server.archive.blobs.prepare()
         try await server.identity.prepare()
@@ -42,5 +45,33 @@ struct HealthDemoTests {
         #expect(attendance.filter { $0.residentID != nil }.count == 2)
         #expect(attendance.compactMap(\.person) == ["demo-doctor"])
         #expect(try await health.indicatorRecords().filter { $0.kind == "education" }.count == 3)
+
+        // Served: a student opens the case's page and is graded over the API (curl, with a bearer token).
+        let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
+        let app = server.makeApplication { port in continuation.yield(port) }
+        let task = Task { try await app.run() }
+        defer { task.cancel() }
+        var iterator = stream.makeAsyncIterator()
+        guard let port = await iterator.next() else { throw PeerError("the server did not start") }
+        let token = try await server.testToken("demo-test-student", roles: [.student], institution: "MEDCOLLEGE")
+        let page = try await Subprocess.runDetached(
+            "/usr/bin/curl",
+            [
+                "-s", "-w", "\n%{http_code}", "-H", "Authorization: Bearer \(token)",
+                "http://127.0.0.1:\(port)/health-records/teaching/\(caseID)",
+            ])
+        #expect(page.output.hasSuffix("\n200"), "\(page.output.suffix(300))")
+        #expect(page.output.contains("answer-form") && page.output.contains("95 cm"))
+        let graded = try await Subprocess.runDetached(
+            "/usr/bin/curl",
+            [
+                "-s", "-w", "\n%{http_code}", "-H", "Authorization: Bearer \(token)", "-H", "Content-Type: application/json", "-d",
+                #"{"risk": {"waistClass": "central-obesity"}, "plan": ["sbp"]}"#,
+                "http://127.0.0.1:\(port)/api/health/teaching-cases/\(caseID)/answers",
+            ])
+        // 95 cm is central obesity for a man (WS/T 428-2013: ≥ 90 cm).
+        #expect(graded.output.hasSuffix("\n200") && graded.output.contains(#""correct":1"#), "\(graded.output.suffix(300))")
+        task.cancel()
+        _ = await task.result
     }
 }
