@@ -124,7 +124,8 @@ public struct AtriumServer: Sendable {
         TurnaroundPage(views: webViews, store: reading).register(on: router)
         LaboratoryPages(views: webViews, store: laboratory, reading: reading, identity: identity, logger: logger).register(on: router)
         ProgrammeRoutes(store: programme, identity: identity, views: webViews, logger: logger).register(on: router)
-        HealthRoutes(store: health, identity: identity, teaching: teaching, views: webViews, logger: logger).register(on: router)
+        HealthRoutes(store: health, identity: identity, teaching: teaching, programme: programme, views: webViews, logger: logger).register(
+            on: router)
         EducationRoutes(store: programme, teaching: teaching, identity: identity, views: webViews, address: address, logger: logger)
             .register(on: router)
         WebRoutes(

@@ -72,6 +72,37 @@ struct ExchangeTests {
         #expect(throws: HealthError.self) { try FHIRImport.read(["resourceType": "Bundle", "entry": []], institution: "X") }
     }
 
+    @Test("A FHIR Bundle with problems is refused whole, each problem naming its entry, element and reason")
+    func fhirImportProblems() throws {
+        var bundle = FHIRExport.bundle(resident: Self.resident, examinations: [Self.examination], followUps: [], plan: nil)
+        var entries = bundle["entry"] as? [[String: Any]] ?? []
+        // The first Observation after the Encounter (entry 3): its value out of range and in the wrong unit.
+        var observation = entries[2]["resource"] as? [String: Any] ?? [:]
+        observation["valueQuantity"] = ["value": 900, "unit": "mg", "system": "http://unitsofmeasure.org", "code": "mg"]
+        entries[2]["resource"] = observation
+        entries.append(["fullUrl": "urn:uuid:x", "resource": ["resourceType": "MedicationStatement"]])
+        bundle["entry"] = entries
+        do {
+            _ = try FHIRImport.read(bundle, institution: "CHC-NORTH")
+            Issue.record("a Bundle with problems was read")
+        } catch {
+            guard case .importRejected(let problems) = error else { throw error }
+            #expect(problems.filter { $0.row == 3 }.count == 2)
+            #expect(problems.contains { $0.row == entries.count && $0.column == "MedicationStatement" })
+        }
+        // Conditions become diagnoses; an Observation without a day takes its Encounter's.
+        var withEncounter = FHIRExport.bundle(resident: Self.resident, examinations: [Self.examination], followUps: [], plan: nil)
+        var list = withEncounter["entry"] as? [[String: Any]] ?? []
+        var first = list[2]["resource"] as? [String: Any] ?? [:]
+        first["effectiveDateTime"] = nil
+        list[2]["resource"] = first
+        withEncounter["entry"] = list
+        let imported = try FHIRImport.read(withEncounter, institution: "CHC-NORTH")
+        #expect(imported.examinations.map(\.date) == [Self.examination.date])
+        #expect(imported.resident.information.diagnoses.map(\.code) == [Diagnosis.hypertension, Diagnosis.diabetes])
+        #expect(imported.encounters == 1)
+    }
+
     @Test("The CSV parser reports the header's problems on row 1 and quoted cells keep their commas")
     func csvHeader() throws {
         #expect(

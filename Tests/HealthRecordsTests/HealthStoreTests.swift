@@ -212,5 +212,66 @@ enum HealthStoreSuite {
         #expect(records.filter { $0.kind == "examination" }.count == 3)
         #expect(records.filter { $0.kind == "assessment" }.count == 1)
         #expect(records.filter { $0.kind == "follow-up" }.map(\.institution).sorted() == ["CHC-EAST", "CHC-EAST", "CHC-WEST"])
+
+        try await fhirAndEducation(store, known: wang)
+    }
+
+    /// A FHIR import is kept whole or not at all (on this back end's transactions); attendance is kept once per
+    /// person, course and day, and each is an education person-time of the attendee's institution.
+    static func fhirAndEducation(_ store: HealthStore, known: Resident) async throws {
+        func bundle(number: String, name: String, birthDate: String, systolic: Double) -> [String: Any] {
+            [
+                "resourceType": "Bundle", "type": "collection",
+                "entry": [
+                    [
+                        "fullUrl": "urn:uuid:p",
+                        "resource": [
+                            "resourceType": "Patient", "identifier": [["value": number]], "name": [["text": name]], "gender": "male",
+                            "birthDate": birthDate,
+                        ] as [String: Any],
+                    ],
+                    [
+                        "fullUrl": "urn:uuid:o",
+                        "resource": [
+                            "resourceType": "Observation", "status": "final", "subject": ["reference": "urn:uuid:p"],
+                            "effectiveDateTime": "2026-07-01",
+                            "code": ["coding": [["system": "http://loinc.org", "code": "29463-7"]]],
+                            "valueQuantity": ["value": systolic / 2, "unit": "kg", "system": "http://unitsofmeasure.org", "code": "kg"],
+                        ] as [String: Any],
+                    ],
+                ],
+            ]
+        }
+        // A known record number whose Patient disagrees with the record: refused, nothing stored.
+        let before = try await store.examinations(resident: known.id).count
+        let mismatch = try FHIRImport.read(
+            bundle(number: known.recordNumber, name: known.name, birthDate: "1950-01-01", systolic: 140), institution: known.institution)
+        await #expect(throws: HealthError.self) { try await store.importFHIR(mismatch, by: "doc.east") }
+        #expect(try await store.examinations(resident: known.id).count == before)
+        // A new resident with its examination, and the known one gaining one.
+        let fresh = try FHIRImport.read(bundle(number: "F-9", name: "赵强", birthDate: "1966-02-02", systolic: 140), institution: "CHC-EAST")
+        let kept = try await store.importFHIR(fresh, by: "doc.east")
+        #expect(kept.registered && kept.resident.id > 0 && kept.examinations.count == 1)
+        #expect(try await store.resident(kept.resident.id).recordNumber == "F-9")
+        #expect(try await store.examinations(resident: kept.resident.id).map(\.vitals.weight) == [70])
+        let again = try FHIRImport.read(
+            bundle(number: known.recordNumber, name: known.name, birthDate: known.birthDate, systolic: 150), institution: known.institution)
+        let added = try await store.importFHIR(again, by: "doc.east")
+        #expect(!added.registered && added.resident.id == known.id)
+        #expect(try await store.examinations(resident: known.id).count == before + 1)
+
+        let attendance: [HealthStore.Attendance] = [
+            .init(course: 5, date: "2026-07-02", residentID: known.id, institution: known.institution),
+            .init(course: 5, date: "2026-07-02", residentID: kept.resident.id, institution: "CHC-EAST"),
+            .init(course: 5, date: "2026-07-02", person: "doc.west", institution: "CHC-WEST"),
+        ]
+        #expect(try await store.recordAttendance(attendance, by: "doc.east") == 3)
+        #expect(try await store.recordAttendance(Array(attendance.prefix(2)), by: "doc.east") == 0)
+        await #expect(throws: HealthError.self) {
+            try await store.recordAttendance([.init(course: 5, date: "July", residentID: known.id, institution: "CHC-EAST")], by: "x")
+        }
+        #expect(try await store.attendance(course: 5).count == 3)
+        let education = try await store.indicatorRecords().filter { $0.kind == "education" }
+        #expect(education.map(\.institution).sorted() == ["CHC-EAST", "CHC-EAST", "CHC-WEST"])
     }
 }

@@ -119,6 +119,23 @@ enum HealthSchema {
                 )
                 """
             ],
+            // Health education: attendance at a session of a continuing-education course, by a resident or a member
+            // of staff (resident_id, or 0 and the person's username), counted as a service person-time.
+            [
+                """
+                CREATE TABLE health_education_attendance (
+                    id \(key),
+                    course_id \(int) NOT NULL,
+                    session_date TEXT NOT NULL,
+                    resident_id \(int) NOT NULL,
+                    person TEXT NOT NULL,
+                    institution TEXT NOT NULL,
+                    recorded_by TEXT NOT NULL,
+                    recorded_at \(int) NOT NULL,
+                    UNIQUE (course_id, session_date, resident_id, person)
+                )
+                """
+            ],
         ]
     }
 }

@@ -494,7 +494,7 @@ public final class HealthStore: Sendable {
     /// resident of an institution, on a day.
     public struct IndicatorRecord: Sendable, Equatable {
         public var institution: String
-        /// examination, assessment, follow-up.
+        /// examination, assessment, follow-up, education (an attendance at a health-education session).
         public var kind: String
         public var date: Date
     }
@@ -512,6 +512,9 @@ public final class HealthStore: Sendable {
         }
         for row in try await query("SELECT institution, visit_date FROM health_follow_ups", []) {
             records.append(IndicatorRecord(institution: row[0].text ?? "", kind: "follow-up", date: Self.day(row[1])))
+        }
+        for row in try await query("SELECT institution, session_date FROM health_education_attendance", []) {
+            records.append(IndicatorRecord(institution: row[0].text ?? "", kind: "education", date: Self.day(row[1])))
         }
         return records
     }

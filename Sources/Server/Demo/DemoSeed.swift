@@ -139,7 +139,7 @@ public enum DemoSeed {
     /// can act as ``DemoPeople``): `DemoStep(name: "consultations") { context in … }`.
     public static let steps: [DemoStep] = [
         institutions, people, studies, ReadingDemo.step, LibraryDemo.step, ProgrammeDemo.step, TrainingDemo.step, LaboratoryDemo.step,
-        HealthDemo.step,
+        HealthDemo.step, HealthTeachingDemo.step,
     ]
 
     /// The college, the affiliated hospital and the two grassroots hospitals.

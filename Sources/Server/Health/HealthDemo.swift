@@ -1,5 +1,7 @@
 import Foundation
 import HealthRecords
+import Programme
+import Teaching
 
 /// The health records' demonstration data: two households of COUNTY-A with four residents assigned to the demo health
 /// manager; a hypertensive resident and a diabetic one with examinations, assessments and follow-ups, the
@@ -112,5 +114,35 @@ enum HealthDemo {
                 goals: [.init(item: "sbp", target: "<140/90", due: day(60)), .init(item: "cigarettes", target: "0", due: day(90))],
                 followUpDates: [day(-1), day(89)], recommendationIDs: ["smoking", "diet", "weight"].compactMap { saved[$0] }),
             by: manager)
+    }
+}
+
+/// The teaching side's demonstration data: the hypertensive demo resident's examination made into a published
+/// health-management teaching case (so that `demo-student` can open it under /health-records/teaching and be graded),
+/// and attendance at the demo continuing-education course as health education (two residents and the demo doctor).
+enum HealthTeachingDemo {
+    static let step = DemoStep(name: "health-teaching") { context in
+        let store = HealthStore(identity: context.identity)
+        let teaching = TeachingStore(identity: context.identity)
+        guard try await store.teachingCaseIDs().isEmpty,
+            let zhang = try await store.resident(institution: "COUNTY-A", recordNumber: "QS-0001-01"),
+            let examination = try await store.examinations(resident: zhang.id).first
+        else { return }
+        let made = try await HealthRoutes.makeTeachingCase(
+            store: store, teaching: teaching, resident: zhang, examination: examination, author: DemoPeople.curator.username)
+        let draft = try await teaching.get(made.caseID)
+        let submitted = try await teaching.apply(.submit, to: draft.id, actor: DemoPeople.curator.username, revision: draft.revision)
+        _ = try await teaching.apply(.approve, to: draft.id, actor: DemoPeople.admin.username, revision: submitted.revision)
+        let programme = ProgrammeStore(identity: context.identity, reading: nil, teaching: nil)
+        guard let course = try await programme.courses(publishedOnly: true).first else { return }
+        let day = CivilDate(Date()).adding(days: -7).description
+        var list: [HealthStore.Attendance] = []
+        for number in ["QS-0001-01", "QS-0002-01"] {
+            if let resident = try await store.resident(institution: "COUNTY-A", recordNumber: number) {
+                list.append(.init(course: course.id, date: day, residentID: resident.id, institution: "COUNTY-A"))
+            }
+        }
+        list.append(.init(course: course.id, date: day, person: DemoPeople.doctor.username, institution: "COUNTY-A"))
+        try await store.recordAttendance(list, by: DemoPeople.healthManager.username)
     }
 }

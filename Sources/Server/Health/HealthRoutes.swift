@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import Platform
+import Programme
 import Teaching
 
 /// The community health records over HTTP: the JSON API under `/api/health` and the pages under `/health-records`
@@ -15,6 +16,8 @@ struct HealthRoutes: Sendable {
     let identity: IdentityStore
     /// The teaching library, where a de-identified record becomes a health-management case.
     let teaching: TeachingStore
+    /// The continuing-education courses, whose sessions are the health education residents and staff attend.
+    let programme: ProgrammeStore
     let views: WebViews
     let logger: Logger
 
@@ -40,6 +43,7 @@ struct HealthRoutes: Sendable {
         router.get("/api/health/training/cases/:seed") { _, context in try await self.trainingCaseJSON(context) }
         router.post("/api/health/training/cases/:seed/answers") { request, context in try await self.trainingGradeJSON(request, context) }
         registerPages(on: router)
+        registerTeaching(on: router)
     }
 
     // MARK: - Who may do what
@@ -375,8 +379,9 @@ struct HealthRoutes: Sendable {
         return try Self.encoded(saved, status: recommendation.id == 0 ? .created : .ok)
     }
 
-    /// `POST /api/health/fhir?institution=CODE` with a FHIR Patient and Observations (a Bundle): registers the resident
-    /// (or finds it by record number) and stores one examination per day.
+    /// `POST /api/health/fhir?institution=CODE` with a FHIR R4 Bundle (Patient, Observations, Conditions,
+    /// Encounters): checked whole (``FHIRImport``), then the resident registered or found by record number and one
+    /// examination per day stored in one transaction. Any problem: 422 with `problems` and nothing stored.
     func fhirImportJSON(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
         let (principal, _) = try Self.staff(context)
         let institution = request.uri.queryParameters["institution"].map(String.init) ?? principal.institutionCode ?? ""
@@ -388,21 +393,29 @@ struct HealthRoutes: Sendable {
         guard let json = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any] else {
             throw HTTPError(.badRequest, message: "the body is not a FHIR JSON resource")
         }
-        let imported = try await mapped { () async throws(HealthError) in try FHIRImport.read(json, institution: institution) }
-        let resident = try await mapped { () async throws(HealthError) -> Resident in
-            if let known = try await store.resident(institution: institution, recordNumber: imported.resident.recordNumber) { return known }
-            return try await store.createResident(imported.resident, by: principal.username)
-        }
-        var ids: [Int64] = []
-        for var examination in imported.examinations {
-            examination.residentID = resident.id
-            let stored = try await mapped { () async throws(HealthError) in
-                try await store.addExamination(examination, by: principal.username, source: "fhir")
+        let imported: HealthStore.FHIRImported
+        do {
+            let read = try FHIRImport.read(json, institution: institution)
+            if let existing = try await store.resident(institution: institution, recordNumber: read.resident.recordNumber) {
+                // A known resident: the importer must be allowed to change that record.
+                _ = try await resident(existing.id, context, action: .update, detail: "FHIR import", write: true)
             }
-            ids.append(stored.id)
+            imported = try await store.importFHIR(read, by: principal.username)
+        } catch let error as HealthError {
+            if case .importRejected(let problems) = error {
+                await audit(
+                    context, action: .create, resident: nil, detail: "FHIR import refused: \(problems.count) problems",
+                    outcome: .minorFailure)
+                return try Self.encoded(["problems": problems], status: .unprocessableContent)
+            }
+            return try await mapped { () async throws(HealthError) -> Response in throw error }
         }
-        await audit(context, action: .create, resident: resident.id, detail: "FHIR import of \(ids.count) examinations")
-        return AuthRoutes.json(["resident": resident.id, "examinations": ids], status: .created)
+        await audit(
+            context, action: .create, resident: imported.resident.id,
+            detail: "FHIR import of \(imported.examinations.count) examinations\(imported.registered ? ", resident registered" : "")")
+        return AuthRoutes.json(
+            ["resident": imported.resident.id, "registered": imported.registered, "examinations": imported.examinations.map(\.id)],
+            status: .created)
     }
 
     /// `POST /api/health/risk/china-par` (a ``ChinaPAR/Input``): the model alone, for calculators and training; 422
@@ -474,11 +487,30 @@ struct HealthRoutes: Sendable {
         guard examination.residentID == id else {
             throw HTTPError(.notFound, message: "no examination \(body.examinationID) of this resident")
         }
-        let followUps = try await mapped { () async throws(HealthError) in try await store.followUps(resident: id) }
-        let secret = try await shiftSecret()
-        let made = try await mapped { () async throws(HealthError) in
-            try HealthTeachingCase.make(resident: resident, examination: examination, followUps: followUps, secret: secret)
+        let made: (caseID: Int64, planItems: [String])
+        do {
+            made = try await Self.makeTeachingCase(
+                store: store, teaching: teaching, resident: resident, examination: examination, author: principal.username)
+        } catch let error as HealthError {
+            return try await mapped { () async throws(HealthError) -> Response in throw error }
         }
+        await audit(context, action: .create, resident: id, detail: "teaching case \(made.caseID) made from examination \(examination.id)")
+        return AuthRoutes.json(["case": made.caseID, "planItems": made.planItems], status: .created)
+    }
+
+    /// De-identifies the examination (with the resident's follow-ups) into a draft case of the teaching library and
+    /// keeps its reference values; the route and the demo data make cases with it.
+    static func makeTeachingCase(
+        store: HealthStore, teaching: TeachingStore, resident: Resident, examination: Examination, author: String
+    ) async throws -> (caseID: Int64, planItems: [String]) {
+        let followUps = try await store.followUps(resident: resident.id)
+        let secret: [UInt8]
+        do {
+            secret = Array(try await teaching.deidentificationSecret().replacementUID(for: "2.25.1.health-teaching-case").utf8)
+        } catch {
+            throw HTTPError(.internalServerError, message: "the de-identification secret is not available")
+        }
+        let made = try HealthTeachingCase.make(resident: resident, examination: examination, followUps: followUps, secret: secret)
         var content = CaseContent(title: "健康管理病例 Health-management case: \(made.historyEnglish.prefix(40))")
         content.clinicalHistory = made.historyChinese + "\n" + made.historyEnglish
         content.findings = made.findingsText
@@ -487,18 +519,19 @@ struct HealthRoutes: Sendable {
             "判定体质指数、腰围和血压分级 / Classify BMI, waist and blood pressure",
             "制定健康管理计划 / Write the management plan",
         ]
+        // What the library asks of a case before review. The diagnosis stays neutral (the classes and risks are the
+        // students' tasks); DICOM's "OT" (other) stands for a case without images.
+        content.diagnosis = "健康管理：风险评估与管理计划 / Health management: risk assessment and plan"
+        content.tags.modalities = ["OT"]
         content.tags.organSystem = "health-management"
         let created: TeachingCase
         do {
-            created = try await teaching.create(content, author: principal.username, institution: resident.institution, source: "health")
+            created = try await teaching.create(content, author: author, institution: resident.institution, source: "health")
         } catch {
             throw HTTPError(.badRequest, message: "\(error)")
         }
-        try await mapped { () async throws(HealthError) in
-            try await store.saveTeachingCase(made, caseID: created.id, resident: id, examination: examination.id, by: principal.username)
-        }
-        await audit(context, action: .create, resident: id, detail: "teaching case \(created.id) made from examination \(examination.id)")
-        return AuthRoutes.json(["case": created.id, "planItems": made.planItems], status: .created)
+        try await store.saveTeachingCase(made, caseID: created.id, resident: resident.id, examination: examination.id, by: author)
+        return (created.id, made.planItems)
     }
 
     struct TeachingAnswers: Codable {
@@ -509,10 +542,11 @@ struct HealthRoutes: Sendable {
     /// `POST /api/health/teaching-cases/{id}/answers` `{"risk": {…as the training room…}, "plan": ["sbp", …]}`: the
     /// student's tasks graded against the case's reference.
     func teachingAnswersJSON(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
-        _ = try Self.viewer(context)
+        let (_, viewer) = try Self.viewer(context)
         let id = try Self.id(context)
         let answers = try await Self.decode(TeachingAnswers.self, over: TeachingAnswers(risk: .init(), plan: []), request)
-        let made = try await mapped { () async throws(HealthError) in try await store.teachingCase(id) }
+        // Students are graded on published cases only (the grade shows the reference values).
+        let (made, _) = try await openableCase(id, viewer)
         let risk: RiskTraining.Feedback
         do {
             risk = try RiskTraining.grade(answers.risk, for: made.values)

@@ -271,6 +271,11 @@ try:
     assert status == 200, (status, case)
     for value in [seed["name"], seed["recordNumber"], seed["birthDate"], str(exam_day), "13800000001", "1 East Road"]:
         assert value not in text, f"{value} is in the teaching case"
+    # Students are graded on published cases: an administrator (a curator too) submits and approves it.
+    assert api("student", "POST", f"/api/health/teaching-cases/{made['case']}/answers", {"risk": {}, "plan": []})[0] == 404
+    for action in ["submit", "approve"]:
+        status, case = api("admin", "POST", f"/api/library/cases/{made['case']}/{action}", {"revision": case["revision"]})
+        assert status == 200, (action, status, case)
     bmi = 80 / 1.72 ** 2
     status, graded = api("student", "POST", f"/api/health/teaching-cases/{made['case']}/answers",
                          {"risk": {"bmi": round(bmi, 1), "chinaPAR": round(expected_par, 1), "chinaPARCategory": expected_category},
