@@ -37,6 +37,9 @@ struct LaboratoryDemoTests {
         }
         // Potassium 6.8 (HH); creatinine 132 → 214 (50 % rule) and haemoglobin 112 → 88 (20 g/L rule).
         #expect(critical == 1)
+        // That potassium is on the laboratory's critical list (its patient has no open consultation).
+        let listed = try await lab.criticalValues(institution: "COUNTY-A")
+        #expect(listed.map(\.value) == ["6.8"] && listed.first?.requestID == nil)
         #expect(deltas == 2)
         let requests = try await server.reading.requests(institution: "COUNTY-A")
         let laboratory = requests.filter { $0.serviceLine == .laboratory }

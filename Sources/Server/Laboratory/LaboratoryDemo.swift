@@ -1,5 +1,6 @@
 import Foundation
 import Laboratory
+import Logging
 import Platform
 import Reading
 
@@ -87,6 +88,8 @@ public enum LaboratoryDemo {
                 by: ReadingActor(username: site.username, displayName: site.displayName, transport: "demo"))
             try await store.link(requestID: request.id, resultSet: set.id)
         }
+        // The critical potassium goes on the critical-value list (or its patient's open consultation), as on arrival.
+        await LaboratoryCriticalPath(store: store, reading: reading, logger: Logger(label: "atrium.demo")).arrived(stored)
         // QC: two glucose controls over 20 days; day 8 breaks 1-3s on level 1, days 14 and 15 break 2-2s on level 2.
         let county = DemoInstitutions.countyA.code
         let level1 = try await store.addMaterial(

@@ -15,12 +15,14 @@ public struct LaboratoryRoutes: Sendable {
     let reading: ReadingStore
     let identity: IdentityStore
     let logger: Logger
+    let critical: LaboratoryCriticalPath
 
-    public init(store: LaboratoryStore, reading: ReadingStore, identity: IdentityStore, logger: Logger) {
+    init(store: LaboratoryStore, reading: ReadingStore, identity: IdentityStore, logger: Logger, critical: LaboratoryCriticalPath) {
         self.store = store
         self.reading = reading
         self.identity = identity
         self.logger = logger
+        self.critical = critical
     }
 
     public func register(on router: Router<AtriumRequestContext>) {
@@ -84,6 +86,7 @@ public struct LaboratoryRoutes: Sendable {
                         sourceAddress: context.remoteAddress?.ipAddress ?? "", transport: "http"))
             }
             try await Self.mapped { try await store.link(requestID: filed.0.id, resultSet: set.id) }
+            await critical.consultationFiled(requestID: filed.0.id, resultSet: set.id)
             return ReadingRoutes.json(["id": filed.0.id, "resultSet": set.id, "workItem": filed.1.id], status: .created)
         }
         router.get("/api/lab/consultations/:id/result-set") { _, context in
@@ -95,6 +98,31 @@ public struct LaboratoryRoutes: Sendable {
             else { throw HTTPError(.notFound, message: "no such laboratory consultation") }
             await audit(principal, context, "laboratory consultation \(id) result set looked up", patients: [request.patientID])
             return ReadingRoutes.json(["request": id, "resultSet": setID])
+        }
+        router.get("/api/lab/critical-values") { request, context in
+            let principal = try ReadingRoutes.signedIn(context)
+            let open = request.uri.queryParameters["open"].map { $0 == "1" || $0 == "true" } ?? false
+            let values = try await Self.mapped { try await store.criticalValues(institution: Self.scope(), open: open) }
+            await audit(principal, context, "laboratory critical values listed (\(values.count))", patients: Set(values.map(\.patientID)))
+            var described: [[String: Any]] = []
+            for value in values { described.append(try await describe(value)) }
+            return ReadingRoutes.json(described)
+        }
+        router.post("/api/lab/critical-values/:id/acknowledge") { _, context in
+            let principal = try ReadingRoutes.signedIn(context)
+            guard principal.has(.reader) || principal.has(.admin) || principal.has(.site) else {
+                throw HTTPError(.forbidden, message: "laboratory staff, readers and administrators acknowledge critical values")
+            }
+            let id = try context.parameters.require("id")
+            guard let value = try await Self.mapped({ try await store.criticalValue(id: id) }),
+                Self.scope() == nil || Self.scope() == value.institution
+            else { throw HTTPError(.notFound, message: "no such critical value") }
+            let updated = try await Self.mapped { try await store.acknowledgeCriticalValue(id: id, by: principal.username) }
+            await audit(
+                principal, context, "laboratory critical value \(id) of result set \(value.resultSet) acknowledged",
+                patients: [value.patientID],
+                action: .update)
+            return ReadingRoutes.json(try await describe(updated))
         }
         router.get("/api/lab/reference-ranges") { _, _ in
             ReadingRoutes.json(try await Self.mapped { try await store.referenceRanges() }.map(Self.describe))
@@ -240,6 +268,7 @@ public struct LaboratoryRoutes: Sendable {
         await audit(
             principal, context, "laboratory results received as FHIR (\(stored.count) result sets)",
             patients: Set(stored.map(\.patient.id)), action: .create)
+        await critical.arrived(stored.map(\.id))
         return ReadingRoutes.json(["resultSets": stored.map(\.id)], status: .created)
     }
 
@@ -329,6 +358,26 @@ public struct LaboratoryRoutes: Sendable {
             "converted": item.normalisation.converted,
             "referenceRange": item.range.map { describe($0) as Any } ?? NSNull(), "flag": item.flag?.rawValue as Any? ?? NSNull(),
             "critical": item.flag?.isCritical ?? false, "previous": optional(item.previous), "delta": item.deltaFlag,
+        ]
+    }
+
+    /// A critical value with its state: routed ones take their acknowledgement from the consultation's critical result.
+    func describe(_ value: CriticalValue) async throws -> [String: Any] {
+        var acknowledgedBy = value.acknowledgedBy
+        var acknowledgedAt = value.acknowledgedAt
+        var escalations = 0
+        if let id = value.criticalResultID, let result = try await ReadingRoutes.mapped({ try await reading.criticalResult(id: id) }) {
+            acknowledgedBy = result.acknowledgedBy
+            acknowledgedAt = result.acknowledgedAt
+            escalations = result.escalations
+        }
+        return [
+            "id": value.id, "resultSet": value.resultSet, "seq": value.seq, "institution": value.institution,
+            "patientID": value.patientID, "analyte": value.analyte, "loinc": value.loinc as Any? ?? NSNull(), "value": value.value,
+            "unit": value.unit, "flag": value.flag.rawValue, "limit": value.limit, "raisedAt": ReadingFormat.iso(value.raisedAt),
+            "request": value.requestID as Any? ?? NSNull(), "criticalResult": value.criticalResultID as Any? ?? NSNull(),
+            "acknowledgedBy": acknowledgedBy as Any? ?? NSNull(),
+            "acknowledgedAt": acknowledgedAt.map { ReadingFormat.iso($0) as Any } ?? NSNull(), "escalations": escalations,
         ]
     }
 
