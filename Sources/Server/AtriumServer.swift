@@ -107,8 +107,10 @@ public struct AtriumServer: Sendable {
         slides.register(on: router)
         SlideViewerRoutes(locales: webViews.locales).register(on: router)
         ReadingRoutes(store: reading, identity: identity, archive: archive, logger: logger).register(on: router)
-        LaboratoryRoutes(store: laboratory, reading: reading, identity: identity, logger: logger, critical: laboratoryCriticalPath)
-            .register(on: router)
+        LaboratoryRoutes(
+            store: laboratory, reading: reading, identity: identity, logger: logger, critical: laboratoryCriticalPath,
+            teaching: teaching
+        ).register(on: router)
         // UPS-RS over the work items, and its event channels on a router of their own (the WebSocket upgrade requests
         // pass the same authentication as every other request).
         let ups = UPSRoutes(

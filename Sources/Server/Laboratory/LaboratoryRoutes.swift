@@ -1,3 +1,4 @@
+import Archive
 import Foundation
 import Hummingbird
 import Laboratory
@@ -5,6 +6,7 @@ import Logging
 import NIOCore
 import Platform
 import Reading
+import Teaching
 
 /// The laboratory's JSON API (`/api/lab/…`) and FHIR R4 intake (`POST /fhir/r4`). A site user sees and sends only its
 /// institution's results (the scope ``AuthenticationMiddleware`` sets); readers, supervisors and administrators see all;
@@ -16,8 +18,13 @@ public struct LaboratoryRoutes: Sendable {
     let identity: IdentityStore
     let logger: Logger
     let critical: LaboratoryCriticalPath
+    let teaching: TeachingStore
 
-    init(store: LaboratoryStore, reading: ReadingStore, identity: IdentityStore, logger: Logger, critical: LaboratoryCriticalPath) {
+    init(
+        store: LaboratoryStore, reading: ReadingStore, identity: IdentityStore, logger: Logger, critical: LaboratoryCriticalPath,
+        teaching: TeachingStore
+    ) {
+        self.teaching = teaching
         self.store = store
         self.reading = reading
         self.identity = identity
@@ -124,6 +131,7 @@ public struct LaboratoryRoutes: Sendable {
                 action: .update)
             return ReadingRoutes.json(try await describe(updated))
         }
+        router.post("/api/lab/consultations/:id/teaching-case") { _, context in try await teachingCase(context) }
         router.get("/api/lab/reference-ranges") { _, _ in
             ReadingRoutes.json(try await Self.mapped { try await store.referenceRanges() }.map(Self.describe))
         }
@@ -270,6 +278,59 @@ public struct LaboratoryRoutes: Sendable {
             patients: Set(stored.map(\.patient.id)), action: .create)
         await critical.arrived(stored.map(\.id))
         return ReadingRoutes.json(["resultSets": stored.map(\.id)], status: .created)
+    }
+
+    /// `POST /api/lab/consultations/{id}/teaching-case`: a read laboratory consultation (final report signed) made into a
+    /// draft case of the teaching library (``LabTeachingCase``: pseudonym and date shift as the imaging de-identifier
+    /// gives this patient, identifiers removed, the results table, the signed interpretation when it names nobody).
+    /// Readers, curators and administrators; the same consultation always gives the same case.
+    func teachingCase(_ context: AtriumRequestContext) async throws -> Response {
+        let principal = try ReadingRoutes.signedIn(context)
+        guard principal.has(.reader) || principal.has(.curator) || principal.has(.admin) else {
+            throw HTTPError(.forbidden, message: "readers, curators and administrators flag cases for teaching")
+        }
+        let id = try ReadingRoutes.id(context)
+        guard let request = try await ReadingRoutes.mapped({ try await reading.request(id: id) }), request.serviceLine == .laboratory,
+            let setID = try await Self.mapped({ try await store.resultSetID(forRequest: id) }),
+            let set = try await Self.mapped({ try await store.resultSet(id: setID) })
+        else { throw HTTPError(.notFound, message: "no such laboratory consultation") }
+        guard request.status == .final || request.status == .amended else {
+            throw HTTPError(.conflict, message: "only a read consultation (final report signed) is made into a teaching case")
+        }
+        let reports = try await ReadingRoutes.mapped { try await reading.reports(requestID: id) }
+        let interpretation =
+            reports.filter { $0.status.isSigned }.flatMap(\.sections).filter {
+                ["impression", "recommendation"].contains($0.kind) && !$0.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+            }
+            .map { "\($0.title): \($0.text)" }.joined(separator: "\n")
+        let interpreted = try await Self.mapped { try await store.interpret(set) }
+        let secret: DeidentificationSecret
+        do {
+            secret = try await teaching.deidentificationSecret()
+        } catch {
+            throw HTTPError(.internalServerError, message: "the de-identification secret is not available")
+        }
+        let identity = secret.patientIdentity(patientID: set.patient.id, issuer: set.patient.assigningAuthority)
+        let made = try await Self.mapped {
+            try LabTeachingCase.make(set, interpreted: interpreted, identity: identity, interpretation: interpretation)
+        }
+        var content = CaseContent(title: "检验病例 Laboratory case: \(made.service)")
+        content.clinicalHistory = made.history
+        content.findings = made.findings
+        content.discussion = made.interpretation
+        content.tags.modalities = ["LAB"]
+        content.tags.organSystem = "laboratory"
+        let created: TeachingCase
+        do {
+            created = try await teaching.create(
+                content, author: principal.username, institution: set.institution, source: "laboratory", sourceKey: "lab-request:\(id)")
+        } catch {
+            throw HTTPError(.badRequest, message: "\(error)")
+        }
+        await audit(
+            principal, context, "teaching case \(created.id) made from laboratory consultation \(id) (result set \(set.id))",
+            patients: [set.patient.id], action: .create)
+        return ReadingRoutes.json(["case": created.id, "pseudonym": made.pseudonym, "rows": made.rows.count], status: .created)
     }
 
     /// A FHIR OperationOutcome for a refused bundle.
