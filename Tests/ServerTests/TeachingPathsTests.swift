@@ -42,6 +42,16 @@ struct TeachingPathsTests {
         for check in checks {
             #expect(check[1] as? Bool == true, "\(check[0]): \(check[2])")
         }
+        // The programme's breakdown by service line counts the one laboratory consultation, read, and the slide's
+        // study (flagged by the curator, never requested) nowhere.
+        let r = try await server.curl("GET", "/api/programme/dashboard")
+        #expect(r.status == 200, "\(r.body.prefix(300))")
+        let board = try #require(try JSONSerialization.jsonObject(with: Data(r.body.utf8)) as? [String: Any])
+        let lines = try #require(board["serviceLines"] as? [[String: Any]])
+        #expect(lines.map { $0["serviceLine"] as? String } == ["imaging", "pathology", "laboratory"])
+        #expect(lines.map { $0["requested"] as? Int } == [0, 0, 1])
+        #expect(lines.map { $0["reported"] as? Int } == [0, 0, 1])
+        #expect(lines[2]["turnaroundMedianHours"] is Double && lines[0]["turnaroundMedianHours"] is NSNull)
         await server.server.identity.audit.flush()
         let events = try await server.server.identity.audit.search(AuditSearch(user: "tp-curator"))
         #expect(events.contains { $0.detail.contains("2 label or overview left out") })

@@ -85,6 +85,12 @@ extension ProgrammeRoutes {
                 ] as [String: Any]
             },
             "hasContributions": !board.contributions.isEmpty,
+            "serviceLines": board.serviceLines.map {
+                [
+                    "serviceLine": $0.serviceLine, "name": text("serviceLines.name.\($0.serviceLine)"), "requested": $0.requested,
+                    "reported": $0.reported, "turnaround": Self.number($0.turnaroundMedianHours), "breachRate": Self.number($0.breachRate),
+                ] as [String: Any]
+            },
             "actions": actionEntries(board.actions, board, language, selection.now),
             "hasActions": !board.actions.isEmpty,
             "definitions": board.rows.map { ["key": $0.definition.key, "name": name($0.definition, board.named, language)] },
