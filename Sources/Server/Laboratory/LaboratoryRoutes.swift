@@ -314,12 +314,7 @@ public struct LaboratoryRoutes: Sendable {
         let made = try await Self.mapped {
             try LabTeachingCase.make(set, interpreted: interpreted, identity: identity, interpretation: interpretation)
         }
-        var content = CaseContent(title: "检验病例 Laboratory case: \(made.service)")
-        content.clinicalHistory = made.history
-        content.findings = made.findings
-        content.discussion = made.interpretation
-        content.tags.modalities = ["LAB"]
-        content.tags.organSystem = "laboratory"
+        let content = Self.teachingContent(made)
         let created: TeachingCase
         do {
             created = try await teaching.create(
@@ -331,6 +326,17 @@ public struct LaboratoryRoutes: Sendable {
             principal, context, "teaching case \(created.id) made from laboratory consultation \(id) (result set \(set.id))",
             patients: [set.patient.id], action: .create)
         return ReadingRoutes.json(["case": created.id, "pseudonym": made.pseudonym, "rows": made.rows.count], status: .created)
+    }
+
+    /// The library's case for a laboratory teaching case: the history line, the results table, the interpretation.
+    static func teachingContent(_ made: LabTeachingCase) -> CaseContent {
+        var content = CaseContent(title: "检验病例 Laboratory case: \(made.service)")
+        content.clinicalHistory = made.history
+        content.findings = made.findings
+        content.discussion = made.interpretation
+        content.tags.modalities = ["LAB"]
+        content.tags.organSystem = "laboratory"
+        return content
     }
 
     /// A FHIR OperationOutcome for a refused bundle.
