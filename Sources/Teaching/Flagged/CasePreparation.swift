@@ -58,7 +58,13 @@ public struct CasePreparation: Sendable {
     /// De-identifies `file` (the clinical instance of `reference`) with the series' confirmed masks, if any.
     public func prepare(_ file: DICOMFile, reference: InstanceReference, masks: [String: [MaskRectangle]]) -> Prepared {
         let review = masks[reference.seriesInstanceUID].map { PixelReview(regions: $0.map(\.region)) }
-        let result = deidentifier.deidentify(file, pixelReview: review)
+        // A slide's label text and barcode are the label's PHI: not cleaned and kept (Clean Descriptors would), removed.
+        var input = file
+        if input.dataSet.string(.sopClassUID) == "1.2.840.10008.5.1.4.1.1.77.1.6" {
+            input.dataSet.remove(.labelText)
+            input.dataSet.remove(.barcodeValue)
+        }
+        let result = deidentifier.deidentify(input, pixelReview: review)
         return Prepared(
             source: reference, modality: file.dataSet.string(.modality) ?? "",
             needsPixelReview: Deidentifier.needsPixelReview(file.dataSet),

@@ -90,6 +90,9 @@ def pathology():
         ds.StudyDate = STUDY_DATE
         for keyword, value in SLIDE_PHI.items():
             setattr(ds, keyword, value)
+        # Some scanners write the label's text and barcode into every instance, not only the label image.
+        ds.LabelText = LABEL_TEXT
+        ds.BarcodeValue = PATIENT_ID
         specimen = pydicom.Dataset()
         specimen.SpecimenIdentifier = SPECIMEN_ID
         specimen.SpecimenUID = generate_uid()
@@ -146,7 +149,10 @@ def pathology():
           [list(d.ImageType) for d in read])
     found = [leak for data in raw for leak in leaks(data)]
     check("no identifying value in any copy's bytes (UTF-8, GB 18030)", not found, found)
-    check("no Label Text or Barcode Value kept", all("LabelText" not in d and "BarcodeValue" not in d for d in read))
+    check("no Label Text or Barcode Value kept (absent or empty)",
+          all(not d.get("LabelText", None) or not d.LabelText for d in read)
+          and all(not d.get("BarcodeValue", None) or not d.BarcodeValue for d in read),
+          [(d.get("LabelText"), d.get("BarcodeValue")) for d in read])
     check("one pseudonym for the slide", len({str(d.PatientID) for d in read}) == 1 and read[0].PatientID != PATIENT_ID,
           {str(d.PatientID) for d in read})
     shifts = {(datetime.date(int(d.StudyDate[:4]), int(d.StudyDate[4:6]), int(d.StudyDate[6:8]))
