@@ -107,7 +107,10 @@ public struct AtriumServer: Sendable {
         slides.register(on: router)
         SlideViewerRoutes(locales: webViews.locales).register(on: router)
         ReadingRoutes(store: reading, identity: identity, archive: archive, logger: logger).register(on: router)
-        LaboratoryRoutes(store: laboratory, reading: reading, identity: identity, logger: logger).register(on: router)
+        LaboratoryRoutes(
+            store: laboratory, reading: reading, identity: identity, logger: logger, critical: laboratoryCriticalPath,
+            teaching: teaching
+        ).register(on: router)
         // UPS-RS over the work items, and its event channels on a router of their own (the WebSocket upgrade requests
         // pass the same authentication as every other request).
         let ups = UPSRoutes(
@@ -176,7 +179,13 @@ public struct AtriumServer: Sendable {
         MLLPListener(
             host: configuration.host, port: port ?? configuration.hl7Port ?? 2575,
             maximumMessageBytes: configuration.hl7MaximumMessageBytes, idleTimeout: .seconds(configuration.hl7IdleSeconds),
-            optional: port == nil && configuration.hl7PortOptional, store: laboratory, logger: logger, onListening: onListening)
+            optional: port == nil && configuration.hl7PortOptional, store: laboratory, logger: logger, onListening: onListening,
+            onStored: { [laboratoryCriticalPath] ids in await laboratoryCriticalPath.arrived(ids) })
+    }
+
+    /// Laboratory critical values onto the consultations' critical-result path (``LaboratoryCriticalPath``).
+    var laboratoryCriticalPath: LaboratoryCriticalPath {
+        LaboratoryCriticalPath(store: laboratory, reading: reading, logger: logger)
     }
 
     /// The consultation workflow's clock-driven steps (lease expiry, escalation, documents of signed reports, late studies).

@@ -1,3 +1,4 @@
+import Archive
 import AtriumTesting
 import Foundation
 import Testing
@@ -168,5 +169,41 @@ struct WestgardTests {
         #expect(svg.contains("data-run=\"104\" data-rules=\"1-2s 1-3s\""))
         #expect(svg.components(separatedBy: "lj-3sd").count - 1 == 2)
         #expect(!svg.contains("<script"))
+    }
+}
+
+@Suite("Laboratory teaching cases")
+struct LabTeachingCaseTests {
+    static let set = ResultSet(
+        id: "lab-x", institution: "COUNTY-A", source: .hl7v2, sendingFacility: "LIS", messageControlID: "MSG-8841",
+        patient: LabPatient(
+            id: "PT-31337", assigningAuthority: "COUNTY-A", familyName: "司马", givenName: "懿", birthDate: "1970-01-02", sex: .male),
+        order: LabOrder(
+            placerNumber: "PL-555", fillerNumber: "FL-666", serviceText: "Panel", observedAt: Date(timeIntervalSince1970: 1_796_000_000)),
+        observations: [
+            LabObservation(
+                valueType: .numeric, code: "2823-3", codeText: "Potassium", codeSystem: "LN", value: "4.1", numeric: 4.1, units: "mmol/L"),
+            LabObservation(valueType: .string, code: "X", codeText: "Remark", codeSystem: "L", value: "ask 司马懿"),
+        ])
+
+    @Test("The pseudonym and shift are given; identifiers and free text stay out; a note naming the patient is refused")
+    func makesAndRefuses() throws {
+        let interpreted = Self.set.observations.map {
+            InterpretedObservation.interpret(
+                $0, patient: Self.set.patient, at: Self.set.observedAt, ranges: [], deltaRules: [], previous: nil)
+        }
+        let identity = PseudonymousPatient(name: "ANON^ABC", id: "ANON-ABC", dateShiftDays: -10)
+        let made = try LabTeachingCase.make(Self.set, interpreted: interpreted, identity: identity, interpretation: "Normal potassium.")
+        // 1_796_000_000 s is 2026-11-30 08:53:20 in China Standard Time (Python's datetime); ten days earlier: 2026-11-20.
+        #expect(made.history.contains("2026-11-20 08:53"))
+        #expect(made.pseudonym == "ANON-ABC")
+        #expect(made.rows.map(\.analyte) == ["Potassium"])
+        let shown = made.findings + made.history + made.interpretation
+        for value in ["PT-31337", "司马懿", "1970-01-02", "19700102", "PL-555", "FL-666", "MSG-8841", "2026-11-30", "ask"] {
+            #expect(!shown.contains(value), "\(value)")
+        }
+        #expect(throws: LaboratoryError.self) {
+            try LabTeachingCase.make(Self.set, interpreted: interpreted, identity: identity, interpretation: "Call 司马懿 today.")
+        }
     }
 }

@@ -49,6 +49,29 @@ enum ProgrammeStoreSuite {
         try await education(store)
         try await exams(store, training: training, identity: identity)
         try await health(identity, reading: reading, teaching: teaching)
+        try await serviceLines(store, reading: reading)
+    }
+
+    /// Each request's service line reaches the facts, and the breakdown counts it under that line.
+    static func serviceLines(_ store: ProgrammeStore, reading: ReadingStore) async throws {
+        let before = try await store.facts().consultations
+        let site = ReadingActor(username: "county.clerk", displayName: "County clerk", sourceAddress: "127.0.0.1")
+        for line in [ServiceLine.pathology, .laboratory, .laboratory] {
+            _ = try await reading.file(
+                NewConsultationRequest(
+                    serviceLine: line, priority: .routine, referringPhysician: "Dr Li", clinicalHistory: "", question: "?",
+                    accessionNumber: "SL-\(line.rawValue)", modality: line == .pathology ? "SM" : "LAB"),
+                institution: "COUNTY-C", by: site)
+        }
+        let facts = try await store.facts()
+        let added = facts.consultations.filter { $0.site == "COUNTY-C" }
+        #expect(added.map(\.serviceLine).sorted() == ["laboratory", "laboratory", "pathology"])
+        #expect(before.allSatisfy { $0.serviceLine == "imaging" })
+        let year = AllianceTime.calendar.component(.year, from: Date())
+        let figures = ProgrammeDashboard.serviceLines(
+            facts: facts, period: ProgrammePeriod(year: year, institution: "COUNTY-C"), now: Date())
+        #expect(figures.map(\.requested) == [0, 1, 2])
+        #expect(figures.map(\.reported) == [0, 0, 0])
     }
 
     /// The health records' examinations, assessments and follow-ups are health-service person-times of the resident's

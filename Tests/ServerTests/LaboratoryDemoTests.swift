@@ -4,6 +4,7 @@ import Laboratory
 import Logging
 import Reading
 import Server
+import Teaching
 import Testing
 
 @Suite("Laboratory demo data")
@@ -37,6 +38,19 @@ struct LaboratoryDemoTests {
         }
         // Potassium 6.8 (HH); creatinine 132 → 214 (50 % rule) and haemoglobin 112 → 88 (20 g/L rule).
         #expect(critical == 1)
+        // That potassium is on the laboratory's critical list (its patient has no open consultation).
+        let listed = try await lab.criticalValues(institution: "COUNTY-A")
+        #expect(listed.map(\.value) == ["6.8"] && listed.first?.requestID == nil)
+        // That result set is also a draft laboratory case of the library, without 王芳's name, ID or birth date.
+        // (Creating with the demo's source key returns the case the demo made, not a new one.)
+        let potassium = try #require(sets.first { $0.messageControlID == "DEMO-0004" })
+        let labCase = try await server.teaching.create(
+            CaseContent(title: "probe"), author: "test", institution: "test", source: "test", sourceKey: "lab-demo:\(potassium.id)")
+        #expect(labCase.source == "laboratory")
+        let text = [labCase.content.title, labCase.content.clinicalHistory, labCase.content.findings, labCase.content.discussion]
+            .joined(separator: "\n")
+        #expect(text.contains("Potassium | 2823-3 | 6.8 | mmol/L"))
+        for value in ["王芳", "王", "LAB-0001", "1968-04-15", "19680415", "2026-12-03"] { #expect(!text.contains(value), "\(value)") }
         #expect(deltas == 2)
         let requests = try await server.reading.requests(institution: "COUNTY-A")
         let laboratory = requests.filter { $0.serviceLine == .laboratory }

@@ -54,7 +54,7 @@ struct WholeSlideTests {
             #expect(status.output == "\(want)", "\(who) asked for a tile: \(status.output)")
         }
         await server.stop()
-        for (name, result, minimum) in [("wsi_session.py", run, 23), ("slide_viewer.py", viewer, 17)] {
+        for (name, result, minimum) in [("wsi_session.py", run, 23), ("slide_viewer.py", viewer, 20)] {
             let report = try #require(
                 try? JSONSerialization.jsonObject(with: result.standardOutput) as? [String: Any],
                 "\(name) gave no report: \(result.errorOutput.suffix(2000))")

@@ -130,7 +130,31 @@ enum LaboratorySchema {
                     result_set TEXT NOT NULL REFERENCES lab_result_sets (id)
                 )
                 """,
-            ]
+            ],
+            [
+                """
+                CREATE TABLE lab_critical_values (
+                    id TEXT PRIMARY KEY,
+                    result_set TEXT NOT NULL REFERENCES lab_result_sets (id),
+                    seq \(int) NOT NULL,
+                    institution TEXT NOT NULL,
+                    patient_id TEXT NOT NULL,
+                    analyte TEXT NOT NULL,
+                    loinc TEXT,
+                    value TEXT NOT NULL,
+                    unit TEXT NOT NULL,
+                    flag TEXT NOT NULL,
+                    limit_text TEXT NOT NULL,
+                    raised_at \(int) NOT NULL,
+                    request_id \(int),
+                    critical_result_id \(int),
+                    acknowledged_by TEXT,
+                    acknowledged_at \(int)
+                )
+                """,
+                "CREATE INDEX lab_critical_values_open ON lab_critical_values (institution, acknowledged_at)",
+                "CREATE INDEX lab_critical_values_set ON lab_critical_values (result_set)",
+            ],
         ]
     }
 }

@@ -25,6 +25,36 @@ public enum ProgrammeDashboard {
         public var examAttempts: Int
     }
 
+    /// The consultation figures of one service line (imaging, pathology, laboratory) in the period: requests received,
+    /// those with a final report, the median hours to it and the share past the deadline — the consultation indicators'
+    /// own definitions applied to that line's requests alone.
+    public struct ServiceLineFigures: Sendable, Equatable {
+        public var serviceLine: String
+        public var requested: Int
+        public var reported: Int
+        public var turnaroundMedianHours: Double?
+        public var breachRate: Double?
+    }
+
+    /// The service lines the programme reports on, in this order; a request of another line is counted under its own.
+    public static let serviceLines = ["imaging", "pathology", "laboratory"]
+
+    /// One row per service line (the three always, then any other the facts hold), for `period`.
+    public static func serviceLines(facts: ProgrammeFacts, period: ProgrammePeriod, now: Date) -> [ServiceLineFigures] {
+        let others = Set(facts.consultations.map(\.serviceLine)).subtracting(serviceLines).sorted()
+        let (start, end) = period.interval
+        return (serviceLines + others).map { line in
+            var only = ProgrammeFacts()
+            only.consultations = facts.consultations.filter { $0.serviceLine == line }
+            let counted = only.consultations.filter { $0.received >= start && $0.received < end && period.includes(institution: $0.site) }
+            return ServiceLineFigures(
+                serviceLine: line, requested: counted.count, reported: counted.filter { $0.final != nil }.count,
+                turnaroundMedianHours: IndicatorComputation.value(
+                    IndicatorCatalog.turnaroundMedian.key, facts: only, period: period, now: now),
+                breachRate: IndicatorComputation.value(IndicatorCatalog.breachRate.key, facts: only, period: period, now: now))
+        }
+    }
+
     /// The rows for `period` (a year, or a month of it, for the whole alliance or one institution). The target is the
     /// one set for the period's year and institution (nil institution: the alliance's).
     public static func rows(

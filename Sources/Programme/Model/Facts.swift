@@ -58,8 +58,13 @@ public struct ProgrammeFacts: Sendable, Equatable {
         public var received: Date
         public var deadline: Date
         public var final: Date?
+        /// The service line of the request: `imaging`, `pathology` or `laboratory`.
+        public var serviceLine: String
 
-        public init(site: String, priority: String, modality: String, received: Date, deadline: Date, final: Date?) {
+        public init(
+            site: String, priority: String, modality: String, received: Date, deadline: Date, final: Date?, serviceLine: String = "imaging"
+        ) {
+            self.serviceLine = serviceLine
             self.site = site
             self.priority = priority
             self.modality = modality

@@ -333,6 +333,17 @@ public final class ReadingStore: Sendable {
         return try await withStudies(rows.map { Self.requestRow($0) })
     }
 
+    /// The open requests (no final report yet) of one service line for one patient of an institution, oldest first.
+    public func openRequests(serviceLine: ServiceLine, institution: String, patientID: String) async throws(ReadingError)
+        -> [ConsultationRequest]
+    {
+        let rows = try await query(
+            "SELECT \(Self.requestColumns) FROM consultation_requests r WHERE r.service_line = ? AND r.institution_code = ? "
+                + "AND r.patient_id = ? ORDER BY r.id",
+            [.text(serviceLine.rawValue), .text(institution), .text(patientID)])
+        return try await withStudies(rows.map { Self.requestRow($0) }.filter { $0.status.isOpen })
+    }
+
     /// Records that someone looked at a request or its report (the audit trail's "every view").
     public func recordView(_ request: ConsultationRequest, by actor: ReadingActor, what: String) async {
         await record(.read, actor, request, "consultation \(request.id): \(what) viewed")

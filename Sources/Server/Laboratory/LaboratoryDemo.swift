@@ -1,7 +1,9 @@
 import Foundation
 import Laboratory
+import Logging
 import Platform
 import Reading
+import Teaching
 
 /// The laboratory of `atrium serve --demo`: COUNTY-A's laboratory system (`QINGSHAN-LIS`) mapped to COUNTY-A, result
 /// sets received through the same HL7 v2 intake as the MLLP listener (one with a critical potassium, one patient with
@@ -87,6 +89,8 @@ public enum LaboratoryDemo {
                 by: ReadingActor(username: site.username, displayName: site.displayName, transport: "demo"))
             try await store.link(requestID: request.id, resultSet: set.id)
         }
+        // The critical potassium goes on the critical-value list (or its patient's open consultation), as on arrival.
+        await LaboratoryCriticalPath(store: store, reading: reading, logger: Logger(label: "atrium.demo")).arrived(stored)
         // QC: two glucose controls over 20 days; day 8 breaks 1-3s on level 1, days 14 and 15 break 2-2s on level 2.
         let county = DemoInstitutions.countyA.code
         let level1 = try await store.addMaterial(
@@ -115,5 +119,26 @@ public enum LaboratoryDemo {
         let reading = ReadingStore.make(identity: context.identity, settings: context.configuration.reading)
         let made = try await load(store: store, reading: reading, identity: context.identity)
         context.logger.info("demo laboratory", metadata: ["resultSets": "\(made)"])
+        try await teachingCase(store: store, teaching: TeachingStore(identity: context.identity))
+    }
+
+    /// A draft laboratory case in the teaching library, made from the critical potassium's result set as a read case is:
+    /// the table under the patient's pseudonym, the day shifted, no identifier.
+    static func teachingCase(store: LaboratoryStore, teaching: TeachingStore) async throws {
+        try await teaching.prepare()
+        guard
+            let set = try await store.resultSets(institution: DemoInstitutions.countyA.code).first(where: {
+                $0.messageControlID == "DEMO-0004"
+            })
+        else { return }
+        let secret = try await teaching.deidentificationSecret()
+        let made = try LabTeachingCase.make(
+            set, interpreted: try await store.interpret(set),
+            identity: secret.patientIdentity(patientID: set.patient.id, issuer: set.patient.assigningAuthority),
+            interpretation: "Hyperkalaemia beyond the critical limit: repeat without haemolysis, check renal function and ECG. "
+                + "高钾血症超过危急界限：复查（避免溶血），查肾功能和心电图。")
+        _ = try await teaching.create(
+            LaboratoryRoutes.teachingContent(made), author: "demo-reader", institution: set.institution, source: "laboratory",
+            sourceKey: "lab-demo:\(set.id)")
     }
 }

@@ -71,9 +71,29 @@ struct LaboratoryPages: Sendable {
                 "hasCritical": interpreted.contains { $0.flag?.isCritical ?? false },
             ])
         }
+        let criticalValues = try await LaboratoryRoutes.mapped { try await self.store.criticalValues(institution: scope, limit: 50) }
+        let principal = context.principal
+        let mayAcknowledge = principal.map { $0.has(.reader) || $0.has(.admin) || $0.has(.site) } ?? false
+        var critical: [[String: Any]] = []
+        for value in criticalValues {
+            var acknowledgedBy = value.acknowledgedBy
+            if let id = value.criticalResultID,
+                let result = try await ReadingRoutes.mapped({ try await self.reading.criticalResult(id: id) })
+            {
+                acknowledgedBy = result.acknowledgedBy
+            }
+            critical.append([
+                "id": value.id, "resultSet": value.resultSet, "raisedAt": Self.local(value.raisedAt), "patientID": value.patientID,
+                "analyte": value.analyte, "value": value.value, "unit": value.unit, "flag": value.flag.rawValue, "limit": value.limit,
+                "request": value.requestID.map { [String($0)] } ?? [], "acknowledged": acknowledgedBy != nil,
+                "acknowledgedBy": acknowledgedBy ?? "",
+                "canAcknowledge": mayAcknowledge && value.requestID == nil && acknowledgedBy == nil,
+            ])
+        }
         return views.page(
             "lab", title: text("laboratory.title.list", request, context), section: .laboratory,
-            data: ["sets": rows, "empty": rows.isEmpty], request: request, context: context)
+            data: ["sets": rows, "empty": rows.isEmpty, "criticalValues": critical, "hasCriticalValues": !critical.isEmpty],
+            request: request, context: context)
     }
 
     func resultSet(id: String, consultation: ConsultationRequest?, _ request: Request, _ context: AtriumRequestContext) async throws

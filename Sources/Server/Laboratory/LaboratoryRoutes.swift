@@ -1,3 +1,4 @@
+import Archive
 import Foundation
 import Hummingbird
 import Laboratory
@@ -5,6 +6,7 @@ import Logging
 import NIOCore
 import Platform
 import Reading
+import Teaching
 
 /// The laboratory's JSON API (`/api/lab/…`) and FHIR R4 intake (`POST /fhir/r4`). A site user sees and sends only its
 /// institution's results (the scope ``AuthenticationMiddleware`` sets); readers, supervisors and administrators see all;
@@ -15,12 +17,19 @@ public struct LaboratoryRoutes: Sendable {
     let reading: ReadingStore
     let identity: IdentityStore
     let logger: Logger
+    let critical: LaboratoryCriticalPath
+    let teaching: TeachingStore
 
-    public init(store: LaboratoryStore, reading: ReadingStore, identity: IdentityStore, logger: Logger) {
+    init(
+        store: LaboratoryStore, reading: ReadingStore, identity: IdentityStore, logger: Logger, critical: LaboratoryCriticalPath,
+        teaching: TeachingStore
+    ) {
+        self.teaching = teaching
         self.store = store
         self.reading = reading
         self.identity = identity
         self.logger = logger
+        self.critical = critical
     }
 
     public func register(on router: Router<AtriumRequestContext>) {
@@ -84,6 +93,7 @@ public struct LaboratoryRoutes: Sendable {
                         sourceAddress: context.remoteAddress?.ipAddress ?? "", transport: "http"))
             }
             try await Self.mapped { try await store.link(requestID: filed.0.id, resultSet: set.id) }
+            await critical.consultationFiled(requestID: filed.0.id, resultSet: set.id)
             return ReadingRoutes.json(["id": filed.0.id, "resultSet": set.id, "workItem": filed.1.id], status: .created)
         }
         router.get("/api/lab/consultations/:id/result-set") { _, context in
@@ -96,6 +106,32 @@ public struct LaboratoryRoutes: Sendable {
             await audit(principal, context, "laboratory consultation \(id) result set looked up", patients: [request.patientID])
             return ReadingRoutes.json(["request": id, "resultSet": setID])
         }
+        router.get("/api/lab/critical-values") { request, context in
+            let principal = try ReadingRoutes.signedIn(context)
+            let open = request.uri.queryParameters["open"].map { $0 == "1" || $0 == "true" } ?? false
+            let values = try await Self.mapped { try await store.criticalValues(institution: Self.scope(), open: open) }
+            await audit(principal, context, "laboratory critical values listed (\(values.count))", patients: Set(values.map(\.patientID)))
+            var described: [[String: Any]] = []
+            for value in values { described.append(try await describe(value)) }
+            return ReadingRoutes.json(described)
+        }
+        router.post("/api/lab/critical-values/:id/acknowledge") { _, context in
+            let principal = try ReadingRoutes.signedIn(context)
+            guard principal.has(.reader) || principal.has(.admin) || principal.has(.site) else {
+                throw HTTPError(.forbidden, message: "laboratory staff, readers and administrators acknowledge critical values")
+            }
+            let id = try context.parameters.require("id")
+            guard let value = try await Self.mapped({ try await store.criticalValue(id: id) }),
+                Self.scope() == nil || Self.scope() == value.institution
+            else { throw HTTPError(.notFound, message: "no such critical value") }
+            let updated = try await Self.mapped { try await store.acknowledgeCriticalValue(id: id, by: principal.username) }
+            await audit(
+                principal, context, "laboratory critical value \(id) of result set \(value.resultSet) acknowledged",
+                patients: [value.patientID],
+                action: .update)
+            return ReadingRoutes.json(try await describe(updated))
+        }
+        router.post("/api/lab/consultations/:id/teaching-case") { _, context in try await teachingCase(context) }
         router.get("/api/lab/reference-ranges") { _, _ in
             ReadingRoutes.json(try await Self.mapped { try await store.referenceRanges() }.map(Self.describe))
         }
@@ -240,7 +276,67 @@ public struct LaboratoryRoutes: Sendable {
         await audit(
             principal, context, "laboratory results received as FHIR (\(stored.count) result sets)",
             patients: Set(stored.map(\.patient.id)), action: .create)
+        await critical.arrived(stored.map(\.id))
         return ReadingRoutes.json(["resultSets": stored.map(\.id)], status: .created)
+    }
+
+    /// `POST /api/lab/consultations/{id}/teaching-case`: a read laboratory consultation (final report signed) made into a
+    /// draft case of the teaching library (``LabTeachingCase``: pseudonym and date shift as the imaging de-identifier
+    /// gives this patient, identifiers removed, the results table, the signed interpretation when it names nobody).
+    /// Readers, curators and administrators; the same consultation always gives the same case.
+    func teachingCase(_ context: AtriumRequestContext) async throws -> Response {
+        let principal = try ReadingRoutes.signedIn(context)
+        guard principal.has(.reader) || principal.has(.curator) || principal.has(.admin) else {
+            throw HTTPError(.forbidden, message: "readers, curators and administrators flag cases for teaching")
+        }
+        let id = try ReadingRoutes.id(context)
+        guard let request = try await ReadingRoutes.mapped({ try await reading.request(id: id) }), request.serviceLine == .laboratory,
+            let setID = try await Self.mapped({ try await store.resultSetID(forRequest: id) }),
+            let set = try await Self.mapped({ try await store.resultSet(id: setID) })
+        else { throw HTTPError(.notFound, message: "no such laboratory consultation") }
+        guard request.status == .final || request.status == .amended else {
+            throw HTTPError(.conflict, message: "only a read consultation (final report signed) is made into a teaching case")
+        }
+        let reports = try await ReadingRoutes.mapped { try await reading.reports(requestID: id) }
+        let interpretation =
+            reports.filter { $0.status.isSigned }.flatMap(\.sections).filter {
+                ["impression", "recommendation"].contains($0.kind) && !$0.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+            }
+            .map { "\($0.title): \($0.text)" }.joined(separator: "\n")
+        let interpreted = try await Self.mapped { try await store.interpret(set) }
+        let secret: DeidentificationSecret
+        do {
+            secret = try await teaching.deidentificationSecret()
+        } catch {
+            throw HTTPError(.internalServerError, message: "the de-identification secret is not available")
+        }
+        let identity = secret.patientIdentity(patientID: set.patient.id, issuer: set.patient.assigningAuthority)
+        let made = try await Self.mapped {
+            try LabTeachingCase.make(set, interpreted: interpreted, identity: identity, interpretation: interpretation)
+        }
+        let content = Self.teachingContent(made)
+        let created: TeachingCase
+        do {
+            created = try await teaching.create(
+                content, author: principal.username, institution: set.institution, source: "laboratory", sourceKey: "lab-request:\(id)")
+        } catch {
+            throw HTTPError(.badRequest, message: "\(error)")
+        }
+        await audit(
+            principal, context, "teaching case \(created.id) made from laboratory consultation \(id) (result set \(set.id))",
+            patients: [set.patient.id], action: .create)
+        return ReadingRoutes.json(["case": created.id, "pseudonym": made.pseudonym, "rows": made.rows.count], status: .created)
+    }
+
+    /// The library's case for a laboratory teaching case: the history line, the results table, the interpretation.
+    static func teachingContent(_ made: LabTeachingCase) -> CaseContent {
+        var content = CaseContent(title: "检验病例 Laboratory case: \(made.service)")
+        content.clinicalHistory = made.history
+        content.findings = made.findings
+        content.discussion = made.interpretation
+        content.tags.modalities = ["LAB"]
+        content.tags.organSystem = "laboratory"
+        return content
     }
 
     /// A FHIR OperationOutcome for a refused bundle.
@@ -329,6 +425,26 @@ public struct LaboratoryRoutes: Sendable {
             "converted": item.normalisation.converted,
             "referenceRange": item.range.map { describe($0) as Any } ?? NSNull(), "flag": item.flag?.rawValue as Any? ?? NSNull(),
             "critical": item.flag?.isCritical ?? false, "previous": optional(item.previous), "delta": item.deltaFlag,
+        ]
+    }
+
+    /// A critical value with its state: routed ones take their acknowledgement from the consultation's critical result.
+    func describe(_ value: CriticalValue) async throws -> [String: Any] {
+        var acknowledgedBy = value.acknowledgedBy
+        var acknowledgedAt = value.acknowledgedAt
+        var escalations = 0
+        if let id = value.criticalResultID, let result = try await ReadingRoutes.mapped({ try await reading.criticalResult(id: id) }) {
+            acknowledgedBy = result.acknowledgedBy
+            acknowledgedAt = result.acknowledgedAt
+            escalations = result.escalations
+        }
+        return [
+            "id": value.id, "resultSet": value.resultSet, "seq": value.seq, "institution": value.institution,
+            "patientID": value.patientID, "analyte": value.analyte, "loinc": value.loinc as Any? ?? NSNull(), "value": value.value,
+            "unit": value.unit, "flag": value.flag.rawValue, "limit": value.limit, "raisedAt": ReadingFormat.iso(value.raisedAt),
+            "request": value.requestID as Any? ?? NSNull(), "criticalResult": value.criticalResultID as Any? ?? NSNull(),
+            "acknowledgedBy": acknowledgedBy as Any? ?? NSNull(),
+            "acknowledgedAt": acknowledgedAt.map { ReadingFormat.iso($0) as Any } ?? NSNull(), "escalations": escalations,
         ]
     }
 

@@ -21,11 +21,14 @@ public struct MLLPListener: Service {
     let intake: HL7Intake
     let logger: Logger
     let onListening: @Sendable (Int) async -> Void
+    /// Called with the ids of the result sets a message stored, before its ACK is written (the critical-value path).
+    let onStored: @Sendable ([String]) async -> Void
 
     public init(
         host: String, port: Int, maximumMessageBytes: Int, idleTimeout: Duration = .seconds(300), optional: Bool = false,
         store: LaboratoryStore, logger: Logger,
-        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in },
+        onStored: @escaping @Sendable ([String]) async -> Void = { _ in }
     ) {
         self.host = host
         self.port = port
@@ -37,6 +40,7 @@ public struct MLLPListener: Service {
         logger[metadataKey: "listener"] = "mllp"
         self.logger = logger
         self.onListening = onListening
+        self.onStored = onStored
     }
 
     public func run() async throws {
@@ -92,6 +96,7 @@ public struct MLLPListener: Service {
                             lastActivity.touch()
                             for event in framer.feed(buffer.readableBytesView) {
                                 let outcome = await answer(event)
+                                if !outcome.stored.isEmpty { await onStored(outcome.stored) }
                                 var metadata: Logger.Metadata = [
                                     "ack": "\(outcome.code.rawValue)", "controlID": "\(outcome.controlID)", "peer": "\(peer)",
                                     "resultSets": "\(outcome.stored.count)",

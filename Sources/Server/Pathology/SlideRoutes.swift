@@ -321,16 +321,26 @@ public struct SlideRoutes: Sendable {
 
     struct Problem: Encodable { var error: String }
 
-    func convert(_ request: Request) async throws -> Response {
+    /// The patient and study attributes of a conversion from values by DICOM keyword (others are ignored).
+    static func conversionAttributes(_ values: [String: String]) throws -> DataSet {
         var attributes = DataSet(characterSet: SpecificCharacterSet(terms: ["ISO_IR 192"]))
         attributes.set(.specificCharacterSet, .CS, "ISO_IR 192")
-        let query = request.uri.queryParameters
         for (keyword, tag, vr) in Self.conversionAttributes {
-            guard let raw = query[Substring(keyword)] else { continue }
-            let value = String(raw).removingPercentEncoding ?? String(raw)
+            guard let value = values[keyword], !value.isEmpty else { continue }
             if tag == .studyInstanceUID, !UID.isValid(value) { throw HTTPError(.badRequest, message: "StudyInstanceUID is not a UID") }
             attributes.set(tag, vr, value)
         }
+        return attributes
+    }
+
+    func convert(_ request: Request) async throws -> Response {
+        let query = request.uri.queryParameters
+        var values: [String: String] = [:]
+        for (keyword, _, _) in Self.conversionAttributes {
+            guard let raw = query[Substring(keyword)] else { continue }
+            values[keyword] = String(raw).removingPercentEncoding ?? String(raw)
+        }
+        let attributes = try Self.conversionAttributes(values)
         try FileManager.default.createDirectory(atPath: temporaryDirectory, withIntermediateDirectories: true)
         let path = temporaryDirectory + "/" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: path) }

@@ -85,6 +85,7 @@ extension ProgrammeRoutes {
                 ] as [String: Any]
             },
             "hasContributions": !board.contributions.isEmpty,
+            "serviceLines": serviceLineEntries(board, language),
             "actions": actionEntries(board.actions, board, language, selection.now),
             "hasActions": !board.actions.isEmpty,
             "definitions": board.rows.map { ["key": $0.definition.key, "name": name($0.definition, board.named, language)] },
@@ -126,6 +127,17 @@ extension ProgrammeRoutes {
         return String(format: "%04d-%02d-%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0)
     }
 
+    /// The consultations of each service line as the dashboard and the yearly report show them.
+    func serviceLineEntries(_ board: Dashboard, _ language: InterfaceLanguage) -> [[String: Any]] {
+        board.serviceLines.map {
+            [
+                "serviceLine": $0.serviceLine, "name": views.locales.text("serviceLines.name.\($0.serviceLine)", language),
+                "requested": $0.requested, "reported": $0.reported, "turnaround": Self.number($0.turnaroundMedianHours),
+                "breachRate": Self.number($0.breachRate),
+            ] as [String: Any]
+        }
+    }
+
     /// `GET /programme/report?year=…`: the yearly self-assessment report, for printing: every indicator against its
     /// target with its chart, the contributions, and the improvement actions with their closing notes.
     func reportPage(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
@@ -146,6 +158,7 @@ extension ProgrammeRoutes {
                 ] as [String: Any]
             },
             "actions": actionEntries(board.actions, board, language, selection.now), "hasActions": !board.actions.isEmpty,
+            "serviceLines": serviceLineEntries(board, language),
         ]
         return views.page(
             "programme-report", title: views.locales.text("programme.report.title", language), section: .programme, data: data,

@@ -103,6 +103,7 @@ struct ProgrammeRoutes: Sendable {
     struct Dashboard {
         var rows: [ProgrammeDashboard.Row]
         var contributions: [ProgrammeDashboard.Contribution]
+        var serviceLines: [ProgrammeDashboard.ServiceLineFigures]
         var named: [NamedIndicator]
         var actions: [ImprovementAction]
         var institutions: [String]
@@ -121,8 +122,17 @@ struct ProgrammeRoutes: Sendable {
         var institutions = Set(facts.consultations.map(\.site) + facts.cases.map(\.institution) + targets.compactMap(\.institution))
         if let known = try? await identity.institutions() { institutions.formUnion(known.map(\.code)) }
         return Dashboard(
-            rows: rows, contributions: ProgrammeDashboard.contributions(facts: facts, period: selection.period), named: named,
+            rows: rows, contributions: ProgrammeDashboard.contributions(facts: facts, period: selection.period),
+            serviceLines: ProgrammeDashboard.serviceLines(facts: facts, period: selection.period, now: selection.now), named: named,
             actions: actions, institutions: institutions.filter { !$0.isEmpty }.sorted())
+    }
+
+    static func describe(_ line: ProgrammeDashboard.ServiceLineFigures) -> [String: Any] {
+        [
+            "serviceLine": line.serviceLine, "requested": line.requested, "reported": line.reported,
+            "turnaroundMedianHours": line.turnaroundMedianHours.map { $0 as Any } ?? NSNull(),
+            "breachRate": line.breachRate.map { $0 as Any } ?? NSNull(),
+        ]
     }
 
     func name(_ definition: IndicatorDefinition, _ named: [NamedIndicator], _ language: InterfaceLanguage) -> String {
@@ -169,6 +179,7 @@ struct ProgrammeRoutes: Sendable {
         return AuthRoutes.json([
             "year": selection.period.year, "month": selection.period.month.map { $0 as Any } ?? NSNull(),
             "institution": selection.period.institution.map { $0 as Any } ?? NSNull(), "now": Self.iso(selection.now), "indicators": rows,
+            "serviceLines": board.serviceLines.map(Self.describe),
             "contributions": board.contributions.map {
                 [
                     "institution": $0.institution, "consultationsRequested": $0.consultationsRequested,

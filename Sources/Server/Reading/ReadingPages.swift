@@ -237,6 +237,19 @@ struct ReadingPages: Sendable {
         let attachments = await ReadingRoutes.visibleAttachments(store, principal, consultation)
         var requestRow = row(consultation, request, context)
         if consultation.serviceLine == .laboratory { requestRow["labHref"] = "/lab/consultations/\(consultation.id)" }
+        // Whole-slide series of the request's studies open in the slide viewer (for the site as for the readers).
+        var slides: [[String: Any]] = []
+        for study in consultation.studies {
+            guard let held = try await ReportDocument.Study.fromArchive(archive, studyInstanceUID: study) else { continue }
+            for series in held.series where series.modality == "SM" {
+                slides.append([
+                    "href": "/slide-viewer?series=\(series.seriesInstanceUID)", "series": series.seriesInstanceUID,
+                    "number": series.seriesNumber.map(String.init) ?? "",
+                ])
+            }
+        }
+        requestRow["slides"] = slides
+        requestRow["hasSlides"] = !slides.isEmpty
         requestRow["canWithdraw"] =
             consultation.status == .requested
             && ReadingAccess.decide(.withdraw, principal: principal, requestInstitution: consultation.institutionCode).allowed

@@ -83,6 +83,9 @@ extension LibraryRoutes {
             let sop = try context.parameters.require("sop")
             guard let reference = flagged.references.first(where: { $0.sopInstanceUID == sop }) else { throw HTTPError(.notFound) }
             let file = try await self.clinicalFile(reference)
+            guard !CasePreparation.isSlideLabelOrOverview(file.dataSet) else {
+                throw HTTPError(.notFound, message: "a slide's label or overview image is left out of the case and not shown")
+            }
             // The preview shows the de-identified pixels: masked when the series' masks are confirmed.
             let prepared = try await self.preparation().prepare(file, reference: reference, masks: flagged.masks)
             return try Self.renderedPNG(prepared.result.file)
@@ -255,7 +258,7 @@ extension LibraryRoutes {
         var images: [CaseImage] = []
         var replaced: [String: String] = [:]
         var keyImages: [KeyImage] = []
-        for item in prepared {
+        for item in prepared where item.dropped == nil {
             let ds = item.result.file.dataSet
             let study = ds.string(.studyInstanceUID) ?? ""
             let series = ds.string(.seriesInstanceUID) ?? ""
@@ -275,7 +278,11 @@ extension LibraryRoutes {
         let made = try await mapped {
             try await store.createCase(from: flagged, content: content, author: principal.username, images: images, replacedUIDs: replaced)
         }
-        await record(.create, context, "teaching case \(made.id) made from flagged case \(id) (\(images.count) de-identified instances)")
+        let dropped = prepared.filter { $0.dropped != nil }.count
+        await record(
+            .create, context,
+            "teaching case \(made.id) made from flagged case \(id) (\(images.count) de-identified instances, \(dropped) label or overview left out)"
+        )
         return .made(made)
     }
 
@@ -361,6 +368,7 @@ extension LibraryRoutes {
         var released: Bool
         var refusals: [String]
         var changes: [ChangeBody]
+        var dropped: String?
     }
 
     struct PreviewBody: Encodable {
@@ -376,7 +384,9 @@ extension LibraryRoutes {
                     seriesInstanceUID: $0.source.seriesInstanceUID, sopInstanceUID: $0.source.sopInstanceUID, modality: $0.modality,
                     needsPixelReview: $0.needsPixelReview, reviewConfirmed: $0.reviewConfirmed, released: $0.isReleased,
                     refusals: $0.refusals,
-                    changes: $0.changes.map { ChangeBody(tag: $0.tag, name: $0.name, before: $0.before, after: $0.after) })
+                    changes: $0.dropped == nil
+                        ? $0.changes.map { ChangeBody(tag: $0.tag, name: $0.name, before: $0.before, after: $0.after) } : [],
+                    dropped: $0.dropped)
             }
         }
     }
@@ -413,6 +423,7 @@ extension LibraryRoutes {
             return [
                 "sop": item.source.sopInstanceUID, "series": series, "modality": item.modality,
                 "src": "/library/flagged/\(flagged.id)/preview/\(item.source.sopInstanceUID)", "released": item.isReleased,
+                "dropped": item.dropped != nil,
                 "refusals": item.refusals, "needsReview": item.needsPixelReview, "askMasks": askMasks, "confirmed": item.reviewConfirmed,
                 "mask": mask,
                 "changes": item.changes.map { change -> [String: Any] in

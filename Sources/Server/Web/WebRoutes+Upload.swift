@@ -61,10 +61,22 @@ extension WebRoutes {
         router.post("/uploads/:id/complete") { request, context in
             try await self.guarded(request, context) { owner in
                 let id = try context.parameters.require("id")
+                // A scanner's slide file is converted to DICOM WSI with the attributes the page sent ({"slide": {keyword: value}}).
+                let sent = try await request.body.collect(upTo: 64 << 10)
+                let object = (try? JSONSerialization.jsonObject(with: Data(sent.readableBytesView))) as? [String: Any]
+                let slideValues = (object?["slide"] as? [String: Any] ?? [:]).compactMapValues { $0 as? String }
+                let attributes = try SlideRoutes.conversionAttributes(slideValues)
                 let (session, path) = try await self.uploads.complete(id: id, owner: owner)
-                let results = await UploadIngest.ingest(
-                    path: path, name: session.name, limits: self.configuration.intakeLimits,
-                    temporaryDirectory: self.temporaryDirectory, store: self.uploadStore(context))
+                let results: [UploadItemResult]
+                if let converted = await SlideUpload.convertIfSlide(
+                    path: path, name: session.name, attributes: attributes, store: self.uploadStore(context))
+                {
+                    results = converted
+                } else {
+                    results = await UploadIngest.ingest(
+                        path: path, name: session.name, limits: self.configuration.intakeLimits,
+                        temporaryDirectory: self.temporaryDirectory, store: self.uploadStore(context))
+                }
                 await self.uploads.remove(id: id)
                 self.logger.info(
                     "web upload ingested",

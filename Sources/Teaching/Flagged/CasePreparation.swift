@@ -40,19 +40,38 @@ public struct CasePreparation: Sendable {
         /// Why it is held back (empty when it may be released).
         public var refusals: [String]
         public var result: DeidentificationResult
+        /// Left out of the case altogether (a slide's label or overview image), with the reason.
+        public var dropped: String?
 
         public var isReleased: Bool { refusals.isEmpty }
+    }
+
+    /// A VL Whole Slide Microscopy label or overview image (Image Type value 3 `LABEL` or `OVERVIEW`, PS3.3
+    /// C.8.12.4.1.1): the photograph of the slide's label shows the patient's name and numbers in its pixels, and the
+    /// overview (macro) image usually shows the label too, so neither goes into a teaching case.
+    public static func isSlideLabelOrOverview(_ dataSet: DataSet) -> Bool {
+        guard dataSet.string(.sopClassUID) == "1.2.840.10008.5.1.4.1.1.77.1.6" else { return false }
+        let values = dataSet.strings(.imageType).map { $0.trimmingCharacters(in: .whitespaces).uppercased() }
+        return values.count >= 3 && (values[2] == "LABEL" || values[2] == "OVERVIEW")
     }
 
     /// De-identifies `file` (the clinical instance of `reference`) with the series' confirmed masks, if any.
     public func prepare(_ file: DICOMFile, reference: InstanceReference, masks: [String: [MaskRectangle]]) -> Prepared {
         let review = masks[reference.seriesInstanceUID].map { PixelReview(regions: $0.map(\.region)) }
-        let result = deidentifier.deidentify(file, pixelReview: review)
+        // A slide's label text and barcode are the label's PHI: not cleaned and kept (Clean Descriptors would), removed.
+        var input = file
+        if input.dataSet.string(.sopClassUID) == "1.2.840.10008.5.1.4.1.1.77.1.6" {
+            input.dataSet.remove(.labelText)
+            input.dataSet.remove(.barcodeValue)
+        }
+        let result = deidentifier.deidentify(input, pixelReview: review)
         return Prepared(
             source: reference, modality: file.dataSet.string(.modality) ?? "",
             needsPixelReview: Deidentifier.needsPixelReview(file.dataSet),
             reviewConfirmed: review != nil, changes: Self.changes(file.dataSet, result.file.dataSet),
-            refusals: result.refusals.map(\.description), result: result)
+            refusals: result.refusals.map(\.description), result: result,
+            dropped: Self.isSlideLabelOrOverview(file.dataSet)
+                ? "a slide's label or overview image shows the label: left out of the case" : nil)
     }
 
     /// The top-level attributes whose value differs between `before` and `after` (pixel data aside), in tag order.

@@ -173,6 +173,14 @@ for institution in set(sites) | set(added):
     assert contributions[institution]["casesContributed"] == added.get(institution, 0), contributions
     assert contributions[institution]["casesPublished"] == published.get(institution, 0), contributions
 
+step("the service-line breakdown: every seeded consultation is imaging (the default line), none pathology or laboratory")
+status, board = api("office", "GET", f"/api/programme/dashboard?year={year}")
+lines = {row["serviceLine"]: row for row in board["serviceLines"]}
+assert list(lines) == ["imaging", "pathology", "laboratory"], board["serviceLines"]
+assert lines["imaging"]["requested"] == sum(sites.values()) and lines["imaging"]["reported"] == 0, lines
+assert lines["pathology"]["requested"] == 0 and lines["laboratory"]["requested"] == 0, lines
+assert lines["imaging"]["turnaroundMedianHours"] is None, lines
+
 step("the CSV export holds the same figures and opens as CSV")
 status, payload = api("office", "GET", f"/api/programme/dashboard.csv?year={year}", raw=True)
 assert status == 200
@@ -273,6 +281,9 @@ try:
     assert len(driver.find_elements(By.CSS_SELECTOR, "#report-indicators tbody tr")) == len(expected(None, None))
     assert len(driver.find_elements(By.CSS_SELECTOR, ".report-chart svg")) == len(expected(None, None))
     assert len(driver.find_elements(By.CSS_SELECTOR, "#report-actions li")) == 2
+    imaging_row = driver.find_element(By.CSS_SELECTOR, '#report-service-lines tr[data-service-line="imaging"]')
+    assert imaging_row.find_elements(By.TAG_NAME, "td")[1].text == str(sum(sites.values())), imaging_row.text
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#report-service-lines tbody tr")) == 3
     driver.save_screenshot(os.path.join(shots, "programme-02-report.png"))
 
     step("continuing education: the office creates a course of the two published cases; a refused case is named")

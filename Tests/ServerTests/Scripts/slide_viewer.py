@@ -226,6 +226,70 @@ def main():
               f"{options} {loaded} {np.abs(shown - expected).mean():.2f} {np.abs(shown - plane0).mean():.2f}")
         driver.save_screenshot(os.path.join(SCREENSHOTS, "slide-viewer-focal-plane.png"))
 
+        # Two optical paths in one series (path "P2": the base level's frames in reverse order): the list switches them.
+        base_file = max(files, key=lambda f: pydicom.dcmread(f, stop_before_pixels=True).TotalPixelMatrixColumns)
+        series2 = generate_uid()
+        first, second = pydicom.dcmread(base_file), pydicom.dcmread(base_file)
+        for ds in (first, second):
+            ds.SOPInstanceUID, ds.SeriesInstanceUID = generate_uid(), series2
+            ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        second.OpticalPathSequence[0].OpticalPathIdentifier = "P2"
+        shared = second.SharedFunctionalGroupsSequence[0]
+        if "OpticalPathIdentificationSequence" in shared:
+            shared.OpticalPathIdentificationSequence[0].OpticalPathIdentifier = "P2"
+        second.PixelData = encapsulate(list(reversed(frames)))
+        client.store_instances([first, second])
+        paths_pyramid = requests.get(f"{BASE}/api/wsi/series/{series2}", headers=HEADERS, timeout=30).json()
+        driver.get(f"{BASE}/slide-viewer?series={series2}")
+        wait_for(driver, "return document.body.dataset.ready === 'true'")
+        select = driver.find_element(By.ID, "optical-path")
+        options = [o.get_attribute("value") for o in select.find_elements(By.TAG_NAME, "option")]
+        # The list starts on the pyramid's first path (the tile API's default); the other one is chosen.
+        target = next((p for p in paths_pyramid.get("opticalPaths", [])[1:]), "")
+        driver.execute_script(
+            f"const s = document.getElementById('optical-path'); s.value = '{target}'; s.dispatchEvent(new Event('change'));")
+        driver.execute_script(
+            "const c = document.getElementById('slide-canvas');"
+            f"window.slideViewer.setView(c.width / 2 / {scale}, c.height / 2 / {scale}, {scale});")
+        url = f"/api/wsi/series/{series2}/tiles/0/0/0?z=0&path={target}"
+        loaded = wait_for(driver, f"const e = window.slideViewer.state.tiles.get('{url}'); return e && e.ready;")
+        driver.execute_script(
+            "const c = document.getElementById('slide-canvas');"
+            f"window.slideViewer.setView(c.width / 2 / {scale}, c.height / 2 / {scale}, {scale});")
+        tile = requests.get(BASE + url, headers=HEADERS, timeout=30)
+        expected = np.asarray(Image.open(io.BytesIO(tile.content)).convert("RGB"))[:256, :256].astype(int)
+        other = requests.get(BASE + url.replace(f"&path={target}", ""), headers=HEADERS, timeout=30)
+        path1 = np.asarray(Image.open(io.BytesIO(other.content)).convert("RGB"))[:256, :256].astype(int)
+        shown = canvas_pixels(driver, 256, 256).astype(int)
+        check("the optical-path list shows the other path's tile (not the first's)",
+              len(options) == 2 and options == paths_pyramid.get("opticalPaths") and select.is_displayed() and loaded
+              and np.abs(shown - expected).mean() < 1.5 and np.abs(shown - path1).mean() > 5
+              and "P2" in paths_pyramid.get("opticalPaths", []) and len(paths_pyramid.get("opticalPaths", [])) == 2,
+              f"{options} {loaded} {np.abs(shown - expected).mean():.2f} {np.abs(shown - path1).mean():.2f} "
+              f"{paths_pyramid.get('opticalPaths')}")
+        driver.save_screenshot(os.path.join(SCREENSHOTS, "slide-viewer-optical-path.png"))
+
+        # The upload page converts a scanner's file (the TIFF libvips made) with the patient's details typed in.
+        import openslide
+        driver.get(f"{BASE}/upload")
+        driver.execute_script("document.getElementById('slide-details').open = true;")
+        driver.find_element(By.ID, "slide-PatientName").send_keys("Upload^Slide")
+        driver.find_element(By.ID, "slide-PatientID").send_keys("UPL-SLIDE-1")
+        driver.find_element(By.ID, "upload-files").send_keys(slide)
+        finished = wait_for(driver, "return document.getElementById('upload').dataset.state === 'done'", seconds=120)
+        statuses = [r.get_attribute("data-status") for r in driver.find_elements(By.CSS_SELECTOR, "#upload-results tbody tr")]
+        driver.save_screenshot(os.path.join(SCREENSHOTS, "upload-slide-converted.png"))
+        levels = openslide.OpenSlide(slide).level_count
+        found = requests.get(f"{BASE}/dicom-web/instances?PatientID=UPL-SLIDE-1&includefield=00100010,00080016",
+                             headers=HEADERS, timeout=30)
+        instances = found.json() if found.status_code == 200 else []
+        names = {i.get("00100010", {}).get("Value", [{}])[0].get("Alphabetic") for i in instances}
+        classes = {i.get("00080016", {}).get("Value", [None])[0] for i in instances}
+        check("a slide file dropped on the upload page is converted: one VL WSI instance per OpenSlide level, with the "
+              "patient typed in", finished and statuses == ["stored"] * levels and len(instances) == levels
+              and names == {"Upload^Slide"} and classes == {"1.2.840.10008.5.1.4.1.1.77.1.6"},
+              f"{finished} {statuses} {levels} {len(instances)} {names} {classes}")
+
         logs = [e for e in driver.get_log("browser") if e.get("level") == "SEVERE" and "favicon.ico" not in e.get("message", "")]
         check("no error in the browser console", not logs, logs)
     finally:
@@ -245,6 +309,9 @@ def pathology_consultation():
         "clinicalHistory": "Excision", "referringPhysician": "Dr Zhao", "accessionNumber": ""})
     check("a site files a pathology consultation for its slide", r.status_code == 201, f"{r.status_code} {r.text[:300]}")
     request_id = r.json()["id"]
+    page = requests.get(f"{BASE}/consultations/{request_id}", headers=site, timeout=30)
+    check("the site's consultation page links the slide to the slide viewer",
+          page.status_code == 200 and f'href="/slide-viewer?series={series}"' in page.text, page.status_code)
     detail = requests.get(f"{BASE}/api/consultations/{request_id}", headers=reader, timeout=30).json()
     item = detail["workItems"][0]["id"]
     r = requests.post(f"{BASE}/api/worklist/{item}/claim", headers=reader, timeout=30)

@@ -15,6 +15,7 @@ const state = {
   series: facts.series || '',
   view: { cx: 0, cy: 0, scale: 1 },
   focalPlane: 0,
+  opticalPath: '',
   tiles: new Map(), // url → { image, ready }
   annotations: [],
   tool: 'pan',
@@ -63,7 +64,13 @@ planes.addEventListener('change', () => {
   state.focalPlane = Number(planes.value);
   draw();
 });
-toolbar.append(zoomIn, zoomOut, fit, planes, save);
+// Several optical paths (e.g. fluorescence channels, or brightfield beside them): one shown at a time.
+const paths = element('select', { id: 'optical-path', 'aria-label': t('opticalPath') });
+paths.addEventListener('change', () => {
+  state.opticalPath = paths.value;
+  draw();
+});
+toolbar.append(zoomIn, zoomOut, fit, planes, paths, save);
 
 function selectTool(tool) {
   state.tool = tool;
@@ -93,6 +100,12 @@ async function load() {
     planes.append(element('option', { value: String(index), text: `${t('focalPlane')} ${numberFormat.format(z)} µm` }));
   });
   planes.hidden = state.pyramid.focalPlanes.length < 2;
+  const opticalPaths = state.pyramid.opticalPaths || [];
+  for (const identifier of opticalPaths) {
+    paths.append(element('option', { value: identifier, text: `${t('opticalPath')} ${identifier}` }));
+  }
+  state.opticalPath = opticalPaths[0] || '';
+  paths.hidden = opticalPaths.length < 2;
   const stored = await fetch(`/api/wsi/series/${state.series}/annotations`, { credentials: 'same-origin' });
   if (stored.ok) state.annotations = (await stored.json()).annotations || [];
   resize();
@@ -158,7 +171,10 @@ function levelFor(scale) {
 }
 
 function tileURL(level, column, row) {
-  return `/api/wsi/series/${state.series}/tiles/${level}/${column}/${row}?z=${state.focalPlane}`;
+  // The first optical path is the server's default: its URLs carry no path, so they stay the same as a single path's.
+  const first = (state.pyramid.opticalPaths || [])[0] || '';
+  const path = state.opticalPath && state.opticalPath !== first ? `&path=${encodeURIComponent(state.opticalPath)}` : '';
+  return `/api/wsi/series/${state.series}/tiles/${level}/${column}/${row}?z=${state.focalPlane}${path}`;
 }
 
 function tile(level, column, row) {

@@ -81,3 +81,19 @@ if (form) {
     window.location.href = `/consultations/${data.id}`;
   });
 }
+
+// The critical-value list of /lab: the laboratory staff acknowledge a value that no consultation carries.
+for (const button of document.querySelectorAll(".lab-critical-ack")) {
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      await post(`/api/lab/critical-values/${encodeURIComponent(button.dataset.critical)}/acknowledge`, {});
+      window.location.reload();
+    } catch (error) {
+      const node = document.getElementById("lab-critical-error");
+      node.textContent = error.message;
+      node.hidden = false;
+      button.disabled = false;
+    }
+  });
+}

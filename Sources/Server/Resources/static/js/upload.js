@@ -163,7 +163,20 @@ async function send(file, name) {
     }
     showProgress(`${root.dataset.textSending} ${name}`);
   }
-  const done = await withRetry(async () => json(await fetch(`/uploads/${id}/complete`, { method: "POST", headers: headers() })));
+  // A scanner's slide file (SVS, NDPI, tiled TIFF…) is converted by the server with these patient and study attributes.
+  const slide = {};
+  for (const input of document.querySelectorAll("#slide-details input[data-keyword]")) {
+    if (input.value.trim() !== "") slide[input.dataset.keyword] = input.value.trim();
+  }
+  const done = await withRetry(async () =>
+    json(
+      await fetch(`/uploads/${id}/complete`, {
+        method: "POST",
+        headers: headers({ "Content-Type": "application/json" }),
+        body: JSON.stringify({ slide }),
+      }),
+    ),
+  );
   localStorage.removeItem(key);
   if (done.status !== 200) throw new UploadError(done.body.error ?? `HTTP ${done.status}`);
   for (const item of done.body.results) addResult(item);
