@@ -62,6 +62,8 @@ public struct MultipartPart: Sendable {
 /// Why a multipart body could not be read.
 public enum MultipartError: Error, Sendable, Equatable, CustomStringConvertible {
     case noBoundary
+    /// A boundary longer than RFC 2046 5.1.1 allows (70 characters), or with characters it does not.
+    case invalidBoundary(length: Int)
     case missingFirstBoundary
     case unterminated(partsRead: Int)
     case malformedPartHeader(part: Int)
@@ -69,6 +71,8 @@ public enum MultipartError: Error, Sendable, Equatable, CustomStringConvertible 
     public var description: String {
         switch self {
         case .noBoundary: "the Content-Type has no boundary parameter"
+        case .invalidBoundary(let length):
+            "the boundary (\(length) characters) is not 1–70 of the characters RFC 2046 5.1.1 allows"
         case .missingFirstBoundary: "the body does not start with the boundary"
         case .unterminated(let n): "the body ends after \(n) part(s) without the closing boundary (truncated upload?)"
         case .malformedPartHeader(let n): "the headers of part \(n + 1) are malformed"
@@ -82,6 +86,9 @@ public enum Multipart {
     /// before anything in it is used.
     public static func parse(_ body: [UInt8], boundary: String) throws(MultipartError) -> [MultipartPart] {
         guard !boundary.isEmpty else { throw .noBoundary }
+        guard boundary.utf8.count <= 70, boundary.utf8.allSatisfy(Self.isBoundaryCharacter) else {
+            throw .invalidBoundary(length: boundary.utf8.count)
+        }
         let delimiter = Array(("--" + boundary).utf8)
         var parts: [MultipartPart] = []
         guard var position = find(delimiter, in: body, from: 0) else { throw .missingFirstBoundary }
@@ -117,6 +124,11 @@ public enum Multipart {
             parts.append(MultipartPart(headers: headers, body: Array(body[bodyStart..<next])))
             position = next + 2 + delimiter.count
         }
+    }
+
+    /// bchars of RFC 2046 5.1.1: digits, letters and '()+_,-./:=? and space.
+    static func isBoundaryCharacter(_ c: UInt8) -> Bool {
+        (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || Array("'()+_,-./:=? ".utf8).contains(c)
     }
 
     /// The first index of `needle` in `haystack` at or after `from`: memchr for the first byte, memcmp for the rest.
