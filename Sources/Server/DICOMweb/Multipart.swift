@@ -85,6 +85,14 @@ public enum Multipart {
     /// Splits a whole body into parts; the closing boundary must be present, so a truncated upload is refused
     /// before anything in it is used.
     public static func parse(_ body: [UInt8], boundary: String) throws(MultipartError) -> [MultipartPart] {
+        var result: Result<[MultipartPart], MultipartError> = .success([])
+        body.withUnsafeBytes { raw in result = Result { () throws(MultipartError) in try parse(bytes: raw, boundary: boundary) } }
+        return try result.get()
+    }
+
+    /// ``parse(_:boundary:)`` over bytes in place (a request body's buffer, not copied first): only the parts' bodies
+    /// are copied out.
+    public static func parse(bytes body: UnsafeRawBufferPointer, boundary: String) throws(MultipartError) -> [MultipartPart] {
         guard !boundary.isEmpty else { throw .noBoundary }
         guard boundary.utf8.count <= 70, boundary.utf8.allSatisfy(Self.isBoundaryCharacter) else {
             throw .invalidBoundary(length: boundary.utf8.count)
@@ -104,7 +112,7 @@ public enum Multipart {
             position += 2
             var headers: [String: String] = [:]
             let bodyStart: Int
-            if body.starts(with: [0x0D, 0x0A], at: position) {
+            if position + 2 <= body.count, body[position] == 0x0D, body[position + 1] == 0x0A {
                 bodyStart = position + 2
             } else {
                 guard let headerEnd = find([0x0D, 0x0A, 0x0D, 0x0A], in: body, from: position) else {
@@ -131,23 +139,26 @@ public enum Multipart {
         (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || Array("'()+_,-./:=? ".utf8).contains(c)
     }
 
-    /// The first index of `needle` in `haystack` at or after `from`: memchr for the first byte, memcmp for the rest.
+    /// The first index of `needle` in `haystack` at or after `from`.
     static func find(_ needle: [UInt8], in haystack: [UInt8], from: Int) -> Int? {
-        guard !needle.isEmpty, from >= 0, haystack.count - from >= needle.count else { return nil }
-        return haystack.withUnsafeBytes { h -> Int? in
-            needle.withUnsafeBytes { n -> Int? in
-                guard let base = h.baseAddress, let needleBase = n.baseAddress else { return nil }
-                let first = Int32(n[0])
-                var i = from
-                let last = h.count - n.count
-                while i <= last {
-                    guard let hit = memchr(base + i, first, last - i + 1) else { return nil }
-                    let index = base.distance(to: UnsafeRawPointer(hit))
-                    if memcmp(base + index, needleBase, n.count) == 0 { return index }
-                    i = index + 1
-                }
-                return nil
+        haystack.withUnsafeBytes { find(needle, in: $0, from: from) }
+    }
+
+    /// The first index of `needle` in `haystack` at or after `from`: memchr for the first byte, memcmp for the rest.
+    static func find(_ needle: [UInt8], in h: UnsafeRawBufferPointer, from: Int) -> Int? {
+        guard !needle.isEmpty, from >= 0, h.count - from >= needle.count, let base = h.baseAddress else { return nil }
+        return needle.withUnsafeBytes { n -> Int? in
+            guard let needleBase = n.baseAddress else { return nil }
+            let first = Int32(n[0])
+            var i = from
+            let last = h.count - n.count
+            while i <= last {
+                guard let hit = memchr(base + i, first, last - i + 1) else { return nil }
+                let index = base.distance(to: UnsafeRawPointer(hit))
+                if memcmp(base + index, needleBase, n.count) == 0 { return index }
+                i = index + 1
             }
+            return nil
         }
     }
 
