@@ -113,6 +113,8 @@ let package = Package(
                 // The SMTP client of e-mail notifications (STARTTLS through NIOSSL).
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                // Malformed and oversized requests are answered (ParserErrorAnsweringChannel).
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

@@ -88,6 +88,8 @@ public struct AtriumServer: Sendable {
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
         }
         router.add(middleware: DICOMwebMetricsMiddleware(factory: metrics.factory, prefix: "/dicom-web"))
+        // An oversized upload is refused from its Content-Length, unread (docs/reliability.md, Hostile input).
+        router.add(middleware: BodySizeMiddleware(maximumUploadBytes: configuration.maximumUploadBytes))
         // Who is asking, and whether they may: before every route but /health (``AccessPolicy``).
         router.add(middleware: AuthenticationMiddleware(identity: identity, logger: logger))
         // Compressed request bodies are inflated under the intake caps, for those signed in (docs/reliability.md).
@@ -155,7 +157,7 @@ public struct AtriumServer: Sendable {
         let host = configuration.host
         return Application(
             router: router,
-            server: .http1WebSocketUpgrade(webSocketRouter: webSocketRouter),
+            server: .http1WebSocketUpgradeAnsweringParserErrors(webSocketRouter: webSocketRouter),
             configuration: .init(address: .hostname(configuration.host, port: configuration.httpPort), serverName: "Atrium"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0

@@ -110,6 +110,7 @@ struct Import: AsyncParsableCommand {
         var files: [(path: String, explicit: Bool)] = []
         var zips: [ZipReader] = []
         var unreadableZips: [(String, String)] = []
+        var refusedReferences: [(String, String)] = []
         for path in paths {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -124,7 +125,8 @@ struct Import: AsyncParsableCommand {
                     unreadableZips.append((path, "\(error)"))
                 }
             } else if let referenced = try? dicomdirReferences(path, limits: limits) {
-                files += referenced.map { ($0, true) }
+                files += referenced.files.map { ($0, true) }
+                refusedReferences += referenced.refused
             } else {
                 files.append((path, true))
             }
@@ -161,7 +163,7 @@ struct Import: AsyncParsableCommand {
         var replaced = 0
         var skipped: [(name: String, sizeBytes: Int, reason: String)] = []
         var conflicts = 0
-        var failures: [(String, String)] = unreadableZips
+        var failures: [(String, String)] = unreadableZips + refusedReferences
         var done = 0
         let progress = Progress(total: total)
         let width = max(1, jobs ?? ProcessInfo.processInfo.activeProcessorCount)
@@ -262,26 +264,42 @@ struct Import: AsyncParsableCommand {
     }
 }
 
-/// The files a DICOMDIR's directory records refer to (Referenced File ID (0004,1500), PS3.10 8.5, PS3.3 F.3).
-private func dicomdirReferences(_ path: String, limits: IntakeLimits) throws -> [String] {
+/// The files a DICOMDIR's directory records refer to (Referenced File ID (0004,1500), PS3.10 8.5, PS3.3 F.3), and the
+/// references refused because they would leave the medium: a component that climbs, separates or is encoded
+/// (``DICOMDIRReferences/problem(_:)``), or a path that resolves outside the medium's folder through a symbolic link.
+private func dicomdirReferences(_ path: String, limits: IntakeLimits) throws -> (files: [String], refused: [(String, String)]) {
     var info = stat()
     guard stat(path, &info) == 0, Int(info.st_size) <= limits.maximumEntryBytes else { throw FileWalkError(description: "not a DICOMDIR") }
     let file = try DICOMFile.read(contentsOf: path, options: ReadOptions(stopBefore: .pixelData, inflationLimits: limits.inflation))
     guard file.dataSet.contains(.directoryRecordSequence) else { throw FileWalkError(description: "not a DICOMDIR") }
     let base = (path as NSString).deletingLastPathComponent
-    var out: [String] = []
-    for record in file.dataSet.items(.directoryRecordSequence) {
-        let components = record.strings(.referencedFileID)
-        guard !components.isEmpty, !components.contains("..") else { continue }
-        let candidate = ([base.isEmpty ? "." : base] + components).joined(separator: "/")
-        if FileManager.default.fileExists(atPath: candidate) {
-            out.append(candidate)
-        } else {
-            // Media written on case-insensitive file systems may have lower-case names.
-            out.append(([base.isEmpty ? "." : base] + components.map { $0.lowercased() }).joined(separator: "/"))
+    let folder = base.isEmpty ? "." : base
+    let root = resolvedPath(folder) ?? folder
+    var files: [String] = []
+    var refused: [(String, String)] = []
+    for reference in DICOMDIRReferences.references(in: file.dataSet) {
+        let label = path + ": Referenced File ID " + reference.components.joined(separator: "\\")
+        guard let relative = reference.relativePath else {
+            refused.append((label, "refused: \(reference.problem ?? "not a path inside the medium")"))
+            continue
         }
+        var candidate = folder + "/" + relative
+        // Media written on case-insensitive file systems may have lower-case names.
+        if !FileManager.default.fileExists(atPath: candidate) { candidate = folder + "/" + relative.lowercased() }
+        if let resolved = resolvedPath(candidate), !resolved.hasPrefix(root.hasSuffix("/") ? root : root + "/") {
+            refused.append((label, "refused: it resolves outside the medium (a symbolic link)"))
+            continue
+        }
+        files.append(candidate)
     }
-    return out
+    return (files, refused)
+}
+
+/// The canonical absolute path of an existing file (symbolic links resolved), or nil.
+private func resolvedPath(_ path: String) -> String? {
+    guard let resolved = realpath(path, nil) else { return nil }
+    defer { free(resolved) }
+    return String(cString: resolved)
 }
 
 /// A one-line progress display on standard error, redrawn at most ten times a second.

@@ -44,4 +44,25 @@ struct JSONDecodingTests {
         #expect(throws: DICOMJSONError.self) { _ = try DICOMJSONDecoder().decode(Data(#"{"0010001":{"vr":"PN"}}"#.utf8)) }
         #expect(throws: DICOMJSONError.self) { _ = try DICOMJSONDecoder().decode(Data(#"{"00100010":{"vr":"XX"}}"#.utf8)) }
     }
+
+    @Test("A sequence given InlineBinary or BulkDataURI is refused with its path, not taken as bytes (a fuzzer finding)")
+    func sequenceWithBinaryIsRefused() throws {
+        for json in [#"{"0040A370":{"vr":"SQ","InlineBinary":"AAEC"}}"#, #"{"0040A370":{"vr":"SQ","BulkDataURI":"http://x/1"}}"#] {
+            #expect(throws: DICOMJSONError.self, "\(json)") { _ = try DICOMJSONDecoder().decode(Data(json.utf8)) }
+        }
+    }
+
+    @Test(
+        "Every input Fuzz/DICOMJSONFuzzer found is decoded or refused, and what is decoded is written back and read again with the same tags",
+        arguments: (try? FileManager.default.contentsOfDirectory(atPath: Corpus.repositoryRoot + "/Fuzz/regressions/json")) ?? [])
+    func fuzzRegressions(name: String) throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: Corpus.repositoryRoot + "/Fuzz/regressions/json/" + name))
+        var decoded: [DataSet] = []
+        if let one = try? DICOMJSONDecoder().decode(data) { decoded.append(one) }
+        if let list = try? DICOMJSONDecoder().decodeArray(data) { decoded += list }
+        for dataSet in decoded {
+            let again = try DICOMJSONDecoder().decode(Data(DICOMJSONEncoder().encode(dataSet)))
+            #expect(Set(again.elements.map(\.tag)) == Set(dataSet.elements.map(\.tag)))
+        }
+    }
 }

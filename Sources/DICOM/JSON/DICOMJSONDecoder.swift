@@ -43,6 +43,11 @@ public struct DICOMJSONDecoder: Sendable {
     }
 
     private func decodeElement(tag: Tag, vr: VR, _ attribute: [String: Any], path: String) throws -> DataElement {
+        // A sequence holds items: bytes in one would be written back as text no reader takes (found by Fuzz/DICOMJSONFuzzer).
+        if vr == .SQ, attribute["InlineBinary"] != nil || attribute["BulkDataURI"] != nil {
+            throw DICOMJSONError.badValue(
+                path: path, reason: "a sequence (SQ) holds items in Value, not InlineBinary or BulkDataURI (PS3.18 F.2.7)")
+        }
         if let inline = attribute["InlineBinary"] as? String {
             guard let data = Data(base64Encoded: inline) else {
                 throw DICOMJSONError.badValue(path: path, reason: "InlineBinary is not base64")

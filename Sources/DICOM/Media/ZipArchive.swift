@@ -115,6 +115,25 @@ public struct ZipEntry: Sendable, Equatable {
     public var declaredBytes: Int
     /// Where the entry's local file header starts.
     public var localHeaderOffset: Int
+
+    /// Why `name` is not a safe relative path inside an archive or a medium, or nil when it is: an absolute path
+    /// (`/x`, `C:x`, `\\server`), a `..` component, a backslash (a Windows separator APPNOTE 4.4.17 forbids), a NUL,
+    /// or a percent-encoded dot, slash, backslash or NUL (`%2e%2e/`), which a later decoding step would turn into
+    /// one of the others. Atrium never uses such names as paths, but an archive that holds one was made to attack
+    /// something, so its entry is refused (docs/reliability.md, Hostile input).
+    public static func pathProblem(_ name: String) -> String? {
+        let lower = name.lowercased()
+        if name.isEmpty { return "an empty name" }
+        if name.hasPrefix("/") { return "an absolute path" }
+        if name.utf8.count >= 2, Array(name.utf8)[1] == UInt8(ascii: ":") { return "an absolute path (a drive letter)" }
+        if name.contains("\\") { return "a backslash in the path" }
+        if name.utf8.contains(0) { return "a NUL byte in the path" }
+        for encoded in ["%2e", "%2f", "%5c", "%00", "%25"] where lower.contains(encoded) {
+            return "a percent-encoded \(encoded) in the path"
+        }
+        if name.split(separator: "/", omittingEmptySubsequences: false).contains("..") { return "a .. component that climbs out" }
+        return nil
+    }
 }
 
 /// Which cap a zip entry passed.
@@ -304,6 +323,7 @@ public final class ZipArchive {
                 limit: limit)
         }
         func unreadable(_ reason: String) -> ZipError { .unreadable(entry: entry.name, declaredBytes: declared, reason: reason) }
+        if let problem = ZipEntry.pathProblem(entry.name) { throw unreadable("refused: its name is not a safe relative path (\(problem))") }
         guard entry.flags & 1 == 0 else { throw unreadable("encrypted entries are not read") }
         guard entry.method == 0 || entry.method == 8 else { throw unreadable("compression method \(entry.method) is not supported") }
         guard !overlapping.contains(entry.localHeaderOffset) else { throw unreadable("its data overlaps another entry's (a zip bomb)") }

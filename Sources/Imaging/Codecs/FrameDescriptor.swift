@@ -82,6 +82,12 @@ public struct DecodingLimits: Sendable, Hashable {
 
     /// The default limits (1 GiB per frame, 8 GiB per image).
     public static let `default` = DecodingLimits()
+
+    /// What the server decodes to render one frame as an image (WADO-RS rendered, thumbnails, previews): 128 MiB per
+    /// decoded frame, so 8192 × 8192 16-bit grey or 6,500 × 6,500 RGB (the largest radiographs and mammograms are
+    /// under 50 MiB). Rendering holds a few working copies of a frame, so this bounds what a pixel flood (Rows ×
+    /// Columns far beyond the data) can make the server allocate to about 0.7 GiB (docs/reliability.md).
+    public static let rendering = DecodingLimits(maximumFrameBytes: 128 << 20, maximumImageBytes: .max)
 }
 
 /// A decoded frame: native little-endian pixel data, colour-by-pixel, as DICOM native pixel data holds it (PS3.5 8.1).

@@ -395,19 +395,22 @@ public struct DICOMwebRoutes: Sendable {
             throw HTTPError(.badRequest, message: "the Content-Type has no boundary")
         }
         var request = request
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.collectBody(upTo: maximumUploadBytes)
-        } catch {
-            throw HTTPError(.contentTooLarge, message: "the upload is larger than \(maximumUploadBytes) bytes")
-        }
-        let body = Array(buffer.readableBytesView)
         let parts: [MultipartPart]
         do {
-            parts = try Multipart.parse(body, boundary: boundary)
-        } catch {
-            // Nothing is stored from a body that cannot be read to its end.
-            throw HTTPError(.badRequest, message: "\(error); nothing was stored")
+            // The body is parsed in its buffer and only the parts are copied out; the buffer goes at the end of this
+            // block, so a body costs about twice its size at the peak (docs/reliability.md, Hostile input).
+            let buffer: ByteBuffer
+            do {
+                buffer = try await request.collectBody(upTo: maximumUploadBytes)
+            } catch {
+                throw HTTPError(.contentTooLarge, message: "the upload is larger than \(maximumUploadBytes) bytes")
+            }
+            do {
+                parts = try buffer.withUnsafeReadableBytes { try Multipart.parse(bytes: $0, boundary: boundary) }
+            } catch {
+                // Nothing is stored from a body that cannot be read to its end.
+                throw HTTPError(.badRequest, message: "\(error); nothing was stored")
+            }
         }
         guard !parts.isEmpty else { throw HTTPError(.badRequest, message: "the request has no parts; nothing was stored") }
         let base = baseURL(request)

@@ -62,6 +62,8 @@ public struct MultipartPart: Sendable {
 /// Why a multipart body could not be read.
 public enum MultipartError: Error, Sendable, Equatable, CustomStringConvertible {
     case noBoundary
+    /// A boundary longer than RFC 2046 5.1.1 allows (70 characters), or with characters it does not.
+    case invalidBoundary(length: Int)
     case missingFirstBoundary
     case unterminated(partsRead: Int)
     case malformedPartHeader(part: Int)
@@ -69,6 +71,8 @@ public enum MultipartError: Error, Sendable, Equatable, CustomStringConvertible 
     public var description: String {
         switch self {
         case .noBoundary: "the Content-Type has no boundary parameter"
+        case .invalidBoundary(let length):
+            "the boundary (\(length) characters) is not 1–70 of the characters RFC 2046 5.1.1 allows"
         case .missingFirstBoundary: "the body does not start with the boundary"
         case .unterminated(let n): "the body ends after \(n) part(s) without the closing boundary (truncated upload?)"
         case .malformedPartHeader(let n): "the headers of part \(n + 1) are malformed"
@@ -81,7 +85,18 @@ public enum Multipart {
     /// Splits a whole body into parts; the closing boundary must be present, so a truncated upload is refused
     /// before anything in it is used.
     public static func parse(_ body: [UInt8], boundary: String) throws(MultipartError) -> [MultipartPart] {
+        var result: Result<[MultipartPart], MultipartError> = .success([])
+        body.withUnsafeBytes { raw in result = Result { () throws(MultipartError) in try parse(bytes: raw, boundary: boundary) } }
+        return try result.get()
+    }
+
+    /// ``parse(_:boundary:)`` over bytes in place (a request body's buffer, not copied first): only the parts' bodies
+    /// are copied out.
+    public static func parse(bytes body: UnsafeRawBufferPointer, boundary: String) throws(MultipartError) -> [MultipartPart] {
         guard !boundary.isEmpty else { throw .noBoundary }
+        guard boundary.utf8.count <= 70, boundary.utf8.allSatisfy(Self.isBoundaryCharacter) else {
+            throw .invalidBoundary(length: boundary.utf8.count)
+        }
         let delimiter = Array(("--" + boundary).utf8)
         var parts: [MultipartPart] = []
         guard var position = find(delimiter, in: body, from: 0) else { throw .missingFirstBoundary }
@@ -97,7 +112,7 @@ public enum Multipart {
             position += 2
             var headers: [String: String] = [:]
             let bodyStart: Int
-            if body.starts(with: [0x0D, 0x0A], at: position) {
+            if position + 2 <= body.count, body[position] == 0x0D, body[position + 1] == 0x0A {
                 bodyStart = position + 2
             } else {
                 guard let headerEnd = find([0x0D, 0x0A, 0x0D, 0x0A], in: body, from: position) else {
@@ -119,23 +134,31 @@ public enum Multipart {
         }
     }
 
-    /// The first index of `needle` in `haystack` at or after `from`: memchr for the first byte, memcmp for the rest.
+    /// bchars of RFC 2046 5.1.1: digits, letters and '()+_,-./:=? and space.
+    static func isBoundaryCharacter(_ c: UInt8) -> Bool {
+        (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || Array("'()+_,-./:=? ".utf8).contains(c)
+    }
+
+    /// The first index of `needle` in `haystack` at or after `from`.
     static func find(_ needle: [UInt8], in haystack: [UInt8], from: Int) -> Int? {
-        guard !needle.isEmpty, from >= 0, haystack.count - from >= needle.count else { return nil }
-        return haystack.withUnsafeBytes { h -> Int? in
-            needle.withUnsafeBytes { n -> Int? in
-                guard let base = h.baseAddress, let needleBase = n.baseAddress else { return nil }
-                let first = Int32(n[0])
-                var i = from
-                let last = h.count - n.count
-                while i <= last {
-                    guard let hit = memchr(base + i, first, last - i + 1) else { return nil }
-                    let index = base.distance(to: UnsafeRawPointer(hit))
-                    if memcmp(base + index, needleBase, n.count) == 0 { return index }
-                    i = index + 1
-                }
-                return nil
+        haystack.withUnsafeBytes { find(needle, in: $0, from: from) }
+    }
+
+    /// The first index of `needle` in `haystack` at or after `from`: memchr for the first byte, memcmp for the rest.
+    static func find(_ needle: [UInt8], in h: UnsafeRawBufferPointer, from: Int) -> Int? {
+        guard !needle.isEmpty, from >= 0, h.count - from >= needle.count, let base = h.baseAddress else { return nil }
+        return needle.withUnsafeBytes { n -> Int? in
+            guard let needleBase = n.baseAddress else { return nil }
+            let first = Int32(n[0])
+            var i = from
+            let last = h.count - n.count
+            while i <= last {
+                guard let hit = memchr(base + i, first, last - i + 1) else { return nil }
+                let index = base.distance(to: UnsafeRawPointer(hit))
+                if memcmp(base + index, needleBase, n.count) == 0 { return index }
+                i = index + 1
             }
+            return nil
         }
     }
 

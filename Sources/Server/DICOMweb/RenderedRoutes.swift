@@ -69,7 +69,7 @@ extension DICOMwebRoutes {
             guard let (item, file) = chosen else { throw HTTPError(.notFound, message: "nothing with pixel data to render") }
             let key = frameCacheKey(item, frame: options.frame)
             do {
-                let pixels = try PixelData(dataSet: file.dataSet, transferSyntax: file.transferSyntax)
+                let pixels = try PixelData(dataSet: file.dataSet, transferSyntax: file.transferSyntax, limits: .rendering)
                 let presentation = try ImagePresentation(dataSet: file.dataSet, descriptor: pixels.descriptor, frame: options.frame)
                 let decoded = try frameCache.entry(for: key)?.frame ?? pixels.frame(options.frame, color: .rgb)
                 entry = DecodedFrameCache.Entry(frame: decoded, presentation: presentation)

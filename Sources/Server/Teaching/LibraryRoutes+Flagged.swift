@@ -300,7 +300,8 @@ extension LibraryRoutes {
         let bytes: [UInt8]
         do {
             let image = try Renderer.render(
-                dataSet: file.dataSet, transferSyntax: file.transferSyntax, options: RenderOptions(viewport: (width: 512, height: 512)))
+                dataSet: file.dataSet, transferSyntax: file.transferSyntax, options: RenderOptions(viewport: (width: 512, height: 512)),
+                limits: .rendering)
             bytes = try PNGEncoder.encodeFast(image)
         } catch {
             throw HTTPError(.unprocessableContent, message: "cannot render: \(error)")
