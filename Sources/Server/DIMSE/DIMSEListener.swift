@@ -65,7 +65,11 @@ public struct DIMSEListener: Service {
                 throw ConfigurationError("DICOM TLS: \(error)")
             }
         }
-        let policy = DIMSEServiceProvider.acceptorPolicy(for: provider)
+        // User identity negotiation (PS3.7 D.3.3.7): checked against the identity store whenever presented, required
+        // when configured.
+        let policy = DIMSEServiceProvider.acceptorPolicy(
+            for: provider, authenticator: identity.map { DIMSEUserIdentity(identity: $0) },
+            requiresUserIdentity: configuration.dicomRequireUserIdentity)
         let acceptor: AssociationAcceptor
         do {
             acceptor = try await AssociationAcceptor.bind(
