@@ -335,6 +335,37 @@ struct SecurityTests {
         await server.stop()
     }
 
+    @Test("DIMSE audit (dcmtk storescu): one Instances Transferred event per association, naming every study it stored")
+    func dimseAuditPerAssociation() async throws {
+        let server = try await ConfiguredServer(dimse: true)
+        let root = try Corpus.pydicomDataDirectory() + "/test_files/"
+        let files = ["CT_small.dcm", "MR_small.dcm", "rtdose.dcm"].map { root + $0 }
+        // The studies, read with pydicom (not with Atrium).
+        let read = try await Subprocess.runDetached(
+            "python3", ["-c", "import sys, pydicom\nfor f in sys.argv[1:]: print(pydicom.dcmread(f).StudyInstanceUID)"] + files)
+        let studies = read.output.split(separator: "\n").map(String.init)
+        #expect(Set(studies).count == 3, "\(read.output)\(read.errorOutput)")
+        func storescu(_ aeTitle: String, _ paths: [String]) async throws {
+            let peer = try PeerProcess(
+                "/usr/bin/storescu", ["-aet", aeTitle, "-aec", "ATRIUM", "127.0.0.1", "\(server.dicomPort)"] + paths)
+            let status = await peer.exitStatus(within: 60)
+            peer.stop()
+            #expect(status == 0, "\(peer.output)")
+        }
+        try await storescu("MODALITY1", files)
+        try await storescu("MODALITY2", [files[0]])
+        await server.server.identity.audit.flush()
+        let events = try await server.server.identity.audit.search(AuditSearch(eventCode: "110104"))
+        let first = events.filter { $0.user == "ae:MODALITY1" }
+        #expect(first.count == 1, "one event for the association of three instances: \(first.map(\.detail))")
+        let named = first.first?.participants ?? []
+        #expect(studies.allSatisfy { named.contains(.study($0)) } && named.count == 3, "\(named)")
+        #expect(first.first?.detail.contains("3 instances") == true, "\(first.map(\.detail))")
+        let second = events.filter { $0.user == "ae:MODALITY2" }
+        #expect(second.count == 1 && second.first?.detail.contains("1 instance ") == true, "\(second.map(\.detail))")
+        await server.stop()
+    }
+
     @Test(
         "In Chromium against atrium serve --demo: stored XSS payloads never run, every page family loads without a CSP violation, cross-origin posts are refused, search fields take SQL as text, and the workflow route families answer each role as documented"
     )

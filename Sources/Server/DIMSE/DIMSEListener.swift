@@ -82,7 +82,11 @@ public struct DIMSEListener: Service {
             "DIMSE listener started", metadata: ["aeTitle": "\(configuration.aeTitle)", "port": "\(port)", "tls": "\(secure)"])
         await onListening(port)
         try await withGracefulShutdownHandler {
-            try await acceptor.run(handler: DIMSEServiceProvider(configuration: provider))
+            // One audit event per association for its C-STOREs (``AuditedAssociations``).
+            try await acceptor.run(
+                handler: AuditedAssociations(
+                    inner: DIMSEServiceProvider(configuration: provider),
+                    access: DIMSEAccess(peers: ConfiguredPeers(configuration: configuration), identity: identity)))
         } onGracefulShutdown: {
             acceptor.stopAccepting()
         }
