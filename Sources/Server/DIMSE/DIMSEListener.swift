@@ -67,9 +67,12 @@ public struct DIMSEListener: Service {
         }
         // User identity negotiation (PS3.7 D.3.3.7): checked against the identity store whenever presented, required
         // when configured.
-        let policy = DIMSEServiceProvider.acceptorPolicy(
+        var policy = DIMSEServiceProvider.acceptorPolicy(
             for: provider, authenticator: identity.map { DIMSEUserIdentity(identity: $0) },
             requiresUserIdentity: configuration.dicomRequireUserIdentity)
+        // With allowUnknownPeers off, an AE title not among the configured peers is rejected at association time
+        // (A-ASSOCIATE-RJ, calling AE title not recognized): it can neither store, query, retrieve nor echo.
+        if !configuration.allowUnknownPeers { policy.knownCallingAETitles = Set(configuration.peers.map(\.aeTitle)) }
         let acceptor: AssociationAcceptor
         do {
             acceptor = try await AssociationAcceptor.bind(
