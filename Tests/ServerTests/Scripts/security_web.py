@@ -452,8 +452,12 @@ setTimeout(() => document.getElementById("a").submit(), 800);
             driver, wait = browser_as("demo-curator")
             try:
                 driver.get(origin + "/")
-                time.sleep(3)
-                wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
+                # The page posts its form after 0.8 s; wait until the browser shows Atrium's answer.
+                try:
+                    wait.until(lambda d: d.current_url.startswith(base)
+                               and d.execute_script("return document.readyState") == "complete")
+                except Exception:
+                    pass
                 landed = driver.current_url
                 shown = driver.find_element("tag name", "body").text
                 driver.save_screenshot(os.path.join(shots, f"csrf-{origin.split('//')[1].replace(':', '-')}.png"))
