@@ -42,6 +42,9 @@ public struct AtriumServer: Sendable {
     public let setupToken = SetupToken()
     /// What this start's `--demo` made (for the start banner and the sign-in page).
     public let firstRun = FirstRunState()
+    /// Sign-in attempts and bad bearer tokens per client address (``RateLimiter``), shared by both routers.
+    let signInLimiter: RateLimiter
+    let tokenLimiter: RateLimiter
     let logger: Logger
 
     /// Opens the archive in the configured data directory, creating it when needed. `metrics` is where counters go: a
@@ -74,12 +77,18 @@ public struct AtriumServer: Sendable {
         self.laboratory = LaboratoryStore(identity: identity)
         self.health = HealthStore(identity: identity)
         self.programme = ProgrammeStore(identity: identity, reading: reading, teaching: teaching, training: training, health: health)
+        self.signInLimiter = RateLimiter(limit: configuration.signInAttemptsPerMinute)
+        self.tokenLimiter = RateLimiter(limit: configuration.failedTokensPerMinute)
         self.logger = logger
     }
 
     /// The HTTP application. `onServerRunning` receives the bound port (useful with port 0).
     public func makeApplication(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let router = Router(context: AtriumRequestContext.self)
+        // Security headers on every response, errors and unknown paths included (docs/security.md).
+        let headers = SecurityHeadersMiddleware(
+            hstsSeconds: configuration.hstsSeconds, publicURL: configuration.publicURL)
+        router.add(middleware: headers)
         router.get("/health") { _, _ in "ok\n" }
         let metrics = metrics
         router.get("/metrics") { _, _ in
@@ -91,7 +100,9 @@ public struct AtriumServer: Sendable {
         // An oversized upload is refused from its Content-Length, unread (docs/reliability.md, Hostile input).
         router.add(middleware: BodySizeMiddleware(maximumUploadBytes: configuration.maximumUploadBytes))
         // Who is asking, and whether they may: before every route but /health (``AccessPolicy``).
-        router.add(middleware: AuthenticationMiddleware(identity: identity, logger: logger))
+        router.add(
+            middleware: AuthenticationMiddleware(
+                identity: identity, logger: logger, signInLimiter: signInLimiter, tokenLimiter: tokenLimiter))
         // Compressed request bodies are inflated under the intake caps, for those signed in (docs/reliability.md).
         router.add(
             middleware: ContentEncodingMiddleware(limits: configuration.intakeLimits, maximumBodyBytes: configuration.maximumUploadBytes))
@@ -119,7 +130,9 @@ public struct AtriumServer: Sendable {
             store: reading, archive: archive, address: address, events: UPSEventChannel(store: reading, logger: logger), logger: logger)
         ups.register(on: router)
         let webSocketRouter = Router(context: AtriumRequestContext.self)
-        webSocketRouter.add(middleware: AuthenticationMiddleware(identity: identity, logger: logger))
+        webSocketRouter.add(
+            middleware: AuthenticationMiddleware(
+                identity: identity, logger: logger, signInLimiter: signInLimiter, tokenLimiter: tokenLimiter))
         ups.registerWebSocket(on: webSocketRouter)
         router.add(middleware: LanguageMiddleware())
         LibraryRoutes(store: teaching, archive: archive, views: webViews, audit: identity.audit, logger: logger).register(on: router)

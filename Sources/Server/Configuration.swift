@@ -75,6 +75,17 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
     /// The URL clients reach the server at (behind a proxy, say), for absolute URLs in responses; by default the
     /// request's Host, or the bound address.
     public var publicURL: String?
+    /// `Strict-Transport-Security` max-age in seconds, sent when `publicURL` is https or a TLS proxy forwards the request
+    /// with `X-Forwarded-Proto: https`; 0 never sends it (docs/security.md).
+    public var hstsSeconds: Int = 31_536_000
+    /// Sign-in attempts (`POST /api/session`, the login form, `POST /api/setup`) one client address may make per minute,
+    /// whatever the usernames; beyond it, 429 until the minute has passed. 0: no limit.
+    public var signInAttemptsPerMinute: Int = 60
+    /// Requests with an unknown, expired or revoked bearer token one client address may make per minute; beyond it
+    /// every bearer request from that address is 429 until the minute has passed. 0: no limit.
+    public var failedTokensPerMinute: Int = 60
+    /// A resumable upload nobody has added to for this long is abandoned: its files are removed (docs/security.md).
+    public var uploadAbandonSeconds: Int = 86_400
     /// Known DICOM application entities (configuration file only): who may store, query and retrieve, and where C-MOVE
     /// sends to.
     public var peers: [PeerConfiguration] = []
@@ -82,6 +93,10 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
     /// `storescu` at once; turn it off before the server is reachable from a network. An unknown AE is never a C-MOVE
     /// destination.
     public var allowUnknownPeers: Bool = true
+    /// Whether a DIMSE association must present a user identity (PS3.7 D.3.3.7, type 2: a person's username and their
+    /// password or API token); without one, or with a wrong one, the association is rejected. A presented identity is
+    /// checked even when this is off.
+    public var dicomRequireUserIdentity: Bool = false
     /// Where audit events are also sent, as RFC 5424 syslog messages over UDP: `udp://host:514`. Nil: the database only.
     public var auditSyslog: String?
     /// Consultation service levels: seconds allowed to answer a stat, urgent and routine request (1 h, 4 h, 24 h).
@@ -136,7 +151,11 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
         "ATRIUM_AET": "aeTitle", "ATRIUM_DEMO": "demo", "ATRIUM_DUPLICATE_POLICY": "duplicatePolicy",
         "ATRIUM_INDEX_DURABILITY": "indexDurability",
         "ATRIUM_MAX_UPLOAD_BYTES": "maximumUploadBytes", "ATRIUM_FRAME_CACHE_BYTES": "frameCacheBytes", "ATRIUM_PUBLIC_URL": "publicURL",
-        "ATRIUM_ALLOW_UNKNOWN_PEERS": "allowUnknownPeers", "ATRIUM_AUDIT_SYSLOG": "auditSyslog",
+        "ATRIUM_HSTS_SECONDS": "hstsSeconds", "ATRIUM_SIGN_IN_ATTEMPTS_PER_MINUTE": "signInAttemptsPerMinute",
+        "ATRIUM_FAILED_TOKENS_PER_MINUTE": "failedTokensPerMinute",
+        "ATRIUM_UPLOAD_ABANDON_SECONDS": "uploadAbandonSeconds",
+        "ATRIUM_ALLOW_UNKNOWN_PEERS": "allowUnknownPeers",
+        "ATRIUM_DICOM_REQUIRE_USER_IDENTITY": "dicomRequireUserIdentity", "ATRIUM_AUDIT_SYSLOG": "auditSyslog",
         "ATRIUM_DICOM_TLS_PORT": "dicomTLSPort", "ATRIUM_DICOM_TLS_CERT": "dicomTLSCertificate",
         "ATRIUM_DICOM_TLS_KEY": "dicomTLSKey", "ATRIUM_DICOM_TLS_CA": "dicomTLSClientCA", "ATRIUM_DICOM_PLAIN": "dicomPlain",
         "ATRIUM_MAX_ENTRY_BYTES": "maximumEntryBytes", "ATRIUM_MAX_ARCHIVE_BYTES": "maximumArchiveBytes",
@@ -239,7 +258,12 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
             guard bytes >= 0 else { throw ConfigurationError("\(source): frameCacheBytes must be 0 or more") }
             frameCacheBytes = bytes
         case "publicURL": publicURL = value
+        case "hstsSeconds": hstsSeconds = try int()
+        case "signInAttemptsPerMinute": signInAttemptsPerMinute = try int()
+        case "failedTokensPerMinute": failedTokensPerMinute = try int()
+        case "uploadAbandonSeconds": uploadAbandonSeconds = try int()
         case "allowUnknownPeers": allowUnknownPeers = ["1", "true", "yes"].contains(value.lowercased())
+        case "dicomRequireUserIdentity": dicomRequireUserIdentity = ["1", "true", "yes"].contains(value.lowercased())
         case "auditSyslog":
             guard value.isEmpty || value.lowercased().hasPrefix("udp://") else {
                 throw ConfigurationError("\(source): auditSyslog is udp://host:port")

@@ -16,7 +16,7 @@ struct Serve: AsyncParsableCommand {
             ATRIUM_DICOM_TLS_CERT, ATRIUM_DICOM_TLS_KEY, ATRIUM_DICOM_TLS_CA, ATRIUM_DICOM_PLAIN, ATRIUM_AET, ATRIUM_HL7_PORT,
             ATRIUM_DEMO, ATRIUM_DUPLICATE_POLICY, ATRIUM_INDEX_DURABILITY, ATRIUM_MAX_UPLOAD_BYTES, ATRIUM_ALLOW_UNKNOWN_PEERS), then these flags; each
             overrides the one before. A calling AE title not in peers may store, query and retrieve while allowUnknownPeers is
-            true (the default, so that storescu works at once), and is never a C-MOVE destination.
+            true (the default, so that storescu works at once); false rejects its association. It is never a C-MOVE destination.
             Stop with Ctrl-C or SIGTERM: requests in flight finish first.
             """
     )

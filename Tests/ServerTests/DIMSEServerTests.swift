@@ -222,12 +222,16 @@ struct DIMSEServerTests {
         await server.stop()
     }
 
-    @Test("with allowUnknownPeers off, an unknown AE may not store, and a configured peer may")
+    @Test(
+        "with allowUnknownPeers off, an unknown AE's association is rejected (calling AE title not recognized), and a configured peer may store"
+    )
     func unknownPeersRefused() async throws {
         let server = try await DIMSETestServer.start(peers: [county], allowUnknownPeers: false)
         let ct = try pydicomTestFile("CT_small.dcm")
         let refused = try await server.dcmtk("storescu", ["-v", "-R", "-aec", "ATRIUM"], files: [ct], seconds: 30)
-        #expect(refused.output.contains("Status: 0x124"), "\(refused.output)")
+        #expect(refused.status != 0 && refused.output.contains("Calling AE Title Not Recognized"), "\(refused.output)")
+        let echo = try await server.dcmtk("echoscu", ["-aet", "STRANGER", "-aec", "ATRIUM"], seconds: 30)
+        #expect(echo.status != 0 && echo.output.contains("Calling AE Title Not Recognized"), "\(echo.output)")
         #expect(try await server.server.archive.index.counts().instances == 0)
         let accepted = try await server.dcmtk("storescu", ["-R", "-aet", "COUNTY", "-aec", "ATRIUM"], files: [ct], seconds: 30)
         #expect(accepted.status == 0, "\(accepted.output)")

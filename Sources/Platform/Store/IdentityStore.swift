@@ -140,11 +140,12 @@ public final class IdentityStore: Sendable {
 
     private static func rolesText(_ roles: Set<Role>) -> String { roles.map(\.rawValue).sorted().joined(separator: ",") }
 
-    func checkPassword(_ password: String) throws(PlatformError) {
+    func checkPassword(_ password: String, username: String) throws(PlatformError) {
         guard password.count >= policy.minimumPasswordLength else {
             throw .invalid("a password has at least \(policy.minimumPasswordLength) characters")
         }
         guard password.utf8.count <= 1024 else { throw .invalid("a password has at most 1024 bytes") }
+        if let reason = PasswordPolicy.weakness(password, username: username) { throw .invalid(reason) }
     }
 
     /// Creates a person with a password (hashed here) and at least one role.
@@ -157,7 +158,7 @@ public final class IdentityStore: Sendable {
             username.allSatisfy({ $0.isLetter || $0.isNumber || "._-@".contains($0) })
         else { throw .invalid("a username is 1–64 letters, digits, '.', '_', '-' or '@'") }
         guard !roles.isEmpty else { throw .invalid("a person needs at least one role") }
-        try checkPassword(password)
+        try checkPassword(password, username: username)
         if let institutionID, try await institution(id: institutionID) == nil { throw .notFound("institution \(institutionID)") }
         if roles.contains(.site) && institutionID == nil { throw .invalid("a site user belongs to an institution") }
         let hash = try PasswordHasher.hash(password, iterations: policy.passwordIterations)
@@ -304,7 +305,7 @@ public final class IdentityStore: Sendable {
     }
 
     private func setPassword(_ person: Person, _ password: String, keeping sessionID: String? = nil) async throws(PlatformError) {
-        try checkPassword(password)
+        try checkPassword(password, username: person.username)
         let hash = try PasswordHasher.hash(password, iterations: policy.passwordIterations)
         try await database.query(
             "UPDATE people SET password_hash = ?, failed_attempts = 0, locked_until = NULL WHERE id = ?",
@@ -321,15 +322,54 @@ public final class IdentityStore: Sendable {
     public func signIn(username: String, password: String, source: String) async throws(PlatformError) -> Result<
         SessionGrant, SignInFailure
     > {
+        let person: Person
+        switch try await checkCredentials(username: username, password: password, source: source, transport: "http") {
+        case .failure(let failure): return .failure(failure)
+        case .success(let checked): person = checked
+        }
+        let now = Self.now()
+        let sessionID = Secrets.random()
+        let csrf = Secrets.random()
+        try await database.query(
+            "INSERT INTO sessions (id_hash, person_id, csrf_token, created_at, last_seen_at, source) VALUES (?, ?, ?, ?, ?, ?)",
+            [.text(Secrets.digest(sessionID)), .integer(person.id), .text(csrf), .integer(now), .integer(now), .text(source)])
+        await audit.record(
+            AuditEvent(
+                eventID: .userAuthentication, eventType: .login, action: .execute, user: username, sourceAddress: source,
+                participants: [.user(username)]))
+        let principal = try await principal(for: person, method: .session(csrfToken: csrf))
+        return .success(SessionGrant(sessionID: sessionID, csrfToken: csrf, principal: principal))
+    }
+
+    /// Checks a username and password without opening a session, for DIMSE user identity negotiation (PS3.7 D.3.3.7):
+    /// the same lock-out as ``signIn(username:password:source:)``, and a User Authentication event on the outcome.
+    public func authenticate(username: String, password: String, source: String, transport: String) async throws(PlatformError)
+        -> Result<Principal, SignInFailure>
+    {
+        switch try await checkCredentials(username: username, password: password, source: source, transport: transport) {
+        case .failure(let failure): return .failure(failure)
+        case .success(let person):
+            await audit.record(
+                AuditEvent(
+                    eventID: .userAuthentication, eventType: .login, action: .execute, user: username, sourceAddress: source,
+                    transport: transport, participants: [.user(username)], detail: "user identity negotiation"))
+            return .success(try await principal(for: person, method: .token(scopes: TokenScope.all)))
+        }
+    }
+
+    /// The password check behind sign-in: counts failures towards the lock-out and audits each failure.
+    private func checkCredentials(username: String, password: String, source: String, transport: String) async throws(PlatformError)
+        -> Result<Person, SignInFailure>
+    {
         let rows = try await database.query(
             "SELECT \(Self.personColumns), password_hash, failed_attempts, locked_until FROM people WHERE username = ?",
             [.text(username)])
         let now = Self.now()
-        func fail(_ failure: SignInFailure, _ detail: String) async -> Result<SessionGrant, SignInFailure> {
+        func fail(_ failure: SignInFailure, _ detail: String) async -> Result<Person, SignInFailure> {
             await audit.record(
                 AuditEvent(
                     eventID: .userAuthentication, eventType: .login, action: .execute, outcome: .minorFailure, user: username,
-                    sourceAddress: source, participants: [.user(username)], detail: detail))
+                    sourceAddress: source, transport: transport, participants: [.user(username)], detail: detail))
             return .failure(failure)
         }
         guard let row = rows.first else {
@@ -367,17 +407,7 @@ public final class IdentityStore: Sendable {
         }
         if person.disabled { return await fail(.disabled, "account disabled") }
         try await database.query("UPDATE people SET failed_attempts = 0, locked_until = NULL WHERE id = ?", [.integer(person.id)])
-        let sessionID = Secrets.random()
-        let csrf = Secrets.random()
-        try await database.query(
-            "INSERT INTO sessions (id_hash, person_id, csrf_token, created_at, last_seen_at, source) VALUES (?, ?, ?, ?, ?, ?)",
-            [.text(Secrets.digest(sessionID)), .integer(person.id), .text(csrf), .integer(now), .integer(now), .text(source)])
-        await audit.record(
-            AuditEvent(
-                eventID: .userAuthentication, eventType: .login, action: .execute, user: username, sourceAddress: source,
-                participants: [.user(username)]))
-        let principal = try await principal(for: person, method: .session(csrfToken: csrf))
-        return .success(SessionGrant(sessionID: sessionID, csrfToken: csrf, principal: principal))
+        return .success(person)
     }
 
     /// The person signed in with this session id, while the session is within its idle and absolute limits. One indexed

@@ -15,13 +15,40 @@ public struct AuthenticationMiddleware: RouterMiddleware {
     public typealias Context = AtriumRequestContext
     let identity: IdentityStore
     let logger: Logger
+    /// Sign-in attempts per client address (``RateLimiter``): `POST /api/session`, `/login`, `/api/setup`, `/setup`.
+    let signInLimiter: RateLimiter
+    /// Requests with a bad bearer token per client address.
+    let tokenLimiter: RateLimiter
 
-    public init(identity: IdentityStore, logger: Logger = Logger(label: "atrium.auth")) {
+    public init(
+        identity: IdentityStore, logger: Logger = Logger(label: "atrium.auth"), signInLimiter: RateLimiter = RateLimiter(limit: 0),
+        tokenLimiter: RateLimiter = RateLimiter(limit: 0)
+    ) {
         self.identity = identity
         self.logger = logger
+        self.signInLimiter = signInLimiter
+        self.tokenLimiter = tokenLimiter
+    }
+
+    /// The requests that try a password or a setup token.
+    static func isSignInAttempt(_ request: Request) -> Bool {
+        guard request.method == .post else { return false }
+        return ["/api/session", "/login", "/api/setup", "/setup"].contains(request.uri.path)
+    }
+
+    /// 429 with Retry-After, audited as a Security Alert.
+    func tooMany(_ limiter: RateLimiter, key: String, what: String, source: String) async -> Response {
+        await identity.audit.record(
+            AuditEvent(
+                eventID: .securityAlert, eventType: .useOfRestrictedFunction, action: .execute, outcome: .seriousFailure, user: "",
+                sourceAddress: source, detail: "rate limit: \(what)"))
+        var response = Self.problem(.tooManyRequests, "too many \(what) from this address: wait a minute")
+        response.headers[.retryAfter] = String(limiter.retryAfter(key))
+        return response
     }
 
     static let csrfHeader = HTTPField.Name("X-CSRF-Token")!
+    static let fetchSite = HTTPField.Name("Sec-Fetch-Site")!
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
@@ -32,12 +59,21 @@ public struct AuthenticationMiddleware: RouterMiddleware {
         if request.uri.queryParameters["access_token"] != nil {
             return Self.problem(.badRequest, "credentials are never accepted in the URL; send Authorization: Bearer")
         }
+        let client = Self.client(request, source: source)
+        if Self.isSignInAttempt(request), !signInLimiter.attempt(client) {
+            logger.notice("sign-in rate limit reached", metadata: ["source": "\(client)"])
+            return await tooMany(signInLimiter, key: client, what: "sign-in attempts", source: source)
+        }
         if let authorization = request.headers[.authorization] {
+            if tokenLimiter.isLimited(client) {
+                return await tooMany(tokenLimiter, key: client, what: "requests with a bad token", source: source)
+            }
             let parts = authorization.split(separator: " ", maxSplits: 1)
             guard parts.count == 2, parts[0].lowercased() == "bearer" else {
                 return Self.problem(.unauthorized, "only Authorization: Bearer is accepted", challenge: true)
             }
             guard let principal = try await identity.principal(bearerToken: String(parts[1]).trimmingCharacters(in: .whitespaces)) else {
+                _ = tokenLimiter.attempt(client)
                 await audit(family, path: path, principal: nil, user: "", source: source, status: .unauthorized, detail: "invalid token")
                 return Self.problem(.unauthorized, "the token is unknown, expired or revoked", challenge: true)
             }
@@ -47,10 +83,15 @@ public struct AuthenticationMiddleware: RouterMiddleware {
         }
         if let principal = context.principal { context.language = principal.language }
 
-        // CSRF: a browser session's state-changing request carries the session's token (header or form field).
+        // CSRF: a browser session's state-changing request carries the session's token (header or form field), and is
+        // not one the browser itself marks as coming from another site (Fetch Metadata, `Sec-Fetch-Site: cross-site`).
         if case .session(let expected) = context.principal?.method, ![.get, .head, .options].contains(request.method),
             family != .signIn
         {
+            if request.headers[Self.fetchSite]?.lowercased() == "cross-site" {
+                logger.notice("cross-site request refused", metadata: ["path": "\(path)"])
+                return Self.problem(.forbidden, "a state-changing request from another site is refused (Sec-Fetch-Site: cross-site)")
+            }
             var submitted = request.headers[Self.csrfHeader]
             if submitted == nil,
                 request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true
@@ -153,6 +194,17 @@ public struct AuthenticationMiddleware: RouterMiddleware {
         guard let address = context.remoteAddress else { return "" }
         return address.ipAddress ?? "\(address)"
     }
+
+    /// The client a rate limit counts: the connection's peer, except that a proxy on this machine (a loopback peer) is
+    /// trusted to name the client in the last `X-Forwarded-For` entry, so that a local TLS proxy does not make every
+    /// user one client.
+    static func client(_ request: Request, source: String) -> String {
+        guard source == "127.0.0.1" || source == "::1", let forwarded = request.headers[forwardedFor] else { return source }
+        let last = forwarded.split(separator: ",").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        return last.isEmpty ? source : last
+    }
+
+    static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
 
     /// A JSON error answer: `{"error": "…"}`.
     static func problem(_ status: HTTPResponse.Status, _ message: String, challenge: Bool = false) -> Response {

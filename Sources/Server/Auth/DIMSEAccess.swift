@@ -1,4 +1,5 @@
 import Archive
+import DICOMNetwork
 import Foundation
 import Platform
 import Synchronization
@@ -23,11 +24,16 @@ public struct DIMSEAccess: Sendable {
         return peers.institution(aeTitle: aeTitle)
     }
 
-    /// Records a DIMSE operation.
+    /// Records a DIMSE operation. C-STOREs inside an association served by ``AuditedAssociations`` are gathered and
+    /// recorded once when it ends.
     func record(
         _ event: AuditCode, action: AuditAction, aeTitle: String, studies: [String], outcome: AuditOutcome = .success,
         detail: String = ""
     ) async {
+        if event == .instancesTransferred, action == .create, let gathering = AssociationAudit.current {
+            gathering.add(studies: studies, outcome: outcome, detail: detail)
+            return
+        }
         guard let identity else { return }
         await identity.audit.record(
             AuditEvent(
@@ -47,5 +53,71 @@ private final class RecentPeerInstitutions: Sendable {
         guard let mapping = try? await identity.peerInstitutions() else { return nil }
         state.withLock { $0 = (now, mapping) }
         return mapping
+    }
+}
+
+/// The C-STOREs of one association, gathered so that the association is audited once (PS3.15 A.5.3.4 DICOM Instances
+/// Transferred describes "the completion of transferring DICOM SOP Instances between two Application Entities", not
+/// each instance): one success event naming every study received, and one failure event if anything was refused.
+final class AssociationAudit: Sendable {
+    /// The association being served, for the storage provider's C-STOREs (a task-local the provider's child tasks inherit).
+    @TaskLocal static var current: AssociationAudit?
+
+    private struct Gathered {
+        var studies: [String: Int] = [:]
+        var order: [String] = []
+        var refused = 0
+        var firstRefusal = ""
+    }
+
+    private let gathered = Mutex(Gathered())
+
+    func add(studies: [String], outcome: AuditOutcome, detail: String) {
+        gathered.withLock { state in
+            guard outcome == .success else {
+                if state.refused == 0 { state.firstRefusal = detail }
+                state.refused += 1
+                return
+            }
+            for study in studies {
+                if state.studies[study] == nil { state.order.append(study) }
+                state.studies[study, default: 0] += 1
+            }
+        }
+    }
+
+    /// Records what was gathered: nothing when the association stored nothing.
+    func flush(access: DIMSEAccess, aeTitle: String) async {
+        let state = gathered.withLock { $0 }
+        if !state.order.isEmpty {
+            let count = state.studies.values.reduce(0, +)
+            await access.record(
+                .instancesTransferred, action: .create, aeTitle: aeTitle, studies: state.order,
+                detail: "\(count) instance\(count == 1 ? "" : "s") stored in one association")
+        }
+        if state.refused > 0 {
+            await access.record(
+                .instancesTransferred, action: .create, aeTitle: aeTitle, studies: [], outcome: .seriousFailure,
+                detail: "\(state.refused) C-STORE\(state.refused == 1 ? "" : "s") refused in one association; first: \(state.firstRefusal)")
+        }
+    }
+}
+
+/// Serves each association with `inner` while gathering its C-STOREs into one ``AssociationAudit``, recorded when the
+/// association ends, however it ends.
+struct AuditedAssociations<Inner: AssociationHandler>: AssociationHandler {
+    let inner: Inner
+    let access: DIMSEAccess
+
+    func serve(_ association: AssociationContext, messages: AssociationMessages) async throws {
+        let gathering = AssociationAudit()
+        let aeTitle = association.negotiated.callingAETitle
+        do {
+            try await AssociationAudit.$current.withValue(gathering) { try await inner.serve(association, messages: messages) }
+        } catch {
+            await gathering.flush(access: access, aeTitle: aeTitle)
+            throw error
+        }
+        await gathering.flush(access: access, aeTitle: aeTitle)
     }
 }

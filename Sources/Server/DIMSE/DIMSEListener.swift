@@ -65,7 +65,14 @@ public struct DIMSEListener: Service {
                 throw ConfigurationError("DICOM TLS: \(error)")
             }
         }
-        let policy = DIMSEServiceProvider.acceptorPolicy(for: provider)
+        // User identity negotiation (PS3.7 D.3.3.7): checked against the identity store whenever presented, required
+        // when configured.
+        var policy = DIMSEServiceProvider.acceptorPolicy(
+            for: provider, authenticator: identity.map { DIMSEUserIdentity(identity: $0) },
+            requiresUserIdentity: configuration.dicomRequireUserIdentity)
+        // With allowUnknownPeers off, an AE title not among the configured peers is rejected at association time
+        // (A-ASSOCIATE-RJ, calling AE title not recognized): it can neither store, query, retrieve nor echo.
+        if !configuration.allowUnknownPeers { policy.knownCallingAETitles = Set(configuration.peers.map(\.aeTitle)) }
         let acceptor: AssociationAcceptor
         do {
             acceptor = try await AssociationAcceptor.bind(
@@ -78,7 +85,11 @@ public struct DIMSEListener: Service {
             "DIMSE listener started", metadata: ["aeTitle": "\(configuration.aeTitle)", "port": "\(port)", "tls": "\(secure)"])
         await onListening(port)
         try await withGracefulShutdownHandler {
-            try await acceptor.run(handler: DIMSEServiceProvider(configuration: provider))
+            // One audit event per association for its C-STOREs (``AuditedAssociations``).
+            try await acceptor.run(
+                handler: AuditedAssociations(
+                    inner: DIMSEServiceProvider(configuration: provider),
+                    access: DIMSEAccess(peers: ConfiguredPeers(configuration: configuration), identity: identity)))
         } onGracefulShutdown: {
             acceptor.stopAccepting()
         }

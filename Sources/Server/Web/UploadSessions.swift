@@ -3,7 +3,10 @@ import NIOCore
 
 /// Resumable uploads for slow links: a session is created with the file's name and size, receives chunks at
 /// explicit byte offsets, tells how much it holds (so a client resumes after an interruption), and is ingested once
-/// complete. Session files live under `<data>/uploads/<id>/` so a restarted server still knows them.
+/// complete. Session files live under `<data>/uploads/<id>/` so a restarted server still knows them. A session nobody
+/// has added to for `abandonAfterSeconds` (its data file's modification time) is abandoned: it answers 404 and its files
+/// are removed, by the lookup that finds it and by a sweep of the folder each time a session is created (OWASP ASVS 5.0 V5.2: no unbounded storage from unfinished uploads). One owner holds at most
+/// `maximumOpenPerOwner` open sessions.
 actor UploadSessions {
     struct Session: Codable, Sendable {
         var id: String
@@ -26,14 +29,45 @@ actor UploadSessions {
 
     let directory: String
     let maximumBytes: Int
+    let abandonAfterSeconds: Double
+    let maximumOpenPerOwner: Int
     private var sessions: [String: Session] = [:]
 
-    init(directory: String, maximumBytes: Int) {
+    init(directory: String, maximumBytes: Int, abandonAfterSeconds: Double = 86_400, maximumOpenPerOwner: Int = 50) {
         self.directory = directory
         self.maximumBytes = maximumBytes
+        self.abandonAfterSeconds = abandonAfterSeconds
+        self.maximumOpenPerOwner = maximumOpenPerOwner
+    }
+
+    /// Removes every abandoned session; returns how many. Called by ``create(name:sizeBytes:owner:)`` (the folder holds
+    /// only open sessions, so the listing is short).
+    @discardableResult
+    func sweep(now: Double = Date().timeIntervalSince1970) -> Int {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return 0 }
+        var removed = 0
+        for id in names where id.count == 32 && id.allSatisfy(\.isHexDigit) && isAbandoned(id, now: now) {
+            remove(id: id)
+            removed += 1
+        }
+        return removed
+    }
+
+    /// Whether the session's data was last written longer ago than `abandonAfterSeconds` (a folder without data counts
+    /// from its own modification time).
+    private func isAbandoned(_ id: String, now: Double) -> Bool {
+        let attributes =
+            (try? FileManager.default.attributesOfItem(atPath: dataPath(id)))
+            ?? (try? FileManager.default.attributesOfItem(atPath: directory + "/" + id))
+        guard let modified = attributes?[.modificationDate] as? Date else { return false }
+        return now - modified.timeIntervalSince1970 > abandonAfterSeconds
     }
 
     func create(name: String, sizeBytes: Int, owner: String) throws(Failure) -> Session {
+        sweep()
+        guard sessions.values.filter({ $0.owner == owner }).count < maximumOpenPerOwner else {
+            throw .invalid("\(maximumOpenPerOwner) uploads are open already: finish them or let them expire")
+        }
         guard sizeBytes >= 0 else { throw .invalid("size must not be negative") }
         guard sizeBytes <= maximumBytes else { throw .tooLarge(limitBytes: maximumBytes) }
         let cleaned = name.split(whereSeparator: { $0 == "\\" || $0 == "\0" }).joined(separator: "/")
@@ -101,6 +135,10 @@ actor UploadSessions {
             sessions[id] = session
         }
         guard let session else { throw .notFound }
+        if isAbandoned(id, now: Date().timeIntervalSince1970) {
+            remove(id: id)
+            throw .notFound
+        }
         guard session.owner == owner else { throw .forbidden }
         return session
     }

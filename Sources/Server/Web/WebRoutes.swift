@@ -52,7 +52,8 @@ public struct WebRoutes: Sendable {
         self.archive = archive
         self.configuration = configuration
         self.uploads = UploadSessions(
-            directory: configuration.dataDirectory + "/uploads", maximumBytes: configuration.maximumUploadBytes)
+            directory: configuration.dataDirectory + "/uploads", maximumBytes: configuration.maximumUploadBytes,
+            abandonAfterSeconds: Double(configuration.uploadAbandonSeconds))
         self.temporaryDirectory = ZipReader.temporaryDirectory(data: configuration.dataDirectory, label: "upload")
         self.signIn = signIn
         self.signOut = signOut

@@ -31,6 +31,8 @@ function element(tag, attributes = {}, ...children) {
 
 function takeAttempt(form) {
   const attemptID = form.dataset.attempt;
+  // Answers are saved as they are given; the form itself is never submitted (Enter in a text answer does nothing).
+  form.addEventListener("submit", (event) => event.preventDefault());
   const state = document.getElementById("save-state");
   const container = document.getElementById("questions");
   const pending = new Map(); // question id → {answer, sequence}
