@@ -51,6 +51,19 @@ private struct Column {
     let primaryKey: Bool
 }
 
+/// `tables` ordered so that each comes after the tables its foreign keys name (a cycle is broken at its first table).
+private func parentsFirst(_ tables: [String], parents: [String: Set<String>]) -> [String] {
+    var ordered: [String] = []
+    var remaining = tables
+    while !remaining.isEmpty {
+        let ready = remaining.filter { (parents[$0] ?? []).subtracting([$0]).allSatisfy { ordered.contains($0) || !tables.contains($0) } }
+        let next = ready.isEmpty ? [remaining[0]] : ready
+        ordered += next
+        remaining.removeAll { next.contains($0) }
+    }
+    return ordered
+}
+
 /// Puts two rows into every ordinary table of the database, each column given a value of its declared type (foreign keys
 /// pointing at the parent's rows of the same number), so that migrations meet tables that are not empty. Returns the
 /// tables filled, with their row counts, and those whose constraints refused such rows.
@@ -74,14 +87,7 @@ private func fillEveryTable(_ connection: SQLiteConnection) throws -> (filled: [
             references[table, default: [:]][from] = (parent, row[4].text ?? "pk")
         }
     }
-    var ordered: [String] = []
-    var remaining = tables
-    while !remaining.isEmpty {
-        let ready = remaining.filter { (parents[$0] ?? []).subtracting([$0]).allSatisfy { ordered.contains($0) || !tables.contains($0) } }
-        let next = ready.isEmpty ? [remaining[0]] : ready
-        ordered += next
-        remaining.removeAll { next.contains($0) }
-    }
+    let ordered = parentsFirst(tables, parents: parents)
     var filled: [String: Int] = [:]
     var refused: [String: String] = [:]
     var inserted: [String: [[String: SQLValue]]] = [:]
@@ -160,16 +166,7 @@ private func fillEveryTable(_ server: PostgresServer, database: String) async th
         parents[row[0], default: []].insert(row[2])
         references[row[0], default: [:]][row[1]] = row[2]
     }
-    var ordered: [String] = []
-    var remaining = tableOrder
-    while !remaining.isEmpty {
-        let ready = remaining.filter {
-            (parents[$0] ?? []).subtracting([$0]).allSatisfy { ordered.contains($0) || tableColumns[$0] == nil }
-        }
-        let next = ready.isEmpty ? [remaining[0]] : ready
-        ordered += next
-        remaining.removeAll { next.contains($0) }
-    }
+    let ordered = parentsFirst(tableOrder, parents: parents)
     // Referenced keys are the parents' numbers 1 and 2; foreign-key triggers are off while filling (text keys would not match).
     var script = "SET session_replication_role = replica;\n"
     for table in ordered {
