@@ -218,14 +218,6 @@ private func fileSize(_ path: String) -> Int64? {
     return Int64(info.st_size)
 }
 
-private func makeDirectory(_ path: String) throws(ArchiveError) {
-    do {
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    } catch {
-        throw .storage(path: path, operation: "make directory", reason: "\(error)")
-    }
-}
-
 /// Copies a file through a temporary name, syncs it, keeps its modification time, then renames it into place.
 private func copyFile(from source: String, to destination: String) throws(ArchiveError) {
     let directory = (destination as NSString).deletingLastPathComponent
@@ -285,13 +277,6 @@ private func listFiles(_ root: String) -> [String] {
         if fileSize(root + "/" + relative) != nil { files.append(relative) }
     }
     return files
-}
-
-private func syncDirectory(_ path: String) throws(ArchiveError) {
-    let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-    guard fd >= 0 else { throw .storage(path: path, operation: "open directory", reason: String(cString: strerror(errno))) }
-    defer { close(fd) }
-    guard fsync(fd) == 0 else { throw .storage(path: path, operation: "fsync directory", reason: String(cString: strerror(errno))) }
 }
 
 /// Syncs a directory and every directory below it, so that the names of the files copied into them are durable.

@@ -225,8 +225,8 @@ public struct FileSystemBlobStore: BlobStore {
 private func lastError() -> String { String(cString: strerror(errno)) }
 
 /// Creates a directory if it is missing (and its missing parents), fsyncing each parent so that the new entry
-/// survives a crash.
-private func makeDirectory(_ path: String) throws(ArchiveError) {
+/// survives a crash. (Also used by ``ArchiveBackup``.)
+func makeDirectory(_ path: String) throws(ArchiveError) {
     if mkdir(path, 0o755) == 0 {
         let parent = (path as NSString).deletingLastPathComponent
         try syncDirectory(parent.isEmpty ? "." : parent)
@@ -265,7 +265,8 @@ private func directoryEntries(_ path: String) -> [(name: String, isDirectory: Bo
     return entries
 }
 
-private func syncDirectory(_ path: String) throws(ArchiveError) {
+/// fsyncs a directory, so that the names made in it are durable. (Also used by ``ArchiveBackup``.)
+func syncDirectory(_ path: String) throws(ArchiveError) {
     let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
     if fd < 0 { throw .storage(path: path, operation: "open directory", reason: lastError()) }
     defer { close(fd) }
