@@ -69,7 +69,8 @@ public struct AtriumServer: Sendable {
         self.archive = archive
         self.webViews = try WebViews(resources: WebViews.bundledResources)
         self.identity = try IdentityStore.make(
-            archive: archive, directory: configuration.dataDirectory, syslog: try configuration.auditSyslog.map(SyslogForwarder.init(url:)),
+            archive: archive, directory: configuration.dataDirectory,
+            syslog: try configuration.auditSyslog.map { try AuditSyslog.sink(url: $0, logger: logger) },
             logger: logger)
         self.teaching = TeachingStore(identity: identity)
         self.training = TrainingStore(identity: identity)

@@ -97,7 +97,8 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
     /// password or API token); without one, or with a wrong one, the association is rejected. A presented identity is
     /// checked even when this is off.
     public var dicomRequireUserIdentity: Bool = false
-    /// Where audit events are also sent, as RFC 5424 syslog messages over UDP: `udp://host:514`. Nil: the database only.
+    /// Where audit events are also sent, as RFC 5424 syslog messages: over UDP (RFC 5426), `udp://host:514`, or over TLS
+    /// (RFC 5425), `tls://host[:6514][?ca=FILE&cert=FILE&key=FILE]` (``SyslogTLSDestination``). Nil: the database only.
     public var auditSyslog: String?
     /// Consultation service levels: seconds allowed to answer a stat, urgent and routine request (1 h, 4 h, 24 h).
     public var statSeconds: Int = 3600
@@ -265,8 +266,8 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
         case "allowUnknownPeers": allowUnknownPeers = ["1", "true", "yes"].contains(value.lowercased())
         case "dicomRequireUserIdentity": dicomRequireUserIdentity = ["1", "true", "yes"].contains(value.lowercased())
         case "auditSyslog":
-            guard value.isEmpty || value.lowercased().hasPrefix("udp://") else {
-                throw ConfigurationError("\(source): auditSyslog is udp://host:port")
+            guard value.isEmpty || AuditSyslog.isValid(value) else {
+                throw ConfigurationError("\(source): \(AuditSyslog.formatHelp)")
             }
             auditSyslog = value.isEmpty ? nil : value
         case "statSeconds", "urgentSeconds", "routineSeconds", "claimLeaseSeconds", "criticalEscalationSeconds":

@@ -7,13 +7,13 @@ import Logging
 /// is then forwarded to syslog when configured. The tables refuse UPDATE and DELETE (database triggers).
 public final class AuditTrail: Sendable {
     let database: any PlatformDatabase
-    let syslog: SyslogForwarder?
+    let syslog: (any AuditEventSink)?
     package let logger: Logger
     private let queue = AuditQueue()
     /// How long the drain waits for more events before writing a batch.
     static let gatheringWindow = Duration.milliseconds(100)
 
-    package init(database: any PlatformDatabase, syslog: SyslogForwarder?, logger: Logger) {
+    package init(database: any PlatformDatabase, syslog: (any AuditEventSink)?, logger: Logger) {
         self.database = database
         self.syslog = syslog
         self.logger = logger

@@ -9,10 +9,16 @@ import Synchronization
     import Darwin
 #endif
 
+/// Where audit events go besides the database: a syslog collector over UDP (``SyslogForwarder``) or over TLS (the
+/// server's RFC 5425 forwarder). `send` must return at once; delivery is the sink's business.
+public protocol AuditEventSink: Sendable {
+    func send(_ event: AuditEvent)
+}
+
 /// Forwards audit events to a syslog collector as RFC 5424 messages over UDP (RFC 5426), each carrying the event as a
 /// DICOM audit message (PS3.15 A.5.1 XML). UDP loses messages under load and is unauthenticated: the database trail is
 /// the record; syslog is a copy for a SIEM.
-public final class SyslogForwarder: Sendable {
+public final class SyslogForwarder: AuditEventSink {
     /// Facility 13, "log audit" (RFC 5424 6.2.1).
     static let facility = 13
     private let socket: Int32

@@ -59,7 +59,7 @@ public final class IdentityStore: Sendable {
     /// The store in the archive's database (`atrium.sqlite` in `directory`, or the archive's PostgreSQL). SQLite tables are
     /// created or migrated at once; PostgreSQL's by ``prepare()`` or the first call that needs them.
     public static func make(
-        archive: Archive, directory: String, policy: SecurityPolicy = SecurityPolicy(), syslog: SyslogForwarder? = nil,
+        archive: Archive, directory: String, policy: SecurityPolicy = SecurityPolicy(), syslog: (any AuditEventSink)? = nil,
         logger: Logger = Logger(label: "atrium.platform")
     ) throws(PlatformError) -> IdentityStore {
         let database: any PlatformDatabase
