@@ -66,6 +66,58 @@ struct ExamLogicTests {
         #expect(Scoring.rubricScore(TrainingSuite.bank[3], grades: [["finding": 3, "impression": 1], ["impression": 1]]) == 2.5)
     }
 
+    /// A chest PA positioning task, its reference from a radiography textbook's exposure chart (written here).
+    static let positioningJSON = #"""
+        {"kind": "positioning", "stem": "Chest PA, adult of average build", "points": 3, "settings": [
+          {"id": "projection", "name": "Projection", "options": ["PA erect", "AP supine", "Lateral"], "reference": "PA erect"},
+          {"id": "ray", "name": "Central ray", "options": ["T7, perpendicular", "T4, 15° cranial", "C7"], "reference": "T7, perpendicular"},
+          {"id": "kvp", "name": "Tube voltage", "reference": 120, "unit": "kV", "tolerance": 5},
+          {"id": "mas", "name": "mAs", "reference": "2.5", "unit": "mAs", "tolerance": 0.5}]}
+        """#
+
+    @Test(
+        "Positioning scores the share of settings right: the reference option, or a number within its tolerance",
+        arguments: [
+            // (answer, expected of 3 points for 4 settings) worked out by hand.
+            (["projection": "PA erect", "ray": "T7, perpendicular", "kvp": "120", "mas": "2.5"], 3.0),
+            (["projection": "PA erect", "ray": "T7, perpendicular", "kvp": "125", "mas": "3"], 3.0),
+            (["projection": "PA erect", "ray": "C7", "kvp": "126", "mas": "2,2"], 1.5),
+            (["projection": "AP supine", "kvp": "114.9", "mas": "abc"], 0.0),
+            (["projection": "pa erect", "ray": "T7, perpendicular", "kvp": " 118 ", "mas": "2.0"], 2.25),
+            ([:], 0.0),
+        ])
+    func positioning(given: [String: String], expected: Double) throws {
+        let q = try JSONDecoder().decode(QuestionContent.self, from: Data(Self.positioningJSON.utf8))
+        #expect(q.problem() == nil)
+        #expect(q.settings.map(\.reference) == ["PA erect", "T7, perpendicular", "120", "2.5"])
+        #expect(Scoring.score(q, Answer(settings: given)) == expected)
+    }
+
+    @Test("A positioning task hides its references from the student and is refused when its settings cannot be checked")
+    func positioningKeyAndProblems() throws {
+        let q = try JSONDecoder().decode(QuestionContent.self, from: Data(Self.positioningJSON.utf8))
+        let shown = q.hidingKey(seed: 7)
+        #expect(shown.settings.allSatisfy { $0.reference.isEmpty && $0.tolerance == 0 })
+        #expect(shown.settings.map(\.options) == q.settings.map(\.options))
+        let encoded = String(decoding: try JSONEncoder().encode(shown), as: UTF8.self)
+        #expect(!encoded.contains("PA erect\"") || !encoded.contains("\"reference\":\"PA erect\""))
+        #expect(!encoded.contains("120"))
+        var bad = q
+        bad.settings = []
+        #expect(bad.problem() != nil)
+        for broken in [
+            PositioningSetting(id: "x", name: "Projection", options: ["PA"], reference: "PA"),
+            PositioningSetting(id: "x", name: "Projection", options: ["PA", "AP"], reference: "Lateral"),
+            PositioningSetting(id: "x", name: "Projection", options: ["PA", "PA"], reference: "PA"),
+            PositioningSetting(id: "x", name: "kV", reference: "high"),
+            PositioningSetting(id: "x", name: "kV", reference: "120", tolerance: -1),
+            PositioningSetting(id: "x", name: " ", reference: "120"),
+        ] {
+            bad.settings = [broken]
+            #expect(bad.problem() != nil, "\(broken)")
+        }
+    }
+
     @Test("An attempt's order is a permutation fixed by the exam, the student and the attempt number")
     func shuffle() {
         let settings = ExamSettings(title: "t", forms: [Array(1...20)])

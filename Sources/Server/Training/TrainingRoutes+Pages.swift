@@ -315,6 +315,14 @@ extension TrainingRoutes {
             case .ordering:
                 key = c.items.map(\.text)
                 given = (item.answer?.order ?? []).compactMap { id in c.items.first { $0.id == id }?.text }
+            case .positioning:
+                func shown(_ s: PositioningSetting, _ value: String, key: Bool) -> String {
+                    var text = "\(s.name): \(value)"
+                    if key && s.isNumeric && s.tolerance > 0 { text += " ± \(Self.points(s.tolerance))" }
+                    return s.unit.isEmpty ? text : text + " " + s.unit
+                }
+                key = c.settings.map { shown($0, $0.reference, key: true) }
+                given = c.settings.map { shown($0, item.answer?.settings?[$0.id] ?? "—", key: false) }
             }
             return [
                 "position": item.position, "stem": c.stem, "score": item.score.map { Self.points($0) } ?? "—",

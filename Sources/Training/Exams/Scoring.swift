@@ -6,6 +6,7 @@
 /// - image quality: points × (criteria rated exactly as the reference) / criteria;
 /// - matching: points × (pairs matched to their own right-hand item) / pairs;
 /// - ordering: points × (items in their right position) / items;
+/// - positioning: points × (settings right: the reference option, or a number within the tolerance) / settings;
 /// - report: not scored automatically (nil); graders award each rubric criterion from 0 to its points, the score is the
 ///   question's maximum × (awarded / rubric total), averaged over graders.
 public enum Scoring {
@@ -43,6 +44,11 @@ public enum Scoring {
             let order = answer?.order ?? []
             let placed = question.items.enumerated().filter { index, item in index < order.count && order[index] == item.id }.count
             return points * Double(placed) / Double(question.items.count)
+        case .positioning:
+            guard !question.settings.isEmpty else { return 0 }
+            let given = answer?.settings ?? [:]
+            let right = question.settings.filter { $0.accepts(given[$0.id]) }.count
+            return points * Double(right) / Double(question.settings.count)
         }
     }
 

@@ -16,6 +16,9 @@ public enum QuestionKind: String, Sendable, Codable, CaseIterable {
     case matching
     /// Put items in order.
     case ordering
+    /// A technologist's positioning task: choose the projection, the central ray and the exposure factors, each checked
+    /// against the reference (a choice exactly, a number within its tolerance).
+    case positioning
 
     /// Scored by the machine as soon as the answer is in (every kind but the report).
     public var isObjective: Bool { self != .report }
@@ -155,6 +158,81 @@ public struct QualityCriterion: Sendable, Equatable, Codable {
     }
 }
 
+/// One setting of a positioning task. With `options`, the student chooses one and `reference` is the right option;
+/// without, the student gives a number and it counts when it lies within `tolerance` of `reference` (same `unit`).
+public struct PositioningSetting: Sendable, Equatable, Codable {
+    public var id: String
+    public var name: String
+    public var options: [String]
+    public var reference: String
+    public var unit: String
+    public var tolerance: Double
+
+    public init(id: String, name: String, options: [String] = [], reference: String, unit: String = "", tolerance: Double = 0) {
+        self.id = id
+        self.name = name
+        self.options = options
+        self.reference = reference
+        self.unit = unit
+        self.tolerance = tolerance
+    }
+
+    enum CodingKeys: String, CodingKey { case id, name, options, reference, unit, tolerance }
+
+    /// `options`, `unit` and `tolerance` may be left out; a numeric `reference` may be given as a JSON number.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        name = try c.decode(String.self, forKey: .name)
+        options = try c.decodeIfPresent([String].self, forKey: .options) ?? []
+        if let number = try? c.decode(Double.self, forKey: .reference) {
+            reference = PositioningSetting.text(number)
+        } else {
+            reference = try c.decode(String.self, forKey: .reference)
+        }
+        unit = try c.decodeIfPresent(String.self, forKey: .unit) ?? ""
+        tolerance = try c.decodeIfPresent(Double.self, forKey: .tolerance) ?? 0
+    }
+
+    public var isNumeric: Bool { options.isEmpty }
+
+    /// A number as people write it: no trailing ".0".
+    static func text(_ number: Double) -> String {
+        number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
+    }
+
+    /// A number a student typed: digits with a point or a comma as the decimal mark, spaces around ignored.
+    static func number(_ text: String) -> Double? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: ",", with: ".")
+        guard !trimmed.isEmpty, trimmed.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "." || $0 == "-" || $0 == "+") }),
+            let value = Double(trimmed), value.isFinite
+        else { return nil }
+        return value
+    }
+
+    /// Whether `given` is right.
+    public func accepts(_ given: String?) -> Bool {
+        guard let given else { return false }
+        if !isNumeric { return given == reference }
+        guard let value = Self.number(given), let target = Self.number(reference) else { return false }
+        return abs(value - target) <= tolerance + 1e-9 * max(1, abs(target))
+    }
+
+    /// Why the setting cannot be used, or nil.
+    func problem() -> String? {
+        if name.trimmingCharacters(in: .whitespaces).isEmpty { return "each positioning setting needs a name" }
+        if isNumeric {
+            if Self.number(reference) == nil { return "the setting \(name) needs a numeric reference or options to choose from" }
+            if tolerance < 0 || !tolerance.isFinite { return "the tolerance of \(name) is zero or more" }
+        } else {
+            if options.count < 2 { return "the setting \(name) needs at least two options" }
+            if Set(options).count != options.count { return "the setting \(name) lists an option twice" }
+            if !options.contains(reference) { return "the reference of \(name) is one of its options" }
+        }
+        return nil
+    }
+}
+
 /// A pair of a matching question: `left` is shown, `right` is to be matched to it.
 public struct MatchPair: Sendable, Equatable, Codable {
     public var id: String
@@ -199,6 +277,8 @@ public struct QuestionContent: Sendable, Equatable, Codable {
     public var pairs: [MatchPair]
     /// Ordering, in the right order.
     public var items: [OrderItem]
+    /// Positioning.
+    public var settings: [PositioningSetting]
     public var tags: [String]
     /// 1 (easy) to 5 (hard).
     public var difficulty: Int
@@ -210,7 +290,8 @@ public struct QuestionContent: Sendable, Equatable, Codable {
     public init(
         kind: QuestionKind, stem: String, caseID: Int64? = nil, images: [QuestionImage] = [], choices: [Choice] = [],
         region: HotspotRegion? = nil, rubric: [RubricCriterion] = [], criteria: [QualityCriterion] = [], pairs: [MatchPair] = [],
-        items: [OrderItem] = [], tags: [String] = [], difficulty: Int = 3, points: Double = 1, feedback: String = ""
+        items: [OrderItem] = [], settings: [PositioningSetting] = [], tags: [String] = [], difficulty: Int = 3, points: Double = 1,
+        feedback: String = ""
     ) {
         self.kind = kind
         self.stem = stem
@@ -222,6 +303,7 @@ public struct QuestionContent: Sendable, Equatable, Codable {
         self.criteria = criteria
         self.pairs = pairs
         self.items = items
+        self.settings = settings
         self.tags = tags
         self.difficulty = difficulty
         self.points = points
@@ -229,7 +311,7 @@ public struct QuestionContent: Sendable, Equatable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case kind, stem, caseID, images, choices, region, rubric, criteria, pairs, items, tags, difficulty, points, feedback
+        case kind, stem, caseID, images, choices, region, rubric, criteria, pairs, items, settings, tags, difficulty, points, feedback
     }
 
     /// Every field but `kind` and `stem` may be left out of the JSON.
@@ -245,6 +327,7 @@ public struct QuestionContent: Sendable, Equatable, Codable {
         criteria = try c.decodeIfPresent([QualityCriterion].self, forKey: .criteria) ?? []
         pairs = try c.decodeIfPresent([MatchPair].self, forKey: .pairs) ?? []
         items = try c.decodeIfPresent([OrderItem].self, forKey: .items) ?? []
+        settings = try c.decodeIfPresent([PositioningSetting].self, forKey: .settings) ?? []
         tags = try c.decodeIfPresent([String].self, forKey: .tags) ?? []
         difficulty = try c.decodeIfPresent(Int.self, forKey: .difficulty) ?? 3
         points = try c.decodeIfPresent(Double.self, forKey: .points) ?? 1
@@ -261,7 +344,9 @@ public struct QuestionContent: Sendable, Equatable, Codable {
         if stem.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return "a question needs a stem" }
         if !(1...5).contains(difficulty) { return "difficulty is 1 to 5" }
         if points < 0 || !points.isFinite { return "points must be zero or more" }
-        if let duplicate = Self.duplicate(choices.map(\.id) + rubric.map(\.id) + criteria.map(\.id) + pairs.map(\.id) + items.map(\.id)) {
+        if let duplicate = Self.duplicate(
+            choices.map(\.id) + rubric.map(\.id) + criteria.map(\.id) + pairs.map(\.id) + items.map(\.id) + settings.map(\.id))
+        {
             return "the id \(duplicate) is used twice in the question"
         }
         switch kind {
@@ -288,6 +373,9 @@ public struct QuestionContent: Sendable, Equatable, Codable {
             if pairs.count < 2 { return "a matching question needs at least two pairs" }
         case .ordering:
             if items.count < 2 { return "an ordering question needs at least two items" }
+        case .positioning:
+            if settings.isEmpty { return "a positioning question needs settings (projection, central ray, exposure…)" }
+            if let problem = settings.lazy.compactMap({ $0.problem() }).first { return problem }
         }
         return nil
     }
@@ -309,6 +397,7 @@ public struct QuestionContent: Sendable, Equatable, Codable {
         let rights = pairs.map(\.right).deterministicallyShuffled(using: &generator)
         copy.pairs = zip(pairs, rights).map { MatchPair(id: $0.id, left: $0.left, right: $1) }
         copy.items = items.deterministicallyShuffled(using: &generator)
+        copy.settings = settings.map { PositioningSetting(id: $0.id, name: $0.name, options: $0.options, reference: "", unit: $0.unit) }
         copy.feedback = ""
         return copy
     }
@@ -339,10 +428,12 @@ public struct Answer: Sendable, Equatable, Codable {
     public var matches: [String: String]?
     /// Ordering: item ids in the student's order.
     public var order: [String]?
+    /// Positioning: setting id → the option chosen or the number given (as text).
+    public var settings: [String: String]?
 
     public init(
         choices: [String]? = nil, click: Click? = nil, text: String? = nil, ratings: [String: Int]? = nil,
-        matches: [String: String]? = nil, order: [String]? = nil
+        matches: [String: String]? = nil, order: [String]? = nil, settings: [String: String]? = nil
     ) {
         self.choices = choices
         self.click = click
@@ -350,6 +441,7 @@ public struct Answer: Sendable, Equatable, Codable {
         self.ratings = ratings
         self.matches = matches
         self.order = order
+        self.settings = settings
     }
 
     /// A click of a hotspot question: the slice (1-based) and the image pixel coordinates.

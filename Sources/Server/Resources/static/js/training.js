@@ -185,6 +185,30 @@ function takeAttempt(form) {
         }
         break;
       }
+      case "positioning": {
+        for (const [i] of content.images.entries()) box.append(imageFor(question, i).image);
+        const save = () => {
+          const settings = {};
+          for (const input of box.querySelectorAll(".setting")) if (input.value.trim()) settings[input.dataset.setting] = input.value.trim();
+          queue(question.id, { settings });
+        };
+        for (const setting of content.settings) {
+          let input;
+          if (setting.options.length > 0) {
+            input = element("select", { "data-setting": setting.id, class: "setting" }, element("option", { value: "", text: t("take.choose") }));
+            for (const option of setting.options) input.append(element("option", { value: option, text: option }));
+            input.addEventListener("change", save);
+          } else {
+            input = element("input", { type: "text", inputmode: "decimal", size: "8", "data-setting": setting.id, class: "setting" });
+            input.addEventListener("change", save);
+          }
+          input.value = answer.settings?.[setting.id] ?? "";
+          const label = element("label", { class: "criterion" }, document.createTextNode(setting.name + " "), input);
+          if (setting.unit) label.append(document.createTextNode(" " + setting.unit));
+          box.append(label);
+        }
+        break;
+      }
       case "matching": {
         const rights = content.pairs.map((p) => p.right);
         for (const pair of content.pairs) {
@@ -231,6 +255,12 @@ function takeAttempt(form) {
     const left = Math.max(0, deadlineAt - performance.now());
     const clock = document.getElementById("time-left");
     const seconds = Math.floor(left / 1000);
+    // An exam without a time limit or closing time has its deadline in the distant future.
+    if (seconds > 366 * 24 * 3600) {
+      clock.textContent = t("take.noLimit");
+      clock.dataset.seconds = "";
+      return;
+    }
     clock.textContent = `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
     clock.dataset.seconds = String(seconds);
     if (left <= 0 && !closed) {
