@@ -6,10 +6,13 @@ import Programme
 import Reading
 import Synchronization
 import Teaching
+import Training
 
 /// `atrium bench programme`: the programme dashboard's speed on a generated year (issue 19's target: every indicator
-/// page p95 < 300 ms with 50,000 consultations and 20,000 cases for 30 institutions). The year is filled through the
-/// consultation and library stores (a clock set to spread the requests over the year), then each view the page offers
+/// page p95 < 300 ms with 50,000 consultations, 20,000 cases and 500,000 exam answers for 30 institutions). The year is
+/// filled through the consultation, library and exam stores (a clock set to spread the requests and attempts over the
+/// year; the answers of each batch of attempts written in one transaction, as the exam store writes them one by one),
+/// then each view the page offers
 /// (the year, each month, each institution) is computed as the page computes it: the facts read from the database,
 /// then every indicator, its status and its monthly series, and the contributions.
 struct BenchProgramme: AsyncParsableCommand {
@@ -23,6 +26,9 @@ struct BenchProgramme: AsyncParsableCommand {
 
     @Option(help: "Teaching cases to generate (a third of them published).")
     var cases: Int = 20_000
+
+    @Option(help: "Exam answers to generate (20 objective questions an attempt; students of every institution).")
+    var answers: Int = 500_000
 
     @Option(help: "Institutions the requests and cases come from.")
     var institutions: Int = 30
@@ -40,14 +46,19 @@ struct BenchProgramme: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         let archive = try Archive.open(directory: data, database: database)
         if let index = archive.index as? PostgresIndex { try await index.prepare() }
-        let identity = try IdentityStore.make(archive: archive, directory: data)
+        // Students are made with cheap password hashes: nobody signs in, and 600,000 PBKDF2 rounds each would be the fill.
+        var policy = SecurityPolicy()
+        policy.passwordIterations = 1_000
+        let identity = try IdentityStore.make(archive: archive, directory: data, policy: policy)
         try await identity.prepare()
         let year = 2026
         let start = ProgrammePeriod(year: year).interval.start
         let clock = Mutex(start)
         let reading = ReadingStore.make(identity: identity, clock: { clock.withLock { $0 } })
         let teaching = TeachingStore(identity: identity)
-        let store = ProgrammeStore(identity: identity, reading: reading, teaching: teaching)
+        let training = TrainingStore(identity: identity)
+        try await training.prepare()
+        let store = ProgrammeStore(identity: identity, reading: reading, teaching: teaching, training: training)
         try await store.prepare()
         var generator = SplitMix(seed: 19)
         let codes = (1...institutions).map { String(format: "SITE-%02d", $0) }
@@ -79,6 +90,7 @@ struct BenchProgramme: AsyncParsableCommand {
             }
             if n % 5_000 == 4_999 { FileHandle.standardError.write(Data("  \(n + 1) cases\n".utf8)) }
         }
+        try await fillExams(training: training, identity: identity, codes: codes, start: start, span: span, generator: &generator)
         if try await store.targets(year: year).isEmpty {
             for definition in IndicatorCatalog.all {
                 let lower = definition.direction == .lowerIsBetter
@@ -113,13 +125,122 @@ struct BenchProgramme: AsyncParsableCommand {
             return sorted[min(sorted.count - 1, max(0, Int((p / 100 * Double(sorted.count)).rounded(.up)) - 1))]
         }
         let result: [String: Any] = [
-            "backend": database == nil ? "sqlite" : "postgres", "consultations": consultations, "cases": cases,
+            "backend": database == nil ? "sqlite" : "postgres", "consultations": consultations, "cases": cases, "answers": answers,
             "institutions": institutions, "views": views, "fill_seconds": fillSeconds,
             "facts_p50_ms": percentile(factsLatencies, 50), "p50_ms": percentile(latencies, 50), "p95_ms": percentile(latencies, 95),
             "max_ms": latencies.max() ?? 0,
         ]
         let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
         print(String(decoding: json, as: UTF8.self))
+    }
+}
+
+extension BenchProgramme {
+    static let questionsPerAttempt = 20
+
+    /// Thirty exams of twenty objective questions (single and multiple choice, image quality, matching, ordering), open to
+    /// every student; the students (an equal share of each institution) sit them in turn over the year, each answering
+    /// every question with a right answer more often the abler the student; every attempt submitted.
+    func fillExams(
+        training: TrainingStore, identity: IdentityStore, codes: [String], start: Date, span: Double, generator: inout SplitMix
+    ) async throws {
+        let attempts = answers / Self.questionsPerAttempt
+        guard attempts > 0 else { return }
+        let existing = try await training.indicatorRecords().count
+        guard existing < attempts else { return }
+        let actor = AuditActor(user: "bench", sourceAddress: "127.0.0.1", transport: "bench")
+        var institutionIDs: [String: Int64] = Dictionary(uniqueKeysWithValues: try await identity.institutions().map { ($0.code, $0.id) })
+        for code in codes where institutionIDs[code] == nil {
+            institutionIDs[code] = try await identity.createInstitution(code: code, name: code, kind: .grassrootsHospital, actor: actor).id
+        }
+        let examCount = 30
+        let studentCount = max(1, (attempts + examCount - 1) / examCount)
+        let known = Set(try await identity.people().map(\.username))
+        var students: [String] = []
+        for n in 0..<studentCount {
+            let username = String(format: "bench-student-%04d", n)
+            students.append(username)
+            if known.contains(username) { continue }
+            _ = try await identity.createPerson(
+                username: username, password: "bench password \(n) ok", roles: [.student],
+                institutionID: institutionIDs[codes[n % codes.count]],
+                actor: actor)
+        }
+        var bank = try await training.questions().filter { $0.createdBy == "bench-teacher" }.map(\.id)
+        if bank.isEmpty {
+            var contents: [QuestionContent] = []
+            for q in 0..<Self.questionsPerAttempt {
+                let choices = (0..<4).map { Choice(id: "c\($0)", text: "choice \($0)", correct: q % 5 == 4 ? $0 < 2 : $0 == 0) }
+                switch q % 10 {
+                case 7:
+                    contents.append(
+                        QuestionContent(
+                            kind: .imageQuality, stem: "Rate the film \(q)",
+                            criteria: ["positioning", "exposure", "collimation"].map { QualityCriterion(id: $0, name: $0, reference: 4) }))
+                case 8:
+                    contents.append(
+                        QuestionContent(
+                            kind: .matching, stem: "Match \(q)",
+                            pairs: (0..<3).map { MatchPair(id: "p\($0)", left: "sign \($0)", right: "disease \($0)") }))
+                case 9:
+                    contents.append(
+                        QuestionContent(
+                            kind: .ordering, stem: "Order \(q)", items: (0..<4).map { OrderItem(id: "i\($0)", text: "step \($0)") }))
+                default:
+                    contents.append(
+                        QuestionContent(kind: q % 5 == 4 ? .multipleChoice : .singleChoice, stem: "Question \(q)", choices: choices))
+                }
+            }
+            bank = try await training.createQuestions(contents, by: "bench-teacher", at: start)
+        }
+        let contents = try await training.questions(ids: bank).mapValues(\.content)
+        var exams = try await training.exams().filter { $0.createdBy == "bench-teacher" }.map(\.id)
+        while exams.count < examCount {
+            let settings = ExamSettings(title: "Bench exam \(exams.count + 1)", forms: [bank], shuffle: true)
+            exams.append(try await training.createExam(settings, by: "bench-teacher", at: start).id)
+        }
+        var pending: [(String, [SQLValue])] = []
+        var started: [(id: Int64, student: String, at: Date)] = []
+        func flush() async throws {
+            if !pending.isEmpty { try await identity.database.transaction(pending) }
+            pending.removeAll(keepingCapacity: true)
+            for attempt in started {
+                _ = try await training.submit(attempt: attempt.id, student: attempt.student, at: attempt.at.addingTimeInterval(1_200))
+            }
+            started.removeAll(keepingCapacity: true)
+        }
+        for n in existing..<attempts {
+            let student = students[n % students.count]
+            let exam = exams[n / students.count % exams.count]
+            let at = start.addingTimeInterval(span * Double(n) / Double(attempts))
+            let attempt = try await training.start(exam: exam, student: student, at: at)
+            let ability = Double(n % students.count) / Double(students.count)
+            for (sequence, question) in attempt.order.enumerated() {
+                guard let content = contents[question] else { continue }
+                let right = Double.random(in: 0..<1, using: &generator) < 0.35 + 0.6 * ability
+                let answer: Answer =
+                    switch content.kind {
+                    case .imageQuality: Answer(ratings: Dictionary(uniqueKeysWithValues: content.criteria.map { ($0.id, right ? 4 : 3) }))
+                    case .matching: Answer(matches: Dictionary(uniqueKeysWithValues: content.pairs.map { ($0.id, right ? $0.right : "") }))
+                    case .ordering: Answer(order: (right ? content.items : content.items.reversed()).map(\.id))
+                    case .multipleChoice: Answer(choices: right ? ["c0", "c1"] : ["c0", "c2"])
+                    default: Answer(choices: [right ? "c0" : "c\(1 + Int.random(in: 0..<3, using: &generator))"])
+                    }
+                let json = String(decoding: try JSONEncoder().encode(answer), as: UTF8.self)
+                pending.append(
+                    (
+                        "INSERT INTO training_answers (attempt_id, question_id, answer, sequence, saved_at) VALUES (?, ?, ?, ?, ?)",
+                        [
+                            .integer(attempt.id), .integer(question), .text(json), .integer(Int64(sequence + 1)),
+                            .integer(Int64((at.timeIntervalSince1970 + Double(sequence) * 30) * 1000)),
+                        ]
+                    ))
+            }
+            started.append((attempt.id, student, at))
+            if started.count == 250 { try await flush() }
+            if n % 5_000 == 4_999 { FileHandle.standardError.write(Data("  \(n + 1) attempts\n".utf8)) }
+        }
+        try await flush()
     }
 }
 

@@ -205,6 +205,14 @@ enum TrainingSuite {
         #expect(progress[0].answered == 6 && progress[0].questions == 6 && !progress[0].submitted)
         let submitted = try await store.submit(attempt: a.id, student: "stu.a", at: t.addingTimeInterval(1))
         #expect(submitted.submittedAt != nil)
+        // The indicators' record of the attempt, kept between calls, agrees with the attempt's own result at every change.
+        func indicatorAgrees(_ when: String) async throws {
+            let record = try #require(try await store.indicatorRecords().first { $0.exam == exam.id && $0.student == "stu.a" }, "\(when)")
+            let direct = try await store.result(attempt: a.id, at: t0.addingTimeInterval(700))
+            #expect(record.score == direct.score && record.maximum == direct.maximum && record.complete == direct.complete, "\(when)")
+        }
+        try await indicatorAgrees("submitted, the report ungraded")
+        #expect(try await store.indicatorRecords().first { $0.student == "stu.a" }?.complete == false)
         await #expect(throws: TrainingError.closed("attempt \(a.id) is submitted")) {
             try await save(a, single, Answer(choices: ["b"]), 20)
         }
@@ -232,6 +240,8 @@ enum TrainingSuite {
         var result = try await store.result(attempt: a.id, at: late)
         // 2 + 0 + 2 + 3 + 2 + 2 = 11 of 2 + 2 + 2 + 4 + 3 + 2 = 15.
         #expect(result.maximum == 15 && result.score == 11 && result.complete)
+        try await indicatorAgrees("graded")
+        #expect(try await store.indicatorRecords().first { $0.student == "stu.a" }.map { $0.score == 11 && $0.complete } == true)
         #expect(result.items.first { $0.questionID == report }?.score == 3)
         // stu.b: the wrong single choice only, the report ungraded.
         let resultB = try await store.result(attempt: b.id, at: late)
@@ -245,12 +255,21 @@ enum TrainingSuite {
         }
         result = try await store.result(attempt: a.id, at: late)
         #expect(result.score == 12)
+        try await indicatorAgrees("regraded")
+        #expect(try await store.indicatorRecords().first { $0.student == "stu.a" }?.score == 12)
         #expect(result.items.first { $0.questionID == multiple }.map { $0.overridden && $0.computed == 0 } == true)
         try await store.setFeedback(attempt: a.id, "Good work on the mass.")
         let released = try await store.release(exam.id, at: late)
         #expect(released.released)
         #expect(try await store.attempt(a.id).feedback == "Good work on the mass.")
         #expect(try await store.usage(single).answers == 2)
+        // A question edited after the exam (its key changed): the kept score follows.
+        let question = try #require(try await store.questions(ids: [single])[single])
+        var content = question.content
+        content.points = question.content.points + 5
+        _ = try await store.updateQuestion(single, content: content, revision: question.revision, at: late)
+        try await indicatorAgrees("a question edited")
+        #expect(try await store.indicatorRecords().first { $0.student == "stu.a" }?.maximum == 20)
     }
 
     static func drawnForms(_ store: TrainingStore) async throws {

@@ -11,6 +11,8 @@ import Synchronization
 public final class TrainingStore: Sendable {
     let database: any PlatformDatabase
     private let prepared = Mutex(false)
+    /// Submitted attempts' scores as the indicators last computed them (``indicatorRecords()``).
+    let indicatorCache = Mutex(IndicatorCache())
 
     package init(database: any PlatformDatabase) { self.database = database }
 
