@@ -31,6 +31,7 @@ struct LibraryTests {
 
     @Test("A collection exported from one server imports into another once, de-identified again; a changed package is refused")
     func exchangeBetweenServers() async throws {
+        try Chromium.require()
         let first = try await TestServer.start()
         defer { Task { await first.stop() } }
         let second = try await TestServer.start()
@@ -39,7 +40,7 @@ struct LibraryTests {
         for (key, server, name) in [
             ("curatorA", first, "x-curator-a"), ("curatorB", first, "x-curator-b"), ("curatorC", second, "x-curator-c"),
         ] {
-            people[key] = [name, "", try await server.server.testToken(name, roles: [.curator])]
+            people[key] = [name, "test password \(name)", try await server.server.testToken(name, roles: [.curator])]
         }
         let peopleFile = try Corpus.temporaryDirectory("atrium-exchange") + "/people.json"
         try JSONEncoder().encode(people).write(to: URL(fileURLWithPath: peopleFile))

@@ -25,6 +25,14 @@ extension LibraryRoutes {
             await self.record(.read, context, "collection \(c.id) exported as a package (\(c.caseIDs.count) cases)")
             return Self.zipResponse(zip, name: "teaching-collection-\(c.id).zip")
         }
+        router.get("/library/exchange") { request, context in
+            let principal = try Self.principal(context)
+            guard Self.isCurator(principal) else { throw HTTPError(.forbidden, message: "curators only") }
+            let collections = try await self.mapped { try await self.store.collections() }
+            return self.views.page(
+                "library-exchange", title: self.text("exchange.title", request, context), section: .library,
+                data: ["collections": collections.map { ["id": $0.id, "title": $0.title] }], request: request, context: context)
+        }
         router.post("/api/library/import") { request, context in
             let principal = try Self.curator(context)
             var request = request

@@ -208,4 +208,60 @@ for label, body in [("tampered", tampered.getvalue()), ("without manifest", stri
 status, listing = api("curatorC", "GET", "/api/library/cases?scope=latest")
 if listing["total"] != 1:
     fail(f"B holds {listing['total']} cases after the refused imports")
+
+step("in Chromium: A's case page offers its package; B's exchange page imports it (nothing new) and refuses a tampered one")
+import os  # noqa: E402
+import tempfile  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from atrium_client import browser, sign_in  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+
+driver, wait = browser()
+try:
+    sign_in(driver, wait, base_a, people["curatorA"][0], people["curatorA"][1])
+    driver.get(base_a + f"/library/cases/{made['id']}")
+    href = wait.until(lambda d: d.find_element(By.ID, "case-export")).get_attribute("href")
+    if not href.endswith(f"/api/library/cases/{made['id']}/export"):
+        fail(f"the case page's export link: {href}")
+    cookie = "; ".join(f"{c['name']}={c['value']}" for c in driver.get_cookies())
+    with urllib.request.urlopen(urllib.request.Request(href, headers={"Cookie": cookie})) as response:
+        single = zipfile.ZipFile(io.BytesIO(response.read()))
+    single_description = json.loads(single.read("cases.json"))
+    if "manifest.json" not in single.namelist() or [c["key"] for c in single_description["cases"]] != [c["key"] for c in description["cases"]]:
+        fail(f"the case's package: {single.namelist()} {single_description}")
+    driver.get(base_a + f"/library/collections/{collection['id']}")
+    if not wait.until(lambda d: d.find_element(By.ID, "collection-export")).get_attribute("href").endswith(f"/api/library/collections/{collection['id']}/export"):
+        fail("the collection page's export link")
+
+    sign_in(driver, wait, base_b, people["curatorC"][0], people["curatorC"][1])
+    driver.get(base_b + "/library")
+    wait.until(lambda d: d.find_element(By.ID, "library-exchange")).click()
+    wait.until(lambda d: d.find_element(By.ID, "exchange-import"))
+    folder = tempfile.mkdtemp()
+    for name, body in [("again.zip", package), ("tampered.zip", tampered.getvalue())]:
+        path = os.path.join(folder, name)
+        open(path, "wb").write(body)
+        field = driver.find_element(By.ID, "exchange-file")
+        field.send_keys(path)
+        driver.find_element(By.ID, "exchange-button").click()
+        wait.until(lambda d: d.find_element(By.ID, "exchange-import").get_attribute("data-state") in ("done", "failed"))
+        root = driver.find_element(By.ID, "exchange-import")
+        state = driver.find_element(By.ID, "exchange-state").text
+        if name == "again.zip":
+            rows = driver.find_elements(By.CSS_SELECTOR, "#exchange-results li[data-case]")
+            if root.get_attribute("data-state") != "done" or root.get_attribute("data-created") != "0" or \
+                    [(r.get_attribute("data-case"), r.get_attribute("data-created")) for r in rows] != [(str(b_id), "false")]:
+                fail(f"the page's import of the same package: {state} {[r.text for r in rows]}")
+            driver.find_element(By.ID, "exchange-collection")
+            driver.save_screenshot(os.path.join(folder, "exchange.png"))
+        else:
+            if root.get_attribute("data-state") != "failed" or len(state) < 20:
+                fail(f"the page's import of a tampered package: {root.get_attribute('data-state')} {state}")
+        driver.execute_script("arguments[0].value = ''", field)
+finally:
+    driver.quit()
+status, listing = api("curatorC", "GET", "/api/library/cases?scope=latest")
+if listing["total"] != 1:
+    fail(f"B holds {listing['total']} cases after the page's imports")
 print("ok")
