@@ -8,26 +8,31 @@ import Testing
 enum SupervisionAccessTable {
     static let actions: [TrainingAction] = [
         .assignSupervisors, .logEntries, .readEntries, .countersign, .signOffCompetency, .defineCurriculum, .manageCohorts, .readCohorts,
-        .inspect, .readInspection,
+        .inspect, .readInspection, .planMilestones, .submitMilestone, .scoreMilestone, .approveMilestone, .registerProjects,
     ]
     static let roles: [Set<Role>] = [[.curator], [.admin], [.student], [.supervisor], [.reader], [.site], [.healthManager], []]
     /// The columns: (owner, relation).
     static let columns: [(Bool, SupervisionRelation)] = [
         (false, []), (true, []), (false, .academicSupervisor), (false, .practiceSupervisor), (false, .external), (false, .published),
-        (false, .inspectedParty), (false, [.published, .inspectedParty]),
+        (false, .inspectedParty), (false, [.published, .inspectedParty]), (false, .reviewer),
     ]
     /// Per action, per role (in `roles`' order), one character per column: Y allowed, . refused.
     static let table: [TrainingAction: [String]] = [
-        .assignSupervisors: ["YYYYYYYY", "YYYYYYYY", "........", "........", "........", "........", "........", "........"],
-        .defineCurriculum: ["YYYYYYYY", "YYYYYYYY", "........", "........", "........", "........", "........", "........"],
-        .manageCohorts: ["YYYYYYYY", "YYYYYYYY", "........", "........", "........", "........", "........", "........"],
-        .logEntries: ["........", "........", ".Y......", "........", "........", "........", "........", "........"],
-        .readEntries: ["YYYYYYYY", "YYYYYYYY", ".Y......", "..YY....", "........", "........", "........", "........"],
-        .countersign: ["........", "........", "........", "...Y....", "........", "........", "........", "........"],
-        .signOffCompetency: ["........", "........", "........", "..YY....", "........", "........", "........", "........"],
-        .readCohorts: ["YYYYYYYY", "YYYYYYYY", "........", "YYYYYYYY", "........", "........", "........", "........"],
-        .inspect: ["........", "YYYYYYYY", "........", "....Y...", "........", "........", "........", "........"],
-        .readInspection: [".......Y", "YYYYYYYY", ".......Y", "....Y..Y", ".......Y", ".......Y", ".......Y", ".......Y"],
+        .assignSupervisors: ["YYYYYYYYY", "YYYYYYYYY", ".........", ".........", ".........", ".........", ".........", "........."],
+        .defineCurriculum: ["YYYYYYYYY", "YYYYYYYYY", ".........", ".........", ".........", ".........", ".........", "........."],
+        .manageCohorts: ["YYYYYYYYY", "YYYYYYYYY", ".........", ".........", ".........", ".........", ".........", "........."],
+        .logEntries: [".........", ".........", ".Y.......", ".........", ".........", ".........", ".........", "........."],
+        .readEntries: ["YYYYYYYYY", "YYYYYYYYY", ".Y.......", "..YY.....", ".........", ".........", ".........", "........."],
+        .countersign: [".........", ".........", ".........", "...Y.....", ".........", ".........", ".........", "........."],
+        .signOffCompetency: [".........", ".........", ".........", "..YY.....", ".........", ".........", ".........", "........."],
+        .readCohorts: ["YYYYYYYYY", "YYYYYYYYY", ".........", "YYYYYYYYY", ".........", ".........", ".........", "........."],
+        .inspect: [".........", "YYYYYYYYY", ".........", "....Y....", ".........", ".........", ".........", "........."],
+        .readInspection: [".......Y.", "YYYYYYYYY", ".......Y.", "....Y..Y.", ".......Y.", ".......Y.", ".......Y.", ".......Y."],
+        .planMilestones: ["YYYYYYYYY", "YYYYYYYYY", ".........", "..Y......", ".........", ".........", ".........", "........."],
+        .submitMilestone: [".........", ".........", ".Y.......", ".........", ".........", ".........", ".........", "........."],
+        .scoreMilestone: ["........Y", "........Y", ".........", "........Y", ".........", ".........", ".........", "........."],
+        .approveMilestone: [".........", ".........", ".........", "..YY.....", ".........", ".........", ".........", "........."],
+        .registerProjects: ["YYYYYYYYY", "YYYYYYYYY", ".........", "YYYYYYYYY", ".........", ".........", ".........", "........."],
     ]
 
     static let cells: [(Set<Role>, TrainingAction, Bool, SupervisionRelation, Bool)] = {
@@ -59,9 +64,9 @@ struct SupervisionTests {
         #expect(Set(SupervisionAccessTable.table.keys) == Set(SupervisionAccessTable.actions))
         #expect(
             SupervisionAccessTable.table.values.allSatisfy {
-                $0.count == SupervisionAccessTable.roles.count && $0.allSatisfy { $0.count == 8 }
+                $0.count == SupervisionAccessTable.roles.count && $0.allSatisfy { $0.count == 9 }
             })
-        #expect(SupervisionAccessTable.cells.count == 10 * 8 * 8)
+        #expect(SupervisionAccessTable.cells.count == 15 * 8 * 9)
     }
 
     @Test("Calendar days are checked: real days only, yyyy-MM-dd")
@@ -320,5 +325,64 @@ enum SupervisionSuite {
             ], people: [])
         #expect(rows.map(\.inspections) == [1, 1])
         #expect(rows.map(\.traineesHosted) == [1, 0])
+
+        // A master's training plan: the mid-term waits for the proposal's approval by both named supervisors.
+        _ = try await store.planMilestone(trainee: "s-a", stage: .proposal, due: "2026-11-01", reviewers: ["r1", "r2"])
+        _ = try await store.planMilestone(trainee: "s-a", stage: .midterm, due: "2027-05-01", reviewers: ["r1"])
+        #expect(try await store.milestones(trainee: "s-a").map(\.stage) == [.proposal, .midterm])
+        await #expect(throws: TrainingError.closed("the proposal milestone is not approved yet")) {
+            _ = try await store.submitMilestone(
+                trainee: "s-a", stage: .midterm, documents: [MilestoneDocument(title: "report", reference: "")])
+        }
+        await #expect(throws: TrainingError.closed("the proposal milestone is planned")) {
+            _ = try await store.scoreMilestone(trainee: "s-a", stage: .proposal, reviewer: "r1", score: 50, comment: "")
+        }
+        let submitted = try await store.submitMilestone(
+            trainee: "s-a", stage: .proposal, documents: [MilestoneDocument(title: "开题报告 proposal", reference: "proposal.pdf")])
+        #expect(submitted.status == .submitted && submitted.documents.count == 1)
+        _ = try await store.scoreMilestone(trainee: "s-a", stage: .proposal, reviewer: "r1", score: 80, comment: "")
+        _ = try await store.scoreMilestone(trainee: "s-a", stage: .proposal, reviewer: "r2", score: 90, comment: "clear")
+        let rescored = try await store.scoreMilestone(trainee: "s-a", stage: .proposal, reviewer: "r1", score: 70, comment: "second look")
+        // By hand: r1's 70 replaces their 80; (70 + 90) / 2 = 80.
+        #expect(rescored.scores.count == 2 && rescored.meanScore == 80)
+        await #expect(throws: TrainingError.notAllowed("r3 does not review this milestone")) {
+            _ = try await store.scoreMilestone(trainee: "s-a", stage: .proposal, reviewer: "r3", score: 50, comment: "")
+        }
+        let named = ["acad", "prac"]
+        await #expect(throws: TrainingError.notAllowed("only s-a's named supervisors approve their milestones")) {
+            _ = try await store.decideMilestone(
+                trainee: "s-a", stage: .proposal, supervisor: "r1", approve: true, comment: "", required: named)
+        }
+        let half = try await store.decideMilestone(
+            trainee: "s-a", stage: .proposal, supervisor: "acad", approve: true, comment: "", required: named)
+        #expect(half.status == .submitted && half.approvals == ["acad"])
+        await #expect(throws: TrainingError.invalid("a returned milestone needs a comment")) {
+            _ = try await store.decideMilestone(
+                trainee: "s-a", stage: .proposal, supervisor: "prac", approve: false, comment: "", required: named)
+        }
+        let approved = try await store.decideMilestone(
+            trainee: "s-a", stage: .proposal, supervisor: "prac", approve: true, comment: "go ahead", required: named)
+        #expect(approved.status == .approved && approved.approvals == ["acad", "prac"])
+        #expect(
+            try await store.submitMilestone(trainee: "s-a", stage: .midterm, documents: [MilestoneDocument(title: "report", reference: "")])
+                .status == .submitted)
+        let sentBack = try await store.decideMilestone(
+            trainee: "s-a", stage: .midterm, supervisor: "acad", approve: false, comment: "add the data", required: named)
+        #expect(sentBack.status == .returned && sentBack.comment == "add the data")
+
+        // The project register: a small project counts by its points as a large one does.
+        await #expect(throws: TrainingError.invalid("a project's points are more than 0 and at most 1000")) {
+            _ = try await store.registerProject(
+                ProjectDraft(title: "x", points: 0, trainees: ["s-a"], supervisor: "acad", year: 2026), by: "t")
+        }
+        _ = try await store.registerProject(
+            ProjectDraft(title: "Dose audit", points: 0.5, trainees: ["s-a", "s-b", "s-a"], supervisor: "acad", year: 2026), by: "t")
+        _ = try await store.registerProject(
+            ProjectDraft(title: "Protocol study", points: 5, trainees: ["s-a"], supervisor: "prac", year: 2026), by: "t")
+        let totals = ProjectRegister.totals(try await store.projects())
+        // By hand: s-a 0.5 + 5, s-b 0.5; acad 0.5, prac 5.
+        #expect(totals.trainees == ["s-a": 5.5, "s-b": 0.5] && totals.supervisors == ["acad": 0.5, "prac": 5])
+        #expect(try await store.projects(trainee: "s-b").map(\.title) == ["Dose audit"])
+        #expect(try await store.projects(supervisor: "prac").map(\.title) == ["Protocol study"])
     }
 }

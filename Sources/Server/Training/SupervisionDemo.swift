@@ -6,7 +6,8 @@ import Training
 /// college's competencies and the imaging-technology programme's logbook targets; a cohort with `demo-student`, whose
 /// academic supervisor is `demo-curator` and practice supervisor `demo-supervisor` (of the affiliated hospital); a
 /// countersigned placement, a countersigned and a pending procedure, a competency signed off; and a published
-/// inspection of the affiliated hospital by the programme office (`demo-admin`). Nothing in it is real.
+/// inspection of the affiliated hospital by the programme office (`demo-admin`); a planned proposal and a small
+/// registered project. Nothing in it is real.
 enum SupervisionDemo {
     static let programme = "医学影像技术 Medical imaging technology"
 
@@ -65,5 +66,9 @@ enum SupervisionDemo {
         inspection = try await store.addAction(
             inspection: inspection.id, action: "补充辐射防护培训记录 Record the radiation-safety briefing", owner: supervisor, due: "2026-10-15")
         _ = try await store.publishInspection(inspection.id)
+        _ = try await store.planMilestone(trainee: student, stage: .proposal, due: "2026-12-15", reviewers: [curator])
+        _ = try await store.registerProject(
+            ProjectDraft(title: "胸部CT剂量调查 Chest CT dose audit", points: 1, trainees: [student], supervisor: supervisor, year: 2026),
+            by: curator)
     }
 }

@@ -44,6 +44,7 @@ extension TrainingRoutes {
         router.post("/api/training/inspections/:id/actions") { request, context in try await self.addActionJSON(request, context) }
         router.post("/api/training/inspections/:id/close") { request, context in try await self.closeInspectionJSON(request, context) }
         router.post("/api/training/inspections/:id/publish") { request, context in try await self.publishInspectionJSON(request, context) }
+        registerMilestones(on: router)
     }
 
     // MARK: - Relations

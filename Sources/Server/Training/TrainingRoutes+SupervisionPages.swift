@@ -118,6 +118,24 @@ extension TrainingRoutes {
             data["hasCompetencies"] = !signOffs.competencies.isEmpty
             data["canSignOff"] = TrainingAccess.allows(principal.roles, .signOffCompetency, relation: relation)
             data["countersigner"] = countersigner
+            let plan = try await mapped { try await store.milestones(trainee: trainee) }
+            data["milestones"] = plan.map { m -> [String: Any] in
+                [
+                    "stage": m.stage.rawValue, "stageLabel": text("supervision.plan.stage.\(m.stage.rawValue)", request, context),
+                    "due": m.due,
+                    "status": m.status.rawValue, "statusLabel": text("supervision.plan.status.\(m.status.rawValue)", request, context),
+                    "score": m.meanScore.map { String(format: "%.1f", $0) } ?? "—", "scores": m.scores.count,
+                    "approvals": m.approvals.isEmpty ? "—" : m.approvals.joined(separator: ", "), "documents": m.documents.count,
+                    "reviewers": m.reviewers.joined(separator: ", "),
+                ]
+            }
+            data["hasMilestones"] = !plan.isEmpty
+            let projects = try await mapped { try await store.projects(trainee: trainee) }
+            data["projects"] = projects.map { p -> [String: Any] in
+                ["title": p.title, "points": Self.cellText(.number(p.points)), "year": p.year, "supervisor": p.supervisor]
+            }
+            data["hasProjects"] = !projects.isEmpty
+            data["projectPoints"] = Self.cellText(.number(ProjectRegister.totals(projects).trainees[trainee] ?? 0))
             if !own { await record(.read, context, "supervised logbook of \(trainee) read") }
         } else {
             guard teacher || principal.roles.contains(.supervisor) else {

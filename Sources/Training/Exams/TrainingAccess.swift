@@ -48,6 +48,16 @@ public enum TrainingAction: String, Sendable, CaseIterable {
     case inspect
     /// Read an inspection.
     case readInspection
+    /// Plan a trainee's milestones (due days, reviewers): teachers and the trainee's named academic supervisor.
+    case planMilestones
+    /// Submit one's own milestone's documents.
+    case submitMilestone
+    /// Score a submitted milestone: its listed reviewers (supervisors or teachers).
+    case scoreMilestone
+    /// Approve or return a submitted milestone: the trainee's named supervisors.
+    case approveMilestone
+    /// Register projects in the project register.
+    case registerProjects
 }
 
 /// How the person stands to what the action is on, beyond owning it.
@@ -65,6 +75,8 @@ public struct SupervisionRelation: OptionSet, Sendable, Hashable {
     public static let inspectedParty = SupervisionRelation(rawValue: 1 << 3)
     /// The inspection is published.
     public static let published = SupervisionRelation(rawValue: 1 << 4)
+    /// A listed reviewer of the milestone.
+    public static let reviewer = SupervisionRelation(rawValue: 1 << 5)
 }
 
 /// Who may do what in training, as one pure function of the person's roles, whether the attempt is their own, and whether
@@ -115,6 +127,11 @@ public enum TrainingAccess {
         case .readCohorts: return teacher || supervisor
         case .inspect: return inspector
         case .readInspection: return inspector || relation.isSuperset(of: [.published, .inspectedParty])
+        case .planMilestones: return teacher || (supervisor && relation.contains(.academicSupervisor))
+        case .submitMilestone: return roles.contains(.student) && owner
+        case .scoreMilestone: return relation.contains(.reviewer) && (supervisor || teacher)
+        case .approveMilestone: return supervisor && named
+        case .registerProjects: return teacher || supervisor
         default: return nil
         }
     }

@@ -253,6 +253,37 @@ enum TrainingSchema {
                 )
                 """,
             ],
+            // 4: master's training plans (milestones with documents, reviewers' scores and supervisors' approvals) and the
+            // project register.
+            [
+                """
+                CREATE TABLE training_milestones (
+                    trainee TEXT NOT NULL,
+                    stage TEXT NOT NULL,
+                    due TEXT NOT NULL,
+                    reviewers TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    documents TEXT NOT NULL,
+                    scores TEXT NOT NULL,
+                    approvals TEXT NOT NULL,
+                    comment TEXT NOT NULL DEFAULT '',
+                    submitted_at \(int),
+                    PRIMARY KEY (trainee, stage)
+                )
+                """,
+                """
+                CREATE TABLE training_projects (
+                    id \(key),
+                    title TEXT NOT NULL,
+                    points TEXT NOT NULL,
+                    trainees TEXT NOT NULL,
+                    supervisor TEXT NOT NULL,
+                    year \(int) NOT NULL,
+                    registered_by TEXT NOT NULL,
+                    created_at \(int) NOT NULL
+                )
+                """,
+            ],
         ]
     }
 }

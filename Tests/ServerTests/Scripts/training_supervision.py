@@ -272,4 +272,45 @@ status, data = client["teacher"].call("GET", f"/api/training/cohorts/{cohort}/gr
 table = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
 assert [[r[0]] + [float(x) for x in r[1:]] for r in table[1:]] == [[m, percent[m], percent[m]] for m in members], table
 assert client["traineeA"].call("GET", f"/api/training/cohorts/{cohort}/export.xlsx", raw=True)[0] == 403
+
+step("a master's proposal: planned by the teacher, submitted by A, scored by two reviewers, approved by both named supervisors")
+reviewers = [name["otherSupervisor"], name["teacher"]]
+milestone = f"/api/training/trainees/{A}/milestones/proposal"
+assert client["traineeA"].call("PUT", milestone, {"due": "2026-11-01", "reviewers": reviewers})[0] == 403
+status, body = client["teacher"].call("PUT", milestone, {"due": "2026-11-01", "reviewers": reviewers})
+assert status == 200 and body["status"] == "planned", body
+assert client["traineeB"].call("GET", f"/api/training/trainees/{A}/milestones")[0] == 404
+status, body = client["traineeA"].call("POST", milestone + "/submit", {"documents": [{"title": "开题报告 Proposal", "reference": "proposal.pdf"}]})
+assert status == 200 and body["status"] == "submitted", body
+scores = {"otherSupervisor": 80, "teacher": 91}
+for who, score in scores.items():
+    status, body = client[who].call("POST", milestone + "/scores", {"score": score, "comment": "ok"})
+    assert status == 200, (who, body)
+assert client["practice"].call("POST", milestone + "/scores", {"score": 10})[0] == 403, "a supervisor who is no reviewer scores"
+assert client["otherSupervisor"].call("POST", milestone + "/approve", {})[0] == 403
+status, body = client["academic"].call("POST", milestone + "/approve", {})
+assert status == 200 and body["status"] == "submitted" and body["approvals"] == [name["academic"]], body
+status, body = client["practice"].call("POST", milestone + "/approve", {"comment": "go ahead"})
+assert status == 200 and body["status"] == "approved", body
+
+step("the project register: points per project count for the trainee and the supervisor, shown on A's page")
+projects = [("Dose audit", 0.5, [A, B], name["academic"]), ("Protocol study", 2, [A], name["practice"])]
+assert client["traineeA"].call("POST", "/api/training/projects", {"title": "x", "points": 1, "trainees": [A], "supervisor": name["academic"], "year": 2026})[0] == 403
+for title, points, trainees, supervisor in projects:
+    status, body = client["academic"].call("POST", "/api/training/projects", {"title": title, "points": points, "trainees": trainees, "supervisor": supervisor, "year": 2026})
+    assert status == 201, body
+points_a = sum(p for _, p, t, _ in projects if A in t)
+status, body = client["traineeB"].call("GET", "/api/training/projects")
+assert status == 200 and [p["title"] for p in body["projects"]] == ["Dose audit"], body
+status, body = client["teacher"].call("GET", "/api/training/projects")
+assert body["supervisors"] == {s: sum(p for _, p, _, sv in projects if sv == s) for _, _, _, s in projects}, body
+driver.delete_all_cookies()
+sign_in(driver, wait, base, P["traineeA"][0], P["traineeA"][1], language="zh-CN")
+driver.get(base + "/training/supervision")
+row = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, '#milestones tr[data-stage="proposal"]'))
+assert row.get_attribute("data-status") == "approved", row.get_attribute("outerHTML")
+assert row.find_element(By.CSS_SELECTOR, ".milestone-score").text == f"{sum(scores.values()) / len(scores):.1f}"
+assert strings["zh-CN"]["supervision.plan.stage.proposal"] in row.text
+assert float(driver.find_element(By.ID, "project-points").text) == points_a
+driver.save_screenshot(os.path.join(shots, "training-plan.png"))
 print("ok")
