@@ -2,7 +2,7 @@ import Foundation
 import Platform
 import Training
 
-/// Supervision's demonstration data: a research institute and a company as partners beside the demo hospitals; the
+/// Supervision's demonstration data (on the demo institutions of ``DemoInstitutions``, which the first-run test counts): the
 /// college's competencies and the imaging-technology programme's logbook targets; a cohort with `demo-student`, whose
 /// academic supervisor is `demo-curator` and practice supervisor `demo-supervisor` (of the affiliated hospital); a
 /// countersigned placement, a countersigned and a pending procedure, a competency signed off; and a published
@@ -14,12 +14,6 @@ enum SupervisionDemo {
     static let step = DemoStep(name: "supervision") { context in
         let store = TrainingStore(identity: context.identity)
         guard try await store.cohorts().isEmpty else { return }
-        for (code, name, kind) in [
-            ("IMAGING-INST", "滨江影像研究所 Binjiang Imaging Research Institute", InstitutionKind.researchInstitute),
-            ("MEDTECH-CO", "云帆医疗科技有限公司 Yunfan Medical Technology Co.", .enterprise),
-        ] where try await context.identity.institution(code: code) == nil {
-            try await context.identity.createInstitution(code: code, name: name, kind: kind, demo: true, actor: context.actor)
-        }
         let student = try await context.person(DemoPeople.student.username).username
         let curator = try await context.person(DemoPeople.curator.username).username
         let supervisor = try await context.person(DemoPeople.supervisor.username).username
