@@ -137,8 +137,11 @@ public struct AtriumServer: Sendable {
         ups.registerWebSocket(on: webSocketRouter)
         router.add(middleware: LanguageMiddleware())
         LibraryRoutes(store: teaching, archive: archive, views: webViews, audit: identity.audit, logger: logger).register(on: router)
-        TrainingRoutes(store: training, library: teaching, views: webViews, audit: identity.audit, dicomweb: dicomweb, logger: logger)
-            .register(on: router)
+        TrainingRoutes(
+            store: training, library: teaching, identity: identity, views: webViews, audit: identity.audit, dicomweb: dicomweb,
+            logger: logger
+        )
+        .register(on: router)
         ReadingPages(views: webViews, store: reading, archive: archive, identity: identity, logger: logger).register(on: router)
         TurnaroundPage(views: webViews, store: reading).register(on: router)
         LaboratoryPages(views: webViews, store: laboratory, reading: reading, identity: identity, logger: logger).register(on: router)

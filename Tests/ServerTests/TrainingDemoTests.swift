@@ -7,7 +7,9 @@ import Training
 
 @Suite("Training demo data")
 struct TrainingDemoTests {
-    @Test("The demo steps set six questions on the demo library cases and an exam the demo student can start")
+    @Test(
+        "The demo steps set six questions on the demo library cases and an exam the demo student can start, and supervision's cohort, entries, sign-off and published inspection"
+    )
     func demo() async throws {
         var configuration = ServerConfiguration()
         configuration.dataDirectory = try Corpus.temporaryDirectory("atrium-training-demo")
@@ -39,5 +41,22 @@ struct TrainingDemoTests {
         let attempt = try await server.training.start(exam: try #require(exams.first).id, student: "demo-student")
         #expect(attempt.order.count == 6)
         #expect(abs(attempt.deadline.timeIntervalSince(attempt.startedAt) - 20 * 60) < 0.01)
+
+        // Supervision: demo-student's cohort, supervisors, two countersigned entries and one pending, one sign-off, and
+        // a published inspection of the affiliated hospital.
+        #expect(steps.contains("supervision"))
+        #expect(try await server.training.cohorts().map(\.members) == [["demo-student"]])
+        let supervisors = try await server.training.supervisors(of: "demo-student")
+        #expect(supervisors.practiceSupervisor == "demo-supervisor" && supervisors.partner == "AFFILIATED")
+        #expect(try await server.training.entries(trainee: "demo-student").map(\.state) == [.countersigned, .countersigned, .pending])
+        let progress = try await server.training.progress(trainee: "demo-student")
+        // By hand: the CT chest procedure is countersigned, the DR one pending: CT 1, DR 0, chest 1.
+        #expect(progress.progress.map(\.done) == [1, 0, 1])
+        #expect(try await server.training.signOffs(trainee: "demo-student")["positioning"]?.level == 2)
+        #expect(try await server.training.inspections().map(\.published) == [true])
+        let partners = try await server.training.partnerActivity(identity: server.identity)
+        #expect(partners.first { $0.institution == "AFFILIATED" }.map { [$0.inspections, $0.traineesHosted] } == [1, 1])
+        #expect(try await server.training.milestones(trainee: "demo-student").map(\.status) == [.planned])
+        #expect(try await server.training.projects(trainee: "demo-student").map(\.points) == [1])
     }
 }

@@ -15,6 +15,7 @@ struct TrainingStoreTests {
         let store = TrainingStore(identity: try IdentityStore.make(archive: archive, directory: directory))
         try await store.prepare()
         try await TrainingSuite.run(store)
+        try await SupervisionSuite.run(store)
     }
 
     @Test("The PostgreSQL training store passes the shared suite")
@@ -29,6 +30,7 @@ struct TrainingStoreTests {
         let store = TrainingStore(identity: identity)
         try await store.prepare()
         try await TrainingSuite.run(store)
+        try await SupervisionSuite.run(store)
     }
 }
 

@@ -8,8 +8,10 @@ public enum InstitutionKind: String, CaseIterable, Sendable, Codable {
     case affiliatedHospital = "affiliated-hospital"
     /// A grassroots hospital served by the alliance.
     case grassrootsHospital = "grassroots-hospital"
-    /// An enterprise partner.
+    /// An enterprise partner (a company).
     case enterprise
+    /// A research institute (research supervision of trainees).
+    case researchInstitute = "research-institute"
 }
 
 /// An institution of the alliance. `code` is the short name that DICOM peers are mapped to in the configuration and that

@@ -138,7 +138,8 @@ public enum DemoSeed {
     /// The demo steps, in order. A workflow adds its own demo data by appending a step here (after `people`, so that it
     /// can act as ``DemoPeople``): `DemoStep(name: "consultations") { context in … }`.
     public static let steps: [DemoStep] = [
-        institutions, people, studies, ReadingDemo.step, LibraryDemo.step, ProgrammeDemo.step, TrainingDemo.step, LaboratoryDemo.step,
+        institutions, people, studies, ReadingDemo.step, LibraryDemo.step, ProgrammeDemo.step, TrainingDemo.step, SupervisionDemo.step,
+        LaboratoryDemo.step,
         HealthDemo.step, HealthTeachingDemo.step,
     ]
 

@@ -15,6 +15,7 @@ import Training
 struct TrainingRoutes: Sendable {
     let store: TrainingStore
     let library: TeachingStore
+    let identity: IdentityStore
     let views: WebViews
     let audit: AuditTrail
     let dicomweb: DICOMwebRoutes
@@ -47,6 +48,8 @@ struct TrainingRoutes: Sendable {
         }
         registerAnalysis(on: router)
         registerPractice(on: router)
+        registerSupervision(on: router)
+        registerSupervisionPages(on: router)
         registerPages(on: router)
     }
 

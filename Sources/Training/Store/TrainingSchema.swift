@@ -151,6 +151,139 @@ enum TrainingSchema {
                 "CREATE INDEX training_practice_student ON training_practice (student, id)",
                 "CREATE INDEX training_practice_case ON training_practice (case_id, id)",
             ],
+            // 3: supervision across partners — supervisors, hand-logged placements and procedures with their
+            // countersignatures, competencies and their sign-offs, logbook targets, cohorts, inspections.
+            [
+                """
+                CREATE TABLE training_supervisors (
+                    trainee TEXT PRIMARY KEY,
+                    academic TEXT,
+                    practice TEXT,
+                    partner TEXT,
+                    updated_by TEXT NOT NULL,
+                    updated_at \(int) NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE training_logbook_entries (
+                    id \(key),
+                    trainee TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    submission TEXT NOT NULL,
+                    partner TEXT,
+                    state TEXT NOT NULL,
+                    reviewer TEXT,
+                    reviewed_at \(int),
+                    comment TEXT NOT NULL DEFAULT '',
+                    logged_at \(int) NOT NULL
+                )
+                """,
+                "CREATE INDEX training_logbook_entries_trainee ON training_logbook_entries (trainee, id)",
+                """
+                CREATE TABLE training_competencies (
+                    id TEXT PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    levels \(int) NOT NULL,
+                    position \(int) NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE training_competency_signoffs (
+                    id \(key),
+                    trainee TEXT NOT NULL,
+                    competency TEXT NOT NULL,
+                    level \(int) NOT NULL,
+                    signed_by TEXT NOT NULL,
+                    signed_at \(int) NOT NULL,
+                    note TEXT NOT NULL
+                )
+                """,
+                "CREATE INDEX training_competency_signoffs_trainee ON training_competency_signoffs (trainee, id)",
+                """
+                CREATE TABLE training_logbook_targets (
+                    programme TEXT NOT NULL,
+                    dimension TEXT NOT NULL,
+                    value TEXT NOT NULL,
+                    count \(int) NOT NULL,
+                    PRIMARY KEY (programme, dimension, value)
+                )
+                """,
+                """
+                CREATE TABLE training_cohorts (
+                    id \(key),
+                    name TEXT NOT NULL,
+                    programme TEXT NOT NULL,
+                    created_by TEXT NOT NULL,
+                    created_at \(int) NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE training_cohort_members (
+                    cohort_id \(int) NOT NULL REFERENCES training_cohorts (id) ON DELETE CASCADE,
+                    trainee TEXT NOT NULL,
+                    enrolled_by TEXT NOT NULL,
+                    enrolled_at \(int) NOT NULL,
+                    PRIMARY KEY (cohort_id, trainee)
+                )
+                """,
+                """
+                CREATE TABLE training_inspections (
+                    id \(key),
+                    inspector TEXT NOT NULL,
+                    institution TEXT NOT NULL,
+                    subject_kind TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    party TEXT NOT NULL,
+                    unannounced \(int) NOT NULL,
+                    day TEXT NOT NULL,
+                    findings TEXT NOT NULL,
+                    closed_at \(int),
+                    closing_note TEXT NOT NULL DEFAULT '',
+                    published_at \(int),
+                    created_at \(int) NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE training_inspection_actions (
+                    id \(key),
+                    inspection_id \(int) NOT NULL REFERENCES training_inspections (id) ON DELETE CASCADE,
+                    action TEXT NOT NULL,
+                    owner TEXT NOT NULL,
+                    due TEXT NOT NULL
+                )
+                """,
+            ],
+            // 4: master's training plans (milestones with documents, reviewers' scores and supervisors' approvals) and the
+            // project register.
+            [
+                """
+                CREATE TABLE training_milestones (
+                    trainee TEXT NOT NULL,
+                    stage TEXT NOT NULL,
+                    due TEXT NOT NULL,
+                    reviewers TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    documents TEXT NOT NULL,
+                    scores TEXT NOT NULL,
+                    approvals TEXT NOT NULL,
+                    comment TEXT NOT NULL DEFAULT '',
+                    submitted_at \(int),
+                    PRIMARY KEY (trainee, stage)
+                )
+                """,
+                """
+                CREATE TABLE training_projects (
+                    id \(key),
+                    title TEXT NOT NULL,
+                    points TEXT NOT NULL,
+                    trainees TEXT NOT NULL,
+                    supervisor TEXT NOT NULL,
+                    year \(int) NOT NULL,
+                    registered_by TEXT NOT NULL,
+                    created_at \(int) NOT NULL
+                )
+                """,
+            ],
         ]
     }
 }

@@ -1,0 +1,170 @@
+import Foundation
+import Hummingbird
+import Platform
+import Training
+
+/// Master's training plans and the project register over HTTP: teachers or the academic supervisor plan the
+/// milestones (proposal, mid-term review, thesis, defence) with their reviewers, the trainee submits the documents, the
+/// reviewers score and the named supervisors approve or return; projects are registered with their points.
+extension TrainingRoutes {
+    func registerMilestones(on router: Router<AtriumRequestContext>) {
+        router.get("/api/training/trainees/:trainee/milestones") { request, context in try await self.milestonesJSON(request, context) }
+        router.put("/api/training/trainees/:trainee/milestones/:stage") { request, context in try await self.planJSON(request, context) }
+        router.post("/api/training/trainees/:trainee/milestones/:stage/submit") { request, context in
+            try await self.submitMilestoneJSON(request, context)
+        }
+        router.post("/api/training/trainees/:trainee/milestones/:stage/scores") { request, context in
+            try await self.scoreMilestoneJSON(request, context)
+        }
+        router.post("/api/training/trainees/:trainee/milestones/:stage/approve") { request, context in
+            try await self.decideMilestoneJSON(request, context, approve: true)
+        }
+        router.post("/api/training/trainees/:trainee/milestones/:stage/return") { request, context in
+            try await self.decideMilestoneJSON(request, context, approve: false)
+        }
+        router.get("/api/training/projects") { request, context in try await self.projectsJSON(request, context) }
+        router.post("/api/training/projects") { request, context in try await self.registerProjectJSON(request, context) }
+    }
+
+    /// The trainee, the stage, and the caller allowed `action` on it (reviewers of the milestone included).
+    func milestoneCall(_ context: AtriumRequestContext, _ action: TrainingAction) async throws -> (
+        Principal, String, MilestoneStage, SupervisorAssignment
+    ) {
+        let principal = try Self.principal(context)
+        let trainee = try context.parameters.require("trainee")
+        guard let stage = MilestoneStage(rawValue: try context.parameters.require("stage")) else {
+            throw HTTPError(.notFound, message: "stages are proposal, mid-term, thesis, defence")
+        }
+        let (owner, base, assignment) = try await self.relation(principal, trainee: trainee)
+        var relation = base
+        if let m = try? await store.milestone(trainee: trainee, stage: stage), m.reviewers.contains(principal.username) {
+            relation.insert(.reviewer)
+        }
+        guard TrainingAccess.allows(principal.roles, action, owner: owner, relation: relation) else {
+            if !owner && TrainingAccess.allows(principal.roles, .logEntries, owner: true) && relation.isEmpty {
+                throw HTTPError(.notFound, message: "no training plan of \(trainee) for you")
+            }
+            throw HTTPError(.forbidden, message: "not allowed: \(action.rawValue)")
+        }
+        return (principal, trainee, stage, assignment)
+    }
+
+    struct MilestonesBody: Encodable {
+        var trainee: String
+        var milestones: [Milestone]
+        var projects: [RegisteredProject]
+        var points: Double
+    }
+
+    /// `GET /api/training/trainees/{trainee}/milestones`: the plan and the trainee's projects with their points — for the
+    /// trainee, their supervisors, teachers, and the reviewers of any of its milestones.
+    func milestonesJSON(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
+        let principal = try Self.principal(context)
+        let trainee = try context.parameters.require("trainee")
+        let plan = try await mapped { try await store.milestones(trainee: trainee) }
+        let (owner, relation, _) = try await self.relation(principal, trainee: trainee)
+        let reviewer = plan.contains { $0.reviewers.contains(principal.username) }
+        guard TrainingAccess.allows(principal.roles, .readEntries, owner: owner, relation: relation) || reviewer else {
+            _ = try await requireTrainee(context, trainee, .readEntries)
+            throw HTTPError(.forbidden, message: "not allowed: milestones")
+        }
+        let projects = try await mapped { try await store.projects(trainee: trainee) }
+        return try Self.encoded(
+            MilestonesBody(
+                trainee: trainee, milestones: plan, projects: projects, points: ProjectRegister.totals(projects).trainees[trainee] ?? 0))
+    }
+
+    /// `PUT /api/training/trainees/{trainee}/milestones/{stage}` with `{"due", "reviewers"}`.
+    func planJSON(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
+        struct Body: Decodable {
+            var due: String
+            var reviewers: [String]
+        }
+        let (_, trainee, stage, _) = try await milestoneCall(context, .planMilestones)
+        let body = try await Self.decodeBody(Body.self, request, limit: 64 << 10)
+        guard let person = try await identity.person(username: trainee), person.roles.contains(.student) else {
+            throw HTTPError(.badRequest, message: "\(trainee) is not a trainee")
+        }
+        let milestone = try await mapped {
+            try await store.planMilestone(trainee: trainee, stage: stage, due: body.due, reviewers: body.reviewers)
+        }
+        await record(.update, context, "\(stage.rawValue) milestone of \(trainee) planned")
+        return try Self.encoded(milestone)
+    }
+
+    /// `POST …/milestones/{stage}/submit` with `{"documents": [{"title", "reference"}]}` (the trainee).
+    func submitMilestoneJSON(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
+        struct Body: Decodable { var documents: [MilestoneDocument] }
+        let (_, trainee, stage, _) = try await milestoneCall(context, .submitMilestone)
+        let body = try await Self.decodeBody(Body.self, request, limit: 256 << 10)
+        let milestone = try await mapped { try await store.submitMilestone(trainee: trainee, stage: stage, documents: body.documents) }
+        await record(.update, context, "\(stage.rawValue) milestone of \(trainee) submitted")
+        return try Self.encoded(milestone)
+    }
+
+    /// `POST …/milestones/{stage}/scores` with `{"score", "comment"}` (a listed reviewer).
+    func scoreMilestoneJSON(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
+        struct Body: Decodable {
+            var score: Double
+            var comment: String?
+        }
+        let (principal, trainee, stage, _) = try await milestoneCall(context, .scoreMilestone)
+        let body = try await Self.decodeBody(Body.self, request, limit: 64 << 10)
+        let milestone = try await mapped {
+            try await store.scoreMilestone(
+                trainee: trainee, stage: stage, reviewer: principal.username, score: body.score, comment: body.comment ?? "")
+        }
+        await record(.update, context, "\(stage.rawValue) milestone of \(trainee) scored")
+        return try Self.encoded(milestone)
+    }
+
+    /// `POST …/milestones/{stage}/approve|return` with `{"comment"}` (the trainee's named supervisors; approved once all
+    /// of them have).
+    func decideMilestoneJSON(_ request: Request, _ context: AtriumRequestContext, approve: Bool) async throws -> Response {
+        struct Body: Decodable { var comment: String? }
+        let (principal, trainee, stage, assignment) = try await milestoneCall(context, .approveMilestone)
+        let body = try await Self.decodeBody(Body.self, request, limit: 64 << 10)
+        let required = [assignment.academicSupervisor, assignment.practiceSupervisor].compactMap { $0 }
+        let milestone = try await mapped {
+            try await store.decideMilestone(
+                trainee: trainee, stage: stage, supervisor: principal.username, approve: approve, comment: body.comment ?? "",
+                required: required)
+        }
+        await record(.update, context, "\(stage.rawValue) milestone of \(trainee) \(approve ? "approved" : "returned")")
+        return try Self.encoded(milestone)
+    }
+
+    struct ProjectsBody: Encodable {
+        var projects: [RegisteredProject]
+        var trainees: [String: Double]
+        var supervisors: [String: Double]
+    }
+
+    /// `GET /api/training/projects[?trainee=][&supervisor=]`: the register with the points per trainee and per
+    /// supervisor. A trainee sees only their own projects.
+    func projectsJSON(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
+        let principal = try Self.principal(context)
+        let parameters = request.uri.queryParameters
+        var trainee = parameters["trainee"].map(String.init)
+        if !TrainingAccess.allows(principal.roles, .registerProjects) {
+            guard TrainingAccess.allows(principal.roles, .logEntries, owner: true) else {
+                throw HTTPError(.forbidden, message: "not allowed: projects")
+            }
+            trainee = principal.username
+        }
+        let projects = try await mapped {
+            try await store.projects(trainee: trainee, supervisor: parameters["supervisor"].map(String.init))
+        }
+        let totals = ProjectRegister.totals(projects)
+        return try Self.encoded(ProjectsBody(projects: projects, trainees: totals.trainees, supervisors: totals.supervisors))
+    }
+
+    /// `POST /api/training/projects` with a ``ProjectDraft`` (teachers and supervisors).
+    func registerProjectJSON(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
+        let principal = try Self.require(context, .registerProjects)
+        let draft = try await Self.decodeBody(ProjectDraft.self, request, limit: 64 << 10)
+        let project = try await mapped { try await store.registerProject(draft, by: principal.username) }
+        await record(.create, context, "project \(project.id) registered")
+        return try Self.encoded(project, status: .created)
+    }
+}
