@@ -78,8 +78,11 @@ public struct AtriumServer: Sendable {
         self.laboratory = LaboratoryStore(identity: identity)
         self.health = HealthStore(identity: identity)
         self.programme = ProgrammeStore(identity: identity, reading: reading, teaching: teaching, training: training, health: health)
-        self.signInLimiter = RateLimiter(limit: configuration.signInAttemptsPerMinute)
-        self.tokenLimiter = RateLimiter(limit: configuration.failedTokensPerMinute)
+        // Shared by every process on the same PostgreSQL (a table), else this process's own.
+        self.signInLimiter = RateLimiter(
+            limit: configuration.signInAttemptsPerMinute, shared: identity.cluster.map { (cluster: $0, name: "sign-in") })
+        self.tokenLimiter = RateLimiter(
+            limit: configuration.failedTokensPerMinute, shared: identity.cluster.map { (cluster: $0, name: "token") })
         self.logger = logger
     }
 
@@ -128,7 +131,8 @@ public struct AtriumServer: Sendable {
         // UPS-RS over the work items, and its event channels on a router of their own (the WebSocket upgrade requests
         // pass the same authentication as every other request).
         let ups = UPSRoutes(
-            store: reading, archive: archive, address: address, events: UPSEventChannel(store: reading, logger: logger), logger: logger)
+            store: reading, archive: archive, address: address,
+            events: UPSEventChannel(store: reading, logger: logger, cluster: identity.cluster), logger: logger)
         ups.register(on: router)
         let webSocketRouter = Router(context: AtriumRequestContext.self)
         webSocketRouter.add(
@@ -209,12 +213,12 @@ public struct AtriumServer: Sendable {
 
     /// The consultation workflow's clock-driven steps (lease expiry, escalation, documents of signed reports, late studies).
     public func makeReadingMaintenance() -> some Service {
-        ReadingMaintenance(store: reading, archive: archive, logger: logger, mailer: mailer)
+        ReadingMaintenance(store: reading, archive: archive, logger: logger, mailer: mailer, cluster: identity.cluster)
     }
 
     /// Runs ``makeReadingMaintenance()`` until the task is cancelled (tests that run the server's parts themselves).
     public func runReadingMaintenance() async throws {
-        try await ReadingMaintenance(store: reading, archive: archive, logger: logger, mailer: mailer).run()
+        try await ReadingMaintenance(store: reading, archive: archive, logger: logger, mailer: mailer, cluster: identity.cluster).run()
     }
 
     /// The mailer of e-mail notifications, when `smtpURL` is configured.

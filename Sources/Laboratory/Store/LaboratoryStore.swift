@@ -35,11 +35,14 @@ public final class LaboratoryStore: Sendable {
         do {
             try await database.migrate(
                 versionTable: LaboratorySchema.versionTable, lockKey: LaboratorySchema.lockKey, migrations: LaboratorySchema.migrations)
+            // Once, however many processes start at once on one database.
             if try await database.query("SELECT COUNT(*) FROM lab_reference_ranges", []).first?.first?.integer == 0 {
-                try await database.transaction(ReferenceRanges.defaults.map(Self.insertRange))
+                try await database.seedIfEmpty(
+                    table: "lab_reference_ranges", lockKey: LaboratorySchema.lockKey, ReferenceRanges.defaults.map(Self.insertRange))
             }
             if try await database.query("SELECT COUNT(*) FROM lab_delta_rules", []).first?.first?.integer == 0 {
-                try await database.transaction(ReferenceRanges.deltaDefaults.map(Self.insertDelta))
+                try await database.seedIfEmpty(
+                    table: "lab_delta_rules", lockKey: LaboratorySchema.lockKey, ReferenceRanges.deltaDefaults.map(Self.insertDelta))
             }
         } catch {
             throw .database("\(error)")

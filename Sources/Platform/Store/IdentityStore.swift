@@ -46,6 +46,8 @@ public final class IdentityStore: Sendable {
     package let database: any PlatformDatabase
     public let policy: SecurityPolicy
     public let audit: AuditTrail
+    /// The other processes on the same PostgreSQL database (events, exclusive work, shared counters); nil on SQLite.
+    public let cluster: ProcessCluster?
     // A hash to compare against when the username is unknown, so that the answer takes as long as for a known one
     // (made on first need: it costs as much as a sign-in).
     private let decoy = Mutex<String?>(nil)
@@ -54,6 +56,11 @@ public final class IdentityStore: Sendable {
         self.database = database
         self.policy = policy
         self.audit = audit
+        if let postgres = database as? PostgresPlatformDatabase {
+            cluster = ProcessCluster(index: postgres.index, database: database)
+        } else {
+            cluster = nil
+        }
     }
 
     /// The store in the archive's database (`atrium.sqlite` in `directory`, or the archive's PostgreSQL). SQLite tables are
@@ -138,6 +145,12 @@ public final class IdentityStore: Sendable {
             demo: withDemo && (row[7].integer ?? 0) != 0)
     }
 
+    /// The advisory lock key of ``createPerson(username:displayName:password:roles:institutionID:language:demo:firstAdministrator:actor:)``
+    /// with `firstAdministrator`.
+    static let firstAdministratorLock: Int64 = 0x4154_4144_4D4E
+    /// The refusal of a first administrator when one exists already.
+    public static let administratorExists = "an administrator exists already"
+
     private static func rolesText(_ roles: Set<Role>) -> String { roles.map(\.rawValue).sorted().joined(separator: ",") }
 
     func checkPassword(_ password: String, username: String) throws(PlatformError) {
@@ -152,7 +165,7 @@ public final class IdentityStore: Sendable {
     @discardableResult
     public func createPerson(
         username: String, displayName: String? = nil, password: String, roles: Set<Role>, institutionID: Int64? = nil,
-        language: InterfaceLanguage = .chinese, demo: Bool = false, actor: AuditActor
+        language: InterfaceLanguage = .chinese, demo: Bool = false, firstAdministrator: Bool = false, actor: AuditActor
     ) async throws(PlatformError) -> Person {
         guard !username.isEmpty, username.count <= 64,
             username.allSatisfy({ $0.isLetter || $0.isNumber || "._-@".contains($0) })
@@ -162,13 +175,36 @@ public final class IdentityStore: Sendable {
         if let institutionID, try await institution(id: institutionID) == nil { throw .notFound("institution \(institutionID)") }
         if roles.contains(.site) && institutionID == nil { throw .invalid("a site user belongs to an institution") }
         let hash = try PasswordHasher.hash(password, iterations: policy.passwordIterations)
-        let rows = try await database.query(
-            "INSERT INTO people (username, display_name, institution_id, roles, language, disabled, password_hash, created_at, demo) "
-                + "VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?) RETURNING id",
-            [
-                .text(username), .text(displayName ?? username), institutionID.map(SQLValue.integer) ?? .null,
-                .text(Self.rolesText(roles)), .text(language.rawValue), .text(hash), .integer(Self.now()), .integer(demo ? 1 : 0),
-            ])
+        let rows: [[SQLValue]]
+        if firstAdministrator {
+            // One transaction, serialised across processes (an advisory lock on PostgreSQL; SQLite's BEGIN IMMEDIATE
+            // serialises writers): the insert matches nothing once an administrator exists, so two setups racing
+            // (on one process or several, each with its own setup token) create one administrator.
+            let serialise =
+                database is PostgresPlatformDatabase ? "SELECT pg_advisory_xact_lock(?)" : "SELECT ?"
+            guard
+                let results = try await database.transaction(guarded: [
+                    SQLStep(serialise, [.integer(Self.firstAdministratorLock)]),
+                    SQLStep(
+                        "INSERT INTO people (username, display_name, roles, language, disabled, password_hash, created_at, demo) "
+                            + "SELECT ?, ?, ?, ?, 0, ?, ?, 0 WHERE NOT EXISTS (SELECT 1 FROM people WHERE disabled = 0 "
+                            + "AND demo = 0 AND (',' || roles || ',') LIKE '%,admin,%') RETURNING id",
+                        [
+                            .text(username), .text(displayName ?? username), .text(Self.rolesText(roles)), .text(language.rawValue),
+                            .text(hash), .integer(Self.now()),
+                        ], guarded: true),
+                ])
+            else { throw .invalid(Self.administratorExists) }
+            rows = results.last ?? []
+        } else {
+            rows = try await database.query(
+                "INSERT INTO people (username, display_name, institution_id, roles, language, disabled, password_hash, created_at, demo) "
+                    + "VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?) RETURNING id",
+                [
+                    .text(username), .text(displayName ?? username), institutionID.map(SQLValue.integer) ?? .null,
+                    .text(Self.rolesText(roles)), .text(language.rawValue), .text(hash), .integer(Self.now()), .integer(demo ? 1 : 0),
+                ])
+        }
         guard let id = rows.first?.first?.integer else { throw .database("no id for the new person") }
         await audit.record(
             AuditEvent(

@@ -95,7 +95,13 @@ public final class ReadingStore: Sendable {
     public static func make(
         identity: IdentityStore, settings: ReadingSettings = ReadingSettings(), clock: @escaping @Sendable () -> Date = { Date() }
     ) -> ReadingStore {
-        ReadingStore(database: identity.database, audit: identity.audit, settings: settings, clock: clock)
+        let store = ReadingStore(database: identity.database, audit: identity.audit, settings: settings, clock: clock)
+        // Several processes on one PostgreSQL: their changes reach this one's worklists and UPS channels, and its
+        // cached counts are stale after each of theirs.
+        if let cluster = identity.cluster {
+            store.changes.connect(cluster) { [weak store] in store?.writes.add(1, ordering: .releasing) }
+        }
+        return store
     }
 
     /// Creates or migrates the tables now (otherwise the first call does).

@@ -265,11 +265,16 @@ public struct AuthRoutes: Sendable {
             let name = displayName.map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
             let person = try await identity.createPerson(
                 username: username, displayName: name, password: password, roles: [.admin], language: language,
-                actor: AuditActor(user: "setup", sourceAddress: source))
+                firstAdministrator: true, actor: AuditActor(user: "setup", sourceAddress: source))
             setup.spend()
             logger.notice("first administrator created; the setup link is spent", metadata: ["username": "\(person.username)"])
             return .created(username: person.username)
         } catch {
+            // Another process (with its own setup token) created one first: setup is over here too.
+            if case .invalid(let message) = error, message == IdentityStore.administratorExists {
+                setup.spend()
+                return .closed
+            }
             setup.release()
             if case .invalid(let message) = error { return .invalid(message) }
             logger.error("identity store failed", metadata: ["error": "\(error)"])

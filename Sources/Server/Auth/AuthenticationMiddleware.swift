@@ -43,7 +43,7 @@ public struct AuthenticationMiddleware: RouterMiddleware {
                 eventID: .securityAlert, eventType: .useOfRestrictedFunction, action: .execute, outcome: .seriousFailure, user: "",
                 sourceAddress: source, detail: "rate limit: \(what)"))
         var response = Self.problem(.tooManyRequests, "too many \(what) from this address: wait a minute")
-        response.headers[.retryAfter] = String(limiter.retryAfter(key))
+        response.headers[.retryAfter] = String(await limiter.retry(key))
         return response
     }
 
@@ -60,12 +60,12 @@ public struct AuthenticationMiddleware: RouterMiddleware {
             return Self.problem(.badRequest, "credentials are never accepted in the URL; send Authorization: Bearer")
         }
         let client = Self.client(request, source: source)
-        if Self.isSignInAttempt(request), !signInLimiter.attempt(client) {
+        if Self.isSignInAttempt(request), !(await signInLimiter.count(client)) {
             logger.notice("sign-in rate limit reached", metadata: ["source": "\(client)"])
             return await tooMany(signInLimiter, key: client, what: "sign-in attempts", source: source)
         }
         if let authorization = request.headers[.authorization] {
-            if tokenLimiter.isLimited(client) {
+            if await tokenLimiter.limited(client) {
                 return await tooMany(tokenLimiter, key: client, what: "requests with a bad token", source: source)
             }
             let parts = authorization.split(separator: " ", maxSplits: 1)
@@ -73,7 +73,7 @@ public struct AuthenticationMiddleware: RouterMiddleware {
                 return Self.problem(.unauthorized, "only Authorization: Bearer is accepted", challenge: true)
             }
             guard let principal = try await identity.principal(bearerToken: String(parts[1]).trimmingCharacters(in: .whitespaces)) else {
-                _ = tokenLimiter.attempt(client)
+                _ = await tokenLimiter.count(client)
                 await audit(family, path: path, principal: nil, user: "", source: source, status: .unauthorized, detail: "invalid token")
                 return Self.problem(.unauthorized, "the token is unknown, expired or revoked", challenge: true)
             }

@@ -1,10 +1,13 @@
 import Foundation
+import Platform
 import Synchronization
 
 /// Counts attempts per client address in fixed one-minute windows (OWASP ASVS 5.0 V6.3.1: anti-automation against
-/// credential stuffing and token guessing). It lives in this process's memory: several processes behind one address
-/// each keep their own count, so the effective limit there is the limit times the processes (docs/security.md).
-/// The number of addresses kept is bounded: expired windows are dropped when the table grows past `maximumKeys`.
+/// credential stuffing and token guessing). On SQLite (one process) the windows live in this process's memory; the
+/// number of addresses kept is bounded: expired windows are dropped when the table grows past `maximumKeys`. With a
+/// ``ProcessCluster`` (PostgreSQL) they live in a table every process shares, one upsert per attempt, so attempts split
+/// over several processes behind one address meet one limit; should the database fail, this process counts alone
+/// until it answers again.
 public final class RateLimiter: Sendable {
     private struct Window {
         var start: Double
@@ -16,11 +19,49 @@ public final class RateLimiter: Sendable {
     let windowSeconds: Double
     let maximumKeys: Int
     private let windows = Mutex<[String: Window]>([:])
+    /// The shared table's processes, and this limiter's name in its keys (`sign-in`, `token`).
+    let shared: (cluster: ProcessCluster, name: String)?
 
-    public init(limit: Int, windowSeconds: Double = 60, maximumKeys: Int = 10_000) {
+    public init(limit: Int, windowSeconds: Double = 60, maximumKeys: Int = 10_000, shared: (cluster: ProcessCluster, name: String)? = nil) {
         self.limit = limit
         self.windowSeconds = windowSeconds
         self.maximumKeys = maximumKeys
+        self.shared = shared
+    }
+
+    /// Counts one attempt for `key` in the shared table when there is one (else in memory): false when over the limit.
+    public func count(_ key: String) async -> Bool {
+        guard limit > 0 else { return true }
+        if let shared {
+            do {
+                let window = try await shared.cluster.countAttempt(shared.name + "|" + key, windowSeconds: Int64(windowSeconds))
+                return window.count <= Int64(limit)
+            } catch {}
+        }
+        return attempt(key)
+    }
+
+    /// Whether `key` is over its limit now, shared or in memory, without counting.
+    public func limited(_ key: String) async -> Bool {
+        guard limit > 0 else { return false }
+        if let shared {
+            do {
+                guard let window = try await shared.cluster.currentWindow(shared.name + "|" + key, windowSeconds: Int64(windowSeconds))
+                else { return false }
+                return window.count >= Int64(limit)
+            } catch {}
+        }
+        return isLimited(key)
+    }
+
+    /// Seconds until `key`'s window ends, shared or in memory.
+    public func retry(_ key: String) async -> Int {
+        if let shared,
+            let window = try? await shared.cluster.currentWindow(shared.name + "|" + key, windowSeconds: Int64(windowSeconds))
+        {
+            return max(1, Int(window.start + Int64(windowSeconds) - window.now))
+        }
+        return retryAfter(key)
     }
 
     /// Counts one attempt for `key`; false when the key is over its limit in the current window (the attempt is refused

@@ -353,11 +353,8 @@ public struct UPSRoutes: Sendable {
         } else {
             entries = try await ReadingRoutes.mapped { try await self.store.upsEntries(limit: 10_000) }.filter { !$0.item.state.isFinal }
         }
-        for entry in entries {
-            let ds = entry.dataSet
-            guard subscription.covers(uid: entry.item.uid, created: entry.item.createdAt, dataSet: ds) else { continue }
-            events.send(aeTitle: ae, UPS.eventReport(.stateReport, item: ds))
-        }
+        await events.sendInitial(
+            aeTitle: ae, entries: entries.filter { subscription.covers(uid: $0.item.uid, created: $0.item.createdAt, dataSet: $0.dataSet) })
         return Response(status: .created)
     }
 

@@ -17,11 +17,13 @@ public final class PostgresIndex: ArchiveIndex {
     /// The URL the index was opened from, without the password.
     public let displayURL: String
     private let client: PostgresClient
-    private let direct: PostgresConnection.Configuration
+    let direct: PostgresConnection.Configuration
     private let runner: Task<Void, Never>
     private let logger: Logger
     private let migrated = Mutex(false)
     private let planner = SQLQueryPlanner(dialect: PostgresDialect())
+    /// Events between the processes that share this database (`LISTEN`/`NOTIFY`).
+    public let events: PostgresEvents
 
     /// Connects (lazily) to `postgres://user:password@host:port/database`; the schema is created or migrated by
     /// ``prepare()`` or by the first call that needs it.
@@ -33,6 +35,16 @@ public final class PostgresIndex: ArchiveIndex {
         self.logger = logger
         let client = client
         runner = Task { await client.run() }
+        events = PostgresEvents(configuration: configuration.direct, logger: logger) { payload throws(ArchiveError) in
+            do {
+                try await client.withConnection { connection in
+                    let rows = try await connection.query("SELECT pg_notify(\(PostgresEvents.channel), \(payload))", logger: logger)
+                    for try await _ in rows {}
+                }
+            } catch {
+                throw postgresError("pg_notify", error)
+            }
+        }
     }
 
     /// Opens the index at `url` and brings its schema to the current version; fails when the server is unreachable.
@@ -44,7 +56,10 @@ public final class PostgresIndex: ArchiveIndex {
         return index
     }
 
-    deinit { runner.cancel() }
+    deinit {
+        events.stop()
+        runner.cancel()
+    }
 
     /// The pool's background logger: warnings and errors (PostgresNIO logs each failed connection attempt at info).
     public static var defaultLogger: Logger {

@@ -1,0 +1,283 @@
+import Archive
+import AtriumTesting
+import DICOM
+import Foundation
+import Platform
+import Reading
+import Server
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Two `atrium serve` processes on one PostgreSQL database and one bucket (moto's S3 server), both on loopback.
+private struct TwoServers {
+    let postgres: PostgresServer
+    let moto: MotoServer
+    let database: String
+    let databaseURL: String
+    let a: AtriumServeProcess
+    let b: AtriumServeProcess
+
+    /// The settings both processes get: the same database and bucket, a data directory each.
+    var arguments: [String] {
+        ["--database", databaseURL, "--storage", "s3://\(moto.bucket)/blobs", "--storage-endpoint", moto.endpoint]
+    }
+
+    /// Starts PostgreSQL and moto, then A and B at once (their schema migrations race, under PostgreSQL's advisory locks).
+    static func start(environment: [String: String] = [:]) async throws -> TwoServers {
+        let postgres = try await PostgresServer.start()
+        let moto = try await MotoServer.start()
+        let database = "multiproc"
+        let url = try await postgres.createDatabase(database)
+        let arguments = ["--database", url, "--storage", "s3://\(moto.bucket)/blobs", "--storage-endpoint", moto.endpoint]
+        let env = moto.environment.merging(environment) { $1 }
+        async let first = AtriumServeProcess.start(data: try Corpus.temporaryDirectory("multi-a"), arguments: arguments, environment: env)
+        async let second = AtriumServeProcess.start(
+            data: try Corpus.temporaryDirectory("multi-b"), arguments: arguments, environment: env)
+        let (a, b) = try await (first, second)
+        return TwoServers(postgres: postgres, moto: moto, database: database, databaseURL: url, a: a, b: b)
+    }
+
+    /// An in-process server on the same database and bucket, not listening: for making people, tokens and requests.
+    func helper() throws -> AtriumServer {
+        var configuration = ServerConfiguration()
+        configuration.dataDirectory = try Corpus.temporaryDirectory("multi-helper")
+        try configuration.set("database", databaseURL, source: "test")
+        try configuration.set("storage", "s3://\(moto.bucket)/blobs", source: "test")
+        try configuration.set("storageEndpoint", moto.endpoint, source: "test")
+        return try AtriumServer(configuration: configuration, environment: moto.environment)
+    }
+
+    /// The archive as a third process sees it (index and bucket), for checks after the fact.
+    func archive() throws -> Archive {
+        try Archive.open(
+            directory: try Corpus.temporaryDirectory("multi-check"), database: databaseURL, storage: "s3://\(moto.bucket)/blobs",
+            storageSettings: S3Settings(endpoint: moto.endpoint, region: "us-east-1", pathStyle: true), environment: moto.environment)
+    }
+
+    /// One value per row of `sql` (psql, unaligned).
+    func psql(_ sql: String) async throws -> [String] {
+        try await postgres.psql(database: database, sql).output.split(separator: "\n").map(String.init)
+    }
+
+    func stop() {
+        a.process.stop()
+        b.process.stop()
+        moto.stop()
+        postgres.stop()
+    }
+}
+
+/// The one-time setup token `atrium serve` prints when no administrator exists.
+private func setupToken(_ server: AtriumServeProcess) async throws -> String {
+    for _ in 0..<300 {
+        let output = server.process.output
+        if let match = output.range(of: #"/setup\?token=[A-Za-z0-9_-]{43}"#, options: .regularExpression) {
+            return String(output[match].dropFirst("/setup?token=".count))
+        }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+    throw PeerError("no setup link in the banner: \(server.process.output.suffix(1500))")
+}
+
+/// The HTTP status of `POST URL` with a JSON body (curl).
+private func post(_ url: String, _ json: String) async throws -> Int {
+    let run = try await Subprocess.runDetached(
+        "/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Content-Type: application/json", "--data", json, url])
+    return Int(run.output) ?? 0
+}
+
+/// The objects under `blobs/` in the bucket (boto3), and the multipart uploads left open.
+private func bucketObjects(_ moto: MotoServer) async throws -> (keys: [String], uploads: Int) {
+    let listed = try await moto.boto("list", ["blobs/"])
+    let keys = (listed["objects"] as? [[String: Any]] ?? []).compactMap { $0["key"] as? String }
+    return (keys, listed["uploads"] as? Int ?? -1)
+}
+
+/// Generated instances (fresh UIDs): SOP Instance UID by path.
+private func makeInstances(_ count: Int, studies: Int) async throws -> [String: String] {
+    let directory = try Corpus.temporaryDirectory("multi-instances")
+    let run = try await Subprocess.runDetached(
+        "python3", [Corpus.script("ServerTests", "multi_ingest.py"), "make", directory, "\(count)", "\(studies)"])
+    guard run.status == 0, let map = try JSONSerialization.jsonObject(with: run.standardOutput) as? [String: String], map.count == count
+    else { throw PeerError("multi_ingest.py make failed: \(run.errorOutput.suffix(1000))") }
+    return map
+}
+
+/// One STOW-RS request of `files` (multi_ingest.py): the HTTP status and the SOP Instance UIDs the answer lists as stored.
+private func stow(_ base: String, token: String, files: [String]) async throws -> (status: Int, stored: [String]) {
+    let run = try await Subprocess.runDetached(
+        "python3", [Corpus.script("ServerTests", "multi_ingest.py"), "stow", base, token] + files)
+    guard run.status == 0, let answer = try JSONSerialization.jsonObject(with: run.standardOutput) as? [String: Any] else {
+        throw PeerError("multi_ingest.py stow failed: \(run.errorOutput.suffix(1000))")
+    }
+    return (answer["status"] as? Int ?? 0, answer["stored"] as? [String] ?? [])
+}
+
+@Suite("Several atrium serve processes on one PostgreSQL and one bucket", .serialized)
+struct MultiProcessTests {
+    @Test(
+        "Two processes: one first administrator from two setup tokens; sessions, tokens, worklist push, UPS events, claims and rate limits hold across them"
+    )
+    func coordination() async throws {
+        let signInLimit = 5
+        let tokenLimit = 4
+        let servers = try await TwoServers.start(environment: [
+            "ATRIUM_SIGN_IN_ATTEMPTS_PER_MINUTE": "\(signInLimit)", "ATRIUM_FAILED_TOKENS_PER_MINUTE": "\(tokenLimit)",
+        ])
+        defer { servers.stop() }
+
+        // Each process printed a setup token of its own; both used at once make one administrator.
+        let tokenA = try await setupToken(servers.a)
+        let tokenB = try await setupToken(servers.b)
+        async let answerA = post(
+            servers.a.baseURL + "/api/setup", #"{"token":"\#(tokenA)","username":"chief-a","password":"a long password 1"}"#)
+        async let answerB = post(
+            servers.b.baseURL + "/api/setup", #"{"token":"\#(tokenB)","username":"chief-b","password":"a long password 2"}"#)
+        let answers = try await [answerA, answerB]
+        #expect(answers.sorted() == [201, 409], "setup answers \(answers)")
+        let admins = try await servers.psql("SELECT username FROM people WHERE (',' || roles || ',') LIKE '%,admin,%'")
+        #expect(admins.count == 1, "administrators: \(admins)")
+
+        // People, a study and three requests, made by a third process on the same database and bucket.
+        let helper = try servers.helper()
+        let study = try await storeFreshStudy(helper, file: "CT_small.dcm", institution: "COUNTY-A", accession: "ACC-MP")
+        var people: [String: [String: String]] = [:]
+        for (key, username, roles, institution) in [
+            ("reader", "mp-reader-1", Set<Role>([.reader]), "MEDCOLLEGE"), ("reader2", "mp-reader-2", [.reader], "MEDCOLLEGE"),
+            ("site", "mp-site", [.site], "COUNTY-A"),
+        ] {
+            let token = try await helper.testToken(username, roles: roles, institution: institution)
+            people[key] = ["username": username, "password": "test password \(username)", "token": token]
+        }
+        let site = ReadingActor(username: "mp-site", displayName: "mp-site")
+        var items: [[String: Any]] = []
+        for n in 0..<3 {
+            let (request, item) = try await helper.reading.file(
+                NewConsultationRequest(
+                    priority: .routine, referringPhysician: "", clinicalHistory: "", question: "Case \(n)?", studies: [study]),
+                institution: "COUNTY-A", by: site)
+            items.append(["requestID": request.id, "itemID": item.id, "uid": item.uid])
+        }
+        await helper.identity.audit.flush()
+        let fixture: [String: Any] = [
+            "baseA": servers.a.baseURL, "baseB": servers.b.baseURL, "people": people, "items": items, "signInLimit": signInLimit,
+            "tokenLimit": tokenLimit,
+        ]
+        let fixtureFile = try Corpus.temporaryDirectory("multi-fixture") + "/fixture.json"
+        try JSONSerialization.data(withJSONObject: fixture).write(to: URL(fileURLWithPath: fixtureFile))
+        let run = try await Subprocess.runDetached("python3", [Corpus.script("ServerTests", "multi_process.py"), fixtureFile])
+        #expect(run.status == 0, "multi_process.py: \(run.output.suffix(3000))\n\(run.errorOutput.suffix(2000))")
+        print(run.output)
+
+        // The claim race left one holder, the one whose claim was answered 200, as the database says.
+        let summary = run.output.split(separator: "\n").last.map { String($0) } ?? "{}"
+        let winner = (try? JSONSerialization.jsonObject(with: Data(summary.utf8)) as? [String: Any])?["claimRaceWinner"] as? String
+        let raced = try #require(items[1]["itemID"] as? Int64)
+        let holders = try await servers.psql("SELECT owner FROM work_items WHERE id = \(raced)")
+        #expect(winner != nil && holders == [winner ?? ""], "holders \(holders), winner \(winner ?? "none")")
+        // Each process opened one LISTEN connection of its own (plus the helper's), and both still answer.
+        let listeners = try await servers.psql(
+            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND datname = '\(servers.database)'")
+        #expect((Int(listeners.first ?? "") ?? 0) >= 2, "LISTEN connections: \(listeners)")
+        for server in [servers.a, servers.b] {
+            server.process.send(SIGTERM)
+            #expect(await server.process.exitStatus(within: 60) == 0, "\(server.process.output.suffix(2000))")
+        }
+    }
+
+    @Test(
+        "Two processes ingest the same and different studies at once (C-STORE and STOW-RS): every instance once in the index and the bucket; SIGKILL mid-STOW leaves nothing half-done"
+    )
+    func ingest() async throws {
+        let servers = try await TwoServers.start()
+        defer { servers.stop() }
+        let helper = try servers.helper()
+        let token = try await helper.testToken("mp-admin")
+
+        let same = try await makeInstances(120, studies: 2)
+        let onlyA = try await makeInstances(80, studies: 2)
+        let onlyB = try await makeInstances(80, studies: 2)
+        let stowed = try await makeInstances(60, studies: 1)
+        func storescu(_ server: AtriumServeProcess, _ files: [String: String]) throws -> PeerProcess {
+            try PeerProcess("/usr/bin/storescu", ["-v", "-aec", "ATRIUM", "127.0.0.1", "\(server.dicomPort)"] + files.keys.sorted())
+        }
+        // Everything at once: the same study to both over C-STORE and over STOW-RS, a different one to each.
+        let senders = [
+            try storescu(servers.a, same), try storescu(servers.b, same), try storescu(servers.a, onlyA), try storescu(servers.b, onlyB),
+        ]
+        async let stowA = stow(servers.a.baseURL, token: token, files: stowed.keys.sorted())
+        async let stowB = stow(servers.b.baseURL, token: token, files: stowed.keys.sorted())
+        let stows = try await [stowA, stowB]
+        for (sender, files) in zip(senders, [same, same, onlyA, onlyB]) {
+            #expect(await sender.exitStatus(within: 300) == 0, "storescu: \(sender.output.suffix(1500))")
+            #expect(acknowledgedFiles(sender.output).count == files.count, "acknowledged \(acknowledgedFiles(sender.output).count)")
+        }
+        for answer in stows {
+            #expect(answer.status == 200, "STOW-RS \(answer.status)")
+            #expect(Set(answer.stored) == Set(stowed.values), "STOW-RS stored \(answer.stored.count) of \(stowed.count)")
+        }
+        let sent = Set(same.values).union(onlyA.values).union(onlyB.values).union(stowed.values)
+        #expect(sent.count == 340)
+        // C-FIND on each process finds every instance, once.
+        #expect(try await instancesByCFind(servers.a) == sent)
+        #expect(try await instancesByCFind(servers.b) == sent)
+        let rows = try await servers.psql("SELECT count(*), count(DISTINCT sop_uid) FROM instances")
+        #expect(rows == ["\(sent.count)\t\(sent.count)"], "instances rows: \(rows)")
+        // The bucket holds one object per instance and nothing else: the copies that lost were deleted.
+        let keys = try await servers.psql("SELECT 'blobs/' || blob_key FROM instances")
+        let bucket = try await bucketObjects(servers.moto)
+        #expect(bucket.keys.count == sent.count, "objects \(bucket.keys.count) for \(sent.count) instances")
+        #expect(Set(bucket.keys) == Set(keys))
+        #expect(bucket.uploads == 0)
+        print(
+            "two processes: \(sent.count) instances sent (\(same.count + stowed.count) of them twice), \(rows), \(bucket.keys.count) objects"
+        )
+
+        // SIGKILL of A during one big STOW-RS request: B then shows only whole instances, and the sweep leaves the bucket
+        // holding exactly the indexed instances.
+        let big = try await makeInstances(400, studies: 1)
+        let bigFile = try #require(big.keys.first)
+        let bigHeader = try DICOMFile.read(contentsOf: bigFile, options: .stopBeforePixelData)
+        let bigStudy = try #require(bigHeader.dataSet.string(.studyInstanceUID))
+        let request = Task { try await stow(servers.a.baseURL, token: token, files: big.keys.sorted()) }
+        var indexed = 0
+        for _ in 0..<1200 where indexed < 20 {
+            try await Task.sleep(for: .milliseconds(25))
+            let count = try await servers.psql(
+                "SELECT count(*) FROM instances i JOIN series se ON se.pk = i.series_pk JOIN studies st ON st.pk = se.study_pk "
+                    + "WHERE st.study_uid = '\(bigStudy)'")
+            indexed = Int(count.first ?? "") ?? 0
+        }
+        servers.a.process.send(SIGKILL)
+        _ = await servers.a.process.exitStatus(within: 30)
+        let answer = try? await request.value
+        #expect(answer?.status != 200 || (answer?.stored.count ?? 0) < big.count, "the STOW-RS finished before the kill")
+        let seenOnB = try await instancesByCFind(servers.b).subtracting(sent)
+        #expect(seenOnB.count >= 20 && seenOnB.count < big.count, "after the kill B shows \(seenOnB.count) of \(big.count)")
+        #expect(seenOnB.isSubset(of: Set(big.values)))
+        // Every instance B shows is whole: its object in the bucket reads as that instance (pydicom-independent check:
+        // DICOM parsing of the bytes the bucket holds).
+        let archive = try servers.archive()
+        let visible = try await archive.index.instances(studyInstanceUID: bigStudy, seriesInstanceUID: nil, sopInstanceUID: nil)
+        #expect(Set(visible.map(\.sopInstanceUID)) == seenOnB)
+        for instance in visible {
+            let file = try Corpus.temporaryDirectory("multi-get") + "/blob.dcm"
+            _ = try await servers.moto.boto("get", ["blobs/" + instance.blobKey.rawValue, file])
+            #expect(try DICOMFile.read(contentsOf: file, options: .strict).dataSet.string(.sopInstanceUID) == instance.sopInstanceUID)
+        }
+        // Objects written but never indexed (the kill came between the two) are orphans the sweep removes; none other.
+        let before = try await bucketObjects(servers.moto)
+        let allKeys = Set(try await servers.psql("SELECT 'blobs/' || blob_key FROM instances"))
+        let orphans = Set(before.keys).subtracting(allKeys)
+        #expect(allKeys.isSubset(of: Set(before.keys)))
+        #expect(try await archive.sweepOrphans(olderThanSeconds: -1) == orphans.count)
+        let after = try await bucketObjects(servers.moto)
+        #expect(Set(after.keys) == allKeys)
+        print("SIGKILL mid-STOW: \(seenOnB.count) of \(big.count) indexed and whole, \(orphans.count) orphan objects swept")
+        servers.b.process.send(SIGTERM)
+        #expect(await servers.b.process.exitStatus(within: 60) == 0, "\(servers.b.process.output.suffix(2000))")
+    }
+}
