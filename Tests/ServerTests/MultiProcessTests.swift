@@ -178,10 +178,44 @@ struct MultiProcessTests {
         let raced = try #require(items[1]["itemID"] as? Int64)
         let holders = try await servers.psql("SELECT owner FROM work_items WHERE id = \(raced)")
         #expect(winner != nil && holders == [winner ?? ""], "holders \(holders), winner \(winner ?? "none")")
-        // Each process opened one LISTEN connection of its own (plus the helper's), and both still answer.
-        let listeners = try await servers.psql(
-            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND datname = '\(servers.database)'")
-        #expect((Int(listeners.first ?? "") ?? 0) >= 2, "LISTEN connections: \(listeners)")
+        // The server drops every LISTEN connection (as on a restart): each process connects again, and B's stream
+        // carries A's next change.
+        let listening = "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND datname = '\(servers.database)'"
+        let before = Int(try await servers.psql(listening).first ?? "") ?? 0
+        #expect(before >= 3, "LISTEN connections of A, B and the helper: \(before)")
+        let terminated = try await servers.psql(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND datname = '\(servers.database)'")
+        #expect(terminated.count == before)
+        var now = 0
+        for _ in 0..<200 where now < before {
+            try await Task.sleep(for: .milliseconds(100))
+            now = Int(try await servers.psql(listening).first ?? "") ?? 0
+        }
+        #expect(now >= before, "LISTEN connections after the server dropped them: \(now) of \(before)")
+        let reader = try #require(people["reader"]?["token"])
+        let first = try #require(items[0]["itemID"] as? Int64)
+        async let stream = Subprocess.runDetached(
+            "/usr/bin/curl", ["-s", "-N", "-m", "6", "-H", "Authorization: Bearer \(reader)", servers.b.baseURL + "/api/worklist/events"])
+        try await Task.sleep(for: .seconds(2))
+        let release = try await Subprocess.runDetached(
+            "/usr/bin/curl",
+            [
+                "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "-H", "Authorization: Bearer \(reader)", "-H",
+                "Content-Type: application/json", "--data", "{}", servers.a.baseURL + "/api/worklist/\(first)/release",
+            ])
+        #expect(release.output == "200")
+        let streamed = try await stream.output
+        #expect(
+            streamed.contains("\"kind\":\"released\"") && streamed.contains("\"workItemID\":\(first)"),
+            "B's stream after reconnecting: \(streamed)")
+
+        // Work under one advisory key runs in one process at a time: of two at once, one runs and the other is told so.
+        let left = try PostgresIndex(url: servers.databaseURL)
+        let right = try PostgresIndex(url: servers.databaseURL)
+        async let ranLeft = left.exclusively(key: 0x4D50_5445_5354) { try? await Task.sleep(for: .seconds(2)) }
+        async let ranRight = right.exclusively(key: 0x4D50_5445_5354) { try? await Task.sleep(for: .seconds(2)) }
+        let ran = try await [ranLeft, ranRight]
+        #expect(ran.filter { $0 }.count == 1, "ran: \(ran)")
         for server in [servers.a, servers.b] {
             server.process.send(SIGTERM)
             #expect(await server.process.exitStatus(within: 60) == 0, "\(server.process.output.suffix(2000))")
