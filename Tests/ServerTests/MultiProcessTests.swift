@@ -41,8 +41,9 @@ private struct TwoServers {
     }
 
     /// An in-process server on the same database and bucket, not listening: for making people, tokens and requests.
-    func helper() throws -> AtriumServer {
+    func helper(smtpURL: String? = nil) throws -> AtriumServer {
         var configuration = ServerConfiguration()
+        if let smtpURL { try configuration.set("smtpURL", smtpURL, source: "test") }
         configuration.dataDirectory = try Corpus.temporaryDirectory("multi-helper")
         try configuration.set("database", databaseURL, source: "test")
         try configuration.set("storage", "s3://\(moto.bucket)/blobs", source: "test")
@@ -124,8 +125,18 @@ struct MultiProcessTests {
     func coordination() async throws {
         let signInLimit = 5
         let tokenLimit = 4
+        // Both processes send the mail outbox to one SMTP sink (aiosmtpd), each message caught once per delivery.
+        let check = try await Subprocess.runDetached("python3", ["-c", "import aiosmtpd"])
+        try #require(check.status == 0, "aiosmtpd is missing: pip install aiosmtpd (scripts/install-deps)")
+        let smtpPort = try LoopbackPort.free()
+        let caught = try Corpus.temporaryDirectory("multi-mail")
+        let sink = try PeerProcess("python3", [Corpus.script("ServerTests", "smtp_sink.py"), "\(smtpPort)", caught])
+        defer { sink.stop() }
+        try await LoopbackPort.waitForListener(smtpPort, seconds: 30)
+        let smtp = "smtp://127.0.0.1:\(smtpPort)"
         let servers = try await TwoServers.start(environment: [
             "ATRIUM_SIGN_IN_ATTEMPTS_PER_MINUTE": "\(signInLimit)", "ATRIUM_FAILED_TOKENS_PER_MINUTE": "\(tokenLimit)",
+            "ATRIUM_SMTP_URL": smtp,
         ])
         defer { servers.stop() }
 
@@ -142,7 +153,7 @@ struct MultiProcessTests {
         #expect(admins.count == 1, "administrators: \(admins)")
 
         // People, a study and three requests, made by a third process on the same database and bucket.
-        let helper = try servers.helper()
+        let helper = try servers.helper(smtpURL: smtp)
         let study = try await storeFreshStudy(helper, file: "CT_small.dcm", institution: "COUNTY-A", accession: "ACC-MP")
         var people: [String: [String: String]] = [:]
         for (key, username, roles, institution) in [
@@ -151,15 +162,20 @@ struct MultiProcessTests {
         ] {
             let token = try await helper.testToken(username, roles: roles, institution: institution)
             people[key] = ["username": username, "password": "test password \(username)", "token": token]
+            if roles.contains(.reader), let person = try await helper.identity.person(username: username) {
+                try await helper.identity.setEmail("\(username)@example.org", personID: person.id, actor: AuditActor(user: "test"))
+            }
         }
         let site = ReadingActor(username: "mp-site", displayName: "mp-site")
         var items: [[String: Any]] = []
-        for n in 0..<3 {
+        // Each new urgent request puts a mail to each reader on duty in the outbox; both processes' maintenance rounds send it.
+        for n in 0..<23 {
             let (request, item) = try await helper.reading.file(
                 NewConsultationRequest(
-                    priority: .routine, referringPhysician: "", clinicalHistory: "", question: "Case \(n)?", studies: [study]),
+                    priority: n < 3 ? .routine : .urgent, referringPhysician: "", clinicalHistory: "", question: "Case \(n)?",
+                    studies: [study]),
                 institution: "COUNTY-A", by: site)
-            items.append(["requestID": request.id, "itemID": item.id, "uid": item.uid])
+            if n < 3 { items.append(["requestID": request.id, "itemID": item.id, "uid": item.uid]) }
         }
         await helper.identity.audit.flush()
         let fixture: [String: Any] = [
@@ -178,6 +194,22 @@ struct MultiProcessTests {
         let raced = try #require(items[1]["itemID"] as? Int64)
         let holders = try await servers.psql("SELECT owner FROM work_items WHERE id = \(raced)")
         #expect(winner != nil && holders == [winner ?? ""], "holders \(holders), winner \(winner ?? "none")")
+        // Every mail of the outbox was sent once: the sink caught each (recipient, subject) once, and none is left.
+        let outbox = Int(try await servers.psql("SELECT count(*) FROM mail_outbox").first ?? "") ?? 0
+        #expect(outbox == 40, "mails in the outbox: \(outbox) (20 urgent requests, 2 readers)")
+        var mails: [CaughtMail] = []
+        for _ in 0..<300 {
+            mails = try caughtMail(caught)
+            if mails.count >= outbox { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        try await Task.sleep(for: .seconds(3))
+        mails = try caughtMail(caught)
+        let deliveries = mails.map { "\($0.envelopeTo.joined(separator: ",")) \($0.subject)" }
+        #expect(mails.count == outbox, "caught \(mails.count) mails for \(outbox) in the outbox")
+        #expect(Set(deliveries).count == deliveries.count, "a mail sent twice: \(deliveries.sorted())")
+        #expect(try await servers.psql("SELECT count(*) FROM mail_outbox WHERE sent_at IS NULL") == ["0"])
+
         // The server drops every LISTEN connection (as on a restart): each process connects again, and B's stream
         // carries A's next change.
         let listening = "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND datname = '\(servers.database)'"
