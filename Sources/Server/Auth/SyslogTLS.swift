@@ -63,8 +63,9 @@ public struct SyslogTLSError: Error, CustomStringConvertible {
 /// Forwards audit events to a syslog collector over TLS (RFC 5425): each event an RFC 5424 message carrying the DICOM
 /// audit message (PS3.15 A.5.1), framed by its octet count. `send` only queues; one task keeps the connection, sends in
 /// order, reconnects with a growing pause (1 s to 30 s) when the collector is away and sends again the event whose write
-/// failed, so delivery is at least once while the queue (10,000 events) lasts; the oldest are dropped beyond it, with a
-/// log line. The database trail stays the record.
+/// failed and those written in the 10 s before the failure (TCP takes writes a vanished collector never reads), so
+/// delivery is at least once while the queue (10,000 events) lasts, and a collector may see an event twice; the oldest
+/// are dropped beyond the queue, with a log line. The database trail stays the record.
 public final class SyslogTLSForwarder: AuditEventSink {
     static let queueLimit = 10_000
     let destination: SyslogTLSDestination
@@ -116,17 +117,23 @@ public final class SyslogTLSForwarder: AuditEventSink {
         return Array("\(bytes.count) ".utf8) + bytes
     }
 
+    /// Events written within this long before a connection failed are sent again on the next one: TCP accepts writes
+    /// that a collector which has gone away never reads, until the reset comes back.
+    static let resendWindow = Duration.seconds(10)
+
     private static func deliver(
         _ stream: AsyncStream<AuditEvent>, to destination: SyslogTLSDestination, context: NIOSSLContext, hostname: String,
         appName: String, logger: Logger
     ) async {
         var events = stream.makeAsyncIterator()
-        var unsent: AuditEvent?
+        // What goes out before anything new: the events of a failed connection's last moments and the one whose write failed.
+        var backlog: [AuditEvent] = []
+        var recent: [(written: ContinuousClock.Instant, event: AuditEvent)] = []
         var pause = Duration.seconds(1)
         while true {
-            if unsent == nil {
+            if backlog.isEmpty {
                 guard let next = await events.next() else { return }
-                unsent = next
+                backlog.append(next)
             }
             let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
             do {
@@ -142,25 +149,38 @@ public final class SyslogTLSForwarder: AuditEventSink {
             do {
                 try await channel.executeThenClose { _, outbound in
                     while true {
-                        if unsent == nil {
+                        if backlog.isEmpty {
                             guard let next = await events.next() else { return }
-                            unsent = next
+                            backlog.append(next)
                         }
-                        guard let event = unsent else { continue }
                         // A collector that went away closes the channel when its end of stream is read; the write then
-                        // fails and the event is sent again on the next connection.
+                        // fails and the events are sent again on the next connection.
                         guard channel.channel.isActive else { throw ChannelError.ioOnClosedChannel }
+                        let event = backlog[0]
                         let message = SyslogForwarder.message(event, hostname: hostname, appName: appName)
                         try await outbound.write(ByteBuffer(bytes: frame(message)))
-                        unsent = nil
+                        backlog.removeFirst()
+                        recent.append((ContinuousClock.now, event))
+                        if let first = recent.first, ContinuousClock.now - first.written > resendWindow {
+                            let horizon = ContinuousClock.now - resendWindow
+                            recent.removeAll { $0.written < horizon }
+                        }
+                        if recent.count > 2 * queueLimit { recent.removeFirst(recent.count - queueLimit) }
                         pause = .seconds(1)
                     }
                 }
-                if unsent == nil { return }
+                if backlog.isEmpty { return }
             } catch {
+                let since = ContinuousClock.now - resendWindow
+                let again = recent.filter { $0.written >= since }.map(\.event)
+                backlog = again + backlog
+                recent.removeAll()
                 logger.warning(
                     "the connection to the syslog collector failed; reconnecting",
-                    metadata: ["collector": "\(destination.host):\(destination.port)", "error": "\(error)", "retry": "\(pause)"])
+                    metadata: [
+                        "collector": "\(destination.host):\(destination.port)", "error": "\(error)", "retry": "\(pause)",
+                        "resending": "\(again.count)",
+                    ])
                 try? await Task.sleep(for: pause)
                 pause = min(pause * 2, .seconds(30))
             }
