@@ -26,7 +26,8 @@ struct CoursewareMedia {
         try ffmpeg(source + ["-c:v", "libvpx-vp9", directory + "/lecture.webm"])
         try ffmpeg(["-i", directory + "/lecture.mp4", "-frames:v", "1", directory + "/frame.png"])
         func read(_ name: String) throws -> [UInt8] { Array(try Data(contentsOf: URL(fileURLWithPath: directory + "/" + name))) }
-        return CoursewareMedia(directory: directory, mp4: try read("lecture.mp4"), webm: try read("lecture.webm"), png: try read("frame.png"))
+        return CoursewareMedia(
+            directory: directory, mp4: try read("lecture.mp4"), webm: try read("lecture.webm"), png: try read("frame.png"))
     }
 
     /// A one-page PDF written here by hand (PDF 1.4: catalog, pages, page; the cross-reference table's offsets counted).
@@ -84,7 +85,10 @@ struct CoursewareTests {
         // ffprobe, not Atrium, says what the files are.
         let probe = try Subprocess.run(
             "ffprobe",
-            ["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=codec_name", "-of", "csv=p=0", media.directory + "/lecture.mp4"])
+            [
+                "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=codec_name", "-of", "csv=p=0",
+                media.directory + "/lecture.mp4",
+            ])
         #expect(probe.output.trimmingCharacters(in: .whitespacesAndNewlines) == "h264")
         #expect(CoursewareType.sniff(media.mp4) == .mp4)
         #expect(MP4Boxes.hasH264(media.mp4))
@@ -103,7 +107,9 @@ struct CoursewareTests {
         #expect(CoursewareType.pdf.fits(.courseware) && !CoursewareType.mp4.fits(.courseware))
     }
 
-    @Test("WebVTT: cues and their times are read; SRT commas, a missing signature, an end before the start, GB18030 bytes and no cues are refused")
+    @Test(
+        "WebVTT: cues and their times are read; SRT commas, a missing signature, an end before the start, GB18030 bytes and no cues are refused"
+    )
     func webVTT() throws {
         let cues = try WebVTT.cues(Array(chineseSubtitles.utf8))
         #expect(cues.count == 2)
@@ -182,9 +188,11 @@ enum CoursewareSuite {
                 titleChinese: "空", titleEnglish: "Empty", summary: "", creditHours: 1, cases: [], examID: nil, published: true, by: "t")
         }
 
-        let text = try await store.addModule(course: course.id, NewCourseModule(kind: .text, title: "导言", body: "本课讲解胸片。\n第二段。"), by: "teacher")
+        let text = try await store.addModule(
+            course: course.id, NewCourseModule(kind: .text, title: "导言", body: "本课讲解胸片。\n第二段。"), by: "teacher")
         #expect(text.position == 1 && text.body == "本课讲解胸片。\n第二段。")
-        let caseModule = try await store.addModule(course: course.id, NewCourseModule(kind: .teachingCase, title: "病例", caseID: 42), by: "teacher")
+        let caseModule = try await store.addModule(
+            course: course.id, NewCourseModule(kind: .teachingCase, title: "病例", caseID: 42), by: "teacher")
         #expect(try await store.course(course.id).cases == [42], "a case module adds its case to the cases to study")
         _ = try await store.addModule(
             course: course.id, NewCourseModule(kind: .link, title: "RSNA", body: " https://www.rsna.org/education "), by: "teacher")
@@ -197,7 +205,8 @@ enum CoursewareSuite {
         // Files: kind from the bytes, size cap, SHA-256 as sha256sum computes it.
         let pdfBytes = CoursewareMedia.pdf()
         let pdf = try await files.keep(pdfBytes, filename: "../slides 胸片.pdf", allowed: [.pdf])
-        #expect(pdf.sha256 == (try CoursewareMedia.sha256sum(pdfBytes)) && pdf.sizeBytes == pdfBytes.count && pdf.filename == "slides 胸片.pdf")
+        #expect(
+            pdf.sha256 == (try CoursewareMedia.sha256sum(pdfBytes)) && pdf.sizeBytes == pdfBytes.count && pdf.filename == "slides 胸片.pdf")
         await #expect(throws: ProgrammeError.self) { try await files.keep(pdfBytes, filename: "slides.mp4", allowed: [.mp4, .webm]) }
         await #expect(throws: ProgrammeError.self) { try await files.keep(media.mp4, filename: "lecture.pdf", allowed: [.pdf]) }
         await #expect(throws: ProgrammeError.self) {
@@ -216,7 +225,8 @@ enum CoursewareSuite {
         // Subtitles must be WebVTT; a courseware module takes no video and no subtitles.
         await #expect(throws: ProgrammeError.self) {
             try await store.addModule(
-                course: course.id, NewCourseModule(kind: .video, title: "x", file: video, subtitles: ["en": "1\n00:00:00,000 --> 00:00:01,000\nSRT"]),
+                course: course.id,
+                NewCourseModule(kind: .video, title: "x", file: video, subtitles: ["en": "1\n00:00:00,000 --> 00:00:01,000\nSRT"]),
                 by: "teacher")
         }
         await #expect(throws: ProgrammeError.self) {
@@ -224,7 +234,8 @@ enum CoursewareSuite {
         }
         let lecture = try await store.addModule(
             course: course.id,
-            NewCourseModule(kind: .video, title: "微课一", file: video, poster: poster, subtitles: ["zh-CN": chineseSubtitles, "en": englishSubtitles]),
+            NewCourseModule(
+                kind: .video, title: "微课一", file: video, poster: poster, subtitles: ["zh-CN": chineseSubtitles, "en": englishSubtitles]),
             by: "teacher")
         #expect(lecture.position == 5 && lecture.subtitles["zh-CN"] == chineseSubtitles)
         #expect(lecture.poster?.key == poster.key && lecture.poster?.sha256 == poster.sha256 && lecture.poster?.contentType == "image/png")
@@ -273,7 +284,9 @@ enum CoursewareSuite {
 
         // Library use: case views recorded by the library, practice reports by training; counted here independently.
         let day = Date(timeIntervalSince1970: 1_780_000_000)
-        let views: [(Int64, String, String)] = [(42, "s1", "COUNTY-A"), (42, "s1", "COUNTY-A"), (43, "s2", "COUNTY-B"), (44, "s3", "COUNTY-A")]
+        let views: [(Int64, String, String)] = [
+            (42, "s1", "COUNTY-A"), (42, "s1", "COUNTY-A"), (43, "s2", "COUNTY-B"), (44, "s3", "COUNTY-A"),
+        ]
         for (index, view) in views.enumerated() {
             try await teaching.recordCaseView(view.0, person: view.1, institution: view.2, at: day.addingTimeInterval(Double(index)))
         }

@@ -214,7 +214,8 @@ public enum WebVTT {
             if line.contains("-->") {
                 let parts = line.components(separatedBy: "-->")
                 let startText = parts[0].trimmingCharacters(in: .whitespaces)
-                let endText = (parts.count > 1 ? parts[1] : "").trimmingCharacters(in: .whitespaces).split(separator: " ").first.map(String.init)
+                let endText = (parts.count > 1 ? parts[1] : "").trimmingCharacters(in: .whitespaces).split(separator: " ").first.map(
+                    String.init)
                 guard parts.count == 2, let start = timestamp(startText), let endText, let end = timestamp(endText), end > start else {
                     throw .badTiming(line: index + 1, String(line.prefix(80)))
                 }

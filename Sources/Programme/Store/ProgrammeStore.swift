@@ -84,7 +84,9 @@ public final class ProgrammeStore: Sendable {
                 let practices = try await training.practiceIndicatorRecords()
                 let practitioners = try await institutionsByPerson(Set(practices.map(\.student)))
                 facts.libraryUse += practices.map {
-                    .init(kind: .practice, person: $0.student, institution: practitioners[$0.student] ?? "", caseID: $0.caseID, date: $0.submitted)
+                    .init(
+                        kind: .practice, person: $0.student, institution: practitioners[$0.student] ?? "", caseID: $0.caseID,
+                        date: $0.submitted)
                 }
                 let attempts = try await training.indicatorRecords()
                 let institutions = try await institutionsByPerson(Set(attempts.map(\.student)))

@@ -21,7 +21,9 @@ enum CoursewareDemo {
             course: course.id,
             NewCourseModule(
                 kind: .text, title: "导言 Introduction",
-                body: "按顺序阅读正位胸片：气道、骨骼、心影、膈肌、肺野。\nRead a frontal chest film in order: airway, bones, cardiac silhouette, diaphragm, lung fields."),
+                body:
+                    "按顺序阅读正位胸片：气道、骨骼、心影、膈肌、肺野。\nRead a frontal chest film in order: airway, bones, cardiac silhouette, diaphragm, lung fields."
+            ),
             by: "demo-curator")
         if let first = cases.first {
             _ = try await store.addModule(

@@ -159,7 +159,8 @@ extension EducationRoutes {
                 } catch {
                     throw HTTPError(.unprocessableContent, message: "subtitles \(language) (\(file.filename)): \(error)")
                 }
-                module.subtitles[language] = String(decoding: file.bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(file.bytes.dropFirst(3)) : file.bytes, as: UTF8.self)
+                module.subtitles[language] = String(
+                    decoding: file.bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(file.bytes.dropFirst(3)) : file.bytes, as: UTF8.self)
             }
         }
         // Everything that can be refused without storing is checked first; then the files are kept.
@@ -281,7 +282,9 @@ extension EducationRoutes {
             ]
         }
         if let poster = module.poster {
-            object["poster"] = ["contentType": poster.contentType, "sizeBytes": poster.sizeBytes, "href": "/ce/modules/\(module.id)/poster"]
+            object["poster"] = [
+                "contentType": poster.contentType, "sizeBytes": poster.sizeBytes, "href": "/ce/modules/\(module.id)/poster",
+            ]
         }
         return object
     }
@@ -343,7 +346,9 @@ extension EducationRoutes {
         guard let text = module.subtitles[language] else { throw HTTPError(.notFound, message: "no \(language) subtitles") }
         return Response(
             status: .ok,
-            headers: [.contentType: "text/vtt; charset=utf-8", .cacheControl: "private, no-cache", .init("X-Content-Type-Options")!: "nosniff"],
+            headers: [
+                .contentType: "text/vtt; charset=utf-8", .cacheControl: "private, no-cache", .init("X-Content-Type-Options")!: "nosniff",
+            ],
             body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
 
@@ -360,7 +365,11 @@ extension EducationRoutes {
             let ascii = String(file.filename.unicodeScalars.map { $0.isASCII && $0 != "\\" && $0 != "\"" ? Character($0) : "_" })
             headers[.contentDisposition] = "\(disposition); filename=\"\(ascii)\""
         }
-        if let match = request.headers[.ifNoneMatch], match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag || $0.trimmingCharacters(in: .whitespaces) == "*" }) {
+        if let match = request.headers[.ifNoneMatch],
+            match.split(separator: ",").contains(where: {
+                $0.trimmingCharacters(in: .whitespaces) == etag || $0.trimmingCharacters(in: .whitespaces) == "*"
+            })
+        {
             return Response(status: .notModified, headers: headers)
         }
         var rangeHeader = request.headers[.range]
@@ -416,7 +425,8 @@ enum PosterFrame {
                 let process = Process()
                 process.executableURL = URL(fileURLWithPath: ffmpeg)
                 process.arguments = [
-                    "-nostdin", "-loglevel", "error", "-y", "-ss", seek, "-i", input.path, "-frames:v", "1", "-vf", "scale='min(1280,iw)':-2",
+                    "-nostdin", "-loglevel", "error", "-y", "-ss", seek, "-i", input.path, "-frames:v", "1", "-vf",
+                    "scale='min(1280,iw)':-2",
                     output.path,
                 ]
                 process.standardInput = FileHandle.nullDevice

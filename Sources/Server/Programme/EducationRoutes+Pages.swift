@@ -85,7 +85,8 @@ extension EducationRoutes {
             "completed": enrolment?.completedAt != nil, "certificate": enrolment?.certificate ?? "", "office": principal.has(.admin),
             "examRequired": progress.examRequired, "examPassed": progress.examPassed, "exam": course.examID ?? 0,
             "practiceRequired": course.practiceRequired, "practised": progress.practised,
-            "teacher": Self.isTeacher(principal), "modules": try await moduleEntries(course, enrolment: enrolment, principal, request, context),
+            "teacher": Self.isTeacher(principal),
+            "modules": try await moduleEntries(course, enrolment: enrolment, principal, request, context),
             "hasModules": !course.modules.isEmpty, "videosRequired": course.videosRequired, "watched": progress.watched,
             "videos": progress.videos,
         ]
