@@ -280,7 +280,12 @@ enum CoursewareSuite {
         let removed = try await store.deleteModule(slides.id)
         await files.remove(removed.file)
         #expect(try await !blobs.exists(BlobKey(pdf.key)))
-        #expect(try await store.course(course.id).modules.count == 4)
+        #expect(try await store.course(course.id).modules.map(\.kind) == [.text, .teachingCase, .link, .video])
+        // Moving: one place at a time; the first cannot go up.
+        #expect(try await store.moveModule(lecture.id, up: true).map(\.kind) == [.text, .teachingCase, .video, .link])
+        #expect(try await store.moveModule(text.id, up: true).map(\.kind) == [.text, .teachingCase, .video, .link])
+        #expect(try await store.moveModule(text.id, up: false).map(\.position) == [1, 2, 3, 4])
+        #expect(try await store.course(course.id).modules.map(\.kind) == [.teachingCase, .text, .video, .link])
 
         // Library use: case views recorded by the library, practice reports by training; counted here independently.
         let day = Date(timeIntervalSince1970: 1_780_000_000)

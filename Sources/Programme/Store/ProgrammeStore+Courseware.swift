@@ -192,6 +192,27 @@ extension ProgrammeStore {
         return module
     }
 
+    /// Moves a module one place up or down in its course (the first stays first, the last last); the course's modules
+    /// are numbered 1… again in one transaction. Returns them in their new order.
+    public func moveModule(_ id: Int64, up: Bool) async throws(ProgrammeError) -> [CourseModule] {
+        let module = try await module(id)
+        var order = try await modules(course: module.course)
+        guard let index = order.firstIndex(where: { $0.id == id }) else { throw .notFound("module \(id)") }
+        let other = up ? index - 1 : index + 1
+        guard order.indices.contains(other) else { return order }
+        order.swapAt(index, other)
+        let steps = order.enumerated().map { position, module in
+            SQLStep(
+                "UPDATE programme_course_modules SET position = ? WHERE id = ?", [.integer(Int64(position + 1)), .integer(module.id)])
+        }
+        do {
+            _ = try await database.transaction(guarded: steps)
+        } catch {
+            throw .database("\(error)")
+        }
+        return try await modules(course: module.course)
+    }
+
     // MARK: - Videos watched
 
     /// Records how far the learner has watched a video module (reported by the page as it plays); at its end (within

@@ -54,6 +54,8 @@ extension EducationRoutes {
         router.get("/ce/modules/:module/subtitles/:language") { request, context in try await self.subtitles(request, context) }
         router.post("/ce/courses/:id/publish") { request, context in try await self.publishForm(request, context) }
         router.post("/ce/modules/:module/delete") { request, context in try await self.deleteModuleForm(request, context) }
+        router.post("/api/ce/modules/:module/move") { request, context in try await self.moveModuleJSON(request, context) }
+        router.post("/ce/modules/:module/move") { request, context in try await self.moveModuleForm(request, context) }
     }
 
     /// Teachers (curators) and the programme office build courses and upload their files.
@@ -244,6 +246,31 @@ extension EducationRoutes {
         await courseware.remove(module.poster)
         await record(context, "course \(module.course): module \(id) deleted")
         return module
+    }
+
+    struct MoveBody: Decodable { var direction: String }
+
+    /// `POST /api/ce/modules/{module}/move` with `{"direction": "up"|"down"}`: the course's modules in their new order.
+    func moveModuleJSON(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
+        _ = try Self.teacher(context)
+        let body = try await LibraryRoutes.decodeBody(MoveBody.self, request)
+        let modules = try await move(context, direction: body.direction)
+        return AuthRoutes.json(["modules": modules.map(moduleObject)])
+    }
+
+    func moveModuleForm(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
+        _ = try Self.teacher(context)
+        let form = try await FormBody.read(request)
+        let modules = try await move(context, direction: form["direction"] ?? "")
+        return .redirect(to: "/ce/courses/\(modules.first?.course ?? 0)", type: .found)
+    }
+
+    func move(_ context: AtriumRequestContext, direction: String) async throws -> [CourseModule] {
+        guard direction == "up" || direction == "down" else { throw HTTPError(.badRequest, message: "direction is up or down") }
+        let id = try Self.id(context, "module")
+        let modules = try await mapped { try await store.moveModule(id, up: direction == "up") }
+        await record(context, "course \(modules.first?.course ?? 0): module \(id) moved \(direction)")
+        return modules
     }
 
     struct PublishBody: Decodable { var published: Bool }

@@ -190,6 +190,12 @@ for header in ["bytes=0-1,5-6", "items=0-1", "bytes=5-2"]:
 status, headers, body = raw("teacher", "GET", webm_module["file"]["href"], {"Range": "bytes=4-"})
 assert status == 206 and body == webm[4:] and headers["Content-Type"] == "video/webm"
 
+step("modules move one place at a time")
+status, moved = teacher.call("POST", f"/api/ce/modules/{webm_module['id']}/move", {"direction": "up"})
+assert status == 200 and [m["id"] for m in moved["modules"]] == [webm_module["id"], video["id"]], moved
+assert teacher.call("POST", f"/api/ce/modules/{webm_module['id']}/move", {"direction": "sideways"})[0] == 400
+assert learner.call("POST", f"/api/ce/modules/{webm_module['id']}/move", {"direction": "down"})[0] == 403
+
 step("a draft's files are not served to learners")
 assert raw("learner", "GET", href)[0] == 404
 
@@ -243,6 +249,9 @@ try:
                subtitles=[("module-subtitles-zh", os.path.join(work, "zh.vtt")), ("module-subtitles-en", os.path.join(work, "en.vtt"))])
     kinds = [li.get_attribute("data-kind") for li in driver.find_elements(By.CSS_SELECTOR, "#ce-modules > li")]
     assert kinds == ["text", "case", "courseware", "video"], kinds
+    driver.find_element(By.CSS_SELECTOR, '#ce-modules li[data-kind="courseware"] .move-up').click()
+    wait.until(lambda d: [li.get_attribute("data-kind") for li in d.find_elements(By.CSS_SELECTOR, "#ce-modules > li")]
+               == ["text", "courseware", "case", "video"])
     driver.save_screenshot(os.path.join(screenshots, "courseware-teacher.png"))
     step("the teacher publishes the course")
     driver.find_element(By.ID, "publish-course").click()
@@ -342,4 +351,12 @@ status, board = office.call("GET", f"/api/programme/dashboard?year={year}&instit
 rows = {row["key"]: row for row in board["indicators"]}
 county = {p: c for p, c in views.items() if p in seed["countyA"]}
 assert rows["library.case-views"]["value"] == sum(county.values()), (rows["library.case-views"], county)
+step("uploads, publication and the video watched are in the audit trail")
+status, events = office.call("GET", "/api/admin/audit?user=cw-teacher&limit=500")
+assert status == 200, events
+details = [e.get("detail", "") for e in events]
+assert any(f"sha256 {hashlib.sha256(mp4).hexdigest()}" in d and "video module" in d for d in details), details
+assert any(d == f"course {course_id} published" for d in details), details
+status, events = office.call("GET", "/api/admin/audit?user=cw-learner&limit=500")
+assert any(f"video module {video_id} watched" in e.get("detail", "") for e in events), [e.get("detail") for e in events]
 print("ok")
