@@ -37,6 +37,8 @@ public struct AtriumServer: Sendable {
     public let laboratory: LaboratoryStore
     /// The community health records (``HealthStore``).
     public let health: HealthStore
+    /// The files of continuing-education courses (PDF courseware, videos, posters), in a blob store beside the archive's.
+    public let courseware: CoursewareFiles
     /// The one-time token that creates the first administrator (issued by ``run(onServerRunning:onDICOMListening:onDICOMTLSListening:)``
     /// while none exists, or by ``issueSetupTokenIfNeeded()``).
     public let setupToken = SetupToken()
@@ -78,6 +80,9 @@ public struct AtriumServer: Sendable {
         self.laboratory = LaboratoryStore(identity: identity)
         self.health = HealthStore(identity: identity)
         self.programme = ProgrammeStore(identity: identity, reading: reading, teaching: teaching, training: training, health: health)
+        self.courseware = CoursewareFiles(
+            blobs: try Self.coursewareBlobs(archive: archive, directory: configuration.dataDirectory),
+            maximumBytes: min(CoursewareFiles.defaultMaximumBytes, configuration.maximumUploadBytes))
         // Shared by every process on the same PostgreSQL (a table), else this process's own.
         self.signInLimiter = RateLimiter(
             limit: configuration.signInAttemptsPerMinute, shared: identity.cluster.map { (cluster: $0, name: "sign-in") })
@@ -152,8 +157,10 @@ public struct AtriumServer: Sendable {
         ProgrammeRoutes(store: programme, identity: identity, views: webViews, logger: logger).register(on: router)
         HealthRoutes(store: health, identity: identity, teaching: teaching, programme: programme, views: webViews, logger: logger).register(
             on: router)
-        EducationRoutes(store: programme, teaching: teaching, identity: identity, views: webViews, address: address, logger: logger)
-            .register(on: router)
+        EducationRoutes(
+            store: programme, teaching: teaching, identity: identity, views: webViews, address: address, logger: logger,
+            courseware: courseware
+        ).register(on: router)
         WebRoutes(
             views: webViews, archive: archive, configuration: configuration,
             signIn: { username, password, source in await auth.webSignIn(username: username, password: password, source: source) },
@@ -280,6 +287,20 @@ public struct AtriumServer: Sendable {
         try await ServiceGroup(configuration: group).run()
         // Every listener has stopped and every store has answered: the index is whole on disk.
         try await archive.checkpointIndex(clean: true)
+    }
+}
+
+extension AtriumServer {
+    /// Course files live beside the archive, never among its blobs (whose orphan sweep keeps only DICOM instances):
+    /// `courseware/` in the data directory, or, when the archive is in an S3-compatible store, the same bucket under the
+    /// archive's prefix with `-courseware` appended (a sibling prefix, outside the archive's listing).
+    static func coursewareBlobs(archive: Archive, directory: String) throws -> any BlobStore {
+        if let s3 = archive.blobs as? S3BlobStore {
+            var configuration = s3.configuration
+            configuration.prefix = configuration.prefix.isEmpty ? "atrium-courseware" : configuration.prefix + "-courseware"
+            return S3BlobStore(configuration: configuration)
+        }
+        return try FileSystemBlobStore(root: directory + "/courseware")
     }
 }
 

@@ -55,6 +55,18 @@ struct SeededYear {
                     institution: Self.institutions[random.below(4)], kind: ["examination", "assessment", "follow-up"][index % 3],
                     date: moment(start - 86_400 * 10, span + 86_400 * 20)))
         }
+        // Library use: case views and practice reports by 150 people, some around the year's edges; courses published.
+        for index in 0..<1_200 {
+            facts.libraryUse.append(
+                .init(
+                    kind: random.below(3) == 0 ? .practice : .view, person: "s\(random.below(150))",
+                    institution: Self.institutions[random.below(4)], caseID: Int64(index % 90),
+                    date: moment(start - 86_400 * 10, span + 86_400 * 20)))
+        }
+        for _ in 0..<40 {
+            facts.coursePublications.append(
+                .init(institution: Self.institutions[random.below(4)], published: moment(start - 86_400 * 30, span + 86_400 * 60)))
+        }
         self.facts = facts
     }
 
@@ -71,6 +83,10 @@ struct SeededYear {
             },
             "training": facts.training.map { ["institution": $0.institution, "completed": t($0.completed)] as [String: Any] },
             "health": facts.healthServices.map { ["institution": $0.institution, "date": t($0.date)] as [String: Any] },
+            "libraryUse": facts.libraryUse.map {
+                ["kind": $0.kind.rawValue, "person": $0.person, "institution": $0.institution, "date": t($0.date)] as [String: Any]
+            },
+            "courses": facts.coursePublications.map { ["institution": $0.institution, "published": t($0.published)] as [String: Any] },
             "exams": facts.exams.map {
                 ["institution": $0.institution, "submitted": t($0.submitted), "passed": $0.passed, "first": $0.first] as [String: Any]
             },

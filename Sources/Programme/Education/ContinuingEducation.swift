@@ -19,6 +19,17 @@ public struct Course: Sendable, Equatable, Codable {
     public var published: Bool
     public var createdBy: String
     public var createdAt: Date
+    /// The modules (text, cases, links, courseware, videos) in order; loaded with the course.
+    public var modules: [CourseModule] = []
+    /// Each video module must be watched to its end (the "videos watched" rule).
+    public var videosRequired = false
+    /// When the course was first published (the "online courses published" indicator).
+    public var publishedAt: Date?
+    /// The institution of the teacher who created it.
+    public var institution = ""
+
+    /// The video modules, in order.
+    public var videos: [Int64] { modules.filter { $0.kind == .video }.map(\.id) }
 
     public init(
         id: Int64, titleChinese: String, titleEnglish: String, summary: String, creditHours: Double, cases: [Int64], examID: Int64?,
@@ -45,7 +56,10 @@ public struct Course: Sendable, Equatable, Codable {
         if !creditHours.isFinite || creditHours <= 0 || creditHours > 200 {
             return .invalidCourse("credit hours are more than 0 and at most 200")
         }
-        if cases.isEmpty && examID == nil { return .invalidCourse("a course needs cases to study or an exam to pass") }
+        // A draft may start empty and receive its modules one by one; a published course has something to do.
+        if cases.isEmpty && examID == nil && modules.isEmpty && published {
+            return .invalidCourse("a course needs cases to study, an exam to pass or modules")
+        }
         if practiceRequired && cases.isEmpty { return .invalidCourse("practice is required on the course's cases, and it has none") }
         if Set(cases).count != cases.count { return .invalidCourse("a case is listed twice") }
         return nil
@@ -60,6 +74,8 @@ public struct Enrolment: Sendable, Equatable, Codable {
     public var enrolledBy: String
     public var enrolledAt: Date
     public var studied: [Int64]
+    /// The video modules watched to their end.
+    public var watched: [Int64] = []
     public var completedAt: Date?
     public var certificate: String?
 
@@ -92,19 +108,28 @@ public enum CourseCompletion {
         public var complete: Bool
         /// 0…1: the share of the steps done (each case one step, the exam one).
         public var fraction: Double
+        /// Videos watched to their end (counted only when the course requires it) and how many there are.
+        public var watched: Int = 0
+        public var videos: Int = 0
     }
 
-    /// Each case is a step, each case's practice another when required, the exam one.
-    public static func progress(_ course: Course, studied: [Int64], examPassed: Bool, practised: [Int64] = []) -> Progress {
+    /// Each case is a step, each case's practice another when required, the exam one, each video one when the course
+    /// requires videos watched.
+    public static func progress(
+        _ course: Course, studied: [Int64], examPassed: Bool, practised: [Int64] = [], watched: [Int64] = []
+    ) -> Progress {
         let done = Set(studied).intersection(course.cases).count
         let practisedCount = course.practiceRequired ? Set(practised).intersection(course.cases).count : 0
         let examRequired = course.examID != nil
-        let steps = course.cases.count * (course.practiceRequired ? 2 : 1) + (examRequired ? 1 : 0)
-        let finished = done + practisedCount + (examRequired && examPassed ? 1 : 0)
+        let videos = course.videosRequired ? course.videos : []
+        let watchedCount = Set(watched).intersection(videos).count
+        let steps = course.cases.count * (course.practiceRequired ? 2 : 1) + (examRequired ? 1 : 0) + videos.count
+        let finished = done + practisedCount + (examRequired && examPassed ? 1 : 0) + watchedCount
         return Progress(
             studied: done, required: course.cases.count, practised: practisedCount, practiceRequired: course.practiceRequired,
             examRequired: examRequired, examPassed: examPassed,
-            complete: finished == steps && steps > 0, fraction: steps == 0 ? 0 : Double(finished) / Double(steps))
+            complete: finished == steps && steps > 0, fraction: steps == 0 ? 0 : Double(finished) / Double(steps),
+            watched: watchedCount, videos: videos.count)
     }
 }
 

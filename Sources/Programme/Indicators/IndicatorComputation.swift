@@ -93,6 +93,16 @@ public enum IndicatorComputation {
                 if e.passed { passed += 1 }
             }
             return firsts == 0 ? nil : 100 * Double(passed) / Double(firsts)
+        case IndicatorCatalog.caseViews.key:
+            return Double(facts.libraryUse.reduce(0) { $0 + ($1.kind == .view && within($1.date) && mine($1.institution) ? 1 : 0) })
+        case IndicatorCatalog.practiceAttempts.key:
+            return Double(facts.libraryUse.reduce(0) { $0 + ($1.kind == .practice && within($1.date) && mine($1.institution) ? 1 : 0) })
+        case IndicatorCatalog.distinctStudents.key:
+            var people = Set<String>()
+            for use in facts.libraryUse where within(use.date) && mine(use.institution) { people.insert(use.person) }
+            return Double(people.count)
+        case IndicatorCatalog.coursesPublished.key:
+            return Double(facts.coursePublications.reduce(0) { $0 + (within($1.published) && mine($1.institution) ? 1 : 0) })
         default:
             // A named indicator: the sum of the figures entered for the period, nil when none was.
             let entered = facts.figures.filter { $0.indicator == key && within($0.date) && mine($0.institution) }

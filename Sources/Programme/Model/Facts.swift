@@ -11,6 +11,10 @@ public struct ProgrammeFacts: Sendable, Equatable {
     public var figures: [Figure]
     /// Health-management services: examinations, assessments and follow-up visits of residents.
     public var healthServices: [HealthService] = []
+    /// Uses of the library: case pages opened by signed-in people, practice reports written.
+    public var libraryUse: [LibraryUse] = []
+    /// Continuing-education courses first published.
+    public var coursePublications: [CoursePublication] = []
 
     public init(
         consultations: [Consultation] = [], cases: [TeachingCase] = [], training: [TrainingActivity] = [], exams: [ExamAttempt] = [],
@@ -120,6 +124,36 @@ public struct ProgrammeFacts: Sendable, Equatable {
             self.institution = institution
             self.kind = kind
             self.date = date
+        }
+    }
+
+    /// One use of the teaching library by a person of an institution on a day: a case page opened (`view`) or a
+    /// practice report written on a case (`practice`).
+    public struct LibraryUse: Sendable, Equatable {
+        public enum Kind: String, Sendable { case view, practice }
+        public var kind: Kind
+        public var person: String
+        public var institution: String
+        public var caseID: Int64
+        public var date: Date
+
+        public init(kind: Kind, person: String, institution: String, caseID: Int64, date: Date) {
+            self.kind = kind
+            self.person = person
+            self.institution = institution
+            self.caseID = caseID
+            self.date = date
+        }
+    }
+
+    /// A course first published on a day, by a teacher of an institution.
+    public struct CoursePublication: Sendable, Equatable {
+        public var institution: String
+        public var published: Date
+
+        public init(institution: String, published: Date) {
+            self.institution = institution
+            self.published = published
         }
     }
 

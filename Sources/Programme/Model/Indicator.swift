@@ -63,9 +63,22 @@ public enum IndicatorCatalog {
     public static let examPassRate = IndicatorDefinition(
         key: "exams.pass-rate", unit: "percent", direction: .higherIsBetter, accumulation: .level, derived: true)
 
+    /// Teaching case pages opened by signed-in people in the period.
+    public static let caseViews = IndicatorDefinition(
+        key: "library.case-views", unit: "count", direction: .higherIsBetter, accumulation: .cumulative, derived: true)
+    /// Practice reports written on library cases in the period.
+    public static let practiceAttempts = IndicatorDefinition(
+        key: "library.practice-attempts", unit: "count", direction: .higherIsBetter, accumulation: .cumulative, derived: true)
+    /// Distinct people who opened a case or wrote a practice report in the period.
+    public static let distinctStudents = IndicatorDefinition(
+        key: "library.distinct-students", unit: "count", direction: .higherIsBetter, accumulation: .cumulative, derived: true)
+    /// Continuing-education courses first published in the period (online courses).
+    public static let coursesPublished = IndicatorDefinition(
+        key: "courses.published", unit: "count", direction: .higherIsBetter, accumulation: .cumulative, derived: true)
+
     public static let all: [IndicatorDefinition] = [
         consultations, turnaroundMedian, breachRate, casesAdded, casesPublished, libraryGrowth, trainingPersonTimes, examPassRate,
-        healthServicePersonTimes,
+        healthServicePersonTimes, caseViews, practiceAttempts, distinctStudents, coursesPublished,
     ]
 
     public static func definition(_ key: String) -> IndicatorDefinition? { all.first { $0.key == key } }

@@ -59,6 +59,12 @@ public enum ProgrammeError: Error, Equatable, Sendable, CustomStringConvertible 
     case notFound(String)
     case conflict(String)
     case database(String)
+    /// An uploaded course file is larger than the cap.
+    case fileTooLarge(String)
+    /// An uploaded course file is not of a type the module takes (read from its bytes).
+    case unsupportedFile(String)
+    /// Subtitles that are not WebVTT.
+    case invalidSubtitles(String)
 
     public var description: String {
         switch self {
@@ -72,6 +78,9 @@ public enum ProgrammeError: Error, Equatable, Sendable, CustomStringConvertible 
         case .notFound(let what): "\(what) not found"
         case .conflict(let what): "\(what) was changed by someone else; reload and try again"
         case .database(let why): "programme database: \(why)"
+        case .fileTooLarge(let why): "file too large: \(why)"
+        case .unsupportedFile(let why): "unsupported file: \(why)"
+        case .invalidSubtitles(let why): "invalid subtitles: \(why)"
         }
     }
 }

@@ -132,6 +132,50 @@ enum ProgrammeSchema {
             ],
             // A course may ask for a practice report on each of its cases.
             ["ALTER TABLE programme_courses ADD COLUMN practice_required \(int) NOT NULL DEFAULT 0"],
+            // Courses of modules (text, cases, links, courseware, videos with posters and subtitles), the "videos
+            // watched" rule, when a course was first published and by which institution (indicators).
+            [
+                "ALTER TABLE programme_courses ADD COLUMN videos_required \(int) NOT NULL DEFAULT 0",
+                "ALTER TABLE programme_courses ADD COLUMN published_at \(int)",
+                "ALTER TABLE programme_courses ADD COLUMN institution TEXT NOT NULL DEFAULT ''",
+                "UPDATE programme_courses SET published_at = created_at WHERE published = 1",
+                """
+                CREATE TABLE programme_course_modules (
+                    id \(key),
+                    course_id \(int) NOT NULL REFERENCES programme_courses (id),
+                    position \(int) NOT NULL,
+                    kind TEXT NOT NULL,
+                    title TEXT NOT NULL,
+                    body TEXT NOT NULL,
+                    case_id \(int),
+                    file_key TEXT,
+                    file_type TEXT,
+                    file_size \(int),
+                    file_sha256 TEXT,
+                    file_name TEXT,
+                    poster_key TEXT,
+                    poster_type TEXT,
+                    poster_size \(int),
+                    poster_sha256 TEXT,
+                    subtitles_zh TEXT,
+                    subtitles_en TEXT,
+                    created_by TEXT NOT NULL,
+                    created_at \(int) NOT NULL
+                )
+                """,
+                "CREATE INDEX programme_course_modules_course ON programme_course_modules (course_id, position)",
+                """
+                CREATE TABLE programme_watched (
+                    course_id \(int) NOT NULL,
+                    person TEXT NOT NULL,
+                    module_id \(int) NOT NULL,
+                    position TEXT NOT NULL,
+                    updated_at \(int) NOT NULL,
+                    watched_at \(int),
+                    PRIMARY KEY (course_id, person, module_id)
+                )
+                """,
+            ],
         ]
     }
 }

@@ -8,22 +8,25 @@ extension ProgrammeStore {
     /// A new course; its cases must be published teaching cases (checked by the caller, which sees the library).
     public func createCourse(
         titleChinese: String, titleEnglish: String, summary: String, creditHours: Double, cases: [Int64], examID: Int64?,
-        practiceRequired: Bool = false, published: Bool, by person: String
+        practiceRequired: Bool = false, videosRequired: Bool = false, published: Bool, institution: String = "", by person: String
     ) async throws(ProgrammeError) -> Course {
-        let draft = Course(
+        var draft = Course(
             id: 0, titleChinese: titleChinese, titleEnglish: titleEnglish, summary: summary, creditHours: creditHours, cases: cases,
             examID: examID, practiceRequired: practiceRequired, published: published, createdBy: person, createdAt: Date())
+        draft.videosRequired = videosRequired
         if let problem = draft.problem { throw problem }
+        let now = Self.now()
         let rows = try await query(
             """
             INSERT INTO programme_courses (title_zh, title_en, summary, credit_hours, cases, exam_id, published, created_by, created_at,
-                practice_required)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
+                practice_required, videos_required, published_at, institution)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
             """,
             [
                 .text(titleChinese), .text(titleEnglish), .text(summary), .text(String(creditHours)),
                 .text(cases.map(String.init).joined(separator: ",")), examID.map { .integer($0) } ?? .null, .integer(published ? 1 : 0),
-                .text(person), .integer(Self.now()), .integer(practiceRequired ? 1 : 0),
+                .text(person), .integer(now), .integer(practiceRequired ? 1 : 0), .integer(videosRequired ? 1 : 0),
+                published ? .integer(now) : .null, .text(institution),
             ])
         guard let id = rows.first?.first?.integer else { throw .database("no id for the new course") }
         return try await course(id)
@@ -33,24 +36,45 @@ extension ProgrammeStore {
         guard let row = try await query("SELECT \(Self.courseColumns) FROM programme_courses WHERE id = ?", [.integer(id)]).first else {
             throw .notFound("course \(id)")
         }
-        return Self.course(row)
+        var course = Self.course(row)
+        course.modules = try await modules(course: id)
+        return course
     }
 
     public func courses(publishedOnly: Bool) async throws(ProgrammeError) -> [Course] {
-        try await query(
+        var courses = try await query(
             "SELECT \(Self.courseColumns) FROM programme_courses\(publishedOnly ? " WHERE published = 1" : "") ORDER BY id", []
         ).map(Self.course)
+        for index in courses.indices { courses[index].modules = try await modules(course: courses[index].id) }
+        return courses
+    }
+
+    /// Publishes or withdraws a course; the first publication's time is kept for the indicators. A course is published
+    /// only with something to do.
+    public func setPublished(_ id: Int64, _ published: Bool) async throws(ProgrammeError) -> Course {
+        var course = try await course(id)
+        course.published = published
+        if let problem = course.problem { throw problem }
+        try await query(
+            "UPDATE programme_courses SET published = ?, published_at = COALESCE(published_at, ?) WHERE id = ?",
+            [.integer(published ? 1 : 0), published ? .integer(Self.now()) : .null, .integer(id)])
+        return try await self.course(id)
     }
 
     static let courseColumns =
-        "id, title_zh, title_en, summary, credit_hours, cases, exam_id, published, created_by, created_at, practice_required"
+        "id, title_zh, title_en, summary, credit_hours, cases, exam_id, published, created_by, created_at, practice_required, "
+        + "videos_required, published_at, institution"
 
     static func course(_ row: [SQLValue]) -> Course {
-        Course(
+        var course = Course(
             id: row[0].integer ?? 0, titleChinese: row[1].text ?? "", titleEnglish: row[2].text ?? "", summary: row[3].text ?? "",
             creditHours: double(row[4]), cases: (row[5].text ?? "").split(separator: ",").compactMap { Int64($0) }, examID: row[6].integer,
             practiceRequired: row[10].integer == 1, published: row[7].integer == 1, createdBy: row[8].text ?? "",
             createdAt: Date(timeIntervalSince1970: TimeInterval(row[9].integer ?? 0)))
+        course.videosRequired = row[11].integer == 1
+        course.publishedAt = row[12].integer.map { Date(timeIntervalSince1970: TimeInterval($0)) }
+        course.institution = row[13].text ?? ""
+        return course
     }
 
     // MARK: - Enrolment and progress
@@ -111,6 +135,10 @@ extension ProgrammeStore {
                 "SELECT case_id FROM programme_studied WHERE course_id = ? AND person = ? ORDER BY studied_at, case_id",
                 [.integer(result[index].course), .text(result[index].person)]
             ).compactMap { $0[0].integer }
+            result[index].watched = try await query(
+                "SELECT module_id FROM programme_watched WHERE course_id = ? AND person = ? AND watched_at IS NOT NULL ORDER BY module_id",
+                [.integer(result[index].course), .text(result[index].person)]
+            ).compactMap { $0[0].integer }
         }
         return result
     }
@@ -150,7 +178,7 @@ extension ProgrammeStore {
         guard let enrolment else { return CourseCompletion.progress(course, studied: [], examPassed: false) }
         return CourseCompletion.progress(
             course, studied: enrolment.studied, examPassed: try await examPassed(course, person: person),
-            practised: try await practisedCases(course, person: person))
+            practised: try await practisedCases(course, person: person), watched: enrolment.watched)
     }
 
     /// Completes the course for an enrolled learner whose steps are all done, the exam's result read from training;
@@ -186,7 +214,10 @@ extension ProgrammeStore {
         }
         guard enrolment.completedAt == nil else { return enrolment }
         let practised = try await practisedCases(course, person: person)
-        guard CourseCompletion.progress(course, studied: enrolment.studied, examPassed: examPassed, practised: practised).complete
+        guard
+            CourseCompletion.progress(
+                course, studied: enrolment.studied, examPassed: examPassed, practised: practised, watched: enrolment.watched
+            ).complete
         else { return enrolment }
         let code = CertificateCode.generate()
         let now = Self.now()

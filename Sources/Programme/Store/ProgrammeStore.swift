@@ -71,6 +71,9 @@ public final class ProgrammeStore: Sendable {
                 }
             }
             if let teaching {
+                facts.libraryUse += try await teaching.caseViewRecords().map {
+                    .init(kind: .view, person: $0.person, institution: $0.institution, caseID: $0.caseID, date: $0.viewed)
+                }
                 facts.cases = try await teaching.indicatorRecords().map {
                     .init(
                         institution: $0.institution, modality: $0.modality, created: $0.created, published: $0.firstPublished,
@@ -78,6 +81,13 @@ public final class ProgrammeStore: Sendable {
                 }
             }
             if let training {
+                let practices = try await training.practiceIndicatorRecords()
+                let practitioners = try await institutionsByPerson(Set(practices.map(\.student)))
+                facts.libraryUse += practices.map {
+                    .init(
+                        kind: .practice, person: $0.student, institution: practitioners[$0.student] ?? "", caseID: $0.caseID,
+                        date: $0.submitted)
+                }
                 let attempts = try await training.indicatorRecords()
                 let institutions = try await institutionsByPerson(Set(attempts.map(\.student)))
                 for attempt in attempts {
@@ -104,6 +114,7 @@ public final class ProgrammeStore: Sendable {
         }
         facts.figures = try await figures(year: nil)
         facts.training += try await completions()
+        facts.coursePublications = try await coursePublications()
         return facts
     }
 

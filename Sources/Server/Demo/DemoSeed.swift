@@ -140,7 +140,7 @@ public enum DemoSeed {
     public static let steps: [DemoStep] = [
         institutions, people, studies, ReadingDemo.step, LibraryDemo.step, ProgrammeDemo.step, TrainingDemo.step, SupervisionDemo.step,
         LaboratoryDemo.step,
-        HealthDemo.step, HealthTeachingDemo.step,
+        HealthDemo.step, HealthTeachingDemo.step, CoursewareDemo.step,
     ]
 
     /// The college, the affiliated hospital and the two grassroots hospitals.

@@ -18,12 +18,13 @@ extension EducationRoutes {
     /// `GET /ce`: the published courses with the learner's progress; for the office also drafts and the course form.
     func cataloguePage(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
         let principal = try Self.learner(context)
-        let courses = try await mapped { try await store.courses(publishedOnly: !principal.has(.admin)) }
+        let courses = try await mapped { try await store.courses(publishedOnly: !Self.isTeacher(principal)) }
         let mine = try await mapped { try await store.enrolments(person: principal.username) }
         var entries: [[String: Any]] = []
         for course in courses {
             var enrolment = mine.first { $0.course == course.id }
-            var progress = CourseCompletion.progress(course, studied: enrolment?.studied ?? [], examPassed: false)
+            var progress = CourseCompletion.progress(
+                course, studied: enrolment?.studied ?? [], examPassed: false, watched: enrolment?.watched ?? [])
             if enrolment != nil, course.examID != nil || course.practiceRequired {
                 (enrolment, progress) = try await learnerState(course, principal)
             }
@@ -35,7 +36,7 @@ extension EducationRoutes {
             ])
         }
         let data: [String: Any] = [
-            "courses": entries, "empty": entries.isEmpty, "office": principal.has(.admin),
+            "courses": entries, "empty": entries.isEmpty, "office": principal.has(.admin), "teacher": Self.isTeacher(principal),
         ]
         return views.page(
             "ce", title: text("education.title", request, context), section: .education, data: data, request: request, context: context)
@@ -50,13 +51,13 @@ extension EducationRoutes {
     }
 
     func createCourseForm(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
-        let principal = try Self.office(context)
+        let principal = try Self.teacher(context)
         let form = try await FormBody.read(request)
         guard let hours = Double(form["creditHours"] ?? "") else { throw HTTPError(.badRequest, message: "credit hours are a number") }
         let course = try await create(
             principal, titleChinese: form["titleChinese"] ?? "", titleEnglish: form["titleEnglish"] ?? "", summary: form["summary"] ?? "",
             creditHours: hours, cases: try Self.caseIDs(form["cases"] ?? ""), examID: Int64(form["exam"] ?? ""),
-            practiceRequired: form["practice"] == "1", published: form["published"] == "1")
+            practiceRequired: form["practice"] == "1", videosRequired: form["videos"] == "1", published: form["published"] == "1")
         await record(context, "continuing-education course \(course.id) created")
         return .redirect(to: "/ce/courses/\(course.id)", type: .found)
     }
@@ -84,6 +85,10 @@ extension EducationRoutes {
             "completed": enrolment?.completedAt != nil, "certificate": enrolment?.certificate ?? "", "office": principal.has(.admin),
             "examRequired": progress.examRequired, "examPassed": progress.examPassed, "exam": course.examID ?? 0,
             "practiceRequired": course.practiceRequired, "practised": progress.practised,
+            "teacher": Self.isTeacher(principal),
+            "modules": try await moduleEntries(course, enrolment: enrolment, principal, request, context),
+            "hasModules": !course.modules.isEmpty, "videosRequired": course.videosRequired, "watched": progress.watched,
+            "videos": progress.videos,
         ]
         if principal.has(.admin) {
             let enrolments = try await mapped { try await store.enrolments(course: course.id) }
@@ -98,6 +103,50 @@ extension EducationRoutes {
         }
         return views.page(
             "ce-course", title: title(course, request, context), section: .education, data: data, request: request, context: context)
+    }
+
+    /// The course's modules as the page shows them: text, a case (with its "studied" button), a link, courseware to
+    /// open, a video with its poster, subtitle tracks and how far the learner got.
+    func moduleEntries(
+        _ course: Course, enrolment: Enrolment?, _ principal: Principal, _ request: Request, _ context: AtriumRequestContext
+    ) async throws -> [[String: Any]] {
+        let positions = try await mapped { try await store.viewingPositions(course: course.id, person: principal.username) }
+        let language = WebViews.language(request: request, context: context)
+        var entries: [[String: Any]] = []
+        for module in course.modules {
+            var entry: [String: Any] = [
+                "id": module.id, "courseID": course.id, "kind": module.kind.rawValue, "title": module.title, "body": module.body,
+                "isText": module.kind == .text, "isCase": module.kind == .teachingCase, "isLink": module.kind == .link,
+                "isCourseware": module.kind == .courseware, "isVideo": module.kind == .video, "enrolled": enrolment != nil,
+                "teacher": Self.isTeacher(principal),
+            ]
+            if let caseID = module.caseID {
+                entry["caseID"] = caseID
+                entry["studied"] = enrolment?.studied.contains(caseID) ?? false
+            }
+            if let file = module.file {
+                entry["href"] = "/ce/modules/\(module.id)/file"
+                entry["contentType"] = file.contentType
+                entry["size"] = ByteCountFormatter.string(fromByteCount: Int64(file.sizeBytes), countStyle: .file)
+                entry["filename"] = file.filename
+            }
+            if module.poster != nil { entry["poster"] = "/ce/modules/\(module.id)/poster" }
+            if module.kind == .video {
+                entry["watched"] = enrolment?.watched.contains(module.id) ?? false
+                entry["position"] = positions[module.id] ?? 0
+                let preferred = language == .chinese ? "zh-CN" : "en"
+                let chosen = module.subtitles[preferred] != nil ? preferred : module.subtitles.keys.sorted().first
+                entry["tracks"] = module.subtitles.keys.sorted().map { tag -> [String: Any] in
+                    [
+                        "language": tag, "href": "/ce/modules/\(module.id)/subtitles/\(tag)",
+                        "label": text("courseware.subtitles.\(tag == "zh-CN" ? "chinese" : "english")", request, context),
+                        "default": tag == chosen,
+                    ]
+                }
+            }
+            entries.append(entry)
+        }
+        return entries
     }
 
     func enrolForm(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {

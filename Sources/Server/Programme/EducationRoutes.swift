@@ -16,6 +16,7 @@ struct EducationRoutes: Sendable {
     let views: WebViews
     let address: PublicAddress
     let logger: Logger
+    let courseware: CoursewareFiles
 
     func register(on router: Router<AtriumRequestContext>) {
         router.get("/api/ce/courses") { request, context in try await self.coursesJSON(request, context) }
@@ -34,6 +35,7 @@ struct EducationRoutes: Sendable {
         router.get("/ce/certificates/:code") { request, context in try await self.certificatePage(request, context) }
         router.post("/ce/certificates/:code/revoke") { request, context in try await self.revokeForm(request, context) }
         router.get("/verify/:code") { request, context in try await self.verifyPage(request, context) }
+        registerCourseware(on: router)
     }
 
     // MARK: - Access and plumbing
@@ -81,16 +83,16 @@ struct EducationRoutes: Sendable {
         principal.displayName.isEmpty ? principal.username : principal.displayName
     }
 
-    /// A course may be seen by anyone when published, by the office always.
+    /// A course may be seen by anyone when published, by teachers and the office always.
     func visibleCourse(_ id: Int64, _ principal: Principal) async throws -> Course {
         let course = try await mapped { try await store.course(id) }
-        guard course.published || principal.has(.admin) else { throw HTTPError(.notFound, message: "course \(id) not found") }
+        guard course.published || Self.isTeacher(principal) else { throw HTTPError(.notFound, message: "course \(id) not found") }
         return course
     }
 
     func create(
         _ principal: Principal, titleChinese: String, titleEnglish: String, summary: String, creditHours: Double, cases: [Int64],
-        examID: Int64?, practiceRequired: Bool = false, published: Bool
+        examID: Int64?, practiceRequired: Bool = false, videosRequired: Bool = false, published: Bool
     ) async throws -> Course {
         for id in cases {
             let published = try? await teaching.published(id)
@@ -99,7 +101,8 @@ struct EducationRoutes: Sendable {
         return try await mapped {
             try await store.createCourse(
                 titleChinese: titleChinese, titleEnglish: titleEnglish, summary: summary, creditHours: creditHours, cases: cases,
-                examID: examID, practiceRequired: practiceRequired, published: published, by: principal.username)
+                examID: examID, practiceRequired: practiceRequired, videosRequired: videosRequired, published: published,
+                institution: principal.institutionCode ?? "", by: principal.username)
         }
     }
 
@@ -132,13 +135,14 @@ struct EducationRoutes: Sendable {
             "id": course.id, "titleChinese": course.titleChinese, "titleEnglish": course.titleEnglish, "summary": course.summary,
             "creditHours": course.creditHours, "cases": course.cases, "examID": course.examID.map { $0 as Any } ?? NSNull(),
             "practiceRequired": course.practiceRequired,
-            "published": course.published,
+            "published": course.published, "videosRequired": course.videosRequired, "publishedAt": Self.iso(course.publishedAt),
+            "modules": course.modules.map(moduleObject),
         ]
         if let enrolment {
             let progress = progress ?? CourseCompletion.progress(course, studied: enrolment.studied, examPassed: false)
             object["enrolment"] = [
                 "studied": enrolment.studied, "progress": progress.fraction, "examPassed": progress.examPassed,
-                "practised": progress.practised,
+                "practised": progress.practised, "watched": enrolment.watched,
                 "completedAt": Self.iso(enrolment.completedAt),
                 "certificate": enrolment.certificate.map { $0 as Any } ?? NSNull(),
             ]
@@ -150,7 +154,7 @@ struct EducationRoutes: Sendable {
 
     func coursesJSON(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
         let principal = try Self.learner(context)
-        let courses = try await mapped { try await store.courses(publishedOnly: !principal.has(.admin)) }
+        let courses = try await mapped { try await store.courses(publishedOnly: !Self.isTeacher(principal)) }
         let mine = try await mapped { try await store.enrolments(person: principal.username) }
         return AuthRoutes.json([
             "courses": courses.map { course in courseObject(course, enrolment: mine.first { $0.course == course.id }) }
@@ -165,16 +169,17 @@ struct EducationRoutes: Sendable {
         var cases: [Int64]
         var examID: Int64?
         var practiceRequired: Bool?
+        var videosRequired: Bool?
         var published: Bool?
     }
 
     func createCourseJSON(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
-        let principal = try Self.office(context)
+        let principal = try Self.teacher(context)
         let body = try await LibraryRoutes.decodeBody(CourseBody.self, request)
         let course = try await create(
             principal, titleChinese: body.titleChinese, titleEnglish: body.titleEnglish, summary: body.summary ?? "",
             creditHours: body.creditHours, cases: body.cases, examID: body.examID, practiceRequired: body.practiceRequired ?? false,
-            published: body.published ?? true)
+            videosRequired: body.videosRequired ?? false, published: body.published ?? true)
         await record(context, "continuing-education course \(course.id) created")
         return AuthRoutes.json(courseObject(course, enrolment: nil), status: .created)
     }

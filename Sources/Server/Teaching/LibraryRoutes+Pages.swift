@@ -67,6 +67,12 @@ extension LibraryRoutes {
         let unknown = request.uri.queryParameters["unknown"].map(String.init) == "1"
         let content = unknown ? CaseCuration.unknown(visible) : visible
         await record(.read, context, "teaching case \(id) viewed")
+        // A use of the library for the programme's indicators; a failure to count it does not hide the case.
+        do {
+            try await store.recordCaseView(id, person: principal.username, institution: principal.institutionCode ?? "")
+        } catch {
+            logger.warning("case view not counted", metadata: ["case": "\(id)", "error": "\(error)"])
+        }
         let images = try await mapped { try await store.images(of: id) }
         var data = caseSections(content, request, context)
         data.merge([

@@ -104,6 +104,19 @@ enum TeachingSchema {
             ["ALTER TABLE teaching_cases ADD COLUMN first_published_at \(int)"],
             flagged(flavour),
             sharing(flavour),
+            // Migration 5: case pages opened by signed-in people, for the library-use indicators.
+            [
+                """
+                CREATE TABLE teaching_case_views (
+                    id \(key),
+                    case_id \(int) NOT NULL,
+                    person TEXT NOT NULL,
+                    institution TEXT NOT NULL,
+                    viewed_at \(int) NOT NULL
+                )
+                """,
+                "CREATE INDEX teaching_case_views_time ON teaching_case_views (viewed_at)",
+            ],
         ]
     }
 

@@ -29,3 +29,29 @@ extension TeachingStore {
         }
     }
 }
+
+extension TeachingStore {
+    /// A case page opened by a signed-in person (the library-use indicators count these).
+    public struct CaseViewRecord: Sendable, Equatable {
+        public var caseID: Int64
+        public var person: String
+        public var institution: String
+        public var viewed: Date
+    }
+
+    /// Records that `person` (of `institution`) opened the page of case `caseID` at `date`.
+    public func recordCaseView(_ caseID: Int64, person: String, institution: String, at date: Date = Date()) async throws(TeachingError) {
+        _ = try await query(
+            "INSERT INTO teaching_case_views (case_id, person, institution, viewed_at) VALUES (?, ?, ?, ?)",
+            [.integer(caseID), .text(person), .text(institution), .integer(Int64(date.timeIntervalSince1970))])
+    }
+
+    /// Every recorded case view, oldest first.
+    public func caseViewRecords() async throws(TeachingError) -> [CaseViewRecord] {
+        try await query("SELECT case_id, person, institution, viewed_at FROM teaching_case_views ORDER BY id", []).map {
+            CaseViewRecord(
+                caseID: $0[0].integer ?? 0, person: $0[1].text ?? "", institution: $0[2].text ?? "",
+                viewed: Date(timeIntervalSince1970: TimeInterval($0[3].integer ?? 0)))
+        }
+    }
+}

@@ -116,3 +116,20 @@ struct IndicatorCache: Sendable {
     var fingerprint: [Int64] = []
     var records: [Int64: Score] = [:]
 }
+
+extension TrainingStore {
+    /// One practice report as the programme's library-use indicators count it: who practised which case, when.
+    public struct PracticeIndicatorRecord: Sendable, Equatable {
+        public var student: String
+        public var caseID: Int64
+        public var submitted: Date
+    }
+
+    /// Every practice report (one practice attempt each), oldest first.
+    public func practiceIndicatorRecords() async throws(TrainingError) -> [PracticeIndicatorRecord] {
+        try await query("SELECT student, case_id, submitted_at FROM training_practice ORDER BY id", []).map {
+            PracticeIndicatorRecord(
+                student: $0[0].text ?? "", caseID: $0[1].integer ?? 0, submitted: Self.date(milliseconds: $0[2].integer ?? 0))
+        }
+    }
+}

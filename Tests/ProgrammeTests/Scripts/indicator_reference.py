@@ -52,6 +52,8 @@ for institution in ["*"] + data["institutions"]:
     training = mine(data["training"])
     exams = mine(data["exams"])
     health = mine(data.get("health", []))
+    uses = mine(data.get("libraryUse", []))
+    courses = mine(data.get("courses", []))
     for month in range(0, 13):
         key = f"{institution}|{month}|"
         requests = [c for c in consultations if in_period(c["received"], month)]
@@ -67,6 +69,12 @@ for institution in ["*"] + data["institutions"]:
         out[key + "library.growth"] = 100 * added / before if before else None
         out[key + "training.person-times"] = float(sum(1 for t in training if in_period(t["completed"], month)))
         out[key + "health.service-person-times"] = float(sum(1 for h in health if in_period(h["date"], month)))
+        views = [u for u in uses if u["kind"] == "view" and in_period(u["date"], month)]
+        practices = [u for u in uses if u["kind"] == "practice" and in_period(u["date"], month)]
+        out[key + "library.case-views"] = float(len(views))
+        out[key + "library.practice-attempts"] = float(len(practices))
+        out[key + "library.distinct-students"] = float(len({u["person"] for u in views + practices}))
+        out[key + "courses.published"] = float(sum(1 for c in courses if in_period(c["published"], month)))
         firsts = [e for e in exams if e["first"] and in_period(e["submitted"], month)]
         out[key + "exams.pass-rate"] = 100 * sum(1 for e in firsts if e["passed"]) / len(firsts) if firsts else None
 print(json.dumps(out))

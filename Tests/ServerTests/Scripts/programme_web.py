@@ -125,6 +125,11 @@ def expected(institution, month_filter):
         "exams.pass-rate": None,
         "library.growth": None,
         "awards": (2.0 if institution in (None, "MEDCOLLEGE") else None) if in_period else None,
+        # No case page opened, no practice, no course published yet (CoursewareWebTests counts those).
+        "library.case-views": 0.0,
+        "library.practice-attempts": 0.0,
+        "library.distinct-students": 0.0,
+        "courses.published": 0.0,
     }
     # Every deadline is still ahead: no breach (a rate of the period's requests, undefined without any).
     figures["consultations.breach-rate"] = 0.0 if figures["consultations"] else None

@@ -578,9 +578,9 @@ MATRIX = [
     # Programme: the office (administrators) and supervisors read the figures; only administrators change them.
     ("programme", "GET", "/api/programme/dashboard", None, [401, 403, 403, 403, 403, OK, 403, OK]),
     ("programme", "PUT", "/api/programme/targets", {}, [401, 403, 403, 403, 403, 403, 403, OK]),
-    # CE: everyone signed in sees the published courses; the office creates them.
+    # CE: everyone signed in sees the published courses; teachers (curators) and the office create them.
     ("CE", "GET", "/api/ce/courses", None, [401, OK, OK, OK, OK, OK, OK, OK]),
-    ("CE", "POST", "/api/ce/courses", {}, [401, 403, 403, 403, 403, 403, 403, OK]),
+    ("CE", "POST", "/api/ce/courses", {}, [401, 403, 403, OK, 403, 403, 403, OK]),
     # Laboratory: sites, readers, supervisors, administrators.
     ("laboratory", "GET", "/api/lab/result-sets", None, [401, OK, OK, 403, 403, OK, 403, OK]),
     ("laboratory", "GET", "/lab", None, [302, OK, OK, 403, 403, OK, 403, OK]),
