@@ -188,18 +188,24 @@ def viewer():
         stop.wait(random.uniform(0.5, 1.5))
 
 
+reader_locks = [threading.Lock() for _ in tokens["readers"]]
+
+
 def worklist(index):
-    s = session(tokens["readers"][index % len(tokens["readers"])])
+    account = index % len(tokens["readers"])
+    s = session(tokens["readers"][account])
     while not stop.is_set():
         r = call("worklist", s, "GET", base + "/api/worklist?limit=50&status=SCHEDULED")
         entries = r.json()["entries"] if r is not None else []
         if entries and random.random() < 0.3:
             item = entries[random.randrange(min(10, len(entries)))]["workItem"]["id"]
-            # Another reader may have claimed it first: 409 is an answer, not an error.
-            c = call("worklist", s, "POST", base + f"/api/worklist/{item}/claim", expect=(200, 409))
-            if c is not None and c.status_code == 200:
-                stop.wait(random.uniform(0.2, 1.0))
-                call("worklist", s, "POST", base + f"/api/worklist/{item}/release")
+            # One person claims one item at a time (two windows of one reader releasing the same item twice would be
+            # refused, rightly); another reader may have claimed it first: 409 is an answer, not an error.
+            with reader_locks[account]:
+                c = call("worklist", s, "POST", base + f"/api/worklist/{item}/claim", expect=(200, 409))
+                if c is not None and c.status_code == 200:
+                    stop.wait(random.uniform(0.2, 1.0))
+                    call("worklist", s, "POST", base + f"/api/worklist/{item}/release")
         stop.wait(random.uniform(0.2, 0.6))
 
 
