@@ -36,3 +36,21 @@ public enum ArchiveError: Error, Sendable, CustomStringConvertible {
         }
     }
 }
+
+extension ArchiveError {
+    /// The words every "the index's database cannot be reached" failure carries, however a caller wraps it, so that the
+    /// HTTP layer can answer 503 and the DIMSE layer A700 for it (docs/reliability.md, Faults).
+    public static let unreachableDatabase = "the database is unreachable"
+
+    /// Whether the failure is the index's database or the object store being out of reach for now (worth retrying
+    /// later), rather than something wrong with the request or the data.
+    public var isUnavailable: Bool { Self.isUnavailable(description) }
+
+    /// The same judgement on the text of an error that wrapped an ``ArchiveError`` (a domain store's, an HTTP error's).
+    public static func isUnavailable(_ text: String) -> Bool {
+        if text.contains(unreachableDatabase) { return true }
+        guard text.contains("object store:") else { return false }
+        return text.contains(": NetworkError:") || text.contains(": Timeout:") || text.contains("(HTTP 503)")
+            || text.contains("(HTTP 502)") || text.contains("(HTTP 504)")
+    }
+}

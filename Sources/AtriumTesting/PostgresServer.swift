@@ -13,7 +13,8 @@ public final class PostgresServer: @unchecked Sendable {
     public let port: Int
     private let directory: String
     private let binaries: String
-    private let process: PeerProcess
+    private var process: PeerProcess
+    private let command: (String, [String])
     /// With `tls`: the PEM file of the certificate authority that signed the server's certificate (for `sslrootcert`).
     public let certificateAuthorityFile: String?
 
@@ -46,9 +47,33 @@ public final class PostgresServer: @unchecked Sendable {
         } else {
             certificateAuthorityFile = nil
         }
-        let (executable, arguments) = Self.command(
-            binaries + "/postgres", ["-D", directory + "/data", "-p", "\(port)", "-k", directory] + settings)
-        process = try PeerProcess(executable, arguments)
+        command = Self.command(binaries + "/postgres", ["-D", directory + "/data", "-p", "\(port)", "-k", directory] + settings)
+        process = try PeerProcess(command.0, command.1)
+    }
+
+    /// Shuts the server down as `pg_ctl stop -m fast` does (SIGINT to the postmaster: sessions are ended, the data is
+    /// checkpointed) and waits until it is gone; ``startAgain()`` brings it back on the same port and data. Not safe to
+    /// call while another task uses this object's other methods.
+    public func shutDown() async throws {
+        if let pid = postmasterID() { kill(pid, SIGINT) }
+        let deadline = Date().addingTimeInterval(60)
+        while process.isRunning || LoopbackPort.canConnect(port) {
+            guard Date() < deadline else { throw PeerError("postgres did not shut down within 60 s: \(process.output.suffix(1500))") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// Starts the server again after ``shutDown()``; returns once it accepts connections.
+    public func startAgain() async throws {
+        process = try PeerProcess(command.0, command.1)
+        try await waitUntilReady()
+    }
+
+    private func postmasterID() -> Int32? {
+        guard let text = try? String(contentsOfFile: directory + "/data/postmaster.pid", encoding: .utf8),
+            let line = text.split(separator: "\n").first, let pid = Int32(line.trimmingCharacters(in: .whitespaces)), pid > 0
+        else { return nil }
+        return pid
     }
 
     /// The URL of `database` on this server.
@@ -97,11 +122,7 @@ public final class PostgresServer: @unchecked Sendable {
 
     /// Kills the postmaster (its backends exit on their own when it dies) and removes the cluster.
     public func stop() {
-        if let text = try? String(contentsOfFile: directory + "/data/postmaster.pid", encoding: .utf8),
-            let line = text.split(separator: "\n").first, let pid = Int32(line.trimmingCharacters(in: .whitespaces)), pid > 0
-        {
-            kill(pid, SIGKILL)
-        }
+        if let pid = postmasterID() { kill(pid, SIGKILL) }
         process.stop()
         try? FileManager.default.removeItem(atPath: directory)
     }

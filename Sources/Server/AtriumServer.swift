@@ -98,6 +98,8 @@ public struct AtriumServer: Sendable {
         let headers = SecurityHeadersMiddleware(
             hstsSeconds: configuration.hstsSeconds, publicURL: configuration.publicURL)
         router.add(middleware: headers)
+        // The database or the bucket out of reach: 503 with the reason, whichever route met it.
+        router.add(middleware: ServiceUnavailableMiddleware(logger: logger))
         router.get("/health") { _, _ in "ok\n" }
         let metrics = metrics
         router.get("/metrics") { _, _ in

@@ -16,6 +16,11 @@ package protocol PlatformDatabase: Sendable {
     /// `UPDATE … WHERE revision = ? RETURNING …` that matched nothing because someone else changed the row first),
     /// everything is rolled back and the answer is nil: the caller lost a race and reports a conflict.
     func transaction(guarded steps: [SQLStep]) async throws(PlatformError) -> [[[SQLValue]]]?
+    /// Like ``transaction(guarded:)``, then, in the same transaction, the steps `then` makes from the rows `steps`
+    /// returned: rows that refer to a row made by `steps` (its generated id) are written with it, all or none, so that a
+    /// process killed between them leaves neither.
+    func transaction(guarded steps: [SQLStep], then: @Sendable ([[[SQLValue]]]) -> [SQLStep]) async throws(PlatformError)
+        -> [[[SQLValue]]]?
     /// Creates or migrates a domain's own tables: `migrations` (for this back end's ``PlatformSchema/Flavour``) numbered from
     /// 1, the version recorded in `versionTable`; `lockKey` serialises concurrent migrators on PostgreSQL.
     func migrate(versionTable: String, lockKey: Int64, migrations: @Sendable (PlatformSchema.Flavour) -> [[String]])
@@ -106,11 +111,25 @@ package actor SQLitePlatformDatabase: PlatformDatabase {
     }
 
     package func transaction(guarded steps: [SQLStep]) throws(PlatformError) -> [[[SQLValue]]]? {
+        try transaction(guarded: steps, then: { _ in [] })
+    }
+
+    package func transaction(guarded steps: [SQLStep], then: @Sendable ([[[SQLValue]]]) -> [SQLStep]) throws(PlatformError)
+        -> [[[SQLValue]]]?
+    {
         do throws(ArchiveError) {
             try connection.execute("BEGIN IMMEDIATE")
             var results: [[[SQLValue]]] = []
             do throws(ArchiveError) {
                 for step in steps {
+                    let rows = try connection.query(step.sql, step.bindings)
+                    if step.guarded && rows.isEmpty {
+                        try connection.execute("ROLLBACK")
+                        return nil
+                    }
+                    results.append(rows)
+                }
+                for step in then(results) {
                     let rows = try connection.query(step.sql, step.bindings)
                     if step.guarded && rows.isEmpty {
                         try connection.execute("ROLLBACK")
@@ -223,6 +242,12 @@ package final class PostgresPlatformDatabase: PlatformDatabase {
     }
 
     package func transaction(guarded steps: [SQLStep]) async throws(PlatformError) -> [[[SQLValue]]]? {
+        try await transaction(guarded: steps, then: { _ in [] })
+    }
+
+    package func transaction(guarded steps: [SQLStep], then: @Sendable ([[[SQLValue]]]) -> [SQLStep]) async throws(PlatformError)
+        -> [[[SQLValue]]]?
+    {
         try await migrate()
         let lost = "atrium: a guarded step matched no row"
         do {
@@ -230,6 +255,11 @@ package final class PostgresPlatformDatabase: PlatformDatabase {
                 try await session.transaction { () async throws(ArchiveError) -> [[[SQLValue]]] in
                     var results: [[[SQLValue]]] = []
                     for step in steps {
+                        let rows = try await session.query(Self.numbered(step.sql), step.bindings)
+                        if step.guarded && rows.isEmpty { throw ArchiveError.database(operation: "guard", code: -1, message: lost) }
+                        results.append(rows)
+                    }
+                    for step in then(results) {
                         let rows = try await session.query(Self.numbered(step.sql), step.bindings)
                         if step.guarded && rows.isEmpty { throw ArchiveError.database(operation: "guard", code: -1, message: lost) }
                         results.append(rows)

@@ -173,8 +173,15 @@ public struct DICOMwebRoutes: Sendable {
         }
         let boundary = Multipart.makeBoundary()
         let blobs = archive.blobs
+        // The first object store read is opened before the answer's status goes out: a store out of reach is a 503 the
+        // client can act on, not a 200 whose body breaks off (docs/reliability.md, Faults).
+        var opened: BlobChunks?
+        if blobs.isRemote, let first = found.first, wanted == nil || wanted?.uid == first.transferSyntaxUID {
+            opened = try await blobs.read(first.blobKey, range: nil)
+        }
+        let firstChunks = opened
         let body = ResponseBody { writer in
-            for item in found {
+            for (position, item) in found.enumerated() {
                 if let wanted, wanted.uid != item.transferSyntaxUID {
                     // Transcode in memory (PS3.18 8.7.3.5.2); the stored object is untouched.
                     let file = try await self.read(item)
@@ -190,7 +197,13 @@ public struct DICOMwebRoutes: Sendable {
                 try await writer.write(ByteBuffer(string: header))
                 if blobs.isRemote {
                     // An object store's blob is passed on as it arrives, never whole in memory.
-                    for try await chunk in try await blobs.read(item.blobKey, range: nil) {
+                    let chunks: BlobChunks
+                    if position == 0, let firstChunks {
+                        chunks = firstChunks
+                    } else {
+                        chunks = try await blobs.read(item.blobKey, range: nil)
+                    }
+                    for try await chunk in chunks {
                         try await writer.write(ByteBuffer(bytes: chunk))
                     }
                 } else {

@@ -67,6 +67,8 @@ public struct ArchiveStorageProvider: StorageProvider {
         case .storage, .objectStore: .outOfResources  // A700: the blob could not be written (disk full, permissions, object store)
         // A700 too when the index's disk is full (SQLite's SQLITE_FULL, PostgreSQL's disk_full 53100).
         case .database(_, let code, let message) where code & 0xFF == 13 || message.contains("53100"): .outOfResources
+        // A700 when the index's database cannot be reached for now (the sender may try again later).
+        case .database(_, _, let message) where message.contains(ArchiveError.unreachableDatabase): .outOfResources
         case .database, .blobNotFound, .unsupportedSchemaVersion, .invalidQuery: .processingFailure  // 0110
         }
     }

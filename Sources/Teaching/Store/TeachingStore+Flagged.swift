@@ -76,34 +76,41 @@ extension TeachingStore {
     public func createCase(
         from flagged: FlaggedCase, content: CaseContent, author: String, images: [CaseImage], replacedUIDs: [String: String]
     ) async throws(TeachingError) -> TeachingCase {
-        let made = try await create(
-            content, author: author, institution: flagged.institution, source: flagged.kind.rawValue, sourceKey: flagged.sourceKey)
-        var steps: [SQLStep] = []
-        for (position, image) in images.enumerated() {
-            steps.append(
+        let map = try Self.json(replacedUIDs)
+        let now = Self.now()
+        let related: @Sendable (Int64) -> [SQLStep] = { id in
+            Self.imageSteps(caseID: id, images) + [
                 SQLStep(
                     """
-                    INSERT INTO teaching_images (case_id, sop_uid, study_uid, series_uid, modality, position, bytes)
-                    VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (case_id, sop_uid) DO NOTHING
+                    INSERT INTO teaching_origins (case_id, source_key, study_uid, uid_map, created_at) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (case_id) DO NOTHING
                     """,
-                    [
-                        .integer(made.id), .text(image.sopInstanceUID), .text(image.studyInstanceUID), .text(image.seriesInstanceUID),
-                        .text(image.modality), .integer(Int64(position)), .blob(image.bytes),
-                    ]))
+                    [.integer(id), .text(flagged.sourceKey), .text(flagged.studyInstanceUID), .text(map), .integer(now)]),
+                SQLStep("UPDATE teaching_flagged SET case_id = ? WHERE id = ?", [.integer(id), .integer(flagged.id)]),
+            ]
         }
-        steps.append(
+        let made = try await insertCase(
+            content, author: author, institution: flagged.institution, source: flagged.kind.rawValue, sourceKey: flagged.sourceKey,
+            related: related)
+        // A case made by an earlier release, whose rows were written in a second transaction that a crash cut off, gets
+        // them now (each insert is idempotent).
+        if !made.created { try await run(related(made.id), id: made.id) }
+        return try await get(made.id)
+    }
+
+    /// The rows of a case's de-identified images, in order.
+    static func imageSteps(caseID: Int64, _ images: [CaseImage]) -> [SQLStep] {
+        images.enumerated().map { position, image in
             SQLStep(
                 """
-                INSERT INTO teaching_origins (case_id, source_key, study_uid, uid_map, created_at) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (case_id) DO NOTHING
+                INSERT INTO teaching_images (case_id, sop_uid, study_uid, series_uid, modality, position, bytes)
+                VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (case_id, sop_uid) DO NOTHING
                 """,
                 [
-                    .integer(made.id), .text(flagged.sourceKey), .text(flagged.studyInstanceUID), .text(try Self.json(replacedUIDs)),
-                    .integer(Self.now()),
-                ]))
-        steps.append(SQLStep("UPDATE teaching_flagged SET case_id = ? WHERE id = ?", [.integer(made.id), .integer(flagged.id)]))
-        try await run(steps, id: made.id)
-        return made
+                    .integer(caseID), .text(image.sopInstanceUID), .text(image.studyInstanceUID), .text(image.seriesInstanceUID),
+                    .text(image.modality), .integer(Int64(position)), .blob(image.bytes),
+                ])
+        }
     }
 
     /// The de-identified images of a case, in order, without their bytes.
@@ -206,23 +213,11 @@ extension TeachingStore {
     public func importCase(
         _ content: CaseContent, author: String, institution: String, sourceKey: String, images: [CaseImage]
     ) async throws(TeachingError) -> (case: TeachingCase, created: Bool) {
-        let existed = try await query("SELECT id FROM teaching_cases WHERE source_key = ?", [.text(sourceKey)]).first != nil
-        let made = try await create(content, author: author, institution: institution, source: "package", sourceKey: sourceKey)
-        var steps: [SQLStep] = []
-        for (position, image) in images.enumerated() {
-            steps.append(
-                SQLStep(
-                    """
-                    INSERT INTO teaching_images (case_id, sop_uid, study_uid, series_uid, modality, position, bytes)
-                    VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (case_id, sop_uid) DO NOTHING
-                    """,
-                    [
-                        .integer(made.id), .text(image.sopInstanceUID), .text(image.studyInstanceUID), .text(image.seriesInstanceUID),
-                        .text(image.modality), .integer(Int64(position)), .blob(image.bytes),
-                    ]))
+        let made = try await insertCase(content, author: author, institution: institution, source: "package", sourceKey: sourceKey) {
+            id in Self.imageSteps(caseID: id, images)
         }
-        if !steps.isEmpty { try await run(steps, id: made.id) }
-        return (made, !existed)
+        if !made.created, !images.isEmpty { try await run(Self.imageSteps(caseID: made.id, images), id: made.id) }
+        return (try await get(made.id), made.created)
     }
 
     /// The key a case has in the packages this server exports: derived from the secret, so it names the case without

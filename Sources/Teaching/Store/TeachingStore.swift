@@ -43,33 +43,53 @@ public final class TeachingStore: Sendable {
     public func create(
         _ content: CaseContent, author: String, institution: String, source: String, sourceKey: String? = nil
     ) async throws(TeachingError) -> TeachingCase {
+        try await get(try await insertCase(content, author: author, institution: institution, source: source, sourceKey: sourceKey).id)
+    }
+
+    /// Inserts a new draft case (version 1, its search terms) and, in the same transaction, the rows `related` makes for
+    /// its id (its images, its origin): a case is never seen without them. A case with `sourceKey` already made, by this
+    /// call or by another at the same moment, is returned instead with `created` false (`related` is not written).
+    func insertCase(
+        _ content: CaseContent, author: String, institution: String, source: String, sourceKey: String?,
+        related: @escaping @Sendable (Int64) -> [SQLStep] = { _ in [] }
+    ) async throws(TeachingError) -> (id: Int64, created: Bool) {
         try validate(content)
-        if let sourceKey, let existing = try await query("SELECT id FROM teaching_cases WHERE source_key = ?", [.text(sourceKey)]).first,
-            let id = existing[0].integer
-        {
-            return try await get(id)
-        }
+        if let sourceKey, let existing = try await caseID(sourceKey: sourceKey) { return (existing, false) }
         let now = Self.now()
-        let rows = try await query(
+        let contentJSON = try Self.json(content)
+        let insert = SQLStep(
             """
             INSERT INTO teaching_cases (status, version, content, authors, institution, source, source_key, completeness, created_at,
                 updated_at, revision)
             VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?, ?, 0) RETURNING id
             """,
             [
-                .text(CaseStatus.draft.rawValue), .text(try Self.json(content)), .text(try Self.json([author])), .text(institution),
+                .text(CaseStatus.draft.rawValue), .text(contentJSON), .text(try Self.json([author])), .text(institution),
                 .text(source), sourceKey.map { .text($0) } ?? .null, .integer(Int64(CaseCuration.completeness(content))),
                 .integer(now), .integer(now),
             ])
-        guard let id = rows.first?.first?.integer else { throw .database("no id for the new case") }
-        var steps = [
-            SQLStep(
-                "INSERT INTO teaching_case_versions (case_id, version, content, author, note, created_at) VALUES (?, 1, ?, ?, ?, ?)",
-                [.integer(id), .text(try Self.json(content)), .text(author), .text("created"), .integer(now)])
-        ]
-        steps += try indexSteps(id: id, scope: .latest, content: content, updatedAt: now)
-        try await run(steps, id: id)
-        return try await get(id)
+        let result: [[[SQLValue]]]?
+        try await prepare()
+        do {
+            result = try await database.transaction(guarded: [insert]) { [self] rows in
+                guard let id = rows.first?.first?.first?.integer else { return [] }
+                return [
+                    SQLStep(
+                        "INSERT INTO teaching_case_versions (case_id, version, content, author, note, created_at) VALUES (?, 1, ?, ?, ?, ?)",
+                        [.integer(id), .text(contentJSON), .text(author), .text("created"), .integer(now)])
+                ] + indexSteps(id: id, scope: .latest, content: content, updatedAt: now) + related(id)
+            }
+        } catch {
+            // Two curators making the same source's case at once: one insert wins, the other finds its case.
+            if let sourceKey, let existing = try await caseID(sourceKey: sourceKey) { return (existing, false) }
+            throw .database("\(error)")
+        }
+        guard let id = result?.first?.first?.first?.integer else { throw .database("no id for the new case") }
+        return (id, true)
+    }
+
+    func caseID(sourceKey: String) async throws(TeachingError) -> Int64? {
+        try await query("SELECT id FROM teaching_cases WHERE source_key = ?", [.text(sourceKey)]).first?[0].integer
     }
 
     /// Saves a new version of the case (the caller read `revision`; a change by someone else since is a conflict).
@@ -99,7 +119,7 @@ public final class TeachingStore: Sendable {
                 "INSERT INTO teaching_case_versions (case_id, version, content, author, note, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                 [.integer(id), .integer(Int64(version)), .text(try Self.json(content)), .text(author), .text(note), .integer(now)]),
         ]
-        steps += try indexSteps(id: id, scope: .latest, content: content, updatedAt: now)
+        steps += indexSteps(id: id, scope: .latest, content: content, updatedAt: now)
         try await run(steps, id: id)
         return try await get(id)
     }
@@ -119,7 +139,7 @@ public final class TeachingStore: Sendable {
         switch status {
         case .published:
             published = .integer(Int64(current.version))
-            steps += try indexSteps(id: id, scope: .published, content: current.content, updatedAt: now)
+            steps += indexSteps(id: id, scope: .published, content: current.content, updatedAt: now)
         case .retired:
             published = .null
             steps += removeSteps(id: id, scope: .published)
@@ -222,7 +242,7 @@ public final class TeachingStore: Sendable {
     // MARK: - Index upkeep
 
     /// The statements that (re)write a case's terms and facets in one scope.
-    func indexSteps(id: Int64, scope: SearchScope, content: CaseContent, updatedAt: Int64) throws(TeachingError) -> [SQLStep] {
+    func indexSteps(id: Int64, scope: SearchScope, content: CaseContent, updatedAt: Int64) -> [SQLStep] {
         var steps = removeSteps(id: id, scope: scope)
         steps.append(
             SQLStep(

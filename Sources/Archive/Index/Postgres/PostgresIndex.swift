@@ -211,11 +211,50 @@ public final class PostgresIndex: ArchiveIndex {
         return try await leased(body)
     }
 
+    /// How long a request waits for a pooled connection before the server is probed with a connection of its own.
+    static let leaseProbeInterval: Duration = .seconds(2)
+
+    /// Runs `body` on a pooled connection. PostgresNIO's pool keeps a request waiting for as long as it cannot connect
+    /// (postgres-nio issue 565), so a request is never left hanging while the database is down: every
+    /// ``leaseProbeInterval`` that the request is still waiting for a connection or an answer, the server is probed
+    /// with a connection of its own; when that fails too, the request fails at once with
+    /// ``ArchiveError/unreachableDatabase`` and the probe's reason. (A pool that is merely busy, or a long query, passes
+    /// the probe and keeps waiting.)
     private func leased<T: Sendable>(_ body: (PostgresSession) async throws(ArchiveError) -> T) async throws(ArchiveError) -> T {
         let logger = logger
+        let client = client
+        let direct = direct
+        let display = displayURL
         do {
-            return try await client.withConnection { connection in
-                try await body(PostgresSession(connection: connection, logger: logger))
+            return try await withoutActuallyEscaping(body) { body in
+                let work = UncheckedSendableBox(body)
+                return try await withThrowingTaskGroup(of: T?.self) { group in
+                    group.addTask {
+                        try await client.withConnection { connection in
+                            return try await work.value(PostgresSession(connection: connection, logger: logger))
+                        }
+                    }
+                    group.addTask {
+                        while true {
+                            try await Task.sleep(for: Self.leaseProbeInterval)
+                            do {
+                                let probe = try await PostgresConnection.connect(configuration: direct, id: -1, logger: logger)
+                                try? await probe.close()
+                            } catch {
+                                throw ArchiveError.database(
+                                    operation: "connect to \(display)", code: 0,
+                                    message: ArchiveError.unreachableDatabase + ": " + postgresError("probe", error).description)
+                            }
+                        }
+                    }
+                    while let next = try await group.next() {
+                        if let value = next {
+                            group.cancelAll()
+                            return value
+                        }
+                    }
+                    throw ArchiveError.database(operation: "connect to \(display)", code: 0, message: "no connection was leased")
+                }
             }
         } catch {
             throw postgresError("connect to \(displayURL)", error)
@@ -406,3 +445,10 @@ public final class PostgresIndex: ArchiveIndex {
 }
 
 private func json(_ dataSet: DataSet) -> [UInt8] { DICOMJSONEncoder().encode(dataSet) }
+
+/// A value handed to a child task of a task group that ends before the value's owner returns (the query closure of
+/// ``PostgresIndex``'s lease, which is not `Sendable` but never runs concurrently with its owner).
+private struct UncheckedSendableBox<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}

@@ -88,8 +88,15 @@ func postgresError(_ operation: String, _ error: any Error) -> ArchiveError {
     if let error = error as? ArchiveError { return error }
     if let error = error as? PSQLError {
         let message = error.serverInfo?[.message] ?? error.underlying.map { "\(error.code): \($0)" } ?? "\(error.code)"
-        let state = error.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
-        return .database(operation: operation, code: 0, message: message + state)
+        let sqlState = error.serverInfo?[.sqlState]
+        let state = sqlState.map { " (SQLSTATE \($0))" } ?? ""
+        // The connection is gone or the server is going away (class 08: connection exception; 57P01–57P03: shutting
+        // down, crashed, not yet accepting): the database is out of reach, not the statement wrong.
+        let unreachable =
+            [.serverClosedConnection, .connectionError, .uncleanShutdown, .poolClosed, .clientClosedConnection].contains(error.code)
+            || sqlState.map { $0.hasPrefix("08") || ["57P01", "57P02", "57P03"].contains($0) } == true
+        return .database(
+            operation: operation, code: 0, message: (unreachable ? ArchiveError.unreachableDatabase + ": " : "") + message + state)
     }
     return .database(operation: operation, code: 0, message: String(describing: error))
 }
