@@ -101,6 +101,10 @@ extension EducationRoutes {
             data["enrolledCount"] = enrolments.count
             data["completedCount"] = enrolments.filter { $0.completedAt != nil }.count
         }
+        // Form values are words the server reads back, not text for readers: they come from here, not the template.
+        data["courseFormValues"] = [
+            "up": "up", "down": "down", "text": "text", "case": "case", "link": "link", "courseware": "courseware", "video": "video",
+        ]
         return views.page(
             "ce-course", title: title(course, request, context), section: .education, data: data, request: request, context: context)
     }
