@@ -97,14 +97,19 @@ public final class ProcessCluster: Sendable {
 }
 
 extension PlatformDatabase {
+    /// The first step of a transaction that must not run beside another holding `lockKey`: an advisory lock held to the
+    /// transaction's end on PostgreSQL; on SQLite, whose `BEGIN IMMEDIATE` already serialises writers, a no-op.
+    package func serialisingStep(lockKey: Int64) -> SQLStep {
+        SQLStep(self is PostgresPlatformDatabase ? "SELECT pg_advisory_xact_lock(?)" : "SELECT ?", [.integer(lockKey)])
+    }
+
     /// Fills `table` with `statements` once: in one transaction that first takes an advisory lock (`lockKey`, on
     /// PostgreSQL; SQLite's `BEGIN IMMEDIATE` serialises writers) and goes on only while the table is empty, so that
     /// several processes starting at once on one database seed it once (a count first, then inserts, raced).
     package func seedIfEmpty(table: String, lockKey: Int64, _ statements: [(String, [SQLValue])]) async throws(PlatformError) {
-        let serialise = self is PostgresPlatformDatabase ? "SELECT pg_advisory_xact_lock(?)" : "SELECT ?"
         _ = try await transaction(
             guarded: [
-                SQLStep(serialise, [.integer(lockKey)]),
+                serialisingStep(lockKey: lockKey),
                 SQLStep("SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM \(table))", guarded: true),
             ] + statements.map { SQLStep($0.0, $0.1) })
     }

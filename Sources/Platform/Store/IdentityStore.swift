@@ -180,11 +180,9 @@ public final class IdentityStore: Sendable {
             // One transaction, serialised across processes (an advisory lock on PostgreSQL; SQLite's BEGIN IMMEDIATE
             // serialises writers): the insert matches nothing once an administrator exists, so two setups racing
             // (on one process or several, each with its own setup token) create one administrator.
-            let serialise =
-                database is PostgresPlatformDatabase ? "SELECT pg_advisory_xact_lock(?)" : "SELECT ?"
             guard
                 let results = try await database.transaction(guarded: [
-                    SQLStep(serialise, [.integer(Self.firstAdministratorLock)]),
+                    database.serialisingStep(lockKey: Self.firstAdministratorLock),
                     SQLStep(
                         "INSERT INTO people (username, display_name, roles, language, disabled, password_hash, created_at, demo) "
                             + "SELECT ?, ?, ?, ?, 0, ?, ?, 0 WHERE NOT EXISTS (SELECT 1 FROM people WHERE disabled = 0 "

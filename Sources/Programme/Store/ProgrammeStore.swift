@@ -82,14 +82,14 @@ public final class ProgrammeStore: Sendable {
             }
             if let training {
                 let practices = try await training.practiceIndicatorRecords()
-                let practitioners = try await institutionsByPerson(Set(practices.map(\.student)))
+                let attempts = try await training.indicatorRecords()
+                // Everyone's institution in one read of the people, for practice and exams alike.
+                let institutions = try await institutionsByPerson(Set(practices.map(\.student) + attempts.map(\.student)))
                 facts.libraryUse += practices.map {
                     .init(
-                        kind: .practice, person: $0.student, institution: practitioners[$0.student] ?? "", caseID: $0.caseID,
+                        kind: .practice, person: $0.student, institution: institutions[$0.student] ?? "", caseID: $0.caseID,
                         date: $0.submitted)
                 }
-                let attempts = try await training.indicatorRecords()
-                let institutions = try await institutionsByPerson(Set(attempts.map(\.student)))
                 for attempt in attempts {
                     let institution = institutions[attempt.student] ?? ""
                     let passed = attempt.complete && attempt.maximum > 0 && attempt.score >= Self.passShare * attempt.maximum

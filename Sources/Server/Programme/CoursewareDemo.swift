@@ -75,24 +75,12 @@ enum CoursewareDemo {
         guard let ffmpeg = PosterFrame.ffmpegPath() else { return nil }
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("atrium-demo-\(UUID().uuidString).mp4")
         defer { try? FileManager.default.removeItem(at: path) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ffmpeg)
-        process.arguments = [
-            "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25", "-t", "6", "-c:v", "libx264",
-            "-pix_fmt", "yuv420p", "-movflags", "+faststart", path.path,
-        ]
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        let status: Int32 = await withCheckedContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do {
-                try process.run()
-            } catch {
-                process.terminationHandler = nil
-                continuation.resume(returning: -1)
-            }
-        }
+        let status = await PosterFrame.run(
+            ffmpeg,
+            [
+                "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25", "-t", "6", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-movflags",
+                "+faststart", path.path,
+            ])
         guard status == 0, let data = try? Data(contentsOf: path) else { return nil }
         return Array(data)
     }

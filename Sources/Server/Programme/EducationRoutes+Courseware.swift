@@ -61,7 +61,7 @@ extension EducationRoutes {
     /// Teachers (curators) and the programme office build courses and upload their files.
     static func teacher(_ context: AtriumRequestContext) throws -> Principal {
         let principal = try learner(context)
-        guard principal.has(.curator) || principal.has(.admin) else {
+        guard isTeacher(principal) else {
             throw HTTPError(.forbidden, message: "only teachers (curators) and the programme office build courses")
         }
         return principal
@@ -97,16 +97,7 @@ extension EducationRoutes {
         let body = Array(collected.readableBytesView)
         var result = ModuleRequest()
         if contentType.lowercased().hasPrefix("multipart/form-data") {
-            guard let media = MediaTypeValue(contentType), let boundary = media.parameters["boundary"] else {
-                throw HTTPError(.badRequest, message: "multipart/form-data needs a boundary")
-            }
-            let parts: [MultipartPart]
-            do {
-                parts = try Multipart.parse(body, boundary: boundary)
-            } catch {
-                throw HTTPError(.badRequest, message: "\(error)")
-            }
-            for part in parts {
+            for part in try ReadingRoutes.formDataParts(body, contentType: contentType) {
                 let disposition = ReadingRoutes.disposition(part.headers["content-disposition"] ?? "")
                 guard let name = disposition["name"] else { continue }
                 if let filename = disposition["filename"] {
@@ -439,6 +430,25 @@ enum PosterFrame {
         ["/usr/bin/ffmpeg", "/usr/local/bin/ffmpeg"].first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
+    /// Runs ffmpeg quietly (no input, no output, errors only) with `arguments`; its exit status, or -1 when it cannot start.
+    static func run(_ ffmpeg: String, _ arguments: [String]) async -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ffmpeg)
+        process.arguments = ["-nostdin", "-loglevel", "error", "-y"] + arguments
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        return await withCheckedContinuation { continuation in
+            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+            do {
+                try process.run()
+            } catch {
+                process.terminationHandler = nil
+                continuation.resume(returning: -1)
+            }
+        }
+    }
+
     static func extract(_ video: [UInt8]) async -> [UInt8]? {
         guard let ffmpeg = ffmpegPath() else { return nil }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("atrium-poster-\(UUID().uuidString)")
@@ -449,25 +459,9 @@ enum PosterFrame {
             let output = directory.appendingPathComponent("poster.jpg")
             try Data(video).write(to: input)
             for seek in ["1", "0"] {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: ffmpeg)
-                process.arguments = [
-                    "-nostdin", "-loglevel", "error", "-y", "-ss", seek, "-i", input.path, "-frames:v", "1", "-vf",
-                    "scale='min(1280,iw)':-2",
-                    output.path,
-                ]
-                process.standardInput = FileHandle.nullDevice
-                process.standardOutput = FileHandle.nullDevice
-                process.standardError = FileHandle.nullDevice
-                let status: Int32 = await withCheckedContinuation { continuation in
-                    process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-                    do {
-                        try process.run()
-                    } catch {
-                        process.terminationHandler = nil
-                        continuation.resume(returning: -1)
-                    }
-                }
+                let status = await run(
+                    ffmpeg,
+                    ["-ss", seek, "-i", input.path, "-frames:v", "1", "-vf", "scale='min(1280,iw)':-2", output.path])
                 if status == 0, let data = try? Data(contentsOf: output), !data.isEmpty { return Array(data) }
             }
         } catch {

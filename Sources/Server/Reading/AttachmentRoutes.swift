@@ -114,15 +114,7 @@ extension ReadingRoutes {
             request.uri.queryParameters[Substring(name)].map { String($0).removingPercentEncoding ?? String($0) }
         }
         if contentType.lowercased().hasPrefix("multipart/form-data") {
-            guard let media = MediaTypeValue(contentType), let boundary = media.parameters["boundary"] else {
-                throw HTTPError(.badRequest, message: "multipart/form-data needs a boundary")
-            }
-            let parts: [MultipartPart]
-            do {
-                parts = try Multipart.parse(body, boundary: boundary)
-            } catch {
-                throw HTTPError(.badRequest, message: "\(error)")
-            }
+            let parts = try Self.formDataParts(body, contentType: contentType)
             var storeAs: StoreAs? = try query("storeAs").map(Self.storeAs)
             var files: [Upload] = []
             for part in parts {
@@ -146,6 +138,18 @@ extension ReadingRoutes {
     static func storeAs(_ text: String) throws -> StoreAs {
         guard let value = StoreAs(rawValue: text) else { throw HTTPError(.badRequest, message: "storeAs is dicom or file") }
         return value
+    }
+
+    /// The parts of a multipart/form-data body; 400 without a boundary or when the body does not parse.
+    static func formDataParts(_ body: [UInt8], contentType: String) throws -> [MultipartPart] {
+        guard let media = MediaTypeValue(contentType), let boundary = media.parameters["boundary"] else {
+            throw HTTPError(.badRequest, message: "multipart/form-data needs a boundary")
+        }
+        do {
+            return try Multipart.parse(body, boundary: boundary)
+        } catch {
+            throw HTTPError(.badRequest, message: "\(error)")
+        }
     }
 
     /// The parameters of a Content-Disposition header (`form-data; name="file"; filename="form.pdf"`), names lower-cased.

@@ -114,26 +114,34 @@ extension TrainingRoutes {
         }
         await record(.read, context, "exam \(id) gradebook exported: \(rows.count) attempts")
         let name = "atrium-exam-\(id)-gradebook"
-        if xlsx {
-            let bytes: [UInt8]
-            do {
-                bytes = try XLSXWriter.write([SpreadsheetSheet(name: "Gradebook", header: header, rows: rows)])
-            } catch {
-                logger.error("gradebook export", metadata: ["error": "\(error)"])
-                throw HTTPError(.internalServerError, message: "the workbook could not be written: \(error)")
-            }
-            return Response(
-                status: .ok,
-                headers: [
-                    .contentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    .contentDisposition: "attachment; filename=\"\(name).xlsx\"",
-                ],
-                body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        let sheet = SpreadsheetSheet(name: "Gradebook", header: header, rows: rows)
+        return xlsx ? try workbook([sheet], name: name) : Self.csv(sheet, name: name)
+    }
+
+    /// A workbook download (`name.xlsx`); a failure to write it is logged and answered 500.
+    func workbook(_ sheets: [SpreadsheetSheet], name: String) throws -> Response {
+        let bytes: [UInt8]
+        do {
+            bytes = try XLSXWriter.write(sheets)
+        } catch {
+            logger.error("workbook export", metadata: ["name": "\(name)", "error": "\(error)"])
+            throw HTTPError(.internalServerError, message: "the workbook could not be written: \(error)")
         }
         return Response(
             status: .ok,
+            headers: [
+                .contentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                .contentDisposition: "attachment; filename=\"\(name).xlsx\"",
+            ],
+            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    /// One sheet as a CSV download (`name.csv`).
+    static func csv(_ sheet: SpreadsheetSheet, name: String) -> Response {
+        Response(
+            status: .ok,
             headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"\(name).csv\""],
-            body: .init(byteBuffer: ByteBuffer(bytes: CSVWriter.write(header: header, rows: rows))))
+            body: .init(byteBuffer: ByteBuffer(bytes: CSVWriter.write(header: sheet.header, rows: sheet.rows))))
     }
 
     /// `POST /api/training/questions/import/moodle` with a Moodle XML quiz file: its choice questions enter the bank (all

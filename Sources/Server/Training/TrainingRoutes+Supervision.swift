@@ -444,27 +444,8 @@ extension TrainingRoutes {
         let (gradebook, logbook) = try await cohortSheets(cohort)
         await record(.read, context, "cohort \(cohort.id) exported: \(cohort.members.count) trainees")
         let name = "atrium-cohort-\(cohort.id)"
-        guard let sheet else {
-            let bytes: [UInt8]
-            do {
-                bytes = try XLSXWriter.write([gradebook, logbook])
-            } catch {
-                logger.error("cohort export", metadata: ["error": "\(error)"])
-                throw HTTPError(.internalServerError, message: "the workbook could not be written: \(error)")
-            }
-            return Response(
-                status: .ok,
-                headers: [
-                    .contentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    .contentDisposition: "attachment; filename=\"\(name).xlsx\"",
-                ],
-                body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
-        }
-        let table = sheet == "gradebook" ? gradebook : logbook
-        return Response(
-            status: .ok,
-            headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"\(name)-\(sheet).csv\""],
-            body: .init(byteBuffer: ByteBuffer(bytes: CSVWriter.write(header: table.header, rows: table.rows))))
+        guard let sheet else { return try workbook([gradebook, logbook], name: name) }
+        return Self.csv(sheet == "gradebook" ? gradebook : logbook, name: "\(name)-\(sheet)")
     }
 
     // MARK: - Inspections

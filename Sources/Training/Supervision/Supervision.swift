@@ -122,16 +122,8 @@ public struct LogbookEntry: Sendable, Equatable, Codable {
 /// Calendar days written `yyyy-MM-dd` (in the alliance's calendar; they compare as text).
 public enum CalendarDay {
     public static func valid(_ text: String) -> Bool {
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard text.count == 10, parts.count == 3, let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]),
-            parts[0].count == 4, parts[1].count == 2, parts[2].count == 2, (1900...2999).contains(y), (1...12).contains(m), d >= 1
-        else { return false }
-        var components = DateComponents()
-        components.year = y
-        components.month = m
-        components.day = d
-        guard let date = AllianceTime.calendar.date(from: components) else { return false }
-        return AllianceTime.calendar.component(.day, from: date) == d && AllianceTime.calendar.component(.month, from: date) == m
+        guard text.count == 10, let day = CivilDate(text) else { return false }
+        return (1900...2999).contains(day.year)
     }
 }
 
