@@ -26,7 +26,7 @@ struct TrainingDemoTests {
         let exams = try await server.training.exams()
         #expect(exams.count == 1)
         let questions = try await server.training.questions()
-        #expect(questions.count == 6)
+        #expect(questions.count == 7)
         // Every question but the matching one is on one of the three published demo cases.
         let cases = Set(questions.compactMap(\.content.caseID))
         #expect(cases.count == 3 && questions.filter { $0.content.caseID == nil }.map(\.content.kind) == [.matching])
@@ -39,7 +39,7 @@ struct TrainingDemoTests {
             case: lung, student: "demo-student", PracticeSubmission(findings: "右肺下叶结节，边缘毛刺，见胸膜凹陷。", impression: "周围型肺癌。"))
         #expect(report.matches.map(\.outcome) == [.found, .found, .found])
         let attempt = try await server.training.start(exam: try #require(exams.first).id, student: "demo-student")
-        #expect(attempt.order.count == 6)
+        #expect(attempt.order.count == 7)
         #expect(abs(attempt.deadline.timeIntervalSince(attempt.startedAt) - 20 * 60) < 0.01)
 
         // Supervision: demo-student's cohort, supervisors, two countersigned entries and one pending, one sign-off, and

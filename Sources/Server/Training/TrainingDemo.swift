@@ -2,8 +2,8 @@ import Foundation
 import Teaching
 import Training
 
-/// Training's demonstration data: a small question bank on the demo library's cases (choice, report, matching and
-/// ordering questions; text only, since the demo cases carry no images) and an exam open for a week, set by the demo
+/// Training's demonstration data: a small question bank on the demo library's cases (choice, report, matching,
+/// ordering and a technologist's positioning task; text only, since the demo cases carry no images) and an exam open for a week, set by the demo
 /// curator (the teacher) for every student, so that `demo-student` can take it and `demo-curator` proctor, grade and
 /// release it; key findings on two cases for practice. Nothing in it is real.
 enum TrainingDemo {
@@ -57,6 +57,19 @@ enum TrainingDemo {
                     OrderItem(id: "ct", text: "头颅CT平扫 Non-contrast CT"), OrderItem(id: "cta", text: "CT血管成像 CT angiography"),
                     OrderItem(id: "dwi", text: "MR弥散加权 MR DWI"),
                 ], tags: ["neuro"], difficulty: 2, points: 3),
+            // A technologist's positioning task: the projection and central ray chosen, the exposure typed.
+            QuestionContent(
+                kind: .positioning, stem: "成人胸部后前位摄影：请设置检查。 Adult chest PA: set up the examination.", caseID: pneumonia,
+                settings: [
+                    PositioningSetting(
+                        id: "projection", name: "投照体位 Projection", options: ["站立后前位 PA erect", "仰卧前后位 AP supine", "侧位 Lateral"],
+                        reference: "站立后前位 PA erect"),
+                    PositioningSetting(
+                        id: "ray", name: "中心线 Central ray", options: ["对准第7胸椎，垂直入射 T7, perpendicular", "对准第4胸椎，向头侧15° T4, 15° cranial"],
+                        reference: "对准第7胸椎，垂直入射 T7, perpendicular"),
+                    PositioningSetting(id: "kv", name: "管电压 Tube voltage", reference: "120", unit: "kV", tolerance: 5),
+                    PositioningSetting(id: "distance", name: "源像距 Source–image distance", reference: "180", unit: "cm", tolerance: 0),
+                ], tags: ["chest", "technologist"], difficulty: 2, points: 4),
         ]
         let ids = try await store.createQuestions(questions, by: "demo-curator")
         _ = try await store.createExam(
