@@ -34,7 +34,7 @@ struct HostileRequestTests {
         let run = try await Subprocess.runDetached(
             "python3",
             [Corpus.script("ServerTests", "hostile_input.py"), server.baseURL, token, "\(server.process.processIdentifier)", work],
-            environment: ["HOSTILE_UPLOAD_CAP": "\(cap)"])
+            environment: ["HOSTILE_UPLOAD_CAP": "\(cap)", "HOSTILE_DATA": data])
         print(run.output)
         #expect(run.status == 0, "\(run.output.suffix(4000))\(run.errorOutput.suffix(2000))")
         #expect(run.output.hasSuffix("ok\n"))

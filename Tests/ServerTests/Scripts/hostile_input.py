@@ -116,11 +116,15 @@ def upload(path, name):
     return status, json.loads(body).get("results", []) if body[:1] == b"{" else []
 
 
-def files_named(fragment, roots):
+def files_named(fragment, roots, shallow=()):
+    """Files whose name holds fragment: anywhere under each of roots, and directly in each of shallow (the shared
+    /tmp, which holds every other test's folders: walking it all took minutes)."""
     found = []
     for root in roots:
         for folder, _, names in os.walk(root):
             found += [os.path.join(folder, n) for n in names if fragment in n]
+    for folder in shallow:
+        found += [os.path.join(folder, n) for n in os.listdir(folder) if fragment in n]
     return found
 
 
@@ -165,7 +169,9 @@ def zip_traversal():
         check(what.split()[0] in (result.get("reason") or ""), f"{name}: the reason names the {what}: {result}")
         check(not study_found(studies[name]), f"{name}: nothing of it stored")
     check(study_found(honest_study), "the honest study is stored")
-    check(files_named("escape-", ["/tmp", WORK, os.path.dirname(WORK)]) == [], "no escape-* file written anywhere")
+    # Where a climbing name could land: the work folder, the server's data folder (HOSTILE_DATA) and /tmp itself.
+    roots = [WORK] + ([os.environ["HOSTILE_DATA"]] if os.environ.get("HOSTILE_DATA") else [])
+    check(files_named("escape-", roots, shallow=["/tmp", os.path.dirname(WORK)]) == [], "no escape-* file written anywhere")
     return path, studies
 
 
