@@ -160,8 +160,16 @@ def csp_violations(driver):
 
 def settle(driver, wait):
     wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
-    # Pages fetch and draw after load (the viewer, the worklist); give their scripts a moment to run into the policy.
-    time.sleep(1.5)
+    # Pages fetch and draw after load (the viewer, the worklist); give their scripts a moment to run into the policy:
+    # until no new resource was fetched for 0.5 s (at most 3 s), rather than a fixed pause on every page.
+    quiet_since, seen, deadline = time.monotonic(), -1, time.monotonic() + 3
+    while time.monotonic() < deadline:
+        count = driver.execute_script("return performance.getEntriesByType('resource').length")
+        if count != seen:
+            seen, quiet_since = count, time.monotonic()
+        elif time.monotonic() - quiet_since >= 0.5:
+            break
+        time.sleep(0.1)
 
 
 INJECTED = """
