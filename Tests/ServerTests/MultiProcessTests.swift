@@ -346,4 +346,75 @@ struct MultiProcessTests {
         servers.b.process.send(SIGTERM)
         #expect(await servers.b.process.exitStatus(within: 60) == 0, "\(servers.b.process.output.suffix(2000))")
     }
+
+    @Test(
+        "Behind nginx with both processes as upstreams: a session made through the proxy holds whichever process answers; 40 students answer an exam while one process is killed and started again; every acknowledged answer is stored, and both processes served answers"
+    )
+    func behindNginx() async throws {
+        let servers = try await TwoServers.start()
+        defer { servers.stop() }
+        let helper = try servers.helper()
+        let admin = try await helper.testToken("nginx-admin", roles: [.admin])
+        let teacher = try await helper.testToken("nginx-teacher", roles: [.curator], institution: "MEDCOLLEGE")
+        let nginx = try await ShippedNginx.start(upstreams: [servers.a.httpPort, servers.b.httpPort])
+        defer { nginx.stop() }
+        let base = "https://127.0.0.1:\(nginx.https)"
+        let upstreamA = "127.0.0.1:\(servers.a.httpPort)"
+        let upstreamB = "127.0.0.1:\(servers.b.httpPort)"
+
+        // A browser's session (cookie) made through the proxy: nginx sends each request to the next process in turn.
+        let jar = try Corpus.temporaryDirectory("multi-nginx-jar") + "/cookies"
+        let signIn = try await Subprocess.runDetached(
+            "/usr/bin/curl",
+            [
+                "-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", nginx.certificate, "-c", jar, "-H",
+                "Content-Type: application/json", "--data", #"{"username":"nginx-admin","password":"test password nginx-admin"}"#,
+                base + "/api/session",
+            ])
+        #expect(["200", "201"].contains(signIn.output), "sign-in through nginx: \(signIn.output) \(signIn.errorOutput)")
+        for _ in 0..<6 {
+            let me = try await Subprocess.runDetached(
+                "/usr/bin/curl", ["-s", "-w", "\n%{http_code}", "--cacert", nginx.certificate, "-b", jar, base + "/api/me"])
+            #expect(me.output.hasSuffix("\n200") && me.output.contains("nginx-admin"), "\(me.output)")
+        }
+        let meServedBy = Set(nginx.accessLog().filter { $0.method == "GET" && $0.path == "/api/me" }.map(\.upstream))
+        #expect(meServedBy == [upstreamA, upstreamB], "the session was read by both processes: \(meServedBy)")
+
+        // The exam through the proxy; A is killed 8 s into 24 s of answering and started again on its port (nginx tries a
+        // failed upstream again after its fail_timeout, 10 s by default, so the last seconds show A back).
+        let state = try Corpus.temporaryDirectory("multi-nginx-exam") + "/state.json"
+        let client = Corpus.repositoryRoot + "/bench/exam_client.py"
+        let environment = ["REQUESTS_CA_BUNDLE": nginx.certificate]
+        let setup = try await Subprocess.runDetached(
+            "python3", [client, "setup", base, admin, teacher, "40", "10", state], environment: environment)
+        try #require(setup.status == 0, "\(setup.output)\(setup.errorOutput.suffix(2000))")
+        let students = try PeerProcess("python3", [client, "run", base, state, "24"], environment: environment)
+        try await Task.sleep(for: .seconds(8))
+        let killed = Date().timeIntervalSince1970
+        servers.a.process.send(SIGKILL)
+        _ = await servers.a.process.exitStatus(within: 30)
+        let restarted = try await servers.a.restart()
+        defer { restarted.process.stop() }
+        let back = Date().timeIntervalSince1970
+        #expect(await students.exitStatus(within: 300) == 0, "\(students.output)")
+        let check = try await Subprocess.runDetached("python3", [client, "check", base, state], environment: environment)
+        print("behind nginx, A killed and restarted: \(check.output)")
+        #expect(check.status == 0, "\(check.output)\(check.errorOutput.suffix(2000))")
+        // Which process acknowledged the answers (the access log's last upstream of each 200 PUT): both, before and after.
+        let answers = nginx.accessLog().filter {
+            $0.status == 200 && $0.method == "PUT" && $0.path.hasPrefix("/api/training/attempts/")
+        }
+        func count(_ upstream: String, _ range: Range<Double>) -> Int {
+            answers.filter { $0.upstream == upstream && range.contains($0.time) }.count
+        }
+        let figures = [
+            "A before the kill": count(upstreamA, 0..<killed), "B before the kill": count(upstreamB, 0..<killed),
+            "B in the 5 s after the kill": count(upstreamB, killed..<killed + 5),
+            "A after its restart": count(upstreamA, back..<Double.infinity), "B after": count(upstreamB, back..<Double.infinity),
+        ]
+        print("answers acknowledged per process: \(figures.sorted { $0.key < $1.key })")
+        #expect(figures["A before the kill", default: 0] > 0 && figures["B before the kill", default: 0] > 0, "\(figures)")
+        #expect(figures["B in the 5 s after the kill", default: 0] > 0, "the kill fell while students answered: \(figures)")
+        #expect(figures["A after its restart", default: 0] > 0, "the restarted process answers again: \(figures)")
+    }
 }

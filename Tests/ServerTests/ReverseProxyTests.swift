@@ -14,16 +14,21 @@ private func curl(_ arguments: [String], authority: String) async throws -> Stri
     return run.output
 }
 
-@Suite("Deployment: nginx with TLS in front, the systemd unit")
-struct ReverseProxyTests {
-    @Test(
-        "Behind deploy/nginx/atrium.conf as shipped: http redirected to https, sign-in sets a Secure cookie, dicomweb-client stores and retrieves, the worklist's events arrive unbuffered"
-    )
-    func nginxInFront() async throws {
+/// nginx as deploy/nginx/atrium.conf ships it, in a folder of the test's: ports, certificate paths and the server name
+/// substituted, the upstream's one server replaced by `upstreams`, and what Debian's /etc/nginx/nginx.conf gives around it.
+/// The access log names the upstream that answered each request.
+struct ShippedNginx {
+    let process: PeerProcess
+    let https: Int
+    let http: Int
+    let directory: String
+    /// The self-signed certificate (CN and subjectAltName 127.0.0.1), also the clients' certificate authority.
+    let certificate: String
+
+    static func start(upstreams: [Int], ports: (https: Int, http: Int)? = nil) async throws -> ShippedNginx {
         let nginx = "/usr/sbin/nginx"
         guard FileManager.default.isExecutableFile(atPath: nginx) else {
-            Issue.record("nginx is not installed: run scripts/install-deps (apt-get install -y nginx-light)")
-            return
+            throw PeerError("nginx is not installed: run scripts/install-deps (apt-get install -y nginx-light)")
         }
         let directory = try Corpus.temporaryDirectory("atrium-nginx")
         chmod(directory, 0o755)
@@ -36,8 +41,79 @@ struct ReverseProxyTests {
                 "/CN=127.0.0.1",
                 "-addext", "subjectAltName=IP:127.0.0.1",
             ])
-        try #require(openssl.status == 0, "\(openssl.errorOutput)")
+        guard openssl.status == 0 else { throw PeerError("openssl req: \(openssl.errorOutput)") }
+        let https = try ports?.https ?? LoopbackPort.free()
+        let http = try ports?.http ?? LoopbackPort.free()
+        var site = try String(contentsOfFile: Corpus.repositoryRoot + "/deploy/nginx/atrium.conf", encoding: .utf8)
+        let servers = upstreams.map { "server 127.0.0.1:\($0);" }.joined(separator: "\n    ")
+        for (shipped, here) in [
+            ("listen 443 ssl http2;", "listen 127.0.0.1:\(https) ssl http2;"), ("listen 80;", "listen 127.0.0.1:\(http);"),
+            ("server 127.0.0.1:8042;", servers), ("/etc/ssl/atrium/fullchain.pem", certificate),
+            ("/etc/ssl/atrium/privkey.pem", key), ("server_name atrium.example.org;", "server_name 127.0.0.1;"),
+        ] {
+            guard site.contains(shipped) else { throw PeerError("deploy/nginx/atrium.conf no longer has \(shipped)") }
+            site = site.replacingOccurrences(of: shipped, with: here)
+        }
+        try site.write(toFile: directory + "/atrium.conf", atomically: true, encoding: .utf8)
+        let main = """
+            user root;
+            worker_processes 1;
+            pid \(directory)/nginx.pid;
+            error_log \(directory)/error.log;
+            daemon off;
+            events { worker_connections 256; }
+            http {
+                log_format upstreams '$msec $upstream_addr $status $request_method $uri';
+                access_log \(directory)/access.log upstreams;
+                client_body_temp_path \(directory)/body;
+                proxy_temp_path \(directory)/proxy;
+                fastcgi_temp_path \(directory)/fastcgi;
+                uwsgi_temp_path \(directory)/uwsgi;
+                scgi_temp_path \(directory)/scgi;
+                include \(directory)/atrium.conf;
+            }
+            """
+        try main.write(toFile: directory + "/nginx.conf", atomically: true, encoding: .utf8)
+        let test = try await Subprocess.runDetached(nginx, ["-t", "-c", directory + "/nginx.conf", "-p", directory])
+        guard test.status == 0 else { throw PeerError("nginx -t: \(test.errorOutput)") }
+        let process = try PeerProcess(nginx, ["-c", directory + "/nginx.conf", "-p", directory])
+        let proxy = ShippedNginx(process: process, https: https, http: http, directory: directory, certificate: certificate)
+        do {
+            try await LoopbackPort.waitForListener(https, seconds: 30)
+        } catch {
+            proxy.stop()
+            throw error
+        }
+        return proxy
+    }
 
+    /// nginx's workers outlive a SIGKILL of their master: it is asked to stop (SIGQUIT ends the workers too), then reaped.
+    func stop() {
+        process.send(SIGQUIT)
+        for _ in 0..<200 where process.isRunning { usleep(50_000) }
+        process.stop()
+    }
+
+    /// The access log: for each request, when it ended (seconds since 1970), the upstream that answered (the last of
+    /// those nginx tried, which it lists as "A, B"), the status, the method and the path.
+    func accessLog() -> [(time: Double, upstream: String, status: Int, method: String, path: String)] {
+        let text = (try? String(contentsOfFile: directory + "/access.log", encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: " ")
+            guard fields.count >= 5, let time = Double(fields[0]), let status = Int(fields[fields.count - 3]) else { return nil }
+            let tried = fields[1..<(fields.count - 3)].joined(separator: " ").split(separator: ",")
+            let upstream = tried.last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+            return (time, upstream, status, String(fields[fields.count - 2]), String(fields[fields.count - 1]))
+        }
+    }
+}
+
+@Suite("Deployment: nginx with TLS in front, the systemd unit")
+struct ReverseProxyTests {
+    @Test(
+        "Behind deploy/nginx/atrium.conf as shipped: http redirected to https, sign-in sets a Secure cookie, dicomweb-client stores and retrieves, the worklist's events arrive unbuffered"
+    )
+    func nginxInFront() async throws {
         // Before the server starts: a reader, and a site's request waiting in the worklist.
         let data = try Corpus.temporaryDirectory("atrium-nginx-data")
         var configuration = ServerConfiguration()
@@ -58,51 +134,13 @@ struct ReverseProxyTests {
                 institution: "COUNTY-A", by: ReadingActor(username: "site-proxy", displayName: "site-proxy"))
             itemID = item.id
         }
-        let https = try LoopbackPort.free()
-        let http = try LoopbackPort.free()
-        let server = try await AtriumServeProcess.start(data: data, environment: ["ATRIUM_PUBLIC_URL": "https://127.0.0.1:\(https)"])
+        let ports = (https: try LoopbackPort.free(), http: try LoopbackPort.free())
+        let server = try await AtriumServeProcess.start(
+            data: data, environment: ["ATRIUM_PUBLIC_URL": "https://127.0.0.1:\(ports.https)"])
         defer { server.process.stop() }
-
-        // The shipped server blocks, with only addresses, ports and paths changed.
-        var site = try String(contentsOfFile: Corpus.repositoryRoot + "/deploy/nginx/atrium.conf", encoding: .utf8)
-        for (shipped, here) in [
-            ("listen 443 ssl http2;", "listen 127.0.0.1:\(https) ssl http2;"), ("listen 80;", "listen 127.0.0.1:\(http);"),
-            ("server 127.0.0.1:8042;", "server 127.0.0.1:\(server.httpPort);"), ("/etc/ssl/atrium/fullchain.pem", certificate),
-            ("/etc/ssl/atrium/privkey.pem", key), ("server_name atrium.example.org;", "server_name 127.0.0.1;"),
-        ] {
-            try #require(site.contains(shipped), "deploy/nginx/atrium.conf no longer has \(shipped)")
-            site = site.replacingOccurrences(of: shipped, with: here)
-        }
-        try site.write(toFile: directory + "/atrium.conf", atomically: true, encoding: .utf8)
-        // What Debian's /etc/nginx/nginx.conf gives around it, in the test's folder.
-        let main = """
-            user root;
-            worker_processes 1;
-            pid \(directory)/nginx.pid;
-            error_log \(directory)/error.log;
-            daemon off;
-            events { worker_connections 256; }
-            http {
-                access_log \(directory)/access.log;
-                client_body_temp_path \(directory)/body;
-                proxy_temp_path \(directory)/proxy;
-                fastcgi_temp_path \(directory)/fastcgi;
-                uwsgi_temp_path \(directory)/uwsgi;
-                scgi_temp_path \(directory)/scgi;
-                include \(directory)/atrium.conf;
-            }
-            """
-        try main.write(toFile: directory + "/nginx.conf", atomically: true, encoding: .utf8)
-        let test = try await Subprocess.runDetached(nginx, ["-t", "-c", directory + "/nginx.conf", "-p", directory])
-        try #require(test.status == 0, "nginx -t: \(test.errorOutput)")
-        let proxy = try PeerProcess(nginx, ["-c", directory + "/nginx.conf", "-p", directory])
-        // nginx's workers outlive a SIGKILL of their master: it is asked to stop (SIGQUIT ends the workers too), then reaped.
-        defer {
-            proxy.send(SIGQUIT)
-            for _ in 0..<200 where proxy.isRunning { usleep(50_000) }
-            proxy.stop()
-        }
-        try await LoopbackPort.waitForListener(https, seconds: 30)
+        let nginx = try await ShippedNginx.start(upstreams: [server.httpPort], ports: ports)
+        defer { nginx.stop() }
+        let (https, http, certificate) = (nginx.https, nginx.http, nginx.certificate)
         let base = "https://127.0.0.1:\(https)"
 
         // Plain http is sent to https.
