@@ -151,7 +151,10 @@ let package = Package(
         .testTarget(name: "TeachingTests", dependencies: ["Teaching", "Platform", "Archive", "AtriumTesting"]),
         // Training on the library's cases: questions, exams, attempts, grading, item analysis, originality, logbooks,
         // placements and supervision (DESIGN.md). Pure logic and its store; Server maps routes onto it.
-        .target(name: "Training", dependencies: ["Teaching", "Platform", "Archive"]),
+        // libxml2 (Debian's libxml2-dev) reads Moodle XML quiz files: FoundationXML's XMLParser parses in libxml2's
+        // recovery mode and traps on names it cannot decode, so a hostile file would stop the server.
+        .systemLibrary(name: "CLibXML2", path: "Sources/CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
+        .target(name: "Training", dependencies: ["Teaching", "Platform", "Archive", "CLibXML2"]),
         .testTarget(
             name: "TrainingTests", dependencies: ["Training", "Teaching", "Platform", "Archive", "AtriumTesting"],
             exclude: ["Scripts"]),

@@ -115,6 +115,50 @@ struct MoodleXMLTests {
         #expect(throws: MoodleXMLError.notAQuiz(root: "html")) { try MoodleXML.parse(Data("<html><body/></html>".utf8)) }
     }
 
+    @Test(
+        "A file read as UTF-8 whose bytes are not UTF-8 is refused as malformed at the line Python's parser names (it used to stop the server: scripts/fuzz, target training); a file declaring GB18030 is read"
+    )
+    func notUTF8() throws {
+        let head = Array("<?xml version=\"1.0\"?>\n<quiz>\n<".utf8)
+        let tail = Array("question type=\"multichoice\">\n<name><text>x</text></name>\n</question>\n</quiz>\n".utf8)
+        let inName = head + [UInt8](repeating: 0xFF, count: 16) + tail
+        let inText =
+            Array("<quiz>\n<question type=\"truefalse\">\n<name><text>".utf8) + [0xE8, 0x82]
+            + Array("</text></name>\n</question>\n</quiz>".utf8)
+        let declared =
+            Array("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<quiz>\n\n<a \u{7F}".utf8) + [0xC3, 0x28] + Array("/></quiz>".utf8)
+        for bytes in [inName, inText, declared] {
+            let path = try ReferenceScript.temporaryFile("not-utf8.xml", Data(bytes))
+            let expected = try ReferenceScript.json("moodle_xml_reference.py", [path])
+            let line = try #require((expected["error"] as? [String: Int])?["line"], "Python's parser refuses it too")
+            #expect(throws: (any Error).self) { try MoodleXML.parse(Data(bytes)) }
+            do {
+                _ = try MoodleXML.parse(Data(bytes))
+            } catch {
+                guard case .malformed(let got, _, let reason) = error else {
+                    Issue.record("expected .malformed, got \(error)")
+                    continue
+                }
+                #expect(got == line, "\(reason)")
+            }
+        }
+        // The same quiz in GB18030, declared: libxml2 converts it, and it reads as the UTF-8 file does.
+        let gb = Self.quiz.replacingOccurrences(of: "encoding=\"UTF-8\"", with: "encoding=\"GB18030\"")
+        let iconv = Process()
+        iconv.executableURL = URL(fileURLWithPath: "/usr/bin/iconv")
+        iconv.arguments = ["-f", "UTF-8", "-t", "GB18030"]
+        let (input, output) = (Pipe(), Pipe())
+        iconv.standardInput = input
+        iconv.standardOutput = output
+        try iconv.run()
+        input.fileHandleForWriting.write(Data(gb.utf8))
+        try input.fileHandleForWriting.close()
+        let gbBytes = output.fileHandleForReading.readDataToEndOfFile()
+        iconv.waitUntilExit()
+        #expect(iconv.terminationStatus == 0 && gbBytes.count > 100 && gbBytes != Data(gb.utf8))
+        #expect(try MoodleXML.parse(gbBytes).questions == MoodleXML.parse(Data(Self.quiz.utf8)).questions)
+    }
+
     @Test("Every truncation of a quiz file is either read or refused as malformed, never a crash")
     func truncations() {
         let bytes = Array(Self.quiz.utf8)

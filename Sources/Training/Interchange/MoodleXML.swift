@@ -1,8 +1,5 @@
+import CLibXML2
 import Foundation
-
-#if canImport(FoundationXML)
-    import FoundationXML
-#endif
 
 /// One choice of an imported Moodle question.
 public struct MoodleChoice: Sendable, Equatable, Codable {
@@ -104,21 +101,120 @@ public enum MoodleXMLError: Error, Sendable, Equatable, CustomStringConvertible 
 /// Reads Moodle XML quiz files (docs.moodle.org, "Moodle XML format") for the choice types: multichoice (single and
 /// multiple answers) and truefalse. Other types are listed as skipped, each with its reason.
 public enum MoodleXML {
-    /// Parses `data`. External entities are never resolved.
+    /// Parses `data` with libxml2 (no recovery from errors, no network, no DTD, entities never expanded beyond XML's
+    /// own five and character references).
     public static func parse(_ data: Data) throws(MoodleXMLError) -> MoodleImport {
-        let parser = XMLParser(data: data)
-        parser.shouldResolveExternalEntities = false
-        let reader = Reader()
-        parser.delegate = reader
-        let ok = parser.parse()
-        if !ok || reader.failure != nil {
-            let reason = reader.failure ?? parser.parserError.map { String(describing: $0) } ?? "unknown error"
-            // Where the parser was when it reported the first error (after aborting it may have moved on).
-            let place = reader.failurePlace ?? (parser.lineNumber, parser.columnNumber)
-            throw .malformed(line: place.line, column: place.column, reason: reason)
+        if let place = notUTF8(data) {
+            throw .malformed(
+                line: place.line, column: place.column,
+                reason: "the file is read as UTF-8 (its XML declaration names no other encoding) and this byte is not UTF-8")
         }
+        guard data.count < Int(Int32.max) else { throw .malformed(line: 0, column: 0, reason: "the file is larger than 2 GiB") }
+        _ = libxml2Ready
+        guard let context = xmlNewParserCtxt() else { throw .malformed(line: 0, column: 0, reason: "libxml2 has no memory") }
+        defer { xmlFreeParserCtxt(context) }
+        // libxml2 goes on after the first fatal error to report more; the first is where the file went wrong.
+        let first = FirstError()
+        context.pointee._private = Unmanaged.passUnretained(first).toOpaque()
+        context.pointee.sax?.pointee.serror = { userData, error in
+            guard let context = userData?.assumingMemoryBound(to: xmlParserCtxt.self), let box = context.pointee._private,
+                let error = error?.pointee
+            else { return }
+            let first = Unmanaged<FirstError>.fromOpaque(box).takeUnretainedValue()
+            guard first.message == nil, error.level.rawValue >= XML_ERR_ERROR.rawValue else { return }
+            first.place = (Int(error.line), Int(error.int2))
+            first.message = error.message.map { String(cString: $0).trimmingCharacters(in: .whitespacesAndNewlines) } ?? "unknown error"
+        }
+        let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOWARNING.rawValue)
+        let document = withExtendedLifetime(first) {
+            data.withUnsafeBytes { bytes in
+                xmlCtxtReadMemory(context, bytes.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(bytes.count), nil, nil, options)
+            }
+        }
+        guard let document, first.message == nil else {
+            if let document { xmlFreeDoc(document) }
+            throw .malformed(line: first.place.line, column: first.place.column, reason: first.message ?? "libxml2 read no document")
+        }
+        defer { xmlFreeDoc(document) }
+        if document.pointee.intSubset != nil {
+            throw .malformed(line: 1, column: 1, reason: "a DOCTYPE is not allowed in a Moodle XML file")
+        }
+        guard let root = xmlDocGetRootElement(document) else { throw .notAQuiz(root: "") }
+        let reader = Reader()
+        walk(root, reader)
         guard reader.root == "quiz" else { throw .notAQuiz(root: reader.root ?? "") }
         return MoodleImport(questions: reader.questions, skipped: reader.skipped)
+    }
+
+    /// The first error libxml2 reported while reading one file.
+    private final class FirstError {
+        var place = (line: 0, column: 0)
+        var message: String?
+    }
+
+    /// libxml2's one-time initialisation (it asks to be called once before threads use it).
+    private static let libxml2Ready: Void = xmlInitParser()
+
+    /// Feeds `node` and what it holds to `reader` in document order: elements with their attributes, text, CDATA, and
+    /// the text of character and predefined entity references (libxml2 resolves those in the text nodes).
+    private static func walk(_ node: UnsafeMutablePointer<xmlNode>, _ reader: Reader) {
+        let name = node.pointee.name.map { String(cString: $0) } ?? ""
+        var attributes: [String: String] = [:]
+        var attribute = node.pointee.properties
+        while let current = attribute {
+            let key = current.pointee.name.map { String(cString: $0) } ?? ""
+            var value = ""
+            var child = current.pointee.children
+            while let text = child {
+                if let content = text.pointee.content { value += String(cString: content) }
+                child = text.pointee.next
+            }
+            attributes[key] = value
+            attribute = current.pointee.next
+        }
+        reader.start(name, attributes: attributes)
+        var child = node.pointee.children
+        while let current = child {
+            switch current.pointee.type {
+            case XML_ELEMENT_NODE: walk(current, reader)
+            case XML_TEXT_NODE, XML_CDATA_SECTION_NODE:
+                if let content = current.pointee.content { reader.characters(String(cString: content)) }
+            default: break
+            }
+            child = current.pointee.next
+        }
+        reader.end(name)
+    }
+
+    /// Where a file that is to be read as UTF-8 — it declares UTF-8 or no encoding, and starts with no UTF-16 or UTF-32
+    /// byte order mark — first breaks UTF-8 (line and column from 1, the column counted in bytes), or nil: refused before
+    /// libxml2 sees it, with the place Python's parser also names. Files in a declared other encoding are converted by
+    /// libxml2, which refuses what does not convert.
+    static func notUTF8(_ data: Data) -> (line: Int, column: Int)? {
+        let bytes = [UInt8](data)
+        let marks: [[UInt8]] = [[0xFE, 0xFF], [0xFF, 0xFE], [0x00, 0x00, 0xFE, 0xFF]]
+        if marks.contains(where: { bytes.starts(with: $0) }) { return nil }
+        if bytes.starts(with: Array("<?xml".utf8)), let end = bytes.prefix(512).firstIndex(of: UInt8(ascii: ">")) {
+            let declaration = String(decoding: bytes[..<end], as: UTF8.self).lowercased()
+            if let range = declaration.range(of: "encoding") {
+                let value = declaration[range.upperBound...].drop { " =\"'".contains($0) }.prefix { !" \"'?".contains($0) }
+                if !value.isEmpty, value != "utf-8", value != "utf8" { return nil }
+            }
+        }
+        var parser = Unicode.UTF8.ForwardParser()
+        var iterator = bytes.makeIterator()
+        var offset = 0
+        loop: while true {
+            switch parser.parseScalar(from: &iterator) {
+            case .valid(let scalar): offset += scalar.count
+            case .emptyInput: break loop
+            case .error:
+                let line = bytes[..<offset].reduce(1) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+                let lineStart = bytes[..<offset].lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
+                return (line, offset - lineStart + 1)
+            }
+        }
+        return nil
     }
 
     /// The question types this importer reads.
@@ -200,7 +296,8 @@ public enum MoodleXML {
         format == "html" ? HTMLText.plain(text) : text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    final class Reader: NSObject, XMLParserDelegate {
+    /// Collects the questions from the document's elements, in order.
+    final class Reader {
         var root: String?
         var stack: [String] = []
         var buffer = ""
@@ -210,13 +307,8 @@ public enum MoodleXML {
         var position = 0
         var questions: [MoodleChoiceQuestion] = []
         var skipped: [MoodleSkippedQuestion] = []
-        var failure: String?
-        var failurePlace: (line: Int, column: Int)?
 
-        func parser(
-            _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName: String?,
-            attributes: [String: String] = [:]
-        ) {
+        func start(_ elementName: String, attributes: [String: String]) {
             if root == nil { root = elementName }
             stack.append(elementName)
             buffer = ""
@@ -234,11 +326,9 @@ public enum MoodleXML {
             }
         }
 
-        func parser(_ parser: XMLParser, foundCharacters string: String) { buffer += string }
+        func characters(_ string: String) { buffer += string }
 
-        func parser(_ parser: XMLParser, foundCDATA CDATABlock: Data) { buffer += String(decoding: CDATABlock, as: UTF8.self) }
-
-        func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName: String?) {
+        func end(_ elementName: String) {
             let parent = stack.count >= 2 ? stack[stack.count - 2] : ""
             let grandparent = stack.count >= 3 ? stack[stack.count - 3] : ""
             let value = buffer
@@ -286,13 +376,6 @@ public enum MoodleXML {
                 questions.append(question)
             case .failure(let reason):
                 skipped.append(MoodleSkippedQuestion(position: position, type: raw.type, name: name, reason: reason.text))
-            }
-        }
-
-        func parser(_ parser: XMLParser, parseErrorOccurred parseError: Error) {
-            if failure == nil {
-                failure = String(describing: parseError)
-                failurePlace = (parser.lineNumber, parser.columnNumber)
             }
         }
     }
