@@ -348,6 +348,63 @@ struct MultiProcessTests {
     }
 
     @Test(
+        "Reports signed through both processes at once: each version's SR is stored once, next to its study, whichever sign route or maintenance round got there first; the bucket holds exactly what the index names"
+    )
+    func reportDocuments() async throws {
+        let servers = try await TwoServers.start()
+        defer { servers.stop() }
+        let helper = try servers.helper()
+        let study = try await storeFreshStudy(helper, file: "CT_small.dcm", institution: "COUNTY-A", accession: "ACC-MP-SR")
+        let reader = try await helper.testToken("mp-sr-reader", roles: [.reader], institution: "MEDCOLLEGE")
+        let site = ReadingActor(username: "mp-sr-site", displayName: "mp-sr-site")
+        var items: [String] = []
+        for n in 0..<12 {
+            let (_, item) = try await helper.reading.file(
+                NewConsultationRequest(
+                    priority: .routine, referringPhysician: "", clinicalHistory: "", question: "Case \(n)?", studies: [study]),
+                institution: "COUNTY-A", by: site)
+            items.append("\(item.id)")
+        }
+        let run = try await Subprocess.runDetached(
+            "python3",
+            [
+                Corpus.script("ServerTests", "multi_sign.py"), servers.a.baseURL, servers.b.baseURL, reader,
+                "test password mp-sr-reader",
+            ] + items)
+        try #require(run.status == 0, "multi_sign.py: \(run.output)\(run.errorOutput.suffix(2000))")
+        print("signed through both processes: \(run.output)")
+        #expect(run.output.contains(#""final": 12"#), "\(run.output)")
+
+        // Every version's documents stored (the rounds run each second), each SR once in the index.
+        var pending = ["?"]
+        for _ in 0..<120 {
+            pending = try await servers.psql("SELECT count(*) FROM report_outbox WHERE stored_at IS NULL")
+            if pending == ["0"] { break }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        #expect(pending == ["0"], "report documents still pending: \(pending)")
+        let versions = try await servers.psql("SELECT count(*) FROM report_outbox")
+        #expect(versions == ["12"])
+        let indexed = try await servers.psql(
+            "SELECT i.sop_uid, i.sop_class FROM instances i JOIN report_outbox o ON o.sop_instance_uid = i.sop_uid")
+        #expect(indexed.count == 12 && indexed.allSatisfy { $0.contains("\t1.2.840.10008.5.1.4.1.1.88.") }, "\(indexed)")
+        let srInStudy = try await servers.psql(
+            "SELECT count(*) FROM instances i JOIN series s ON s.pk = i.series_pk JOIN studies t ON t.pk = s.study_pk "
+                + "WHERE t.study_uid = '\(study)' AND i.sop_class LIKE '1.2.840.10008.5.1.4.1.1.88.%'")
+        #expect(srInStudy == ["12"], "SR documents next to the study: \(srInStudy)")
+        // A document both a sign route and a round stored left one object in the bucket; any other is an orphan the sweep
+        // removes, after which the bucket holds exactly the indexed objects.
+        let archive = try servers.archive()
+        _ = try await archive.sweepOrphans(olderThanSeconds: -1)
+        let keys = Set(try await servers.psql("SELECT 'blobs/' || blob_key FROM instances"))
+        #expect(Set(try await bucketObjects(servers.moto).keys) == keys)
+        let storedLines = (servers.a.process.output + servers.b.process.output).components(separatedBy: "report documents stored")
+        print("'report documents stored' logged \(storedLines.count - 1) times for 12 versions")
+        // Each sign route stores its own report's documents, racing at most the rounds: never every report's each time.
+        #expect(storedLines.count - 1 <= 24, "report documents stored \(storedLines.count - 1) times for 12 versions")
+    }
+
+    @Test(
         "Behind nginx with both processes as upstreams: a session made through the proxy holds whichever process answers; 40 students answer an exam while one process is killed and started again; every acknowledged answer is stored, and both processes served answers"
     )
     func behindNginx() async throws {

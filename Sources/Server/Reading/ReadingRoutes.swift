@@ -730,7 +730,7 @@ public struct ReadingRoutes: Sendable {
                 }
             }
             // The documents of the new version (the SR next to the study): now, and again by the maintenance loop if this fails.
-            await documents.storePending()
+            await documents.storePending(reportID: report.id)
         }
         return Self.json(Self.describe(updated))
     }

@@ -44,10 +44,15 @@ struct ReportDocuments: Sendable {
 
     /// Stores the documents of every signed version still pending, into the requesting institution's study (so that the
     /// site sees its report next to its images).
-    func storePending() async {
-        let pending: [PendingDocument]
+    /// Stores the documents still pending: all of them (the maintenance round), or those of one report (its sign or
+    /// addendum route, which should not store every other report's documents at the same moment as other requests and
+    /// the round do: 12 reports signed at once through two processes were stored 91 times before, each copy after the
+    /// first a duplicate the archive absorbed).
+    func storePending(reportID: Int64? = nil) async {
+        var pending: [PendingDocument]
         do {
             pending = try await store.pendingDocuments()
+            if let reportID { pending.removeAll { $0.reportID != reportID } }
         } catch {
             logger.error("pending report documents could not be listed", metadata: ["error": "\(error)"])
             return
