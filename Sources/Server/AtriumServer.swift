@@ -85,9 +85,9 @@ public struct AtriumServer: Sendable {
             maximumBytes: min(CoursewareFiles.defaultMaximumBytes, configuration.maximumUploadBytes))
         // Shared by every process on the same PostgreSQL (a table), else this process's own.
         self.signInLimiter = RateLimiter(
-            limit: configuration.signInAttemptsPerMinute, shared: identity.cluster.map { (cluster: $0, name: "sign-in") })
+            limit: configuration.signInAttemptsPerMinute, shared: identity.cluster.map { (cluster: $0, name: "sign-in") }, logger: logger)
         self.tokenLimiter = RateLimiter(
-            limit: configuration.failedTokensPerMinute, shared: identity.cluster.map { (cluster: $0, name: "token") })
+            limit: configuration.failedTokensPerMinute, shared: identity.cluster.map { (cluster: $0, name: "token") }, logger: logger)
         self.logger = logger
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Platform
 import Synchronization
 
@@ -21,12 +22,37 @@ public final class RateLimiter: Sendable {
     private let windows = Mutex<[String: Window]>([:])
     /// The shared table's processes, and this limiter's name in its keys (`sign-in`, `token`).
     let shared: (cluster: ProcessCluster, name: String)?
+    let logger: Logger
+    /// Whether the shared table failed on the last try (this process counts alone meanwhile): logged when it starts and
+    /// when it ends, not on every attempt.
+    private let alone = Mutex(false)
 
-    public init(limit: Int, windowSeconds: Double = 60, maximumKeys: Int = 10_000, shared: (cluster: ProcessCluster, name: String)? = nil) {
+    public init(
+        limit: Int, windowSeconds: Double = 60, maximumKeys: Int = 10_000, shared: (cluster: ProcessCluster, name: String)? = nil,
+        logger: Logger = Logger(label: "atrium.auth")
+    ) {
         self.limit = limit
         self.windowSeconds = windowSeconds
         self.maximumKeys = maximumKeys
         self.shared = shared
+        self.logger = logger
+    }
+
+    /// Notes the shared table's answer: a failure after success (or the first) is logged once with its reason, and so is
+    /// the recovery.
+    private func sharedTable(failed error: (any Error)?) {
+        let changed = alone.withLock { state in
+            defer { state = error != nil }
+            return state != (error != nil)
+        }
+        guard changed, let name = shared?.name else { return }
+        if let error {
+            logger.warning(
+                "rate limit: the shared table cannot be read; this process counts attempts alone until it can",
+                metadata: ["limiter": "\(name)", "error": "\(error)"])
+        } else {
+            logger.notice("rate limit: the shared table answers again", metadata: ["limiter": "\(name)"])
+        }
     }
 
     /// Counts one attempt for `key` in the shared table when there is one (else in memory): false when over the limit.
@@ -35,8 +61,11 @@ public final class RateLimiter: Sendable {
         if let shared {
             do {
                 let window = try await shared.cluster.countAttempt(shared.name + "|" + key, windowSeconds: Int64(windowSeconds))
+                sharedTable(failed: nil)
                 return window.count <= Int64(limit)
-            } catch {}
+            } catch {
+                sharedTable(failed: error)
+            }
         }
         return attempt(key)
     }
@@ -46,10 +75,13 @@ public final class RateLimiter: Sendable {
         guard limit > 0 else { return false }
         if let shared {
             do {
-                guard let window = try await shared.cluster.currentWindow(shared.name + "|" + key, windowSeconds: Int64(windowSeconds))
-                else { return false }
+                let window = try await shared.cluster.currentWindow(shared.name + "|" + key, windowSeconds: Int64(windowSeconds))
+                sharedTable(failed: nil)
+                guard let window else { return false }
                 return window.count >= Int64(limit)
-            } catch {}
+            } catch {
+                sharedTable(failed: error)
+            }
         }
         return isLimited(key)
     }
