@@ -88,6 +88,29 @@ extension LibraryRoutes {
             return Response.redirect(to: "/library/collections/\(made.id)", type: .found)
         }
         router.get("/library/collections/:id") { request, context in try await self.collectionPage(request, context) }
+        // Curators reorder a collection (a case one place up or down) or take a case out of it, from its page.
+        router.post("/library/collections/:id/order") { request, context in
+            _ = try Self.curator(context)
+            let id = try Self.id(context)
+            let form = try await FormBody.read(request)
+            let c = try await self.mapped { try await self.store.collection(id) }
+            guard let member = Int64(form["case"] ?? ""), let n = c.caseIDs.firstIndex(of: member) else {
+                throw HTTPError(.badRequest, message: "the case is not in this collection")
+            }
+            var order = c.caseIDs
+            switch form["move"] ?? "" {
+            case "up": if n > 0 { order.swapAt(n, n - 1) }
+            case "down": if n + 1 < order.count { order.swapAt(n, n + 1) }
+            case "remove": order.remove(at: n)
+            default: throw HTTPError(.badRequest, message: "move is up, down or remove")
+            }
+            _ = try await self.mapped {
+                try await self.store.updateCollection(
+                    id, title: c.title, description: c.description, caseIDs: order, revision: Int64(form["revision"] ?? "") ?? -1)
+            }
+            await self.record(.update, context, "collection \(id) reordered")
+            return Response.redirect(to: "/library/collections/\(id)", type: .found)
+        }
         router.post("/library/share") { request, context in
             let principal = try Self.curator(context)
             let form = try await FormBody.read(request)
@@ -214,7 +237,13 @@ extension LibraryRoutes {
         let list = try await members(c, curator: curator, unknown: unknown)
         var data: [String: Any] = [
             "id": c.id, "title": c.title, "description": c.description, "unknown": unknown, "curator": curator,
-            "cases": list.map { ["id": $0.id, "title": $0.title, "href": "/library/cases/\($0.id)" + (unknown ? "?unknown=1" : "")] },
+            "revision": c.revision,
+            "cases": list.enumerated().map { n, member in
+                [
+                    "id": member.id, "title": member.title, "href": "/library/cases/\(member.id)" + (unknown ? "?unknown=1" : ""),
+                    "first": n == 0, "last": n == list.count - 1, "collection": c.id, "revision": c.revision,
+                ] as [String: Any]
+            },
             "toggle": "/library/collections/\(c.id)" + (unknown ? "" : "?unknown=1"), "shareKind": "collection",
         ]
         if curator {
@@ -300,13 +329,9 @@ extension LibraryRoutes {
             data["title"] = unknown ? "\(text("library.unknownCase", request, context)) #\(target)" : content.title
             data["revealHref"] = "\(base)/cases/\(target)"
             data["download"] = link.scope == .download
-            data["keyImages"] = images.map {
-                [
-                    "src": "\(base)/cases/\(target)/images/\($0.sopInstanceUID)/rendered", "uid": $0.sopInstanceUID,
-                    "modality": $0.modality,
-                    "file": "\(base)/cases/\(target)/images/\($0.sopInstanceUID)",
-                ]
-            }
+            data["keyImages"] = try await keyImageRows(
+                target, content: content, images: images, source: { "\(base)/cases/\(target)/images/\($0)/rendered" }, viewer: nil,
+                file: { "\(base)/cases/\(target)/images/\($0)" })
             if case .collection = link.target { data["back"] = base + (unknown ? "?unknown=1" : "") }
             return views.page(
                 "library-case", title: data["title"] as? String ?? "", section: .library, data: data, request: request, context: context)
