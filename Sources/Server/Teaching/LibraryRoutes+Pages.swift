@@ -89,6 +89,7 @@ extension LibraryRoutes {
             data["origin"] = ["study": origin.studyInstanceUID, "sourceKey": origin.sourceKey]
         }
         if Self.isCurator(principal) {
+            data["photoForm"] = !unknown && c.status != .retired
             data["status"] = text("library.status.\(c.status.rawValue)", request, context)
             data["statusCode"] = c.status.rawValue
             data["revision"] = c.revision

@@ -43,6 +43,7 @@ struct LibraryRoutes: Sendable {
         registerSharing(on: router)
         registerExchange(on: router)
         registerAnnotations(on: router)
+        registerPhotos(on: router)
     }
 
     // MARK: - Who may do what

@@ -671,5 +671,67 @@ f.find_element(By.ID, "case-save").click()
 wait_f.until(EC.presence_of_element_located((By.ID, "case-status")))
 if f.find_element(By.ID, "case-status").text != english["library.status.draft"] or f.find_elements(By.CSS_SELECTOR, "#case-images img"):
     fail("a form case is not a draft without images")
+
+step("a photo (a JPEG made by Pillow with EXIF and a comment) added on the case page is stored as DICOM without them")
+from PIL import Image
+form_case = f.current_url.rstrip("/").split("/")[-1]
+photo = Image.new("RGB", (96, 64))
+photo.putdata([(x * 2, y * 3, (x + y) % 256) for y in range(64) for x in range(96)])
+exif = Image.Exif()
+exif[0x010F] = "SecretCam"  # Make
+exif[0x0131] = "PhotoTool-7731"  # Software
+photo_path = os.path.join(shots, "photo.jpg")
+photo.save(photo_path, "JPEG", quality=90, exif=exif.tobytes(), comment=b"GPS 31.2304N 121.4737E")
+raw_photo = open(photo_path, "rb").read()
+for marker in [b"SecretCam", b"PhotoTool-7731", b"31.2304N"]:
+    if marker not in raw_photo:
+        fail(f"Pillow's JPEG lacks {marker!r}: the test would prove nothing")
+f.find_element(By.ID, "case-photo-file").send_keys(photo_path)
+f.find_element(By.ID, "case-photo-add").click()
+wait_f.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#case-images img.case-image")) == 1
+             and d.execute_script("const i = document.querySelector('#case-images img.case-image'); return i.complete && i.naturalWidth > 0"))
+f.save_screenshot(os.path.join(shots, "library-photo-case.png"))
+status, listing = api("curatorB", "GET", f"/api/library/cases/{form_case}/images")
+if status != 200 or len(listing["images"]) != 1:
+    fail(f"the photo case's images: {status} {listing}")
+stored_photo = download("curatorB", f"/api/library/cases/{form_case}/images/{listing['images'][0]['sopInstanceUID']}")
+for marker in [b"SecretCam", b"PhotoTool-7731", b"31.2304N", b"Exif\x00\x00"]:
+    if marker in stored_photo:
+        fail(f"the stored photo still holds {marker!r}")
+sc = pydicom.dcmread(io.BytesIO(stored_photo))
+if sc.SOPClassUID != "1.2.840.10008.5.1.4.1.1.7" or (sc.Rows, sc.Columns) != (64, 96) or sc.PatientIdentityRemoved != "YES":
+    fail(f"the photo's DICOM: {sc.SOPClassUID} {sc.Rows}x{sc.Columns}")
+from pydicom.encaps import generate_pixel_data_frame
+codestream = next(generate_pixel_data_frame(sc.PixelData))
+decoded, original = numpy.asarray(Image.open(io.BytesIO(codestream)).convert("RGB"), dtype=int), numpy.asarray(Image.open(photo_path).convert("RGB"), dtype=int)
+if decoded.shape != original.shape or numpy.abs(decoded - original).max() > 0:
+    fail("the stored photo's pixels differ from the JPEG sent")
+status, case_read = api("curatorB", "GET", f"/api/library/cases/{form_case}")
+if [k["sopInstanceUID"] for k in case_read["content"]["keyImages"]] != [sc.SOPInstanceUID]:
+    fail(f"the photo is not the case's key image: {case_read['content']['keyImages']}")
+
+step("a PNG, a file that only claims to be a JPEG and an oversized photo are refused and change nothing")
+png = io.BytesIO()
+photo.save(png, "PNG")
+
+
+def post_photo(body, content_type):
+    request = urllib.request.Request(base + f"/api/library/cases/{form_case}/photos", data=body, method="POST",
+                                     headers={"Authorization": f"Bearer {people['curatorB'][2]}", "Content-Type": content_type})
+    try:
+        with urllib.request.urlopen(request) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+for body, content_type, want in [(png.getvalue(), "image/png", 415), (b"<html>not a photo</html>", "image/jpeg", 415),
+                                 (raw_photo[:4] + bytes(11 << 20), "image/jpeg", 413)]:
+    got = post_photo(body, content_type)
+    if got != want:
+        fail(f"a refused photo ({content_type}, {len(body)} bytes) answered {got}, expected {want}")
+status, after_refusals = api("curatorB", "GET", f"/api/library/cases/{form_case}")
+if after_refusals["revision"] != case_read["revision"]:
+    fail("a refused photo changed the case")
 f.quit()
 print("ok")
