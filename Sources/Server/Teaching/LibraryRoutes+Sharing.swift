@@ -98,11 +98,12 @@ extension LibraryRoutes {
                 throw HTTPError(.badRequest, message: "the case is not in this collection")
             }
             var order = c.caseIDs
+            // `move`: -1 one place up, 1 one place down, 0 out of the collection.
             switch form["move"] ?? "" {
-            case "up": if n > 0 { order.swapAt(n, n - 1) }
-            case "down": if n + 1 < order.count { order.swapAt(n, n + 1) }
-            case "remove": order.remove(at: n)
-            default: throw HTTPError(.badRequest, message: "move is up, down or remove")
+            case "-1": if n > 0 { order.swapAt(n, n - 1) }
+            case "1": if n + 1 < order.count { order.swapAt(n, n + 1) }
+            case "0": order.remove(at: n)
+            default: throw HTTPError(.badRequest, message: "move is -1 (up), 1 (down) or 0 (remove)")
             }
             _ = try await self.mapped {
                 try await self.store.updateCollection(
