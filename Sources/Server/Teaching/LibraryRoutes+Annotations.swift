@@ -22,22 +22,7 @@ extension LibraryRoutes {
             let principal = try Self.principal(context)
             let id = try Self.id(context)
             _ = try await self.visible(id, principal)
-            var out = JSONOutput()
-            out.raw("[")
-            let encoder = DICOMJSONEncoder(bulkData: .omit)
-            for (n, image) in try await self.mapped({ try await self.store.images(of: id) }).enumerated() {
-                guard let stored = try await self.mapped({ try await self.store.image(of: id, sopInstanceUID: image.sopInstanceUID) }),
-                    let file = try? DICOMFile.read(stored.bytes)
-                else { continue }
-                var dataSet = file.dataSet
-                dataSet.set(.availableTransferSyntaxUID, .UI, file.transferSyntax.uid)
-                if n > 0 { out.raw(",") }
-                encoder.writeDataSet(dataSet, path: [], into: &out, level: 0)
-            }
-            out.raw("]")
-            return Response(
-                status: .ok, headers: [.contentType: "application/dicom+json", .cacheControl: "private, no-store"],
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: out.bytes)))
+            return try await self.viewerMetadata(id)
         }
         router.get("/library/cases/:id/viewer-data/frames/:sop/:frame") { _, context in
             let principal = try Self.principal(context)
@@ -47,6 +32,29 @@ extension LibraryRoutes {
             }
             return try Self.nativeFrame(try DICOMFile.read(image.bytes), number: n)
         }
+    }
+
+    /// The DICOM JSON of every de-identified copy of case `id` (bulk data left out), each with its transfer syntax as
+    /// AvailableTransferSyntaxUID, as WADO-RS metadata gives the viewer.
+    func viewerMetadata(_ id: Int64) async throws -> Response {
+        var out = JSONOutput()
+        out.raw("[")
+        let encoder = DICOMJSONEncoder(bulkData: .omit)
+        var first = true
+        for image in try await mapped({ try await store.images(of: id) }) {
+            guard let stored = try await mapped({ try await store.image(of: id, sopInstanceUID: image.sopInstanceUID) }),
+                let file = try? DICOMFile.read(stored.bytes)
+            else { continue }
+            var dataSet = file.dataSet
+            dataSet.set(.availableTransferSyntaxUID, .UI, file.transferSyntax.uid)
+            if !first { out.raw(",") }
+            first = false
+            encoder.writeDataSet(dataSet, path: [], into: &out, level: 0)
+        }
+        out.raw("]")
+        return Response(
+            status: .ok, headers: [.contentType: "application/dicom+json", .cacheControl: "private, no-store"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: out.bytes)))
     }
 
     /// Frame `number` (1-based) as native little-endian samples: as stored for native transfer syntaxes, decoded (samples
@@ -83,13 +91,21 @@ extension LibraryRoutes {
         let principal = try Self.principal(context)
         let id = try Self.id(context)
         let (_, visibleContent, _) = try await visible(id, principal)
+        await record(.read, context, "teaching case \(id) opened in the viewer")
+        return try viewerPage(
+            request, context, content: visibleContent, base: "/library/cases/\(id)/viewer-data", assets: "/library/viewer-assets")
+    }
+
+    /// The viewer's page for a case whose readable content is `visibleContent`, its images under `base`.
+    func viewerPage(
+        _ request: Request, _ context: AtriumRequestContext, content visibleContent: CaseContent, base: String, assets: String
+    ) throws -> Response {
         let unknown = request.uri.queryParameters["unknown"].map(String.init) == "1"
         let content = unknown ? CaseCuration.unknown(visibleContent) : visibleContent
-        await record(.read, context, "teaching case \(id) opened in the viewer")
         var annotations: [String: [Annotation]] = [:]
         for key in content.keyImages where !key.annotations.isEmpty { annotations[key.sopInstanceUID] = key.annotations }
         let source = ViewerSource(
-            base: "/library/cases/\(id)/viewer-data", image: request.uri.queryParameters["image"].map(String.init) ?? "",
+            base: base, image: request.uri.queryParameters["image"].map(String.init) ?? "",
             annotations: annotations)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -101,7 +117,7 @@ extension LibraryRoutes {
         } else {
             strings = [:]
         }
-        let html = ViewerPage.html(language: language, strings: strings, assets: "/library/viewer-assets", source: json)
+        let html = ViewerPage.html(language: language, strings: strings, assets: assets, source: json)
         return Response(
             status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
             body: ResponseBody(byteBuffer: ByteBuffer(string: html)))

@@ -142,6 +142,37 @@ extension LibraryRoutes {
         router.get("/shared/:token/cases/:id") { request, context in
             try await self.sharedPage(request, context, caseID: try Self.id(context))
         }
+        // The viewer on a shared case's images (its modules are static code, served to anyone).
+        router.get("/shared/viewer-assets/:file") { _, context in
+            try ViewerRoutes.asset(
+                try context.parameters.require("file"), directory: WebViews.bundledResources + "/viewer", logger: self.logger)
+        }
+        router.get("/shared/:token/cases/:id/viewer") { request, context in
+            let (link, caseID) = try await self.sharedTarget(context, caseID: try Self.id(context))
+            guard let caseID, let published = try await self.mapped({ try await self.store.published(caseID) }) else {
+                throw HTTPError(.notFound)
+            }
+            await self.audit.record(
+                AuditEvent(
+                    eventID: .applicationActivity, action: .read, user: "share-link-\(link.id)",
+                    sourceAddress: context.remoteAddress?.ipAddress ?? "", detail: "shared case \(caseID) opened in the viewer"))
+            let token = try context.parameters.require("token")
+            return try self.viewerPage(
+                request, context, content: published.content, base: "/shared/\(token)/cases/\(caseID)/viewer-data",
+                assets: "/shared/viewer-assets")
+        }
+        router.get("/shared/:token/cases/:id/viewer-data/metadata") { _, context in
+            let (_, caseID) = try await self.sharedTarget(context, caseID: try Self.id(context))
+            guard let caseID else { throw HTTPError(.notFound) }
+            return try await self.viewerMetadata(caseID)
+        }
+        router.get("/shared/:token/cases/:id/viewer-data/frames/:sop/:frame") { _, context in
+            let (_, caseID) = try await self.sharedTarget(context, caseID: try Self.id(context))
+            guard let n = Int(try context.parameters.require("frame")), n >= 1 else {
+                throw HTTPError(.badRequest, message: "frames count from 1")
+            }
+            return try Self.nativeFrame(try DICOMFile.read(try await self.sharedImage(caseID, context).bytes), number: n)
+        }
         router.get("/shared/:token/cases/:id/images/:sop/rendered") { _, context in
             let (_, caseID) = try await self.sharedTarget(context, caseID: try Self.id(context))
             return try Self.renderedPNG(try DICOMFile.read(try await self.sharedImage(caseID, context).bytes))
@@ -331,7 +362,8 @@ extension LibraryRoutes {
             data["revealHref"] = "\(base)/cases/\(target)"
             data["download"] = link.scope == .download
             data["keyImages"] = try await keyImageRows(
-                target, content: content, images: images, source: { "\(base)/cases/\(target)/images/\($0)/rendered" }, viewer: nil,
+                target, content: content, images: images, source: { "\(base)/cases/\(target)/images/\($0)/rendered" },
+                viewer: { "\(base)/cases/\(target)/viewer?image=\($0)" + (unknown ? "&unknown=1" : "") },
                 file: { "\(base)/cases/\(target)/images/\($0)" })
             if case .collection = link.target { data["back"] = base + (unknown ? "?unknown=1" : "") }
             return views.page(

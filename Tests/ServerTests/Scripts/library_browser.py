@@ -408,6 +408,42 @@ if s.find_elements(By.ID, "case-origin"):
     fail("a student sees the link to the original")
 
 
+def viewer_check(d_, w_, where):
+    """The viewer opened from a case page: its annotation layer against positions computed here."""
+    d_.find_element(By.CSS_SELECTOR, f"figure.key-image[data-uid='{ct_sop}'] a.case-viewer").click()
+    w_.until(lambda d: d.execute_script("return !!window.atriumViewer"))
+    d_.execute_script("return window.atriumViewer.firstImage()")
+    w_.until(lambda d: d.execute_script("const v = window.atriumViewer.state().viewports[0]; return v.displayed && v.sopInstanceUID") == ct_sop)
+    w_.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".viewport svg.annotation-layer g.annotation")) == 3)
+    canvas = d_.find_element(By.CSS_SELECTOR, ".viewport canvas.display")
+    c = d_.execute_script("const r = arguments[0].getBoundingClientRect(); return [r.left, r.top, r.width, r.height]", canvas)
+    fit = min(c[2] / columns, c[3] / rows)  # zoom 1: the image fitted in the viewport, centred
+    left, top = c[0] + (c[2] - columns * fit) / 2, c[1] + (c[3] - rows * fit) / 2
+
+    def in_viewer(p):
+        return left + p[0] * fit, top + p[1] * fit
+
+    groups = d_.find_elements(By.CSS_SELECTOR, ".viewport svg.annotation-layer g.annotation")
+    if [g.get_attribute("data-kind") for g in groups] != [k for k, _, _ in expected]:
+        fail(f"{where}: the viewer's annotation kinds")
+    for g, (kind, points, text) in zip(groups, expected):
+        if kind == "text":
+            t = g.find_element(By.CSS_SELECTOR, "text")
+            anchor = d_.execute_script(
+                "const t = arguments[0], m = t.getScreenCTM(), p = new DOMPoint(t.x.baseVal[0].value, t.y.baseVal[0].value).matrixTransform(m);"
+                "return [p.x, p.y]", t)
+            want_anchor = in_viewer(points[0])
+            if abs(anchor[0] - want_anchor[0]) > 1.5 or abs(anchor[1] - want_anchor[1]) > 1.5 or t.text != text:
+                fail(f"{where}: the viewer's label {t.text!r} at {anchor}, expected {want_anchor}")
+            continue
+        shape = g.find_element(By.CSS_SELECTOR, "line, ellipse")
+        b = d_.execute_script("const r = arguments[0].getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]", shape)
+        (x0, y0), (x1, y1) = in_viewer(points[0]), in_viewer(points[1])
+        want_box = [min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)]
+        if any(abs(p - q) > 1.5 for p, q in zip(b, want_box)):
+            fail(f"{where}: the viewer's {kind} is at {b}, expected {want_box}")
+
+
 def overlay_check(driver, where, with_label=True):
     """The overlay of the CT key image against positions computed here from the drawn points and the displayed image."""
     img = driver.find_element(By.CSS_SELECTOR, f"#case-images img.case-image[data-uid='{ct_sop}']")
@@ -449,40 +485,7 @@ overlay_check(s, "the student's case page")
 s.save_screenshot(os.path.join(shots, "library-annotations-student.png"))
 
 step("the viewer opened from the case page shows the same annotations over the key image")
-s.find_element(By.CSS_SELECTOR, f"figure.key-image[data-uid='{ct_sop}'] a.case-viewer").click()
-wait_s.until(lambda d: d.execute_script("return !!window.atriumViewer"))
-s.execute_script("return window.atriumViewer.firstImage()")
-wait_s.until(lambda d: d.execute_script("const v = window.atriumViewer.state().viewports[0]; return v.displayed && v.sopInstanceUID") == ct_sop)
-wait_s.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".viewport svg.annotation-layer g.annotation")) == 3)
-canvas = s.find_element(By.CSS_SELECTOR, ".viewport canvas.display")
-c = s.execute_script("const r = arguments[0].getBoundingClientRect(); return [r.left, r.top, r.width, r.height]", canvas)
-fit = min(c[2] / columns, c[3] / rows)  # zoom 1: the image fitted in the viewport, centred
-left, top = c[0] + (c[2] - columns * fit) / 2, c[1] + (c[3] - rows * fit) / 2
-
-
-def in_viewer(p):
-    return left + p[0] * fit, top + p[1] * fit
-
-
-groups = s.find_elements(By.CSS_SELECTOR, ".viewport svg.annotation-layer g.annotation")
-if [g.get_attribute("data-kind") for g in groups] != [k for k, _, _ in expected]:
-    fail("the viewer's annotation kinds")
-for g, (kind, points, text) in zip(groups, expected):
-    if kind == "text":
-        t = g.find_element(By.CSS_SELECTOR, "text")
-        anchor = s.execute_script(
-            "const t = arguments[0], m = t.getScreenCTM(), p = new DOMPoint(t.x.baseVal[0].value, t.y.baseVal[0].value).matrixTransform(m);"
-            "return [p.x, p.y]", t)
-        want_anchor = in_viewer(points[0])
-        if abs(anchor[0] - want_anchor[0]) > 1.5 or abs(anchor[1] - want_anchor[1]) > 1.5 or t.text != text:
-            fail(f"the viewer's label {t.text!r} at {anchor}, expected {want_anchor}")
-        continue
-    shape = g.find_element(By.CSS_SELECTOR, "line, ellipse")
-    b = s.execute_script("const r = arguments[0].getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]", shape)
-    (x0, y0), (x1, y1) = in_viewer(points[0]), in_viewer(points[1])
-    want_box = [min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)]
-    if any(abs(p - q) > 1.5 for p, q in zip(b, want_box)):
-        fail(f"the viewer's {kind} is at {b}, expected {want_box}")
+viewer_check(s, wait_s, "the student's viewer")
 s.save_screenshot(os.path.join(shots, "library-annotations-viewer.png"))
 s.get(base + f"/library/cases/{case_id}")
 wait_s.until(images_loaded)
@@ -567,6 +570,9 @@ if title not in p.find_element(By.ID, "case-title").text or diagnosis not in p.f
     fail("the shared page does not show the case")
 wait_p.until(images_loaded)
 overlay_check(p, "the shared page")
+viewer_check(p, wait_p, "the shared link's viewer")
+p.back()
+wait_p.until(images_loaded)
 if p.find_elements(By.ID, "case-status") or p.find_elements(By.CSS_SELECTOR, ".case-download") or p.find_elements(By.ID, "share"):
     fail("a signed-out visitor sees curators' controls or downloads on a view link")
 p.save_screenshot(os.path.join(shots, "library-shared-case.png"))
