@@ -716,9 +716,18 @@ status, case_read = api("curatorB", "GET", f"/api/library/cases/{form_case}")
 if [k["sopInstanceUID"] for k in case_read["content"]["keyImages"]] != [sc.SOPInstanceUID]:
     fail(f"the photo is not the case's key image: {case_read['content']['keyImages']}")
 
-step("a PNG, a file that only claims to be a JPEG and an oversized photo are refused and change nothing")
+step("PNG photos (RGB with a text chunk, grey with alpha) are stored as native samples without their chunks")
+from PIL import PngImagePlugin
+png_info = PngImagePlugin.PngInfo()
+png_info.add_text("Author", "SecretPNG-4471")
 png = io.BytesIO()
-photo.save(png, "PNG")
+photo.save(png, "PNG", pnginfo=png_info)
+grey = Image.new("LA", (40, 30))
+grey.putdata([((x * 6) % 256, (y * 8 + x) % 256) for y in range(30) for x in range(40)])
+grey_png = io.BytesIO()
+grey.save(grey_png, "PNG")
+if b"SecretPNG-4471" not in png.getvalue():
+    fail("Pillow's PNG lacks its text chunk: the test would prove nothing")
 
 
 def post_photo(body, content_type):
@@ -731,7 +740,27 @@ def post_photo(body, content_type):
         return error.code
 
 
-for body, content_type, want in [(png.getvalue(), "image/png", 415), (b"<html>not a photo</html>", "image/jpeg", 415),
+for body in [png.getvalue(), grey_png.getvalue()]:
+    if post_photo(body, "image/png") != 201:
+        fail("a PNG photo was refused")
+status, listing = api("curatorB", "GET", f"/api/library/cases/{form_case}/images")
+if len(listing["images"]) != 3:
+    fail(f"the photo case's images after the PNGs: {listing}")
+rgb_raw = download("curatorB", f"/api/library/cases/{form_case}/images/{listing['images'][1]['sopInstanceUID']}")
+grey_raw = download("curatorB", f"/api/library/cases/{form_case}/images/{listing['images'][2]['sopInstanceUID']}")
+if b"SecretPNG-4471" in rgb_raw:
+    fail("the stored PNG photo still holds its text chunk")
+rgb_sc, grey_sc = pydicom.dcmread(io.BytesIO(rgb_raw)), pydicom.dcmread(io.BytesIO(grey_raw))
+if rgb_sc.PhotometricInterpretation != "RGB" or not (rgb_sc.pixel_array == numpy.asarray(photo)).all():
+    fail("the RGB PNG's pixels are not stored as sent")
+la = numpy.asarray(grey, dtype=int)
+composited = (la[:, :, 0] * la[:, :, 1] + 255 * (255 - la[:, :, 1]) + 127) // 255  # over white
+if grey_sc.PhotometricInterpretation != "MONOCHROME2" or not (grey_sc.pixel_array == composited).all():
+    fail("the grey PNG with alpha is not stored composited over white")
+status, case_read = api("curatorB", "GET", f"/api/library/cases/{form_case}")
+
+step("a file that only claims to be a photo and an oversized photo are refused and change nothing")
+for body, content_type, want in [(b"<html>not a photo</html>", "image/jpeg", 415), (b"\x89PNG\r\n\x1a\n" + bytes(40), "image/png", 415),
                                  (raw_photo[:4] + bytes(11 << 20), "image/jpeg", 413)]:
     got = post_photo(body, content_type)
     if got != want:
