@@ -4,6 +4,7 @@ import Hummingbird
 import Imaging
 import NIOCore
 import Platform
+import Synchronization
 import Teaching
 
 /// Annotations on a case's key images (arrows, ellipses and text labels in image pixel coordinates, stored in the case
@@ -130,18 +131,32 @@ extension LibraryRoutes {
         var annotations: [String: [Annotation]]
     }
 
-    /// The size of each image of case `id`, by SOP Instance UID (read from the stored copies' Rows and Columns).
+    /// The size of each image of case `id`, by SOP Instance UID (read from the stored copies' Rows and Columns, once:
+    /// a case's copy never changes, so its size is kept in ``imageSizeCache``).
     func imageSizes(_ id: Int64) async throws -> [String: AnnotationRules.ImageSize] {
         var sizes: [String: AnnotationRules.ImageSize] = [:]
         for image in try await mapped({ try await store.images(of: id) }) {
+            let key = "\(id)/\(image.sopInstanceUID)"
+            if let known = Self.imageSizeCache.withLock({ $0[key] }) {
+                sizes[image.sopInstanceUID] = known
+                continue
+            }
             guard let stored = try await mapped({ try await store.image(of: id, sopInstanceUID: image.sopInstanceUID) }),
                 let file = try? DICOMFile.read(stored.bytes),
                 let rows = file.dataSet.int(.rows), let columns = file.dataSet.int(.columns)
             else { continue }
-            sizes[image.sopInstanceUID] = AnnotationRules.ImageSize(rows: rows, columns: columns)
+            let size = AnnotationRules.ImageSize(rows: rows, columns: columns)
+            sizes[image.sopInstanceUID] = size
+            Self.imageSizeCache.withLock { cache in
+                if cache.count >= 100_000 { cache.removeAll() }
+                cache[key] = size
+            }
         }
         return sizes
     }
+
+    /// Sizes of case images already read, by "case id/SOP Instance UID".
+    static let imageSizeCache = Mutex<[String: AnnotationRules.ImageSize]>([:])
 
     /// Refuses (400, saying why) annotations that are not well formed or do not lie on their image; a case not yet
     /// stored (`id` nil) holds no image, so it may carry none.
