@@ -768,5 +768,25 @@ for body, content_type, want in [(b"<html>not a photo</html>", "image/jpeg", 415
 status, after_refusals = api("curatorB", "GET", f"/api/library/cases/{form_case}")
 if after_refusals["revision"] != case_read["revision"]:
     fail("a refused photo changed the case")
+
+step("on a 96 × 64 photo, annotations are checked against its own Columns and Rows and drawn at its scale")
+content = json.loads(json.dumps(after_refusals["content"]))
+wide = [[60.0, 10.0], [95.0, 50.0]]  # x beyond 64: valid only because the photo has 96 columns
+content["keyImages"][0]["annotations"] = [{"kind": "ellipse", "points": [[10, 10], [20, 65]], "label": ""}]
+status, answer = api("curatorB", "PUT", f"/api/library/cases/{form_case}", {"content": content, "revision": after_refusals["revision"]})
+if status != 400:
+    fail(f"an ellipse below the photo's 64 rows was answered {status}")
+content["keyImages"][0]["annotations"] = [{"kind": "ellipse", "points": wide, "label": ""}]
+status, answer = api("curatorB", "PUT", f"/api/library/cases/{form_case}", {"content": content, "revision": after_refusals["revision"]})
+if status != 200:
+    fail(f"an ellipse on the photo's right part was answered {status} {answer}")
+f.get(base + f"/library/cases/{form_case}")
+wait_f.until(lambda d: d.execute_script("const i = document.querySelector('#case-images img.case-image'); return i && i.complete && i.naturalWidth > 0"))
+r = f.execute_script("const r = document.querySelector('#case-images img.case-image').getBoundingClientRect(); return [r.left, r.top, r.width, r.height]")
+b = f.execute_script("const r = document.querySelector('#case-images svg.annotation-overlay ellipse').getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]")
+want_box = [r[0] + wide[0][0] * r[2] / 96, r[1] + wide[0][1] * r[3] / 64, r[0] + wide[1][0] * r[2] / 96, r[1] + wide[1][1] * r[3] / 64]
+if any(abs(p - q) > 1.5 for p, q in zip(b, want_box)):
+    fail(f"the ellipse on the photo is at {b}, expected {want_box}")
+f.save_screenshot(os.path.join(shots, "library-photo-annotated.png"))
 f.quit()
 print("ok")
