@@ -273,6 +273,38 @@ enum TeachingSuite {
 
 @Suite("Teaching curation rules")
 struct CaseCurationTests {
+    @Test("Annotations are refused for a wrong kind's point count, a coordinate off the image or not finite, a long label")
+    func annotationRules() {
+        let size = ["3": AnnotationRules.ImageSize(rows: 64, columns: 100)]
+        func image(_ a: Annotation, sop: String = "3") -> [KeyImage] {
+            [KeyImage(studyInstanceUID: "1", seriesInstanceUID: "2", sopInstanceUID: sop, annotations: [a])]
+        }
+        let good: [Annotation] = [
+            .init(kind: .arrow, points: [[0, 0], [100, 64]]), .init(kind: .ellipse, points: [[10, 10], [20, 30]], label: "结节"),
+            .init(kind: .text, points: [[50, 32]], label: String(repeating: "肺", count: 200)),
+        ]
+        for a in good { #expect(throws: Never.self) { try AnnotationRules.validate(image(a), sizes: size) } }
+        let bad: [(Annotation, String)] = [
+            (.init(kind: .arrow, points: [[1, 1]]), "needs 2 points"),
+            (.init(kind: .text, points: [[1, 1], [2, 2]], label: "x"), "needs 1"),
+            (.init(kind: .ellipse, points: [[1, 1], [101, 2]]), "outside"),
+            (.init(kind: .arrow, points: [[1, 1], [2, -0.5]]), "outside"),
+            (.init(kind: .arrow, points: [[1, 1], [2, .nan]]), "finite"),
+            (.init(kind: .arrow, points: [[1, 1], [.infinity, 2]]), "finite"),
+            (.init(kind: .arrow, points: [[1, 1], [2]]), "finite"), (.init(kind: .text, points: [[1, 1]], label: " "), "needs a label"),
+            (.init(kind: .text, points: [[1, 1]], label: String(repeating: "a", count: 201)), "at most 200"),
+            (.init(kind: .ellipse, points: [[1, 1], [1, 5]]), "width and a height"),
+        ]
+        for (a, why) in bad {
+            #expect {
+                try AnnotationRules.validate(image(a), sizes: size)
+            } throws: { error in
+                "\(error)".contains(why)
+            }
+        }
+        #expect(throws: TeachingError.self) { try AnnotationRules.validate(image(good[0], sop: "9"), sizes: size) }
+    }
+
     @Test("Completeness weights sum to 100 and count only what the case has")
     func completeness() {
         #expect(CaseCuration.completenessWeights.map(\.1).reduce(0, +) == 100)
@@ -284,18 +316,25 @@ struct CaseCurationTests {
         #expect(CaseCuration.completeness(c) == 5 + 15 + 15 + 10)
     }
 
-    @Test("The unknown mode hides history, findings, diagnosis and annotations but keeps images and modality")
+    @Test("The unknown mode hides history, findings, diagnosis and the annotations' words but keeps images, shapes and modality")
     func unknown() {
         var c = TeachingSuite.content(4)
         c.discussion = "d"
         c.keyImages = [
             KeyImage(
                 studyInstanceUID: "1", seriesInstanceUID: "2", sopInstanceUID: "3",
-                annotations: [.init(kind: .arrow, points: [[1, 2], [3, 4]])])
+                annotations: [
+                    .init(kind: .arrow, points: [[1, 2], [3, 4]], label: "肺癌"), .init(kind: .text, points: [[5, 6]], label: "肺癌"),
+                    .init(kind: .ellipse, points: [[1, 1], [9, 9]]),
+                ])
         ]
         let u = CaseCuration.unknown(c)
         #expect(u.title.isEmpty && u.diagnosis.isEmpty && u.clinicalHistory.isEmpty && u.findings.isEmpty && u.discussion.isEmpty)
-        #expect(u.keyImages.map(\.sopInstanceUID) == ["3"] && u.keyImages[0].annotations.isEmpty)
+        #expect(u.keyImages.map(\.sopInstanceUID) == ["3"])
+        #expect(
+            u.keyImages[0].annotations == [
+                .init(kind: .arrow, points: [[1, 2], [3, 4]]), .init(kind: .ellipse, points: [[1, 1], [9, 9]]),
+            ])
         #expect(u.tags.modalities == c.tags.modalities)
     }
 }

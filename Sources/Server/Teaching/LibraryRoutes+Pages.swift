@@ -79,15 +79,17 @@ extension LibraryRoutes {
             "id": id, "version": version, "unknown": unknown, "curator": Self.isCurator(principal),
             "title": unknown ? "\(text("library.unknownCase", request, context)) #\(id)" : content.title,
             "revealHref": "/library/cases/\(id)",
-            // The de-identified copies stored with the case (never the clinical study, which students cannot open).
-            "keyImages": images.map {
-                ["src": "/library/cases/\(id)/images/\($0.sopInstanceUID)/rendered", "uid": $0.sopInstanceUID, "modality": $0.modality]
-            },
+            // The de-identified copies stored with the case (never the clinical study, which students cannot open),
+            // with their annotations as overlays, each opening the viewer on the case's images.
+            "keyImages": try await keyImageRows(
+                id, content: content, images: images, source: { "/library/cases/\(id)/images/\($0)/rendered" },
+                viewer: { "/library/cases/\(id)/viewer?image=\($0)" + (unknown ? "&unknown=1" : "") }),
         ]) { _, new in new }
         if principal.has(.admin), let origin = try await mapped({ try await store.origin(of: id) }) {
             data["origin"] = ["study": origin.studyInstanceUID, "sourceKey": origin.sourceKey]
         }
         if Self.isCurator(principal) {
+            data["photoForm"] = !unknown && c.status != .retired
             data["status"] = text("library.status.\(c.status.rawValue)", request, context)
             data["statusCode"] = c.status.rawValue
             data["revision"] = c.revision
@@ -170,9 +172,24 @@ extension LibraryRoutes {
     /// `GET /library/new` and `/library/cases/{id}/edit`: the case form.
     func editPage(
         _ request: Request, _ context: AtriumRequestContext, id: Int64?, revision: Int64, content c: CaseContent, problem: String? = nil
-    ) throws -> Response {
+    ) async throws -> Response {
         _ = try Self.curator(context)
+        // The key images with the drawing tool: each stored image that is a key image, its size and its annotations.
+        var keyImages: [[String: Any]] = []
+        if let id {
+            let keys = Set(c.keyImages.map(\.sopInstanceUID))
+            let images = try await mapped { try await store.images(of: id) }.filter { keys.contains($0.sopInstanceUID) }
+            let rows = try await keyImageRows(
+                id, content: c, images: images, source: { "/library/cases/\(id)/images/\($0)/rendered" }, viewer: nil)
+            let encoder = JSONEncoder()
+            for var row in rows where row["hasSize"] as? Bool == true {
+                let annotations = c.keyImages.first { $0.sopInstanceUID == row["uid"] as? String }?.annotations ?? []
+                row["annotationsJSON"] = String(decoding: try encoder.encode(annotations), as: UTF8.self)
+                keyImages.append(row)
+            }
+        }
         var data: [String: Any] = [
+            "keyImages": keyImages, "hasKeyImages": !keyImages.isEmpty, "maximumLabel": AnnotationRules.maximumLabelLength,
             "action": id.map { "/library/cases/\($0)/edit" } ?? "/library/new", "revision": revision,
             "title": c.title, "clinicalHistory": c.clinicalHistory, "findings": c.findings, "diagnosis": c.diagnosis,
             "diagnosisCode": c.diagnosisCode, "differentialDiagnosis": c.differentialDiagnosis, "discussion": c.discussion,
@@ -238,6 +255,19 @@ extension LibraryRoutes {
         content.tags.audience = Audience(rawValue: field("audience")) ?? .both
         content.tags.difficulty = Int(field("difficulty")) ?? 3
         do throws(TeachingError) {
+            try Self.formAnnotations(form["annotations"], into: &content)
+        } catch {
+            return try await editPage(
+                request, context, id: existing?.id, revision: Int64(field("revision")) ?? 0, content: content, problem: error.description)
+        }
+        do {
+            try await checkAnnotations(content, caseID: existing?.id)
+        } catch let error as HTTPError {
+            return try await editPage(
+                request, context, id: existing?.id, revision: Int64(field("revision")) ?? 0, content: content,
+                problem: error.body ?? "\(error)")
+        }
+        do throws(TeachingError) {
             let saved: TeachingCase
             if let existing {
                 saved = try await store.edit(
@@ -250,7 +280,7 @@ extension LibraryRoutes {
             await record(existing == nil ? .create : .update, context, "teaching case \(saved.id) version \(saved.version) saved")
             return .redirect(to: "/library/cases/\(saved.id)", type: .found)
         } catch {
-            return try editPage(
+            return try await editPage(
                 request, context, id: existing?.id, revision: Int64(field("revision")) ?? 0, content: content, problem: error.description)
         }
     }

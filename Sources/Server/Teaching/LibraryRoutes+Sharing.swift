@@ -88,6 +88,30 @@ extension LibraryRoutes {
             return Response.redirect(to: "/library/collections/\(made.id)", type: .found)
         }
         router.get("/library/collections/:id") { request, context in try await self.collectionPage(request, context) }
+        // Curators reorder a collection (a case one place up or down) or take a case out of it, from its page.
+        router.post("/library/collections/:id/order") { request, context in
+            _ = try Self.curator(context)
+            let id = try Self.id(context)
+            let form = try await FormBody.read(request)
+            let c = try await self.mapped { try await self.store.collection(id) }
+            guard let member = Int64(form["case"] ?? ""), let n = c.caseIDs.firstIndex(of: member) else {
+                throw HTTPError(.badRequest, message: "the case is not in this collection")
+            }
+            var order = c.caseIDs
+            // `move`: -1 one place up, 1 one place down, 0 out of the collection.
+            switch form["move"] ?? "" {
+            case "-1": if n > 0 { order.swapAt(n, n - 1) }
+            case "1": if n + 1 < order.count { order.swapAt(n, n + 1) }
+            case "0": order.remove(at: n)
+            default: throw HTTPError(.badRequest, message: "move is -1 (up), 1 (down) or 0 (remove)")
+            }
+            _ = try await self.mapped {
+                try await self.store.updateCollection(
+                    id, title: c.title, description: c.description, caseIDs: order, revision: Int64(form["revision"] ?? "") ?? -1)
+            }
+            await self.record(.update, context, "collection \(id) reordered")
+            return Response.redirect(to: "/library/collections/\(id)", type: .found)
+        }
         router.post("/library/share") { request, context in
             let principal = try Self.curator(context)
             let form = try await FormBody.read(request)
@@ -117,6 +141,37 @@ extension LibraryRoutes {
         router.get("/shared/:token") { request, context in try await self.sharedPage(request, context, caseID: nil) }
         router.get("/shared/:token/cases/:id") { request, context in
             try await self.sharedPage(request, context, caseID: try Self.id(context))
+        }
+        // The viewer on a shared case's images (its modules are static code, served to anyone).
+        router.get("/shared/viewer-assets/:file") { _, context in
+            try ViewerRoutes.asset(
+                try context.parameters.require("file"), directory: WebViews.bundledResources + "/viewer", logger: self.logger)
+        }
+        router.get("/shared/:token/cases/:id/viewer") { request, context in
+            let (link, caseID) = try await self.sharedTarget(context, caseID: try Self.id(context))
+            guard let caseID, let published = try await self.mapped({ try await self.store.published(caseID) }) else {
+                throw HTTPError(.notFound)
+            }
+            await self.audit.record(
+                AuditEvent(
+                    eventID: .applicationActivity, action: .read, user: "share-link-\(link.id)",
+                    sourceAddress: context.remoteAddress?.ipAddress ?? "", detail: "shared case \(caseID) opened in the viewer"))
+            let token = try context.parameters.require("token")
+            return try self.viewerPage(
+                request, context, content: published.content, base: "/shared/\(token)/cases/\(caseID)/viewer-data",
+                assets: "/shared/viewer-assets")
+        }
+        router.get("/shared/:token/cases/:id/viewer-data/metadata") { _, context in
+            let (_, caseID) = try await self.sharedTarget(context, caseID: try Self.id(context))
+            guard let caseID else { throw HTTPError(.notFound) }
+            return try await self.viewerMetadata(caseID)
+        }
+        router.get("/shared/:token/cases/:id/viewer-data/frames/:sop/:frame") { _, context in
+            let (_, caseID) = try await self.sharedTarget(context, caseID: try Self.id(context))
+            guard let n = Int(try context.parameters.require("frame")), n >= 1 else {
+                throw HTTPError(.badRequest, message: "frames count from 1")
+            }
+            return try Self.nativeFrame(try DICOMFile.read(try await self.sharedImage(caseID, context).bytes), number: n)
         }
         router.get("/shared/:token/cases/:id/images/:sop/rendered") { _, context in
             let (_, caseID) = try await self.sharedTarget(context, caseID: try Self.id(context))
@@ -214,7 +269,13 @@ extension LibraryRoutes {
         let list = try await members(c, curator: curator, unknown: unknown)
         var data: [String: Any] = [
             "id": c.id, "title": c.title, "description": c.description, "unknown": unknown, "curator": curator,
-            "cases": list.map { ["id": $0.id, "title": $0.title, "href": "/library/cases/\($0.id)" + (unknown ? "?unknown=1" : "")] },
+            "revision": c.revision,
+            "cases": list.enumerated().map { n, member in
+                [
+                    "id": member.id, "title": member.title, "href": "/library/cases/\(member.id)" + (unknown ? "?unknown=1" : ""),
+                    "first": n == 0, "last": n == list.count - 1, "collection": c.id, "revision": c.revision,
+                ] as [String: Any]
+            },
             "toggle": "/library/collections/\(c.id)" + (unknown ? "" : "?unknown=1"), "shareKind": "collection",
         ]
         if curator {
@@ -300,13 +361,10 @@ extension LibraryRoutes {
             data["title"] = unknown ? "\(text("library.unknownCase", request, context)) #\(target)" : content.title
             data["revealHref"] = "\(base)/cases/\(target)"
             data["download"] = link.scope == .download
-            data["keyImages"] = images.map {
-                [
-                    "src": "\(base)/cases/\(target)/images/\($0.sopInstanceUID)/rendered", "uid": $0.sopInstanceUID,
-                    "modality": $0.modality,
-                    "file": "\(base)/cases/\(target)/images/\($0.sopInstanceUID)",
-                ]
-            }
+            data["keyImages"] = try await keyImageRows(
+                target, content: content, images: images, source: { "\(base)/cases/\(target)/images/\($0)/rendered" },
+                viewer: { "\(base)/cases/\(target)/viewer?image=\($0)" + (unknown ? "&unknown=1" : "") },
+                file: { "\(base)/cases/\(target)/images/\($0)" })
             if case .collection = link.target { data["back"] = base + (unknown ? "?unknown=1" : "") }
             return views.page(
                 "library-case", title: data["title"] as? String ?? "", section: .library, data: data, request: request, context: context)

@@ -27,7 +27,7 @@ struct LibraryRoutes: Sendable {
         router.post("/api/library/curriculum") { request, context in try await self.loadCurriculum(request, context) }
         router.get("/library") { request, context in try await self.searchPage(request, context) }
         router.get("/library/new") { request, context in
-            try self.editPage(request, context, id: nil, revision: 0, content: CaseContent(title: ""))
+            try await self.editPage(request, context, id: nil, revision: 0, content: CaseContent(title: ""))
         }
         router.post("/library/new") { request, context in try await self.saveForm(request, context, id: nil) }
         router.get("/library/queue") { request, context in try await self.queuePage(request, context) }
@@ -35,13 +35,15 @@ struct LibraryRoutes: Sendable {
         router.get("/library/cases/:id/edit") { request, context in
             let id = try Self.id(context)
             let c = try await self.mapped { try await self.store.get(id) }
-            return try self.editPage(request, context, id: id, revision: c.revision, content: c.content)
+            return try await self.editPage(request, context, id: id, revision: c.revision, content: c.content)
         }
         router.post("/library/cases/:id/edit") { request, context in try await self.saveForm(request, context, id: try Self.id(context)) }
         router.post("/library/cases/:id/action") { request, context in try await self.actionForm(request, context) }
         registerFlagged(on: router)
         registerSharing(on: router)
         registerExchange(on: router)
+        registerAnnotations(on: router)
+        registerPhotos(on: router)
     }
 
     // MARK: - Who may do what
@@ -128,6 +130,7 @@ struct LibraryRoutes: Sendable {
     func createJSON(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
         let principal = try Self.curator(context)
         let body = try await Self.decodeBody(CreateBody.self, request)
+        try await checkAnnotations(body.content, caseID: nil)
         let created = try await mapped {
             try await store.create(
                 body.content, author: principal.username, institution: body.institution ?? principal.institutionCode ?? "",
@@ -205,6 +208,7 @@ struct LibraryRoutes: Sendable {
         let principal = try Self.curator(context)
         let id = try Self.id(context)
         let body = try await Self.decodeBody(EditBody.self, request)
+        try await checkAnnotations(body.content, caseID: id)
         let edited = try await mapped {
             try await store.edit(id, content: body.content, author: principal.username, note: body.note ?? "", revision: body.revision)
         }

@@ -90,7 +90,13 @@ public struct ViewerRoutes: Sendable {
 
 /// The viewer's HTML: a toolbar, the viewport grid and a status line; everything else is drawn by `viewer.js`.
 enum ViewerPage {
-    static func html(language: InterfaceLanguage, strings: [String: String], study: [String: String] = [:]) -> String {
+    /// `assets` is where the viewer's modules are served (`/viewer`, or `/library/viewer-assets` for a teaching case);
+    /// `source`, JSON already safe inside a `<script>` element, tells the viewer to read a teaching case's images and
+    /// annotations instead of a study of the archive.
+    static func html(
+        language: InterfaceLanguage, strings: [String: String], study: [String: String] = [:], assets: String = "/viewer",
+        source: String = "{}"
+    ) -> String {
         """
         <!doctype html>
         <html lang="\(language.rawValue)">
@@ -99,14 +105,16 @@ enum ViewerPage {
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>Atrium</title>
         <link rel="icon" href="data:,">
-        <link rel="stylesheet" href="/viewer/viewer.css">
-        <link rel="modulepreload" href="/viewer/dicom.js">
-        <link rel="modulepreload" href="/viewer/render.js">
-        <link rel="modulepreload" href="/viewer/measure.js">
-        <link rel="modulepreload" href="/viewer/i18n.js">
+        <link rel="stylesheet" href="\(assets)/viewer.css">
+        <link rel="modulepreload" href="\(assets)/dicom.js">
+        <link rel="modulepreload" href="\(assets)/render.js">
+        <link rel="modulepreload" href="\(assets)/measure.js">
+        <link rel="modulepreload" href="\(assets)/i18n.js">
+        <link rel="modulepreload" href="\(assets)/annotations.js">
         <script type="application/json" id="viewer-strings">\(scriptJSON(strings))</script>
         <script type="application/json" id="viewer-study">\(scriptJSON(study))</script>
-        <script type="module" src="/viewer/viewer.js"></script>
+        <script type="application/json" id="viewer-source">\(source)</script>
+        <script type="module" src="\(assets)/viewer.js"></script>
         </head>
         <body class="atrium-viewer">
         <div id="viewer-app"></div>

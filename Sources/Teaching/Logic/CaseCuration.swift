@@ -101,14 +101,15 @@ public enum CaseCuration {
         ]
     }
 
-    /// The case as an unknown for self-testing: images, modality and region stay; history-revealing text, findings and
-    /// the answer go.
+    /// The case as an unknown for self-testing: images, modality and region stay, and so do the arrows and ellipses of
+    /// the key images (where to look, not what it is); history-revealing text, findings, the answer and the annotations'
+    /// words (text labels, and the labels of arrows and ellipses) go.
     public static func unknown(_ c: CaseContent) -> CaseContent {
         var out = CaseContent(
             title: "", tags: c.tags,
             keyImages: c.keyImages.map { image in
                 var image = image
-                image.annotations = []
+                image.annotations = image.annotations.filter { $0.kind != .text }.map { Annotation(kind: $0.kind, points: $0.points) }
                 return image
             })
         out.tags.pathologyCategory = ""

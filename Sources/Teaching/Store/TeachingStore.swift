@@ -96,6 +96,13 @@ public final class TeachingStore: Sendable {
     public func edit(_ id: Int64, content: CaseContent, author: String, note: String = "", revision: Int64) async throws(TeachingError)
         -> TeachingCase
     {
+        try await edit(id, content: content, author: author, note: note, revision: revision, related: [])
+    }
+
+    /// ``edit(_:content:author:note:revision:)`` with `related` rows written in the same transaction.
+    func edit(
+        _ id: Int64, content: CaseContent, author: String, note: String, revision: Int64, related: [SQLStep]
+    ) async throws(TeachingError) -> TeachingCase {
         try validate(content)
         let current = try await get(id)
         guard current.revision == revision else { throw .conflict(id) }
@@ -119,9 +126,31 @@ public final class TeachingStore: Sendable {
                 "INSERT INTO teaching_case_versions (case_id, version, content, author, note, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                 [.integer(id), .integer(Int64(version)), .text(try Self.json(content)), .text(author), .text(note), .integer(now)]),
         ]
-        steps += indexSteps(id: id, scope: .latest, content: content, updatedAt: now)
+        steps += indexSteps(id: id, scope: .latest, content: content, updatedAt: now) + related
         try await run(steps, id: id)
         return try await get(id)
+    }
+
+    /// Adds `image` (a de-identified Part 10 file made for the case, e.g. a photo as Secondary Capture) to case `id` as
+    /// its last key image, in a new version, in one transaction.
+    public func addImage(_ image: CaseImage, to id: Int64, author: String, revision: Int64) async throws(TeachingError) -> TeachingCase {
+        let current = try await get(id)
+        var content = current.content
+        content.keyImages.append(
+            KeyImage(
+                studyInstanceUID: image.studyInstanceUID, seriesInstanceUID: image.seriesInstanceUID,
+                sopInstanceUID: image.sopInstanceUID))
+        let position = try await images(of: id).count
+        let insert = SQLStep(
+            """
+            INSERT INTO teaching_images (case_id, sop_uid, study_uid, series_uid, modality, position, bytes)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                .integer(id), .text(image.sopInstanceUID), .text(image.studyInstanceUID), .text(image.seriesInstanceUID),
+                .text(image.modality), .integer(Int64(position)), .blob(image.bytes),
+            ])
+        return try await edit(id, content: content, author: author, note: "photo added", revision: revision, related: [insert])
     }
 
     /// Moves the case through curation (submit, approve, return, retire, restore) as `actor`.

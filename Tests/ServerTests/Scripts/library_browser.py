@@ -103,6 +103,11 @@ def fail(message):
     sys.exit("FAILED: " + message)
 
 
+def images_loaded(d):
+    shown = d.find_elements(By.CSS_SELECTOR, "#case-images img.case-image")
+    return len(shown) == 2 and all(d.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", i) for i in shown)
+
+
 title = "右肺下叶肺癌 Right lower lobe lung cancer"
 diagnosis = "肺腺癌 adenocarcinoma"
 
@@ -289,6 +294,75 @@ copy = pydicom.dcmread(io.BytesIO(download("curatorA", f"/api/library/cases/{sec
 if copy.PatientID != copies["CT"].PatientID or copy.SOPInstanceUID != copies["CT"].SOPInstanceUID:
     fail("the same patient and instance did not get the same pseudonym and UID")
 
+step("curator A draws an arrow, an ellipse and a Chinese label on the CT key image and saves them")
+ct_sop = copies["CT"].SOPInstanceUID
+label = "结节<b>病灶</b>"  # Chinese text with markup, to be shown as text
+a.get(base + f"/library/cases/{case_id}/edit")
+figure = wait_a.until(EC.presence_of_element_located((By.CSS_SELECTOR, f"figure.annotate-image[data-sop='{ct_sop}']")))
+wait_a.until(lambda d: d.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", figure.find_element(By.CSS_SELECTOR, "img.annotate-img")))
+a.execute_script("arguments[0].scrollIntoView({block: 'center'})", figure)
+box = a.execute_script("const r = arguments[0].getBoundingClientRect(); return [r.left, r.top, r.width, r.height]", figure.find_element(By.CSS_SELECTOR, "img.annotate-img"))
+rows = columns = 64
+
+
+def client_point(fx, fy):
+    """A whole client pixel at the fraction (fx, fy) of the displayed image."""
+    return int(box[0] + fx * box[2]), int(box[1] + fy * box[3])
+
+
+def image_point(point):
+    """Client → image pixel coordinates, from the displayed image's box (computed here, not by the page)."""
+    return [(point[0] - box[0]) * columns / box[2], (point[1] - box[1]) * rows / box[3]]
+
+
+def drag(start, end):
+    from selenium.webdriver.common.action_chains import ActionChains
+    actions = ActionChains(a)
+    actions.w3c_actions.pointer_action.move_to_location(*start).pointer_down().move_to_location((start[0] + end[0]) // 2, (start[1] + end[1]) // 2).move_to_location(*end).pointer_up()
+    actions.perform()
+
+
+arrow_client = [client_point(0.2, 0.8), client_point(0.55, 0.45)]
+ellipse_client = [client_point(0.5, 0.3), client_point(0.8, 0.6)]
+text_client = client_point(0.1, 0.15)
+figure.find_element(By.CSS_SELECTOR, "button.annotate-tool[data-tool=arrow]").click()
+drag(*arrow_client)
+figure.find_element(By.CSS_SELECTOR, "button.annotate-tool[data-tool=ellipse]").click()
+drag(*ellipse_client)
+figure.find_element(By.CSS_SELECTOR, "button.annotate-tool[data-tool=text]").click()
+figure.find_element(By.CSS_SELECTOR, "input.annotate-label").send_keys(label)
+drag(text_client, text_client)
+wait_a.until(lambda d: len(figure.find_elements(By.CSS_SELECTOR, "ol.annotate-list li")) == 3)
+a.save_screenshot(os.path.join(shots, "library-annotate.png"))
+a.find_element(By.ID, "case-save").click()
+wait_a.until(lambda d: d.find_elements(By.ID, "case-title") and "/edit" not in d.current_url)
+expected = [("arrow", [image_point(p) for p in arrow_client], ""), ("ellipse", [image_point(p) for p in ellipse_client], ""),
+            ("text", [image_point(text_client)], label)]
+status, case = api("curatorA", "GET", f"/api/library/cases/{case_id}")
+stored = next(k for k in case["content"]["keyImages"] if k["sopInstanceUID"] == ct_sop)["annotations"]
+if [(x["kind"], x["label"]) for x in stored] != [(k, l) for k, _, l in expected]:
+    fail(f"the stored annotations: {stored}")
+for got, (kind, points, _) in zip(stored, expected):
+    if any(abs(g - e) > 0.02 for gp, ep in zip(got["points"], points) for g, e in zip(gp, ep)) or len(got["points"]) != len(points):
+        fail(f"the {kind} is stored at {got['points']}, drawn at {points}")
+status, versions = api("curatorA", "GET", f"/api/library/cases/{case_id}/versions")
+if versions["versions"][-1]["changes"][-1]["field"] != "keyImages":
+    fail(f"saving annotations made no new version: {versions['versions'][-1]}")
+
+step("invalid annotations over the API are refused with 400 and change nothing")
+before = case
+for bad in [{"kind": "arrow", "points": [[1, 1]], "label": ""}, {"kind": "ellipse", "points": [[1, 1], [65, 10]], "label": ""},
+            {"kind": "text", "points": [[1, 1]], "label": "x" * 201}, {"kind": "circle", "points": [[1, 1], [2, 2]], "label": ""},
+            {"kind": "arrow", "points": [[1, 1], [2, -1]], "label": ""}]:
+    content = json.loads(json.dumps(before["content"]))
+    next(k for k in content["keyImages"] if k["sopInstanceUID"] == ct_sop)["annotations"].append(bad)
+    status, answer = api("curatorA", "PUT", f"/api/library/cases/{case_id}", {"content": content, "revision": before["revision"]})
+    if status != 400:
+        fail(f"an invalid annotation {bad} was answered {status} {answer}")
+status, after = api("curatorA", "GET", f"/api/library/cases/{case_id}")
+if after["revision"] != before["revision"] or after["content"] != before["content"] or after["version"] != before["version"]:
+    fail("a refused annotation changed the case")
+
 step("curator A submits the case")
 a.get(base + f"/library/cases/{case_id}")
 wait_a.until(EC.presence_of_element_located((By.CSS_SELECTOR, "button[data-action=submit]"))).click()
@@ -332,10 +406,95 @@ wait_s.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#case-images img.ca
              and all(d.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", i) for i in d.find_elements(By.CSS_SELECTOR, "#case-images img.case-image")))
 if s.find_elements(By.ID, "case-origin"):
     fail("a student sees the link to the original")
+
+
+def viewer_check(d_, w_, where):
+    """The viewer opened from a case page: its annotation layer against positions computed here."""
+    d_.find_element(By.CSS_SELECTOR, f"figure.key-image[data-uid='{ct_sop}'] a.case-viewer").click()
+    w_.until(lambda d: d.execute_script("return !!window.atriumViewer"))
+    d_.execute_script("return window.atriumViewer.firstImage()")
+    w_.until(lambda d: d.execute_script("const v = window.atriumViewer.state().viewports[0]; return v.displayed && v.sopInstanceUID") == ct_sop)
+    w_.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".viewport svg.annotation-layer g.annotation")) == 3)
+    canvas = d_.find_element(By.CSS_SELECTOR, ".viewport canvas.display")
+    c = d_.execute_script("const r = arguments[0].getBoundingClientRect(); return [r.left, r.top, r.width, r.height]", canvas)
+    fit = min(c[2] / columns, c[3] / rows)  # zoom 1: the image fitted in the viewport, centred
+    left, top = c[0] + (c[2] - columns * fit) / 2, c[1] + (c[3] - rows * fit) / 2
+
+    def in_viewer(p):
+        return left + p[0] * fit, top + p[1] * fit
+
+    groups = d_.find_elements(By.CSS_SELECTOR, ".viewport svg.annotation-layer g.annotation")
+    if [g.get_attribute("data-kind") for g in groups] != [k for k, _, _ in expected]:
+        fail(f"{where}: the viewer's annotation kinds")
+    for g, (kind, points, text) in zip(groups, expected):
+        if kind == "text":
+            t = g.find_element(By.CSS_SELECTOR, "text")
+            anchor = d_.execute_script(
+                "const t = arguments[0], m = t.getScreenCTM(), p = new DOMPoint(t.x.baseVal[0].value, t.y.baseVal[0].value).matrixTransform(m);"
+                "return [p.x, p.y]", t)
+            want_anchor = in_viewer(points[0])
+            if abs(anchor[0] - want_anchor[0]) > 1.5 or abs(anchor[1] - want_anchor[1]) > 1.5 or t.text != text:
+                fail(f"{where}: the viewer's label {t.text!r} at {anchor}, expected {want_anchor}")
+            continue
+        shape = g.find_element(By.CSS_SELECTOR, "line, ellipse")
+        b = d_.execute_script("const r = arguments[0].getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]", shape)
+        (x0, y0), (x1, y1) = in_viewer(points[0]), in_viewer(points[1])
+        want_box = [min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)]
+        if any(abs(p - q) > 1.5 for p, q in zip(b, want_box)):
+            fail(f"{where}: the viewer's {kind} is at {b}, expected {want_box}")
+
+
+def overlay_check(driver, where, with_label=True):
+    """The overlay of the CT key image against positions computed here from the drawn points and the displayed image."""
+    img = driver.find_element(By.CSS_SELECTOR, f"#case-images img.case-image[data-uid='{ct_sop}']")
+    r = driver.execute_script("const r = arguments[0].getBoundingClientRect(); return [r.left, r.top, r.width, r.height]", img)
+    sx, sy = r[2] / columns, r[3] / rows
+
+    def on_page(p):
+        return r[0] + p[0] * sx, r[1] + p[1] * sy
+
+    svg = driver.find_element(By.CSS_SELECTOR, f"#case-images svg.annotation-overlay[data-uid='{ct_sop}']")
+    groups = svg.find_elements(By.CSS_SELECTOR, "g.annotation")
+    kinds = [g.get_attribute("data-kind") for g in groups]
+    want = [k for k, _, _ in expected if with_label or k != "text"]
+    if kinds != want:
+        fail(f"{where}: overlay kinds {kinds}, expected {want}")
+    for g, (kind, points, text) in zip(groups, [e for e in expected if with_label or e[0] != "text"]):
+        if kind in ("arrow", "ellipse"):
+            shape = g.find_element(By.CSS_SELECTOR, "line, ellipse")
+            b = driver.execute_script("const r = arguments[0].getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]", shape)
+            (x0, y0), (x1, y1) = on_page(points[0]), on_page(points[1])
+            want_box = [min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)]
+            if any(abs(p - q) > 1.5 for p, q in zip(b, want_box)):
+                fail(f"{where}: the {kind} is at {b}, expected {want_box}")
+        else:
+            t = g.find_element(By.CSS_SELECTOR, "text")
+            anchor = driver.execute_script(
+                "const t = arguments[0], m = t.getScreenCTM(), p = new DOMPoint(t.x.baseVal[0].value, t.y.baseVal[0].value).matrixTransform(m);"
+                "return [p.x, p.y]", t)
+            want_anchor = on_page(points[0])
+            if abs(anchor[0] - want_anchor[0]) > 1.5 or abs(anchor[1] - want_anchor[1]) > 1.5:
+                fail(f"{where}: the label is at {anchor}, expected {want_anchor}")
+            if t.text != text or t.find_elements(By.TAG_NAME, "b"):
+                fail(f"{where}: the label reads {t.text!r} (markup parsed?)")
+    if not with_label and svg.find_elements(By.CSS_SELECTOR, "text"):
+        fail(f"{where}: a label is shown in unknown mode")
+
+
+overlay_check(s, "the student's case page")
+s.save_screenshot(os.path.join(shots, "library-annotations-student.png"))
+
+step("the viewer opened from the case page shows the same annotations over the key image")
+viewer_check(s, wait_s, "the student's viewer")
+s.save_screenshot(os.path.join(shots, "library-annotations-viewer.png"))
+s.get(base + f"/library/cases/{case_id}")
+wait_s.until(images_loaded)
 s.get(base + f"/library/cases/{case_id}?unknown=1")
 wait_s.until(EC.presence_of_element_located((By.ID, "case-body")))
 if diagnosis in s.page_source or "肺癌" in s.find_element(By.ID, "case-title").text:
     fail("unknown mode shows the diagnosis")
+wait_s.until(images_loaded)
+overlay_check(s, "the unknown mode", with_label=False)
 s.save_screenshot(os.path.join(shots, "library-unknown.png"))
 s.quit()
 
@@ -392,11 +551,6 @@ def public_get(path):
         return error.code, error.read(), path
 
 
-def images_loaded(d):
-    shown = d.find_elements(By.CSS_SELECTOR, "#case-images img.case-image")
-    return len(shown) == 2 and all(d.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", i) for i in shown)
-
-
 step("curator B makes a view link on the case page; it opens the case signed out, and nothing else")
 c, wait_c = browser()
 sign_in(c, wait_c, "curatorB")
@@ -414,6 +568,10 @@ p.get(share_url)
 wait_p.until(EC.presence_of_element_located((By.ID, "case-body")))
 if title not in p.find_element(By.ID, "case-title").text or diagnosis not in p.find_element(By.ID, "case-body").text:
     fail("the shared page does not show the case")
+wait_p.until(images_loaded)
+overlay_check(p, "the shared page")
+viewer_check(p, wait_p, "the shared link's viewer")
+p.back()
 wait_p.until(images_loaded)
 if p.find_elements(By.ID, "case-status") or p.find_elements(By.CSS_SELECTOR, ".case-download") or p.find_elements(By.ID, "share"):
     fail("a signed-out visitor sees curators' controls or downloads on a view link")
@@ -462,6 +620,29 @@ step("a collection shows students only published cases, in order, and in unknown
 status, collection = api("curatorA", "POST", "/api/library/collections", {"title": "胸部教学 Chest teaching", "caseIDs": [second["id"], int(case_id)]})
 if status != 201 or [m["id"] for m in collection["cases"]] != [second["id"], int(case_id)]:
     fail(f"collection: {status} {collection}")
+step("curator A reorders the collection on its page and takes a case out; the order is kept (read back over the API)")
+status, extra = api("curatorA", "POST", "/api/library/cases", {"content": {**json.loads(json.dumps(case["content"])), "title": "排序 Ordering case", "keyImages": []}})
+if status != 201:
+    fail(f"a third case: {status} {extra}")
+status, collection = api("curatorA", "PUT", f"/api/library/collections/{collection['id']}",
+                         {"title": collection["title"], "caseIDs": [second["id"], int(case_id), extra["id"]], "revision": collection["revision"]})
+o, wait_o = browser()
+sign_in(o, wait_o, "curatorA")
+o.get(base + f"/library/collections/{collection['id']}")
+wait_o.until(EC.presence_of_element_located((By.CSS_SELECTOR, f"#collection-cases li[data-case='{second['id']}'] button.collection-down"))).click()
+wait_o.until(lambda d: [li.get_attribute("data-case") for li in d.find_elements(By.CSS_SELECTOR, "#collection-cases li")] == [case_id, str(second["id"]), str(extra["id"])])
+status, read = api("curatorA", "GET", f"/api/library/collections/{collection['id']}")
+if [m["id"] for m in read["cases"]] != [int(case_id), second["id"], extra["id"]]:
+    fail(f"after moving down: {read['cases']}")
+o.find_element(By.CSS_SELECTOR, f"#collection-cases li[data-case='{extra['id']}'] button.collection-up").click()
+wait_o.until(lambda d: [li.get_attribute("data-case") for li in d.find_elements(By.CSS_SELECTOR, "#collection-cases li")] == [case_id, str(extra["id"]), str(second["id"])])
+o.find_element(By.CSS_SELECTOR, f"#collection-cases li[data-case='{extra['id']}'] button.collection-remove").click()
+wait_o.until(lambda d: [li.get_attribute("data-case") for li in d.find_elements(By.CSS_SELECTOR, "#collection-cases li")] == [case_id, str(second["id"])])
+o.save_screenshot(os.path.join(shots, "library-collection-order.png"))
+o.quit()
+status, read = api("curatorA", "GET", f"/api/library/collections/{collection['id']}")
+if [m["id"] for m in read["cases"]] != [int(case_id), second["id"]]:
+    fail(f"the collection's order read back over the API: {read['cases']}")
 status, seen = api("student", "GET", f"/api/library/collections/{collection['id']}")
 if [m["id"] for m in seen["cases"]] != [int(case_id)]:
     fail(f"the student's view of the collection: {seen}")
@@ -496,5 +677,116 @@ f.find_element(By.ID, "case-save").click()
 wait_f.until(EC.presence_of_element_located((By.ID, "case-status")))
 if f.find_element(By.ID, "case-status").text != english["library.status.draft"] or f.find_elements(By.CSS_SELECTOR, "#case-images img"):
     fail("a form case is not a draft without images")
+
+step("a photo (a JPEG made by Pillow with EXIF and a comment) added on the case page is stored as DICOM without them")
+from PIL import Image
+form_case = f.current_url.rstrip("/").split("/")[-1]
+photo = Image.new("RGB", (96, 64))
+photo.putdata([(x * 2, y * 3, (x + y) % 256) for y in range(64) for x in range(96)])
+exif = Image.Exif()
+exif[0x010F] = "SecretCam"  # Make
+exif[0x0131] = "PhotoTool-7731"  # Software
+photo_path = os.path.join(shots, "photo.jpg")
+photo.save(photo_path, "JPEG", quality=90, exif=exif.tobytes(), comment=b"GPS 31.2304N 121.4737E")
+raw_photo = open(photo_path, "rb").read()
+for marker in [b"SecretCam", b"PhotoTool-7731", b"31.2304N"]:
+    if marker not in raw_photo:
+        fail(f"Pillow's JPEG lacks {marker!r}: the test would prove nothing")
+f.find_element(By.ID, "case-photo-file").send_keys(photo_path)
+f.find_element(By.ID, "case-photo-add").click()
+wait_f.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#case-images img.case-image")) == 1
+             and d.execute_script("const i = document.querySelector('#case-images img.case-image'); return i.complete && i.naturalWidth > 0"))
+f.save_screenshot(os.path.join(shots, "library-photo-case.png"))
+status, listing = api("curatorB", "GET", f"/api/library/cases/{form_case}/images")
+if status != 200 or len(listing["images"]) != 1:
+    fail(f"the photo case's images: {status} {listing}")
+stored_photo = download("curatorB", f"/api/library/cases/{form_case}/images/{listing['images'][0]['sopInstanceUID']}")
+for marker in [b"SecretCam", b"PhotoTool-7731", b"31.2304N", b"Exif\x00\x00"]:
+    if marker in stored_photo:
+        fail(f"the stored photo still holds {marker!r}")
+sc = pydicom.dcmread(io.BytesIO(stored_photo))
+if sc.SOPClassUID != "1.2.840.10008.5.1.4.1.1.7" or (sc.Rows, sc.Columns) != (64, 96) or sc.PatientIdentityRemoved != "YES":
+    fail(f"the photo's DICOM: {sc.SOPClassUID} {sc.Rows}x{sc.Columns}")
+from pydicom.encaps import generate_pixel_data_frame
+codestream = next(generate_pixel_data_frame(sc.PixelData))
+decoded, original = numpy.asarray(Image.open(io.BytesIO(codestream)).convert("RGB"), dtype=int), numpy.asarray(Image.open(photo_path).convert("RGB"), dtype=int)
+if decoded.shape != original.shape or numpy.abs(decoded - original).max() > 0:
+    fail("the stored photo's pixels differ from the JPEG sent")
+status, case_read = api("curatorB", "GET", f"/api/library/cases/{form_case}")
+if [k["sopInstanceUID"] for k in case_read["content"]["keyImages"]] != [sc.SOPInstanceUID]:
+    fail(f"the photo is not the case's key image: {case_read['content']['keyImages']}")
+
+step("PNG photos (RGB with a text chunk, grey with alpha) are stored as native samples without their chunks")
+from PIL import PngImagePlugin
+png_info = PngImagePlugin.PngInfo()
+png_info.add_text("Author", "SecretPNG-4471")
+png = io.BytesIO()
+photo.save(png, "PNG", pnginfo=png_info)
+grey = Image.new("LA", (40, 30))
+grey.putdata([((x * 6) % 256, (y * 8 + x) % 256) for y in range(30) for x in range(40)])
+grey_png = io.BytesIO()
+grey.save(grey_png, "PNG")
+if b"SecretPNG-4471" not in png.getvalue():
+    fail("Pillow's PNG lacks its text chunk: the test would prove nothing")
+
+
+def post_photo(body, content_type):
+    request = urllib.request.Request(base + f"/api/library/cases/{form_case}/photos", data=body, method="POST",
+                                     headers={"Authorization": f"Bearer {people['curatorB'][2]}", "Content-Type": content_type})
+    try:
+        with urllib.request.urlopen(request) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+for body in [png.getvalue(), grey_png.getvalue()]:
+    if post_photo(body, "image/png") != 201:
+        fail("a PNG photo was refused")
+status, listing = api("curatorB", "GET", f"/api/library/cases/{form_case}/images")
+if len(listing["images"]) != 3:
+    fail(f"the photo case's images after the PNGs: {listing}")
+rgb_raw = download("curatorB", f"/api/library/cases/{form_case}/images/{listing['images'][1]['sopInstanceUID']}")
+grey_raw = download("curatorB", f"/api/library/cases/{form_case}/images/{listing['images'][2]['sopInstanceUID']}")
+if b"SecretPNG-4471" in rgb_raw:
+    fail("the stored PNG photo still holds its text chunk")
+rgb_sc, grey_sc = pydicom.dcmread(io.BytesIO(rgb_raw)), pydicom.dcmread(io.BytesIO(grey_raw))
+if rgb_sc.PhotometricInterpretation != "RGB" or not (rgb_sc.pixel_array == numpy.asarray(photo)).all():
+    fail("the RGB PNG's pixels are not stored as sent")
+la = numpy.asarray(grey, dtype=int)
+composited = (la[:, :, 0] * la[:, :, 1] + 255 * (255 - la[:, :, 1]) + 127) // 255  # over white
+if grey_sc.PhotometricInterpretation != "MONOCHROME2" or not (grey_sc.pixel_array == composited).all():
+    fail("the grey PNG with alpha is not stored composited over white")
+status, case_read = api("curatorB", "GET", f"/api/library/cases/{form_case}")
+
+step("a file that only claims to be a photo and an oversized photo are refused and change nothing")
+for body, content_type, want in [(b"<html>not a photo</html>", "image/jpeg", 415), (b"\x89PNG\r\n\x1a\n" + bytes(40), "image/png", 415),
+                                 (raw_photo[:4] + bytes(11 << 20), "image/jpeg", 413)]:
+    got = post_photo(body, content_type)
+    if got != want:
+        fail(f"a refused photo ({content_type}, {len(body)} bytes) answered {got}, expected {want}")
+status, after_refusals = api("curatorB", "GET", f"/api/library/cases/{form_case}")
+if after_refusals["revision"] != case_read["revision"]:
+    fail("a refused photo changed the case")
+
+step("on a 96 × 64 photo, annotations are checked against its own Columns and Rows and drawn at its scale")
+content = json.loads(json.dumps(after_refusals["content"]))
+wide = [[60.0, 10.0], [95.0, 50.0]]  # x beyond 64: valid only because the photo has 96 columns
+content["keyImages"][0]["annotations"] = [{"kind": "ellipse", "points": [[10, 10], [20, 65]], "label": ""}]
+status, answer = api("curatorB", "PUT", f"/api/library/cases/{form_case}", {"content": content, "revision": after_refusals["revision"]})
+if status != 400:
+    fail(f"an ellipse below the photo's 64 rows was answered {status}")
+content["keyImages"][0]["annotations"] = [{"kind": "ellipse", "points": wide, "label": ""}]
+status, answer = api("curatorB", "PUT", f"/api/library/cases/{form_case}", {"content": content, "revision": after_refusals["revision"]})
+if status != 200:
+    fail(f"an ellipse on the photo's right part was answered {status} {answer}")
+f.get(base + f"/library/cases/{form_case}")
+wait_f.until(lambda d: d.execute_script("const i = document.querySelector('#case-images img.case-image'); return i && i.complete && i.naturalWidth > 0"))
+r = f.execute_script("const r = document.querySelector('#case-images img.case-image').getBoundingClientRect(); return [r.left, r.top, r.width, r.height]")
+b = f.execute_script("const r = document.querySelector('#case-images svg.annotation-overlay ellipse').getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]")
+want_box = [r[0] + wide[0][0] * r[2] / 96, r[1] + wide[0][1] * r[3] / 64, r[0] + wide[1][0] * r[2] / 96, r[1] + wide[1][1] * r[3] / 64]
+if any(abs(p - q) > 1.5 for p, q in zip(b, want_box)):
+    fail(f"the ellipse on the photo is at {b}, expected {want_box}")
+f.save_screenshot(os.path.join(shots, "library-photo-annotated.png"))
 f.quit()
 print("ok")

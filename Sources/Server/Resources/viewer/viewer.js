@@ -1,10 +1,11 @@
 // The Atrium viewer: series from WADO-RS drawn on canvases, window/level in the browser, measurements, cine and
 // layouts. `window.atriumViewer` exposes the state and a few actions for tests and benchmarks.
 
-import { StudyClient, FrameCache, Prefetcher, HTTPFailure } from './dicom.js';
+import { StudyClient, FrameCache, Prefetcher, HTTPFailure, describeInstance, imagesOfSeries } from './dicom.js';
 import { samplesOf, renderFrame, modalityRange, isColor } from './render.js';
 import { evaluate, describe, dataAttributes, draw as drawMeasurement } from './measure.js';
 import { t } from './i18n.js';
+import { AnnotationLayer, CaseClient } from './annotations.js';
 
 const PRESETS = [
   { id: 'file', label: 'presetFile' },
@@ -72,8 +73,10 @@ class Viewport {
     this.markers = ['top', 'bottom', 'left', 'right'].map((c) => element('div', { class: `marker ${c}` }));
     this.scrollbar = element('input', { type: 'range', class: 'scrollbar', min: '0', max: '0', value: '0', step: '1' });
     this.scrollbar.addEventListener('input', () => this.show(Number(this.scrollbar.value)));
+    // A teaching case's annotations, read-only, over the image (only when the viewer shows a case).
+    this.annotationLayer = new AnnotationLayer();
     this.root = element('div', { class: 'viewport', 'data-slot': String(slot) }, [
-      this.canvas, ...this.corners, ...this.markers, this.scrollbar,
+      this.canvas, this.annotationLayer.svg, ...this.corners, ...this.markers, this.scrollbar,
     ]);
     this.resetView();
     this.attachPointer();
@@ -114,7 +117,9 @@ class Viewport {
     const d = images[0]?.instance;
     this.cineRate = d?.frameTime ? 1000 / d.frameTime : d?.cineRate || (d?.numberOfFrames > 1 ? 15 : 10);
     this.app.prefetcher.pump();
-    this.show(0);
+    // The image named in the address (a teaching case's key image) is shown first.
+    const named = images.findIndex((im) => im.instance.sopInstanceUID === this.app.firstImageUID);
+    this.show(Math.max(0, named));
   }
 
   show(index) {
@@ -232,6 +237,13 @@ class Viewport {
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     for (const measurement of this.measurements.get(image.key) || []) drawMeasurement(ctx, measurement, m, dpr, false);
     if (this.pending) drawMeasurement(ctx, this.pending, m, dpr, true);
+    const annotations = this.app.annotations[image.instance.sopInstanceUID];
+    if (annotations || this.annotationLayer.svg.childElementCount) {
+      this.annotationLayer.draw(annotations, (x, y) => {
+        const p = m.transformPoint(new DOMPoint(x, y));
+        return { x: p.x / dpr, y: p.y / dpr };
+      });
+    }
     this.updateText();
   }
 
@@ -416,12 +428,15 @@ class Viewport {
 }
 
 class ViewerApp {
-  constructor(root, studyUID, seriesUID) {
+  constructor(root, studyUID, seriesUID, source = {}) {
     this.root = root;
     this.firstSeriesUID = seriesUID;
     // What the page tells of the study: its patient name as people read it in the interface's language.
     this.studyFacts = readJSON('viewer-study');
-    this.client = new StudyClient('/dicom-web', studyUID);
+    // A teaching case (`source.base`): its de-identified images from the library, its key image first, its annotations.
+    this.client = source.base ? new CaseClient(source.base, describeInstance, imagesOfSeries, HTTPFailure) : new StudyClient('/dicom-web', studyUID);
+    this.firstImageUID = source.image || '';
+    this.annotations = source.annotations || {};
     this.cache = new FrameCache(1536 * 1024 * 1024);
     this.prefetcher = new Prefetcher(this.client, this.cache, () => this.onFrameLoaded());
     this.prefetcher.sources = () => {
@@ -498,7 +513,11 @@ class ViewerApp {
       this.fail(new HTTPFailure(404, ''));
       return;
     }
-    // A series named in the address (`&series=UID`) goes to the first viewport.
+    // A series named in the address (`&series=UID`), or the series of a case's key image, goes to the first viewport.
+    if (this.firstImageUID && this.client instanceof CaseClient) {
+      const named = (await this.client.metadata()).map(describeInstance).find((d) => d.sopInstanceUID === this.firstImageUID);
+      if (named) this.firstSeriesUID = named.seriesInstanceUID;
+    }
     this.layoutOrder = [...this.series];
     const first = this.layoutOrder.findIndex((s) => s.uid === this.firstSeriesUID);
     if (first > 0) this.layoutOrder.unshift(...this.layoutOrder.splice(first, 1));
@@ -722,6 +741,7 @@ function exposeAPI(app) {
     setActive: (slot) => app.setActive(app.viewports[slot]),
     addMeasurement: (kind, points, slot) => dataAttributes(viewport(slot).addMeasurement(kind, points.map(([x, y]) => ({ x, y })))),
     toClient: (x, y, slot) => viewport(slot).toClient(x, y),
+    annotations: () => app.annotations,
     // The rendered frame at image resolution (before zoom and pan), as base64 RGBA.
     imagePixels: (slot) => {
       const v = viewport(slot);
@@ -764,8 +784,13 @@ const root = document.getElementById('viewer-app');
 document.title = `Atrium · ${t('title')}`;
 const parameters = new URLSearchParams(location.search);
 const study = parameters.get('study');
+const source = readJSON('viewer-source');
 if (!root) {
   console.error('viewer: no #viewer-app element');
+} else if (source.base) {
+  const app = new ViewerApp(root, '', null, source);
+  exposeAPI(app);
+  app.start();
 } else if (!study) {
   root.append(element('p', { class: 'status error', text: t('noStudy') }));
 } else {
