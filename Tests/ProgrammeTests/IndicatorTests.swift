@@ -175,6 +175,20 @@ struct IndicatorTests {
                     compared += 1
                 }
             }
+            // The monthly series (computed in one pass) gives each month's figure as Python counts it.
+            for definition in IndicatorCatalog.all {
+                let series = IndicatorComputation.monthly(
+                    definition.key, facts: seeded.facts, period: ProgrammePeriod(year: 2026, institution: institution), now: now)
+                #expect(series.count == 12)
+                for (index, value) in series.enumerated() {
+                    let key = "\(institution ?? "*")|\(index + 1)|\(definition.key)"
+                    if let number = reference[key] as? Double {
+                        #expect(value.map { abs($0 - number) < 1e-9 } == true, "monthly \(key): \(String(describing: value)) vs \(number)")
+                    } else {
+                        #expect(value == nil, "monthly \(key): \(String(describing: value)) vs none")
+                    }
+                }
+            }
         }
         #expect(compared == 5 * 13 * IndicatorCatalog.all.count)
     }
