@@ -127,16 +127,25 @@ struct BenchProgramme: AsyncParsableCommand {
                 throw ValidationError("an empty dashboard")
             }
         }
-        // A view right after the data changed (a case page opened: one row more in the case views): the facts are read
-        // again in full.
-        var changed: [Double] = []
-        for n in 0..<max(3, views / 20) {
-            try await teaching.recordCaseView(1, person: "bench-student-0000", institution: codes[n % codes.count], at: now)
+        // A view right after the data changed: a case page opened (the case views read again) or a consultation filed
+        // (the year's consultations read again); the other sources' records are kept.
+        var changed: [String: [Double]] = [:]
+        for n in 0..<max(4, views / 10) {
+            let kind = n % 2 == 0 ? "case_view" : "consultation"
+            if kind == "case_view" {
+                try await teaching.recordCaseView(1, person: "bench-student-0000", institution: codes[n % codes.count], at: now)
+            } else {
+                _ = try await reading.file(
+                    NewConsultationRequest(
+                        priority: .routine, referringPhysician: "Dr Bench", clinicalHistory: "History", question: "Question?",
+                        modality: "CT", bodyPart: "CHEST", studies: ["1.2.826.0.1.3680043.8.498.19.9\(n)\(Int.random(in: 0..<1_000_000))"]),
+                    institution: codes[n % codes.count], by: site)
+            }
             let began = ContinuousClock.now
             let facts = try await store.facts()
             _ = ProgrammeDashboard.rows(
                 facts: facts, targets: try await store.targets(year: year), period: ProgrammePeriod(year: year), now: now)
-            changed.append((ContinuousClock.now - began).seconds * 1000)
+            changed[kind, default: []].append((ContinuousClock.now - began).seconds * 1000)
         }
         func percentile(_ values: [Double], _ p: Double) -> Double {
             let sorted = values.sorted()
@@ -148,8 +157,12 @@ struct BenchProgramme: AsyncParsableCommand {
             "backend": database == nil ? "sqlite" : "postgres", "consultations": consultations, "cases": cases, "answers": answers,
             "institutions": institutions, "views": views, "fill_seconds": fillSeconds, "facts_cold_ms": coldMilliseconds,
             "facts_p50_ms": percentile(factsLatencies, 50), "p50_ms": percentile(all, 50), "p95_ms": percentile(all, 95),
-            "max_ms": all.max() ?? 0, "after_change_p50_ms": percentile(changed, 50), "after_change_max_ms": changed.max() ?? 0,
+            "max_ms": all.max() ?? 0,
         ]
+        for (kind, values) in changed {
+            result["after_\(kind)_p50_ms"] = percentile(values, 50)
+            result["after_\(kind)_max_ms"] = values.max() ?? 0
+        }
         for (kind, values) in latencies {
             result["\(kind)_p50_ms"] = percentile(values, 50)
             result["\(kind)_p95_ms"] = percentile(values, 95)

@@ -68,47 +68,82 @@ public final class ProgrammeStore: Sendable {
     /// entered here. Training and exam records join when the training store exists.
     ///
     /// Reading them all takes a few hundred milliseconds with a year of data, and every view of the dashboard needs them;
-    /// so the facts are kept in memory under a fingerprint of the tables they come from (``FactsFingerprint``: counts,
-    /// highest ids and sums of change times of each table, read in one query from the database, so the same in every
-    /// process on PostgreSQL). While it holds, a view reads the fingerprint alone; when any of those tables changes,
-    /// the next view reads everything again.
+    /// so they are kept in memory, each source's records (``FactsSource``: consultations, cases, case views, training,
+    /// health, the programme's own) under a fingerprint of the tables they come from (``FactsFingerprint``: counts,
+    /// highest ids and sums of change times of each table, read for all sources in one query from the database, so the
+    /// same in every process on PostgreSQL). A view reads the fingerprint, then again only the sources whose tables
+    /// changed since: a case page opened re-reads the case views, not the year's consultations.
     public func facts() async throws(ProgrammeError) -> ProgrammeFacts {
-        let fingerprint = try? await database.query(factsFingerprint.sql, []).first?.map { $0.integer ?? Int64($0.text ?? "") ?? 0 }
-        if let fingerprint, let kept = factsCache.withLock({ $0.fingerprint == fingerprint ? $0.facts : nil }) { return kept }
-        let facts = try await readFacts()
-        // Without a fingerprint (a table not made yet: a store's first use), nothing is kept.
-        if let fingerprint { factsCache.withLock { $0 = FactsCache(fingerprint: fingerprint, facts: facts) } }
+        try await prepare()
+        let values = try? await database.query(factsFingerprint.sql, []).first?.map { $0.integer ?? Int64($0.text ?? "") ?? 0 }
+        guard let values, values.count == factsFingerprint.width else {
+            // No fingerprint (a store's table not made yet: its first use): read everything, keep nothing.
+            var facts = ProgrammeFacts()
+            for source in FactsSource.allCases { Self.merge(try await read(source), into: &facts) }
+            return facts
+        }
+        let fingerprints = factsFingerprint.split(values)
+        let kept = factsCache.withLock { $0 }
+        if kept.fingerprint == values { return kept.facts }
+        var parts = kept.parts
+        for source in FactsSource.allCases where parts[source]?.fingerprint != fingerprints[source] {
+            parts[source] = (fingerprints[source] ?? [], try await read(source))
+        }
+        var facts = ProgrammeFacts()
+        for source in FactsSource.allCases {
+            if let part = parts[source]?.facts { Self.merge(part, into: &facts) }
+        }
+        factsCache.withLock { $0 = FactsCache(fingerprint: values, facts: facts, parts: parts) }
         return facts
     }
 
-    /// The facts, read from every store.
-    func readFacts() async throws(ProgrammeError) -> ProgrammeFacts {
+    /// Appends one source's records to the facts.
+    static func merge(_ part: ProgrammeFacts, into facts: inout ProgrammeFacts) {
+        facts.consultations += part.consultations
+        facts.cases += part.cases
+        facts.training += part.training
+        facts.exams += part.exams
+        facts.figures += part.figures
+        facts.healthServices += part.healthServices
+        facts.libraryUse += part.libraryUse
+        facts.coursePublications += part.coursePublications
+        facts.placements += part.placements
+        facts.teachingActs += part.teachingActs
+        facts.inspections += part.inspections
+    }
+
+    /// The records of one source, read from its store.
+    func read(_ source: FactsSource) async throws(ProgrammeError) -> ProgrammeFacts {
         var facts = ProgrammeFacts()
         do {
-            if let reading {
+            switch source {
+            case .consultations:
+                guard let reading else { break }
                 facts.consultations = try await reading.indicatorRecords().map {
                     .init(
                         site: $0.site, priority: $0.priority, modality: $0.modality, received: $0.received, deadline: $0.deadline,
                         final: $0.final, serviceLine: $0.serviceLine)
                 }
-            }
-            if let teaching {
-                facts.libraryUse += try await teaching.caseViewRecords().map {
+            case .caseViews:
+                guard let teaching else { break }
+                facts.libraryUse = try await teaching.caseViewRecords().map {
                     .init(kind: .view, person: $0.person, institution: $0.institution, caseID: $0.caseID, date: $0.viewed)
                 }
+            case .cases:
+                guard let teaching else { break }
                 facts.cases = try await teaching.indicatorRecords().map {
                     .init(
                         institution: $0.institution, modality: $0.modality, created: $0.created, published: $0.firstPublished,
                         retired: $0.retired)
                 }
-            }
-            if let training {
+            case .training:
+                guard let training else { break }
                 let practices = try await training.practiceIndicatorRecords()
                 let attempts = try await training.indicatorRecords()
                 let partners = try await training.partnerRecords()
                 // Everyone's institution in one read of the people, for practice, exams and teaching alike.
                 let people = try await institutionsByPerson()
-                facts.libraryUse += practices.map {
+                facts.libraryUse = practices.map {
                     .init(
                         kind: .practice, person: $0.student, institution: people[$0.student]?.code ?? "", caseID: $0.caseID,
                         date: $0.submitted)
@@ -125,20 +160,21 @@ public final class ProgrammeStore: Sendable {
                         .init(person: attempt.student, institution: institution, kind: "exam", completed: attempt.submitted))
                 }
                 Self.addPartnerFacts(partners, people: people, to: &facts)
-            }
-            if let health {
+            case .health:
+                guard let health else { break }
                 facts.healthServices = try await health.indicatorRecords().map {
                     .init(institution: $0.institution, kind: $0.kind, date: $0.date)
                 }
+            case .programme:
+                facts.figures = try await figures(year: nil)
+                facts.training = try await completions()
+                facts.coursePublications = try await coursePublications()
             }
         } catch let error as ProgrammeError {
             throw error
         } catch {
             throw .database("\(error)")
         }
-        facts.figures = try await figures(year: nil)
-        facts.training += try await completions()
-        facts.coursePublications = try await coursePublications()
         return facts
     }
 
