@@ -284,6 +284,11 @@ public struct AtriumServer: Sendable {
             services.append(.init(service: makeDIMSEListener(secure: true, onListening: onDICOMTLSListening)))
         }
         if configuration.hl7Port != nil { services.append(.init(service: makeMLLPListener())) }
+        // Done once, then gone: its end stops nothing else.
+        services.append(
+            .init(
+                service: ProgrammeWarmUp(programme: programme, logger: logger), successTerminationBehavior: .ignore,
+                failureTerminationBehavior: .ignore))
         var group = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         group.maximumGracefulShutdownDuration = .seconds(30)
         try await ServiceGroup(configuration: group).run()
@@ -303,6 +308,22 @@ extension AtriumServer {
             return S3BlobStore(configuration: configuration)
         }
         return try FileSystemBlobStore(root: directory + "/courseware")
+    }
+}
+
+/// Reads the programme's facts once after the start, in the background, so that the office's first view of the
+/// dashboard does not pay for the cold read (seconds with a year of data: every exam attempt scored); later views keep
+/// them under their fingerprint (``ProgrammeStore/facts()``).
+struct ProgrammeWarmUp: Service {
+    let programme: ProgrammeStore
+    let logger: Logger
+
+    func run() async throws {
+        do {
+            _ = try await programme.facts()
+        } catch {
+            logger.warning("programme facts not read ahead", metadata: ["error": "\(error)"])
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 import AtriumTesting
 import Foundation
+import Platform
 import Testing
 
 @testable import Programme
@@ -67,6 +68,36 @@ struct SeededYear {
             facts.coursePublications.append(
                 .init(institution: Self.institutions[random.below(4)], published: moment(start - 86_400 * 30, span + 86_400 * 60)))
         }
+        // Supervision across partners: countersigned placements of 60 trainees (whole local days, some across the year's
+        // edges), teaching by 45 people of the three partners (moments, and placements supervised), inspections.
+        let partners = ["AFFILIATED", "COUNTY-A", "COUNTY-B"]
+        func day(_ date: Date) -> CivilDate { CivilDate(date) }
+        for index in 0..<160 {
+            let first = day(moment(start - 86_400 * 60, span + 86_400 * 60))
+            let last = first.adding(days: random.below(90))
+            facts.placements.append(
+                .init(trainee: "t\(index % 60)", partner: partners[random.below(3)], first: first.start, last: last.start))
+        }
+        for index in 0..<500 {
+            let person = random.below(45)
+            if index % 5 == 0 {
+                let first = day(moment(start - 86_400 * 40, span + 86_400 * 40))
+                facts.teachingActs.append(
+                    .init(
+                        person: "teacher\(person)", institution: partners[person % 3], kind: "practice-supervision", first: first.start,
+                        last: first.adding(days: random.below(60)).start))
+            } else {
+                let date = moment(start - 86_400 * 30, span + 86_400 * 60)
+                facts.teachingActs.append(
+                    .init(
+                        person: "teacher\(person)", institution: partners[person % 3], kind: ["countersign", "grade"][index % 2],
+                        first: date, last: date))
+            }
+        }
+        for _ in 0..<70 {
+            facts.inspections.append(
+                .init(institution: Self.institutions[random.below(4)], date: day(moment(start - 86_400 * 20, span + 86_400 * 40)).start))
+        }
         self.facts = facts
     }
 
@@ -87,6 +118,13 @@ struct SeededYear {
                 ["kind": $0.kind.rawValue, "person": $0.person, "institution": $0.institution, "date": t($0.date)] as [String: Any]
             },
             "courses": facts.coursePublications.map { ["institution": $0.institution, "published": t($0.published)] as [String: Any] },
+            "placements": facts.placements.map {
+                ["trainee": $0.trainee, "partner": $0.partner, "first": t($0.first), "last": t($0.last)] as [String: Any]
+            },
+            "teaching": facts.teachingActs.map {
+                ["person": $0.person, "institution": $0.institution, "first": t($0.first), "last": t($0.last)] as [String: Any]
+            },
+            "inspections": facts.inspections.map { ["institution": $0.institution, "date": t($0.date)] as [String: Any] },
             "exams": facts.exams.map {
                 ["institution": $0.institution, "submitted": t($0.submitted), "passed": $0.passed, "first": $0.first] as [String: Any]
             },
@@ -137,6 +175,20 @@ struct IndicatorTests {
                     compared += 1
                 }
             }
+            // The monthly series (computed in one pass) gives each month's figure as Python counts it.
+            for definition in IndicatorCatalog.all {
+                let series = IndicatorComputation.monthly(
+                    definition.key, facts: seeded.facts, period: ProgrammePeriod(year: 2026, institution: institution), now: now)
+                #expect(series.count == 12)
+                for (index, value) in series.enumerated() {
+                    let key = "\(institution ?? "*")|\(index + 1)|\(definition.key)"
+                    if let number = reference[key] as? Double {
+                        #expect(value.map { abs($0 - number) < 1e-9 } == true, "monthly \(key): \(String(describing: value)) vs \(number)")
+                    } else {
+                        #expect(value == nil, "monthly \(key): \(String(describing: value)) vs none")
+                    }
+                }
+            }
         }
         #expect(compared == 5 * 13 * IndicatorCatalog.all.count)
     }
@@ -160,5 +212,40 @@ struct IndicatorTests {
         }
         #expect(
             Double(rows.map(\.consultationsRequested).reduce(0, +)) == reference["*|0|consultations"] as? Double)
+    }
+
+    @Test("Part-time teachers, trainees hosted and inspections of each partner, for the year and each month, equal Python's count")
+    func partnerColumnsMatchReference() throws {
+        let now = ProgrammePeriod(year: 2027).interval.start
+        let seeded = SeededYear(seed: 19, now: now)
+        let path = try Corpus.temporaryDirectory("atrium-indicators") + "/facts.json"
+        try seeded.json().write(to: URL(fileURLWithPath: path))
+        let run = try Subprocess.run("python3", [Corpus.script("ProgrammeTests", "indicator_reference.py"), path])
+        try #require(run.status == 0, "indicator_reference.py: \(run.errorOutput)")
+        let reference = try #require(try JSONSerialization.jsonObject(with: run.standardOutput) as? [String: Any])
+        var nonZero = 0
+        for month in 0...12 {
+            let period = ProgrammePeriod(year: 2026, month: month == 0 ? nil : month)
+            let rows = Dictionary(
+                uniqueKeysWithValues: ProgrammeDashboard.contributions(facts: seeded.facts, period: period).map { ($0.institution, $0) })
+            for institution in SeededYear.institutions {
+                let row = rows[institution]
+                for (column, value) in [
+                    ("part-time-teachers", row?.partTimeTeachers), ("trainees-hosted", row?.traineesHosted),
+                    ("inspections", row?.inspections),
+                ] {
+                    let expected = try #require(reference["\(institution)|\(month)|contributions.\(column)"] as? Double)
+                    #expect(Double(value ?? 0) == expected, "\(institution) month \(month) \(column)")
+                    if expected > 0 { nonZero += 1 }
+                }
+            }
+            // One institution read alone gives its own row, the same figures.
+            let alone = ProgrammeDashboard.contributions(
+                facts: seeded.facts, period: ProgrammePeriod(year: 2026, month: period.month, institution: "COUNTY-A"))
+            #expect(alone.map(\.institution).allSatisfy { $0 == "COUNTY-A" })
+            #expect(alone.first?.partTimeTeachers ?? 0 == rows["COUNTY-A"]?.partTimeTeachers ?? 0)
+        }
+        // The seed gives every partner figures in most months: the comparison is not of zeros.
+        #expect(nonZero > 80)
     }
 }

@@ -50,6 +50,137 @@ enum ProgrammeStoreSuite {
         try await exams(store, training: training, identity: identity)
         try await health(identity, reading: reading, teaching: teaching)
         try await serviceLines(store, reading: reading)
+        try await partners(store, training: training, identity: identity)
+        try await keptFacts(store, identity: identity, reading: reading, teaching: teaching, training: training)
+    }
+
+    /// Supervision records reach the partner contribution table: trainees hosted (countersigned placements overlapping the
+    /// period), part-time teachers (people of a partner, not of a college, who supervised or taught in it), inspections
+    /// dated in it. The expected figures are read off the records made here.
+    static func partners(_ store: ProgrammeStore, training: TrainingStore, identity: IdentityStore) async throws {
+        let actor = AuditActor(user: "test")
+        let hospital = try await identity.createInstitution(
+            code: "PARTNER-H", name: "Partner hospital", kind: .affiliatedHospital, actor: actor)
+        let college = try await identity.createInstitution(code: "COLLEGE-P", name: "College", kind: .college, actor: actor)
+        for (name, institution) in [("sup.h", hospital.id), ("grader.h", hospital.id), ("sup.c", college.id)] {
+            _ = try await identity.createPerson(
+                username: name, password: "test password \(name)", roles: [.supervisor], institutionID: institution, actor: actor)
+        }
+        func day(_ text: String) throws -> Date { try #require(CivilDate(text)).start.addingTimeInterval(36_000) }
+        _ = try await training.assignSupervisors(
+            SupervisorAssignment(trainee: "tr.1", academicSupervisor: "sup.c", practiceSupervisor: "sup.h", partner: "PARTNER-H"),
+            by: "office")
+        _ = try await training.assignSupervisors(
+            SupervisorAssignment(trainee: "tr.2", academicSupervisor: nil, practiceSupervisor: "sup.c", partner: "COLLEGE-P"), by: "office")
+        // tr.1: 1 March to 15 April 2026, countersigned on 16 April by sup.h; tr.2: 20 December 2025 to 5 January 2026,
+        // countersigned by sup.c (college staff: no part-time teacher); tr.2's June placement waits (not counted).
+        let one = try await training.logEntry(
+            LogbookSubmission(kind: .placement, partner: "PARTNER-H", department: "Radiology", date: "2026-03-01", endDate: "2026-04-15"),
+            trainee: "tr.1")
+        _ = try await training.review(entry: one.id, by: "sup.h", accept: true, comment: "", at: try day("2026-04-16"))
+        let two = try await training.logEntry(
+            LogbookSubmission(kind: .placement, partner: "PARTNER-H", department: "CT", date: "2025-12-20", endDate: "2026-01-05"),
+            trainee: "tr.2")
+        _ = try await training.review(entry: two.id, by: "sup.c", accept: true, comment: "", at: try day("2026-01-06"))
+        _ = try await training.logEntry(
+            LogbookSubmission(kind: .placement, partner: "PARTNER-H", department: "MR", date: "2026-06-01", endDate: "2026-06-30"),
+            trainee: "tr.2")
+        for date in ["2026-05-10", "2025-11-01"] {
+            _ = try await training.recordInspection(
+                InspectionDraft(
+                    institution: "PARTNER-H", subjectKind: .placement, subject: "Radiology placements", unannounced: false, date: date,
+                    findings: "Logbooks complete."), by: "office")
+        }
+        let facts = try await store.facts()
+        func row(_ month: Int?) -> ProgrammeDashboard.Contribution? {
+            ProgrammeDashboard.contributions(facts: facts, period: ProgrammePeriod(year: 2026, month: month)).first {
+                $0.institution == "PARTNER-H"
+            }
+        }
+        /// Trainees hosted, part-time teachers, inspections; zeros for no row.
+        func counts(_ month: Int?) -> [Int] {
+            row(month).map { [$0.traineesHosted, $0.partTimeTeachers, $0.inspections] } ?? [0, 0, 0]
+        }
+        _ = try #require(row(nil))
+        #expect(counts(nil) == [2, 1, 1])
+        #expect(counts(1) == [1, 0, 0])
+        #expect(counts(3) == [1, 1, 0])
+        #expect(counts(5) == [0, 0, 1])
+        #expect(counts(6) == [0, 0, 0], "a pending placement is not counted")
+        #expect(!facts.teachingActs.contains { $0.person == "sup.c" }, "college staff are not part-time teachers")
+        // A teacher of the partner commenting on a practice report in February 2026 is a part-time teacher of February.
+        let practice = try await training.submitPractice(
+            case: 1, student: "tr.1", PracticeSubmission(findings: "Consolidation", impression: "Pneumonia"))
+        _ = try await training.commentPractice(practice.id, "Good.", by: "grader.h", at: try day("2026-02-02"))
+        let commented = try await store.facts()
+        func teachers(_ month: Int?) -> Int? {
+            ProgrammeDashboard.contributions(facts: commented, period: ProgrammePeriod(year: 2026, month: month)).first {
+                $0.institution == "PARTNER-H"
+            }?.partTimeTeachers
+        }
+        #expect(teachers(2) == 1)
+        #expect(teachers(nil) == 2)
+    }
+
+    /// The facts are kept between reads under a fingerprint read from the database, and follow every change: new rows,
+    /// updates in place within the same second (a withdrawal, a publication, a person's move), whether made through this
+    /// store's own stores or another process's (here: stores of their own on the same database). Each expected figure is
+    /// counted from what the test did.
+    static func keptFacts(
+        _ store: ProgrammeStore, identity: IdentityStore, reading: ReadingStore, teaching: TeachingStore, training: TrainingStore
+    ) async throws {
+        let otherReading = ReadingStore.make(identity: identity)
+        let otherTeaching = TeachingStore(identity: identity)
+        let otherTraining = TrainingStore(identity: identity)
+        _ = try await store.facts()
+        #expect(!store.factsCache.withLock { $0.fingerprint }.isEmpty, "the fingerprint query works on this database")
+        let kept = try await store.facts()
+        #expect(kept == store.factsCache.withLock { $0.facts })
+        func sites(_ facts: ProgrammeFacts) -> Int { facts.consultations.filter { $0.site == "KEPT-X" }.count }
+        #expect(sites(kept) == 0)
+        let site = ReadingActor(username: "kept.clerk", displayName: "Clerk", sourceAddress: "127.0.0.1")
+        var filed: [ConsultationRequest] = []
+        for n in 0..<2 {
+            filed.append(
+                try await otherReading.file(
+                    NewConsultationRequest(
+                        priority: .routine, referringPhysician: "Dr Li", clinicalHistory: "", question: "?", modality: "CT",
+                        bodyPart: "CHEST", studies: ["1.2.826.0.1.3680043.8.498.9119\(n)"]),
+                    institution: "KEPT-X", by: site
+                ).0)
+        }
+        #expect(sites(try await store.facts()) == 2)
+        _ = try await otherReading.withdraw(requestID: filed[0].id, by: site)
+        #expect(sites(try await store.facts()) == 1, "a withdrawal (an update in place) is seen")
+        var content = CaseContent(title: "Kept case")
+        content.findings = "Findings."
+        content.diagnosis = "Diagnosis"
+        content.tags.modalities = ["CT"]
+        let created = try await otherTeaching.create(content, author: "curator.kept", institution: "KEPT-X", source: "form")
+        #expect(try await store.facts().cases.filter { $0.institution == "KEPT-X" }.map(\.published) == [nil])
+        let submitted = try await otherTeaching.apply(.submit, to: created.id, actor: "curator.kept", revision: created.revision)
+        _ = try await otherTeaching.apply(.approve, to: created.id, actor: "curator.other", revision: submitted.revision)
+        #expect(try await store.facts().cases.filter { $0.institution == "KEPT-X" }.allSatisfy { $0.published != nil })
+        let before = try await store.facts().inspections.count
+        _ = try await otherTraining.recordInspection(
+            InspectionDraft(
+                institution: "KEPT-X", subjectKind: .course, subject: "Course", unannounced: true, date: "2026-07-01", findings: "Fine."),
+            by: "office")
+        #expect(try await store.facts().inspections.count == before + 1)
+        // A person moved to another institution takes their practice with them.
+        let actor = AuditActor(user: "test")
+        let home = try await identity.createInstitution(code: "KEPT-A", name: "A", kind: .grassrootsHospital, actor: actor)
+        let away = try await identity.createInstitution(code: "KEPT-B", name: "B", kind: .grassrootsHospital, actor: actor)
+        let learner = try await identity.createPerson(
+            username: "kept.learner", password: "test password kept", roles: [.student], institutionID: home.id, actor: actor)
+        _ = try await otherTraining.submitPractice(
+            case: created.id, student: "kept.learner", PracticeSubmission(findings: "Consolidation", impression: "Pneumonia"))
+        #expect(try await store.facts().libraryUse.filter { $0.person == "kept.learner" }.map(\.institution) == ["KEPT-A"])
+        try await identity.update(personID: learner.id, displayName: nil, institutionID: .some(away.id), language: nil, actor: actor)
+        #expect(try await store.facts().libraryUse.filter { $0.person == "kept.learner" }.map(\.institution) == ["KEPT-B"])
+        _ = reading
+        _ = teaching
+        _ = training
     }
 
     /// Each request's service line reaches the facts, and the breakdown counts it under that line.

@@ -2,8 +2,10 @@ import AtriumTesting
 import Foundation
 import Platform
 import Reading
+import Server
 import Teaching
 import Testing
+import Training
 
 @Suite("Programme indicators over the API and in headless Chromium")
 struct ProgrammeWebTests {
@@ -51,10 +53,12 @@ struct ProgrammeWebTests {
             let token = try await server.server.testToken(name, roles: [role], institution: institution)
             people[key] = [name, "test password \(name)", token]
         }
+        let partners = try await seedPartner(server.server)
         let directory = try Corpus.temporaryDirectory("atrium-programme-web")
         let seed: [String: Any] = [
             "people": people, "consultations": consultations.map { $0.0 },
             "cases": cases.map { ["institution": $0.0, "published": $0.1] }, "publishedIDs": publishedIDs,
+            "partners": partners,
         ]
         try JSONSerialization.data(withJSONObject: seed).write(to: URL(fileURLWithPath: directory + "/seed.json"))
         let screenshots = try ProcessInfo.processInfo.environment["ATRIUM_SCREENSHOTS"] ?? Corpus.temporaryDirectory("atrium-screenshots")
@@ -67,5 +71,54 @@ struct ProgrammeWebTests {
         print("programme screenshots: \(screenshots)")
         #expect(run.status == 0, "\(run.output)\(run.errorOutput.suffix(3000))")
         #expect(run.output.hasSuffix("ok\n"), "\(run.output)")
+    }
+
+    /// A partner hospital's supervision this year and last: two trainees' countersigned placements (one from December of
+    /// last year), a third's placement still waiting, their practice supervisors' countersignatures, inspections this year
+    /// and last. Returns the raw records for the script, which counts the three partner columns from them.
+    func seedPartner(_ server: AtriumServer) async throws -> [String: Any] {
+        let actor = AuditActor(user: "test")
+        let year = AllianceTime.calendar.component(.year, from: Date())
+        let partner = try await server.identity.createInstitution(
+            code: "PARTNER-W", name: "Partner hospital", kind: .affiliatedHospital, actor: actor)
+        for name in ["prog-sup-w", "prog-sup-w2"] {
+            _ = try await server.identity.createPerson(
+                username: name, password: "test password \(name)", roles: [.supervisor], institutionID: partner.id, actor: actor)
+        }
+        let plan: [(trainee: String, supervisor: String, first: String, last: String, countersign: Bool)] = [
+            ("prog-tw-1", "prog-sup-w", "\(year)-01-10", "\(year)-02-20", true),
+            ("prog-tw-2", "prog-sup-w2", "\(year - 1)-12-20", "\(year)-01-03", true),
+            ("prog-tw-3", "prog-sup-w", "\(year)-03-01", "\(year)-03-30", false),
+        ]
+        var placements: [[String: Any]] = []
+        var reviews: [[String: Any]] = []
+        for item in plan {
+            _ = try await server.training.assignSupervisors(
+                SupervisorAssignment(
+                    trainee: item.trainee, academicSupervisor: nil, practiceSupervisor: item.supervisor, partner: "PARTNER-W"),
+                by: "prog-office")
+            let entry = try await server.training.logEntry(
+                LogbookSubmission(kind: .placement, partner: "PARTNER-W", department: "Radiology", date: item.first, endDate: item.last),
+                trainee: item.trainee)
+            if item.countersign {
+                let reviewed = try await server.training.review(entry: entry.id, by: item.supervisor, accept: true, comment: "")
+                reviews.append([
+                    "person": item.supervisor, "institution": "PARTNER-W", "date": CivilDate(reviewed.reviewedAt ?? Date()).description,
+                ])
+            }
+            placements.append([
+                "trainee": item.trainee, "partner": "PARTNER-W", "supervisor": item.supervisor, "first": item.first, "last": item.last,
+                "countersigned": item.countersign,
+            ])
+        }
+        var inspections: [[String: Any]] = []
+        for date in ["\(year)-03-01", "\(year - 1)-06-01"] {
+            _ = try await server.training.recordInspection(
+                InspectionDraft(
+                    institution: "PARTNER-W", subjectKind: .placement, subject: "Radiology placements", unannounced: false, date: date,
+                    findings: "Logbooks complete."), by: "prog-office")
+            inspections.append(["institution": "PARTNER-W", "date": date])
+        }
+        return ["placements": placements, "reviews": reviews, "inspections": inspections, "supervisorInstitution": "PARTNER-W"]
     }
 }

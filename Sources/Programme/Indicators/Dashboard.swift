@@ -23,6 +23,12 @@ public enum ProgrammeDashboard {
         public var casesPublished: Int
         public var trainingPersonTimes: Int
         public var examAttempts: Int
+        /// Distinct people of the institution who taught in the period (``ProgrammeFacts/TeachingAct``).
+        public var partTimeTeachers: Int = 0
+        /// Distinct trainees with a countersigned placement at the institution overlapping the period.
+        public var traineesHosted: Int = 0
+        /// Inspections of the institution dated in the period.
+        public var inspections: Int = 0
     }
 
     /// The consultation figures of one service line (imaging, pathology, laboratory) in the period: requests received,
@@ -114,6 +120,18 @@ public enum ProgrammeDashboard {
         }
         for t in facts.training where within(t.completed) { touch(t.institution) { $0.trainingPersonTimes += 1 } }
         for e in facts.exams where within(e.submitted) { touch(e.institution) { $0.examAttempts += 1 } }
+        // People and trainees are counted once per institution, however many acts or placements they have.
+        var teachers: [String: Set<String>] = [:]
+        for act in facts.teachingActs where act.first < end && act.last >= start {
+            teachers[act.institution, default: []].insert(act.person)
+        }
+        for (institution, people) in teachers { touch(institution) { $0.partTimeTeachers = people.count } }
+        var hosted: [String: Set<String>] = [:]
+        for placement in facts.placements where placement.first < end && placement.last >= start {
+            hosted[placement.partner, default: []].insert(placement.trainee)
+        }
+        for (institution, trainees) in hosted { touch(institution) { $0.traineesHosted = trainees.count } }
+        for inspection in facts.inspections where within(inspection.date) { touch(inspection.institution) { $0.inspections += 1 } }
         return table.values.sorted { $0.institution < $1.institution }
     }
 }

@@ -110,10 +110,101 @@ public enum IndicatorComputation {
         }
     }
 
-    /// The figure for each month of the period's year (twelve values), for trend charts.
+    /// The figure for each month of the period's year (twelve values), for trend charts: for each month, what
+    /// ``value(_:facts:period:now:)`` gives for that month, computed in one pass over the records (each record put in its
+    /// month by the months' bounds) rather than twelve.
     public static func monthly(_ key: String, facts: ProgrammeFacts, period: ProgrammePeriod, now: Date) -> [Double?] {
-        (1...12).map { month in
-            value(key, facts: facts, period: ProgrammePeriod(year: period.year, month: month, institution: period.institution), now: now)
+        let bounds =
+            (1...12).map { ProgrammePeriod(year: period.year, month: $0).interval.start } + [
+                ProgrammePeriod(year: period.year).interval.end
+            ]
+        let institution = period.institution
+        func mine(_ other: String) -> Bool { institution == nil || institution == other }
+        /// The month (0…11) a moment falls in, nil outside the year.
+        func month(_ date: Date) -> Int? {
+            guard date >= bounds[0], date < bounds[12] else { return nil }
+            var low = 0
+            var high = 12
+            while high - low > 1 {
+                let middle = (low + high) / 2
+                if date >= bounds[middle] { low = middle } else { high = middle }
+            }
+            return low
+        }
+        func counts<Record>(_ records: [Record], _ date: (Record) -> Date?) -> [Double?] {
+            var buckets = [Double](repeating: 0, count: 12)
+            for record in records {
+                if let moment = date(record), let m = month(moment) { buckets[m] += 1 }
+            }
+            return buckets
+        }
+        func rates(_ totals: [Int], _ hits: [Int]) -> [Double?] {
+            zip(totals, hits).map { $0.0 == 0 ? nil : 100 * Double($0.1) / Double($0.0) }
+        }
+        switch key {
+        case IndicatorCatalog.consultations.key:
+            return counts(facts.consultations) { mine($0.site) ? $0.received : nil }
+        case IndicatorCatalog.turnaroundMedian.key:
+            var hours = [[Double]](repeating: [], count: 12)
+            for c in facts.consultations where mine(c.site) {
+                if let final = c.final, let m = month(c.received) { hours[m].append(final.timeIntervalSince(c.received) / 3600) }
+            }
+            return hours.map(median)
+        case IndicatorCatalog.breachRate.key:
+            var requests = [Int](repeating: 0, count: 12)
+            var breached = [Int](repeating: 0, count: 12)
+            for c in facts.consultations where mine(c.site) {
+                guard let m = month(c.received) else { continue }
+                requests[m] += 1
+                if c.breached(now: now) { breached[m] += 1 }
+            }
+            return rates(requests, breached)
+        case IndicatorCatalog.casesAdded.key:
+            return counts(facts.cases) { mine($0.institution) ? $0.created : nil }
+        case IndicatorCatalog.casesPublished.key:
+            return counts(facts.cases) { mine($0.institution) ? $0.published : nil }
+        case IndicatorCatalog.libraryGrowth.key:
+            // Each month's figure is cumulative: the cases added from the start of the year to the end of that month.
+            var before = 0
+            var added = [Int](repeating: 0, count: 12)
+            for c in facts.cases where mine(c.institution) {
+                if c.created < bounds[0] { before += 1 } else if let m = month(c.created) { added[m] += 1 }
+            }
+            var total = 0
+            return added.map { count in
+                total += count
+                return before == 0 ? nil : 100 * Double(total) / Double(before)
+            }
+        case IndicatorCatalog.trainingPersonTimes.key:
+            return counts(facts.training) { mine($0.institution) ? $0.completed : nil }
+        case IndicatorCatalog.healthServicePersonTimes.key:
+            return counts(facts.healthServices) { mine($0.institution) ? $0.date : nil }
+        case IndicatorCatalog.examPassRate.key:
+            var firsts = [Int](repeating: 0, count: 12)
+            var passed = [Int](repeating: 0, count: 12)
+            for e in facts.exams where e.first && mine(e.institution) {
+                guard let m = month(e.submitted) else { continue }
+                firsts[m] += 1
+                if e.passed { passed[m] += 1 }
+            }
+            return rates(firsts, passed)
+        case IndicatorCatalog.caseViews.key:
+            return counts(facts.libraryUse) { $0.kind == .view && mine($0.institution) ? $0.date : nil }
+        case IndicatorCatalog.practiceAttempts.key:
+            return counts(facts.libraryUse) { $0.kind == .practice && mine($0.institution) ? $0.date : nil }
+        case IndicatorCatalog.distinctStudents.key:
+            var people = [Set<String>](repeating: [], count: 12)
+            for use in facts.libraryUse where mine(use.institution) {
+                if let m = month(use.date) { people[m].insert(use.person) }
+            }
+            return people.map { Double($0.count) }
+        case IndicatorCatalog.coursesPublished.key:
+            return counts(facts.coursePublications) { mine($0.institution) ? $0.published : nil }
+        default:
+            // A named indicator: few typed-in figures, read month by month.
+            return (1...12).map { m in
+                value(key, facts: facts, period: ProgrammePeriod(year: period.year, month: m, institution: period.institution), now: now)
+            }
         }
     }
 

@@ -15,6 +15,12 @@ public struct ProgrammeFacts: Sendable, Equatable {
     public var libraryUse: [LibraryUse] = []
     /// Continuing-education courses first published.
     public var coursePublications: [CoursePublication] = []
+    /// Trainees' countersigned placements at partner institutions.
+    public var placements: [Placement] = []
+    /// Recorded teaching by people of partner institutions (not of a college): the part-time teachers.
+    public var teachingActs: [TeachingAct] = []
+    /// Inspections recorded of institutions (their courses, placements and projects).
+    public var inspections: [Inspection] = []
 
     public init(
         consultations: [Consultation] = [], cases: [TeachingCase] = [], training: [TrainingActivity] = [], exams: [ExamAttempt] = [],
@@ -173,6 +179,53 @@ public struct ProgrammeFacts: Sendable, Equatable {
             self.submitted = submitted
             self.passed = passed
             self.first = first
+        }
+    }
+
+    /// A trainee's placement at a partner institution, countersigned by the practice supervisor: from the start of its
+    /// first day to the start of its last day (alliance calendar days). It overlaps a period when its first day starts
+    /// before the period ends and its last day starts at or after the period's start.
+    public struct Placement: Sendable, Equatable {
+        public var trainee: String
+        public var partner: String
+        public var first: Date
+        public var last: Date
+
+        public init(trainee: String, partner: String, first: Date, last: Date) {
+            self.trainee = trainee
+            self.partner = partner
+            self.first = first
+            self.last = last
+        }
+    }
+
+    /// Teaching recorded of a person of a partner institution: a logbook entry countersigned or returned, a competency
+    /// signed off, an exam answer graded with a rubric, a practice report commented (a moment each: `first` == `last`),
+    /// or supervising a trainee's placement as the named practice supervisor (the placement's days).
+    public struct TeachingAct: Sendable, Equatable {
+        public var person: String
+        public var institution: String
+        public var kind: String
+        public var first: Date
+        public var last: Date
+
+        public init(person: String, institution: String, kind: String, first: Date, last: Date) {
+            self.person = person
+            self.institution = institution
+            self.kind = kind
+            self.first = first
+            self.last = last
+        }
+    }
+
+    /// An inspection of an institution, on the start of its day.
+    public struct Inspection: Sendable, Equatable {
+        public var institution: String
+        public var date: Date
+
+        public init(institution: String, date: Date) {
+            self.institution = institution
+            self.date = date
         }
     }
 }

@@ -19,12 +19,18 @@ public final class ProgrammeStore: Sendable {
     /// The health records, whose examinations, assessments and follow-ups are service person-times.
     let health: HealthStore?
     private let prepared = Mutex(false)
+    /// The facts last read, and the fingerprint of the tables they were read from (``facts()``).
+    let factsCache = Mutex(FactsCache())
+    let factsFingerprint: FactsFingerprint
 
     package init(
         database: any PlatformDatabase, reading: ReadingStore?, teaching: TeachingStore?, training: TrainingStore? = nil,
         identity: IdentityStore? = nil, health: HealthStore? = nil
     ) {
         self.health = health
+        self.factsFingerprint = FactsFingerprint(
+            reading: reading != nil, teaching: teaching != nil, training: training != nil, identity: identity != nil,
+            health: health != nil)
         self.database = database
         self.reading = reading
         self.teaching = teaching
@@ -60,38 +66,90 @@ public final class ProgrammeStore: Sendable {
 
     /// Everything the indicators are computed from: consultations and teaching cases from their stores, the figures
     /// entered here. Training and exam records join when the training store exists.
+    ///
+    /// Reading them all takes a few hundred milliseconds with a year of data, and every view of the dashboard needs them;
+    /// so they are kept in memory, each source's records (``FactsSource``: consultations, cases, case views, training,
+    /// health, the programme's own) under a fingerprint of the tables they come from (``FactsFingerprint``: counts,
+    /// highest ids and sums of change times of each table, read for all sources in one query from the database, so the
+    /// same in every process on PostgreSQL). A view reads the fingerprint, then again only the sources whose tables
+    /// changed since: a case page opened re-reads the case views, not the year's consultations.
     public func facts() async throws(ProgrammeError) -> ProgrammeFacts {
+        try await prepare()
+        let values = try? await database.query(factsFingerprint.sql, []).first?.map { $0.integer ?? Int64($0.text ?? "") ?? 0 }
+        guard let values, values.count == factsFingerprint.width else {
+            // No fingerprint (a store's table not made yet: its first use): read everything, keep nothing.
+            var facts = ProgrammeFacts()
+            for source in FactsSource.allCases { Self.merge(try await read(source), into: &facts) }
+            return facts
+        }
+        let fingerprints = factsFingerprint.split(values)
+        let kept = factsCache.withLock { $0 }
+        if kept.fingerprint == values { return kept.facts }
+        var parts = kept.parts
+        for source in FactsSource.allCases where parts[source]?.fingerprint != fingerprints[source] {
+            parts[source] = (fingerprints[source] ?? [], try await read(source))
+        }
+        var facts = ProgrammeFacts()
+        for source in FactsSource.allCases {
+            if let part = parts[source]?.facts { Self.merge(part, into: &facts) }
+        }
+        factsCache.withLock { $0 = FactsCache(fingerprint: values, facts: facts, parts: parts) }
+        return facts
+    }
+
+    /// Appends one source's records to the facts.
+    static func merge(_ part: ProgrammeFacts, into facts: inout ProgrammeFacts) {
+        facts.consultations += part.consultations
+        facts.cases += part.cases
+        facts.training += part.training
+        facts.exams += part.exams
+        facts.figures += part.figures
+        facts.healthServices += part.healthServices
+        facts.libraryUse += part.libraryUse
+        facts.coursePublications += part.coursePublications
+        facts.placements += part.placements
+        facts.teachingActs += part.teachingActs
+        facts.inspections += part.inspections
+    }
+
+    /// The records of one source, read from its store.
+    func read(_ source: FactsSource) async throws(ProgrammeError) -> ProgrammeFacts {
         var facts = ProgrammeFacts()
         do {
-            if let reading {
+            switch source {
+            case .consultations:
+                guard let reading else { break }
                 facts.consultations = try await reading.indicatorRecords().map {
                     .init(
                         site: $0.site, priority: $0.priority, modality: $0.modality, received: $0.received, deadline: $0.deadline,
                         final: $0.final, serviceLine: $0.serviceLine)
                 }
-            }
-            if let teaching {
-                facts.libraryUse += try await teaching.caseViewRecords().map {
+            case .caseViews:
+                guard let teaching else { break }
+                facts.libraryUse = try await teaching.caseViewRecords().map {
                     .init(kind: .view, person: $0.person, institution: $0.institution, caseID: $0.caseID, date: $0.viewed)
                 }
+            case .cases:
+                guard let teaching else { break }
                 facts.cases = try await teaching.indicatorRecords().map {
                     .init(
                         institution: $0.institution, modality: $0.modality, created: $0.created, published: $0.firstPublished,
                         retired: $0.retired)
                 }
-            }
-            if let training {
+            case .training:
+                guard let training else { break }
                 let practices = try await training.practiceIndicatorRecords()
                 let attempts = try await training.indicatorRecords()
-                // Everyone's institution in one read of the people, for practice and exams alike.
-                let institutions = try await institutionsByPerson(Set(practices.map(\.student) + attempts.map(\.student)))
-                facts.libraryUse += practices.map {
+                let partners = try await training.partnerRecords()
+                // Everyone's institution in one read of the people, for practice, exams and teaching alike.
+                let people = try await institutionsByPerson()
+                facts.libraryUse = practices.map {
                     .init(
-                        kind: .practice, person: $0.student, institution: institutions[$0.student] ?? "", caseID: $0.caseID,
+                        kind: .practice, person: $0.student, institution: people[$0.student]?.code ?? "", caseID: $0.caseID,
                         date: $0.submitted)
                 }
                 for attempt in attempts {
-                    let institution = institutions[attempt.student] ?? ""
+                    let institution = people[attempt.student]?.code ?? ""
                     let passed = attempt.complete && attempt.maximum > 0 && attempt.score >= Self.passShare * attempt.maximum
                     facts.exams.append(
                         .init(
@@ -101,30 +159,61 @@ public final class ProgrammeStore: Sendable {
                     facts.training.append(
                         .init(person: attempt.student, institution: institution, kind: "exam", completed: attempt.submitted))
                 }
-            }
-            if let health {
+                Self.addPartnerFacts(partners, people: people, to: &facts)
+            case .health:
+                guard let health else { break }
                 facts.healthServices = try await health.indicatorRecords().map {
                     .init(institution: $0.institution, kind: $0.kind, date: $0.date)
                 }
+            case .programme:
+                facts.figures = try await figures(year: nil)
+                facts.training = try await completions()
+                facts.coursePublications = try await coursePublications()
             }
         } catch let error as ProgrammeError {
             throw error
         } catch {
             throw .database("\(error)")
         }
-        facts.figures = try await figures(year: nil)
-        facts.training += try await completions()
-        facts.coursePublications = try await coursePublications()
         return facts
     }
 
-    /// The institution code of each person (empty for those without one).
-    func institutionsByPerson(_ usernames: Set<String>) async throws -> [String: String] {
-        guard let identity, !usernames.isEmpty else { return [:] }
-        let codes = Dictionary(uniqueKeysWithValues: try await identity.institutions().map { ($0.id, $0.code) })
-        var result: [String: String] = [:]
-        for person in try await identity.people() where usernames.contains(person.username) {
-            result[person.username] = person.institutionID.flatMap { codes[$0] } ?? ""
+    /// Placements, part-time teaching and inspections from the supervision records. A person teaches for the
+    /// institution they belong to, unless it is a college (whose staff are not part-time teachers) or they belong to none;
+    /// a named practice supervisor teaches through each of the trainee's countersigned placements.
+    static func addPartnerFacts(
+        _ records: TrainingStore.PartnerRecords, people: [String: (code: String, college: Bool)], to facts: inout ProgrammeFacts
+    ) {
+        func partTime(_ person: String) -> String? {
+            guard let member = people[person], !member.college, !member.code.isEmpty else { return nil }
+            return member.code
+        }
+        for placement in records.placements {
+            guard let first = CivilDate(placement.first)?.start, let last = CivilDate(placement.last)?.start else { continue }
+            facts.placements.append(.init(trainee: placement.trainee, partner: placement.partner, first: first, last: last))
+            if let supervisor = records.practiceSupervisors[placement.trainee], let institution = partTime(supervisor) {
+                facts.teachingActs.append(
+                    .init(person: supervisor, institution: institution, kind: "practice-supervision", first: first, last: last))
+            }
+        }
+        for act in records.acts {
+            guard let institution = partTime(act.person) else { continue }
+            facts.teachingActs.append(.init(person: act.person, institution: institution, kind: act.kind, first: act.date, last: act.date))
+        }
+        for inspection in records.inspections {
+            guard let day = CivilDate(inspection.day)?.start else { continue }
+            facts.inspections.append(.init(institution: inspection.institution, date: day))
+        }
+    }
+
+    /// The institution code of each person (empty for those without one), and whether it is a college.
+    func institutionsByPerson() async throws -> [String: (code: String, college: Bool)] {
+        guard let identity else { return [:] }
+        let institutions = Dictionary(uniqueKeysWithValues: try await identity.institutions().map { ($0.id, $0) })
+        var result: [String: (code: String, college: Bool)] = [:]
+        for person in try await identity.people() {
+            let institution = person.institutionID.flatMap { institutions[$0] }
+            result[person.username] = (institution?.code ?? "", institution?.kind == .college)
         }
         return result
     }

@@ -77,13 +77,7 @@ extension ProgrammeRoutes {
             "summary": IndicatorStatus.allCases.map {
                 ["status": $0.rawValue, "label": text("programme.status.\($0.rawValue)"), "count": counts[$0.rawValue] ?? 0]
             },
-            "contributions": board.contributions.map {
-                [
-                    "institution": $0.institution, "consultationsRequested": $0.consultationsRequested,
-                    "consultationsReported": $0.consultationsReported, "casesContributed": $0.casesContributed,
-                    "casesPublished": $0.casesPublished, "trainingPersonTimes": $0.trainingPersonTimes, "examAttempts": $0.examAttempts,
-                ] as [String: Any]
-            },
+            "contributions": board.contributions.map(Self.describe),
             "hasContributions": !board.contributions.isEmpty,
             "serviceLines": serviceLineEntries(board, language),
             "actions": actionEntries(board.actions, board, language, selection.now),
@@ -96,6 +90,7 @@ extension ProgrammeRoutes {
             "institution": selection.period.institution ?? "",
             "csvHref": "/api/programme/dashboard.csv?\(query)", "reportHref": "/programme/report?\(query)",
             "xlsxHref": "/api/programme/dashboard.xlsx?\(query)",
+            "contributionsCSVHref": "/api/programme/dashboard.csv?table=contributions&\(query)",
             "directions": IndicatorDirection.allCases.map { ["value": $0.rawValue, "label": text("programme.direction.\($0.rawValue)")] },
             "accumulations": IndicatorAccumulation.allCases.map {
                 ["value": $0.rawValue, "label": text("programme.accumulation.\($0.rawValue)")]
@@ -150,13 +145,7 @@ extension ProgrammeRoutes {
             "year": selection.period.year,
             "institution": selection.period.institution ?? views.locales.text("programme.alliance", language),
             "generated": Self.dayText(selection.now), "indicators": indicatorEntries(board, selection, language),
-            "contributions": board.contributions.map {
-                [
-                    "institution": $0.institution, "consultationsRequested": $0.consultationsRequested,
-                    "consultationsReported": $0.consultationsReported, "casesContributed": $0.casesContributed,
-                    "casesPublished": $0.casesPublished, "trainingPersonTimes": $0.trainingPersonTimes, "examAttempts": $0.examAttempts,
-                ] as [String: Any]
-            },
+            "contributions": board.contributions.map(Self.describe),
             "actions": actionEntries(board.actions, board, language, selection.now), "hasActions": !board.actions.isEmpty,
             "serviceLines": serviceLineEntries(board, language),
         ]

@@ -135,6 +135,30 @@ struct ProgrammeRoutes: Sendable {
         ]
     }
 
+    /// One partner's row as the JSON API, the page and the report give it.
+    static func describe(_ row: ProgrammeDashboard.Contribution) -> [String: Any] {
+        [
+            "institution": row.institution, "consultationsRequested": row.consultationsRequested,
+            "consultationsReported": row.consultationsReported, "casesContributed": row.casesContributed,
+            "casesPublished": row.casesPublished, "trainingPersonTimes": row.trainingPersonTimes, "examAttempts": row.examAttempts,
+            "partTimeTeachers": row.partTimeTeachers, "traineesHosted": row.traineesHosted, "inspections": row.inspections,
+        ]
+    }
+
+    /// The contribution table's columns: the JSON key of each and its locale key under `programme.contributions`.
+    static let contributionColumns: [(key: String, label: String)] = [
+        ("consultationsRequested", "requested"), ("consultationsReported", "reported"), ("casesContributed", "cases"),
+        ("casesPublished", "published"), ("trainingPersonTimes", "training"), ("examAttempts", "exams"),
+        ("partTimeTeachers", "partTimeTeachers"), ("traineesHosted", "traineesHosted"), ("inspections", "inspections"),
+    ]
+
+    static func counts(_ row: ProgrammeDashboard.Contribution) -> [Int] {
+        [
+            row.consultationsRequested, row.consultationsReported, row.casesContributed, row.casesPublished, row.trainingPersonTimes,
+            row.examAttempts, row.partTimeTeachers, row.traineesHosted, row.inspections,
+        ]
+    }
+
     func name(_ definition: IndicatorDefinition, _ named: [NamedIndicator], _ language: InterfaceLanguage) -> String {
         if let custom = named.first(where: { $0.definition.key == definition.key }) {
             return language == .chinese ? custom.nameChinese : custom.nameEnglish
@@ -180,13 +204,7 @@ struct ProgrammeRoutes: Sendable {
             "year": selection.period.year, "month": selection.period.month.map { $0 as Any } ?? NSNull(),
             "institution": selection.period.institution.map { $0 as Any } ?? NSNull(), "now": Self.iso(selection.now), "indicators": rows,
             "serviceLines": board.serviceLines.map(Self.describe),
-            "contributions": board.contributions.map {
-                [
-                    "institution": $0.institution, "consultationsRequested": $0.consultationsRequested,
-                    "consultationsReported": $0.consultationsReported, "casesContributed": $0.casesContributed,
-                    "casesPublished": $0.casesPublished, "trainingPersonTimes": $0.trainingPersonTimes, "examAttempts": $0.examAttempts,
-                ] as [String: Any]
-            },
+            "contributions": board.contributions.map(Self.describe),
         ])
     }
 
@@ -196,11 +214,16 @@ struct ProgrammeRoutes: Sendable {
         let selection = try Self.selection(request)
         let board = try await dashboard(selection)
         let language = WebViews.language(request: request, context: context)
+        let contributionsTable = request.uri.queryParameters["table"].map(String.init) == "contributions"
         var lines = [
             ["indicator", "name", "unit", "value", "target", "warning", "due", "status", "trend"]
                 + (1...12).map { String(format: "m%02d", $0) }
         ]
-        for row in board.rows {
+        if contributionsTable {
+            lines = [["institution"] + Self.contributionColumns.map(\.key)]
+            lines += board.contributions.map { [$0.institution] + Self.counts($0).map(String.init) }
+        }
+        for row in board.rows where !contributionsTable {
             lines.append(
                 [
                     row.definition.key, name(row.definition, board.named, language), row.definition.unit, Self.number(row.value),
@@ -209,7 +232,8 @@ struct ProgrammeRoutes: Sendable {
                 ] + row.monthly.map(Self.number))
         }
         let text = "\u{FEFF}" + lines.map { $0.map { CSVWriter.field($0) }.joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
-        let file = "atrium-programme-\(selection.period.year)\(selection.period.month.map { String(format: "-%02d", $0) } ?? "").csv"
+        let file =
+            "atrium-programme-\(contributionsTable ? "contributions-" : "")\(selection.period.year)\(selection.period.month.map { String(format: "-%02d", $0) } ?? "").csv"
         return Response(
             status: .ok,
             headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"\(file)\""],
@@ -240,18 +264,8 @@ struct ProgrammeRoutes: Sendable {
             }, columnWidths: [30, 36, 10, 10, 10, 10, 14] + Array(repeating: 8, count: 12))
         let contributions = SpreadsheetSheet(
             name: text("programme.contributions.heading"),
-            header: [
-                text("programme.institution"), text("programme.contributions.requested"), text("programme.contributions.reported"),
-                text("programme.contributions.cases"), text("programme.contributions.published"), text("programme.contributions.training"),
-                text("programme.contributions.exams"),
-            ],
-            rows: board.contributions.map {
-                [
-                    .text($0.institution), .number(Double($0.consultationsRequested)), .number(Double($0.consultationsReported)),
-                    .number(Double($0.casesContributed)), .number(Double($0.casesPublished)), .number(Double($0.trainingPersonTimes)),
-                    .number(Double($0.examAttempts)),
-                ]
-            })
+            header: [text("programme.institution")] + Self.contributionColumns.map { text("programme.contributions.\($0.label)") },
+            rows: board.contributions.map { [.text($0.institution)] + Self.counts($0).map { .number(Double($0)) } })
         let actions = SpreadsheetSheet(
             name: text("programme.actions.heading"),
             header: [

@@ -133,3 +133,76 @@ extension TrainingStore {
         }
     }
 }
+
+extension TrainingStore {
+    /// What the programme's partner contribution table counts from supervision: countersigned placements, the recorded
+    /// teaching acts of every person (countersignatures and returns, competency sign-offs, rubric grades, practice
+    /// comments), the practice supervisors named for trainees, and the inspections.
+    public struct PartnerRecords: Sendable, Equatable {
+        public struct Placement: Sendable, Equatable {
+            public var trainee: String
+            public var partner: String
+            /// `yyyy-MM-dd`, the first and the last day.
+            public var first: String
+            public var last: String
+        }
+
+        public struct Act: Sendable, Equatable {
+            public var person: String
+            /// `countersign`, `sign-off`, `grade` or `practice-comment`.
+            public var kind: String
+            public var date: Date
+        }
+
+        public var placements: [Placement] = []
+        public var acts: [Act] = []
+        /// Each trainee's named practice supervisor.
+        public var practiceSupervisors: [String: String] = [:]
+        public var inspections: [InspectionDay] = []
+
+        /// The inspected institution's code and the inspection's day (`yyyy-MM-dd`).
+        public struct InspectionDay: Sendable, Equatable {
+            public var institution: String
+            public var day: String
+        }
+    }
+
+    /// The supervision records of ``PartnerRecords``, in six queries.
+    public func partnerRecords() async throws(TrainingError) -> PartnerRecords {
+        var records = PartnerRecords()
+        for row in try await query(
+            "SELECT trainee, partner, submission FROM training_logbook_entries WHERE kind = 'placement' AND state = 'countersigned' ORDER BY id",
+            [])
+        {
+            let submission = try Self.decode(LogbookSubmission.self, row[2].text ?? "")
+            guard let partner = row[1].text ?? submission.partner, let last = submission.endDate else { continue }
+            records.placements.append(.init(trainee: row[0].text ?? "", partner: partner, first: submission.date, last: last))
+        }
+        let moments: [(String, String, Double)] = [
+            (
+                "SELECT reviewer, reviewed_at FROM training_logbook_entries WHERE reviewer IS NOT NULL AND reviewed_at IS NOT NULL",
+                "countersign", 1000
+            ),
+            ("SELECT signed_by, signed_at FROM training_competency_signoffs", "sign-off", 1000),
+            ("SELECT grader, graded_at FROM training_rubric_grades", "grade", 1),
+            (
+                "SELECT commented_by, commented_at FROM training_practice WHERE commented_by IS NOT NULL AND commented_at IS NOT NULL",
+                "practice-comment", 1000
+            ),
+        ]
+        for (sql, kind, perSecond) in moments {
+            for row in try await query(sql, []) {
+                records.acts.append(
+                    .init(person: row[0].text ?? "", kind: kind, date: Date(timeIntervalSince1970: Double(row[1].integer ?? 0) / perSecond))
+                )
+            }
+        }
+        for row in try await query("SELECT trainee, practice FROM training_supervisors WHERE practice IS NOT NULL", []) {
+            if let practice = row[1].text, !practice.isEmpty { records.practiceSupervisors[row[0].text ?? ""] = practice }
+        }
+        records.inspections = try await query("SELECT institution, day FROM training_inspections ORDER BY id", []).map {
+            PartnerRecords.InspectionDay(institution: $0[0].text ?? "", day: $0[1].text ?? "")
+        }
+        return records
+    }
+}

@@ -5,7 +5,9 @@ Usage: indicator_reference.py FACTS_JSON
 FACTS_JSON: {"now": seconds, "year": Y, "institutions": [...], "consultations": [{"site","received","deadline","final"}],
 "cases": [{"institution","created","published"}], "training": [{"institution","completed"}],
 "exams": [{"institution","submitted","passed","first"}],
-"health": [{"institution","date"}]} (examinations, assessments and follow-ups); times in seconds since 1970, null when absent.
+"health": [{"institution","date"}]} (examinations, assessments and follow-ups), "placements": [{"trainee","partner","first","last"}],
+"teaching": [{"person","institution","first","last"}], "inspections": [{"institution","date"}]; times in seconds since 1970,
+null when absent. Placements and teaching span [first, last] (last: the start of the last day, or the moment itself).
 Prints {"<institution or *>|<month or 0>|<indicator key>": value or null} for the year (month 0) and each month, for the
 whole alliance (*) and each institution. Periods are calendar months in UTC+8 (the alliance's local time).
 """
@@ -42,6 +44,21 @@ def up_to_period_end(seconds, month):
     return (moment.year, moment.month) <= (year, month)
 
 
+def bounds(month):
+    """The first instant of the period and the first after it, as seconds."""
+    if month == 0:
+        start, end = datetime.datetime(year, 1, 1, tzinfo=tz), datetime.datetime(year + 1, 1, 1, tzinfo=tz)
+    else:
+        start = datetime.datetime(year, month, 1, tzinfo=tz)
+        end = datetime.datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=tz)
+    return start.timestamp(), end.timestamp()
+
+
+def overlaps(record, month):
+    start, end = bounds(month)
+    return record["first"] < end and record["last"] >= start
+
+
 out = {}
 for institution in ["*"] + data["institutions"]:
     def mine(records, field="institution"):
@@ -54,6 +71,9 @@ for institution in ["*"] + data["institutions"]:
     health = mine(data.get("health", []))
     uses = mine(data.get("libraryUse", []))
     courses = mine(data.get("courses", []))
+    placements = mine(data.get("placements", []), "partner")
+    teaching = mine(data.get("teaching", []))
+    inspections = mine(data.get("inspections", []))
     for month in range(0, 13):
         key = f"{institution}|{month}|"
         requests = [c for c in consultations if in_period(c["received"], month)]
@@ -75,6 +95,10 @@ for institution in ["*"] + data["institutions"]:
         out[key + "library.practice-attempts"] = float(len(practices))
         out[key + "library.distinct-students"] = float(len({u["person"] for u in views + practices}))
         out[key + "courses.published"] = float(sum(1 for c in courses if in_period(c["published"], month)))
+        # The partner contribution columns: distinct people teaching, distinct trainees placed, inspections.
+        out[key + "contributions.part-time-teachers"] = float(len({t["person"] for t in teaching if overlaps(t, month)}))
+        out[key + "contributions.trainees-hosted"] = float(len({p["trainee"] for p in placements if overlaps(p, month)}))
+        out[key + "contributions.inspections"] = float(sum(1 for i in inspections if in_period(i["date"], month)))
         firsts = [e for e in exams if e["first"] and in_period(e["submitted"], month)]
         out[key + "exams.pass-rate"] = 100 * sum(1 for e in firsts if e["passed"]) / len(firsts) if firsts else None
 print(json.dumps(out))

@@ -178,6 +178,32 @@ for institution in set(sites) | set(added):
     assert contributions[institution]["casesContributed"] == added.get(institution, 0), contributions
     assert contributions[institution]["casesPublished"] == published.get(institution, 0), contributions
 
+step("each partner's part-time teachers, trainees hosted and inspections, counted here from the supervision records")
+partner_seed = seed["partners"]
+
+
+def partner_counts(y):
+    """(part-time teachers, trainees hosted, inspections) of PARTNER-W in year y, by the definitions in docs/api.md."""
+    first_day, last_day = f"{y}-01-01", f"{y}-12-31"
+    # Trainees hosted: distinct trainees with a countersigned placement there overlapping the year (days compare as text).
+    placed = [p for p in partner_seed["placements"] if p["countersigned"] and p["first"] <= last_day and p["last"] >= first_day]
+    # Part-time teachers: distinct people of the partner who supervised a hosted placement or countersigned in the year.
+    teachers = {p["supervisor"] for p in placed} | {r["person"] for r in partner_seed["reviews"] if r["date"].startswith(f"{y}-")}
+    inspections = sum(1 for i in partner_seed["inspections"] if i["date"].startswith(f"{y}-"))
+    return len(teachers), len({p["trainee"] for p in placed}), inspections
+
+
+want_teachers, want_hosted, want_inspections = partner_counts(year)
+assert (want_hosted, want_teachers, want_inspections) == (2, 2, 1), "the seed is what this step expects"
+partner_row = {row["institution"]: row for row in api("office", "GET", f"/api/programme/dashboard?year={year}")[1]["contributions"]}["PARTNER-W"]
+assert partner_row["traineesHosted"] == want_hosted and partner_row["partTimeTeachers"] == want_teachers and partner_row["inspections"] == want_inspections, partner_row
+last_year = {row["institution"]: row for row in api("office", "GET", f"/api/programme/dashboard?year={year - 1}")[1]["contributions"]}["PARTNER-W"]
+assert (last_year["partTimeTeachers"], last_year["traineesHosted"], last_year["inspections"]) == partner_counts(year - 1), last_year
+status, payload = api("office", "GET", f"/api/programme/dashboard.csv?year={year}&table=contributions", raw=True)
+assert status == 200, status
+partner_csv = {row["institution"]: row for row in csv.DictReader(io.StringIO(payload.decode("utf-8")[1:]))}["PARTNER-W"]
+assert (partner_csv["partTimeTeachers"], partner_csv["traineesHosted"], partner_csv["inspections"]) == (str(want_teachers), str(want_hosted), str(want_inspections)), partner_csv
+
 step("the service-line breakdown: every seeded consultation is imaging (the default line), none pathology or laboratory")
 status, board = api("office", "GET", f"/api/programme/dashboard?year={year}")
 lines = {row["serviceLine"]: row for row in board["serviceLines"]}
@@ -208,6 +234,7 @@ assert values["consultations"][3] == 1000 and values["consultations.turnaround-m
 assert values["consultations"][6 + month] == sum(sites.values()), values["consultations"]
 contribution_rows = {row[0]: row for row in workbook[workbook.sheetnames[1]].iter_rows(min_row=2, values_only=True)}
 assert contribution_rows["COUNTY-A"][1] == sites["COUNTY-A"], contribution_rows
+assert tuple(contribution_rows["PARTNER-W"][7:10]) == (want_teachers, want_hosted, want_inspections), contribution_rows["PARTNER-W"]
 
 step("improvement actions: opened, a closing note required, closed once")
 status, body = api("office", "POST", "/api/programme/actions", {"year": year, "institution": "COUNTY-B", "indicator": "consultations", "description": "Visit the county hospital", "owner": "prog-office", "due": today})
@@ -252,6 +279,9 @@ try:
     assert chart.find_elements(By.CSS_SELECTOR, "line.limit"), "the target's monthly share is drawn"
     cells = driver.find_elements(By.CSS_SELECTOR, '#chart-consultations table.monthly td')
     assert cells[month - 1].text == str(sum(sites.values())), [c.text for c in cells]
+    partner_cells = {td.get_attribute("data-column"): td.text for td in driver.find_elements(By.CSS_SELECTOR, '#programme-contributions tr[data-institution="PARTNER-W"] td[data-column]')}
+    assert partner_cells == {"partTimeTeachers": str(want_teachers), "traineesHosted": str(want_hosted), "inspections": str(want_inspections)}, partner_cells
+    assert strings["en"]["programme.contributions.traineesHosted"] in driver.find_element(By.CSS_SELECTOR, "#programme-contributions thead").get_attribute("textContent")
     driver.save_screenshot(os.path.join(shots, "programme-01-dashboard.png"))
 
     step("a month and an institution filter the figures")
