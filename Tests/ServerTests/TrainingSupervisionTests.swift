@@ -7,7 +7,7 @@ import Testing
 @Suite("Supervision of training across partners")
 struct TrainingSupervisionTests {
     @Test(
-        "A trainee logs a placement and procedures, only the named practice supervisor countersigns, the count moves against its target, a competency is signed off, an inspection is recorded and published, and the cohort XLSX holds the values computed in the test"
+        "A trainee logs a placement and procedures, only the named practice supervisor countersigns, the count moves against its target, a competency is signed off, an inspection is recorded and published, the cohort XLSX holds the values computed in the test, and a group assignment is evaluated by teacher, supervisor and peer with the weighted score computed in the test"
     )
     func supervision() async throws {
         try Chromium.require()
@@ -25,6 +25,8 @@ struct TrainingSupervisionTests {
             ("traineeA", "sv-trainee-a", .student, "SV-COLLEGE"), ("traineeB", "sv-trainee-b", .student, "SV-COLLEGE"),
             ("academic", "sv-academic", .supervisor, "SV-COLLEGE"), ("practice", "sv-practice", .supervisor, "SV-HOSP"),
             ("otherSupervisor", "sv-other-supervisor", .supervisor, "SV-OTHER"), ("partTime", "sv-part-time", .curator, "SV-HOSP"),
+            ("groupC1", "sv-group-c1", .student, "SV-COLLEGE"), ("groupC2", "sv-group-c2", .student, "SV-COLLEGE"),
+            ("groupD1", "sv-group-d1", .student, "SV-COLLEGE"), ("groupD2", "sv-group-d2", .student, "SV-COLLEGE"),
         ] {
             let token = try await server.server.testToken(name, roles: [role], institution: institution)
             people[key] = [name, "test password \(name)", token]
@@ -39,5 +41,12 @@ struct TrainingSupervisionTests {
             [Corpus.script("ServerTests", "training_supervision.py"), server.baseURL, LocaleFiles.directory, screenshots, file, directory])
         #expect(run.status == 0, "\(run.output)\(run.errorOutput.suffix(3000))")
         #expect(run.output.hasSuffix("ok\n"), "\(run.output)")
+
+        // Project-based assignments on the same server: two groups, evaluated by the teacher, a practice supervisor and
+        // a peer; the final score is computed in the script from the marks it entered.
+        let assignments = try await Subprocess.runDetached(
+            "python3", [Corpus.script("ServerTests", "training_assignments.py"), server.baseURL, LocaleFiles.directory, screenshots, file])
+        #expect(assignments.status == 0, "\(assignments.output)\(assignments.errorOutput.suffix(3000))")
+        #expect(assignments.output.hasSuffix("ok\n"), "\(assignments.output)")
     }
 }

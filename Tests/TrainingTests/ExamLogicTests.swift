@@ -150,8 +150,9 @@ struct ExamLogicTests {
     /// The table of who may do what, written out cell by cell: (roles, action, own attempt, released) → allowed.
     static let matrix: [(Set<Role>, TrainingAction, Bool, Bool, Bool)] = {
         var cells: [(Set<Role>, TrainingAction, Bool, Bool, Bool)] = []
-        // The supervision actions have their own table (SupervisionTests).
-        for action in TrainingAction.allCases where !SupervisionAccessTable.actions.contains(action) {
+        // The supervision and assignment actions have their own tables (SupervisionTests, AssignmentTests).
+        for action in TrainingAction.allCases
+        where !SupervisionAccessTable.actions.contains(action) && !AssignmentAccessTable.actions.contains(action) {
             for owner in [false, true] {
                 for released in [false, true] {
                     // Teachers: everything but taking an exam.

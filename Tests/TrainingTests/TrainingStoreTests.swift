@@ -16,6 +16,7 @@ struct TrainingStoreTests {
         try await store.prepare()
         try await TrainingSuite.run(store)
         try await SupervisionSuite.run(store)
+        try await AssignmentSuite.run(store)
     }
 
     @Test("The PostgreSQL training store passes the shared suite")
@@ -31,6 +32,7 @@ struct TrainingStoreTests {
         try await store.prepare()
         try await TrainingSuite.run(store)
         try await SupervisionSuite.run(store)
+        try await AssignmentSuite.run(store)
     }
 }
 

@@ -80,7 +80,8 @@ extension TrainingRoutes {
             "training-logbook", "training.logbook.title",
             [
                 "trainee": trainee, "cases": book.cases, "reported": book.events[.reported] ?? 0,
-                "examined": book.events[.examined] ?? 0, "byModality": rows(book.byModality), "byRegion": rows(book.byRegion),
+                "examined": book.events[.examined] ?? 0,
+                "assigned": book.events[.assigned] ?? 0, "byModality": rows(book.byModality), "byRegion": rows(book.byRegion),
                 "byDiagnosis": rows(book.byDiagnosis),
                 "entries": book.entries.prefix(200).map { e -> [String: Any] in
                     [

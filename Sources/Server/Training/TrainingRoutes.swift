@@ -50,6 +50,7 @@ struct TrainingRoutes: Sendable {
         registerPractice(on: router)
         registerSupervision(on: router)
         registerSupervisionPages(on: router)
+        registerAssignments(on: router)
         registerPages(on: router)
     }
 

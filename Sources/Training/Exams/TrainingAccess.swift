@@ -58,6 +58,16 @@ public enum TrainingAction: String, Sendable, CaseIterable {
     case approveMilestone
     /// Register projects in the project register.
     case registerProjects
+    /// Design project-based assignments, form their groups, read every submission and evaluation, release scores.
+    case setAssignments
+    /// Submit one's own (or one's group's) work: a member of the unit.
+    case submitAssignment
+    /// Read a unit's submission: its members, its assigned peers, the practice supervisor of a member, teachers.
+    case readSubmission
+    /// Evaluate a unit's submission with the rubric: teachers, the practice supervisor of a member, assigned peers.
+    case evaluateAssignment
+    /// Read a unit's final score: teachers; its members once the teacher released the scores.
+    case readAssignmentScore
 }
 
 /// How the person stands to what the action is on, beyond owning it.
@@ -77,6 +87,10 @@ public struct SupervisionRelation: OptionSet, Sendable, Hashable {
     public static let published = SupervisionRelation(rawValue: 1 << 4)
     /// A listed reviewer of the milestone.
     public static let reviewer = SupervisionRelation(rawValue: 1 << 5)
+    /// A member of the assignment's unit (group or individual) in question.
+    public static let member = SupervisionRelation(rawValue: 1 << 6)
+    /// A peer the teacher assigned to evaluate the unit.
+    public static let peerReviewer = SupervisionRelation(rawValue: 1 << 7)
 }
 
 /// Who may do what in training, as one pure function of the person's roles, whether the attempt is their own, and whether
@@ -89,7 +103,7 @@ public enum TrainingAccess {
     public static func allows(
         _ roles: Set<Role>, _ action: TrainingAction, owner: Bool = false, released: Bool = false, relation: SupervisionRelation = []
     ) -> Bool {
-        if let decided = supervision(roles, action, owner: owner, relation: relation) { return decided }
+        if let decided = supervision(roles, action, owner: owner, released: released, relation: relation) { return decided }
         if !roles.isDisjoint(with: teachers) { return action != .takeExam || roles.contains(.student) }
         var allowed = false
         if roles.contains(.supervisor) {
@@ -113,7 +127,9 @@ public enum TrainingAccess {
     /// The supervision actions (nil for the others). Teachers (curators, administrators) run the curriculum, cohorts
     /// and assignments; only a named supervisor countersigns or signs off; inspections are the programme office's
     /// (administrators) and partners' supervisors'; a published inspection is readable by its inspected party.
-    static func supervision(_ roles: Set<Role>, _ action: TrainingAction, owner: Bool, relation: SupervisionRelation) -> Bool? {
+    static func supervision(_ roles: Set<Role>, _ action: TrainingAction, owner: Bool, released: Bool, relation: SupervisionRelation)
+        -> Bool?
+    {
         let teacher = !roles.isDisjoint(with: teachers)
         let supervisor = roles.contains(.supervisor)
         let named = !relation.isDisjoint(with: [.academicSupervisor, .practiceSupervisor])
@@ -132,6 +148,13 @@ public enum TrainingAccess {
         case .scoreMilestone: return relation.contains(.reviewer) && (supervisor || teacher)
         case .approveMilestone: return supervisor && named
         case .registerProjects: return teacher || supervisor
+        case .setAssignments: return teacher
+        case .submitAssignment: return roles.contains(.student) && relation.contains(.member)
+        case .readSubmission, .evaluateAssignment:
+            let peer = relation.contains(.peerReviewer) && !relation.contains(.member)
+            let member = action == .readSubmission && relation.contains(.member)
+            return teacher || (supervisor && relation.contains(.practiceSupervisor)) || (roles.contains(.student) && (peer || member))
+        case .readAssignmentScore: return teacher || (roles.contains(.student) && relation.contains(.member) && released)
         default: return nil
         }
     }

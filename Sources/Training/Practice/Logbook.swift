@@ -1,11 +1,14 @@
 import Foundation
 
 /// A trainee's logbook, counted from what they did rather than typed in: each practice report is a case reported, each
-/// finished exam attempt examines the trainee on the cases its questions are about.
+/// finished exam attempt examines the trainee on the cases its questions are about, and each project assignment their
+/// group submitted counts the cases it is built on.
 public struct Logbook: Sendable, Equatable {
     public enum Kind: String, Sendable, Equatable, Codable, CaseIterable {
         case reported
         case examined
+        /// Worked on in a submitted project assignment.
+        case assigned
     }
 
     /// One logged event.
@@ -13,7 +16,7 @@ public struct Logbook: Sendable, Equatable {
         public var date: Date
         public var caseID: Int64
         public var kind: Kind
-        /// The practice report or exam attempt it comes from.
+        /// The practice report, exam attempt or assignment it comes from.
         public var source: Int64
 
         public init(date: Date, caseID: Int64, kind: Kind, source: Int64) {

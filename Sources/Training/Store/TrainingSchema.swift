@@ -284,6 +284,41 @@ enum TrainingSchema {
                 )
                 """,
             ],
+            // 5: project-based assignments — the task with its rubric, units (groups or students) and weights as JSON; each
+            // unit's submission; each evaluator's marks per criterion.
+            [
+                """
+                CREATE TABLE training_assignments (
+                    id \(key),
+                    content TEXT NOT NULL,
+                    created_by TEXT NOT NULL,
+                    created_at \(int) NOT NULL,
+                    released_at \(int)
+                )
+                """,
+                """
+                CREATE TABLE training_assignment_submissions (
+                    assignment_id \(int) NOT NULL REFERENCES training_assignments (id) ON DELETE CASCADE,
+                    unit \(int) NOT NULL,
+                    text TEXT NOT NULL,
+                    submitted_by TEXT NOT NULL,
+                    submitted_at \(int) NOT NULL,
+                    PRIMARY KEY (assignment_id, unit)
+                )
+                """,
+                """
+                CREATE TABLE training_assignment_evaluations (
+                    assignment_id \(int) NOT NULL REFERENCES training_assignments (id) ON DELETE CASCADE,
+                    unit \(int) NOT NULL,
+                    evaluator TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    marks TEXT NOT NULL,
+                    comment TEXT NOT NULL DEFAULT '',
+                    evaluated_at \(int) NOT NULL,
+                    PRIMARY KEY (assignment_id, unit, evaluator)
+                )
+                """,
+            ],
         ]
     }
 }

@@ -122,7 +122,7 @@ extension TrainingStore {
 
 extension TrainingStore {
     /// A trainee's logged events: every practice report (reported) and, for every finished exam attempt, each case its
-    /// questions are about (examined, once per attempt).
+    /// questions are about (examined, once per attempt), and each case of an assignment their group submitted (assigned).
     public func logbookEntries(student: String, at now: Date = Date()) async throws(TrainingError) -> [Logbook.Entry] {
         var entries = try await practices(student: student, limit: 1000).map {
             Logbook.Entry(date: $0.submittedAt, caseID: $0.caseID, kind: .reported, source: $0.id)
@@ -133,6 +133,11 @@ extension TrainingStore {
             for caseID in cases.sorted() {
                 entries.append(
                     Logbook.Entry(date: attempt.submittedAt ?? attempt.deadline, caseID: caseID, kind: .examined, source: attempt.id))
+            }
+        }
+        for (assignment, submission) in try await assignmentSubmissions(student: student) {
+            for caseID in Set(assignment.draft.caseIDs).sorted() {
+                entries.append(Logbook.Entry(date: submission.submittedAt, caseID: caseID, kind: .assigned, source: assignment.id))
             }
         }
         return entries
