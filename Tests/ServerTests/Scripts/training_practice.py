@@ -99,7 +99,7 @@ assert [m["outcome"] for m in body["matches"]] == ["found", "missing", "negated"
 assert body["reference"]["diagnosis"] == fixtures["diagnosis"], body
 
 step("the logbook counts the report: one case, reported once, by modality, region and diagnosis; only teachers read others'")
-expected = {"cases": 1, "events": {"reported": 1, "examined": 0}, "byModality": {"CR": 1}, "byRegion": {"chest": 1},
+expected = {"cases": 1, "events": {"reported": 1, "examined": 0, "assigned": 0}, "byModality": {"CR": 1}, "byRegion": {"chest": 1},
             "byDiagnosis": {fixtures["diagnosis"]: 1}}
 status, book = client["studentA"].call("GET", "/api/training/logbook")
 assert status == 200 and {k: book[k] for k in expected} == expected, book
