@@ -10,7 +10,7 @@ import Testing
 @Suite("Exams in headless Chromium")
 struct TrainingBrowserTests {
     @Test(
-        "A teacher builds an exam from the library; two students take it, one killed half-way and resuming with its answers; grading, release, results as computed in Python; role checks"
+        "A teacher builds an exam from the library; two students take it, one killed half-way and resuming with its answers; grading, release, results as computed in Python; role checks; a hotspot region drawn in the bank editor is stored as the drag computed in Python"
     )
     func wholePath() async throws {
         try Chromium.require()
@@ -65,6 +65,11 @@ struct TrainingBrowserTests {
         print("training screenshots: \(screenshots)")
         #expect(run.status == 0, "\(run.output)\(run.errorOutput.suffix(3000))")
         #expect(run.output.hasSuffix("ok\n"), "\(run.output)")
+        // The bank's hotspot editor on the same case: the region drawn by a drag is stored in image pixels.
+        let editor = try await Subprocess.runDetached(
+            "python3", [Corpus.script("ServerTests", "training_hotspot_editor.py"), server.baseURL, screenshots, fixturesFile])
+        #expect(editor.status == 0, "\(editor.output)\(editor.errorOutput.suffix(3000))")
+        #expect(editor.output.hasSuffix("ok\n"), "\(editor.output)")
         // The regrade and the release are in the platform's audit trail.
         await server.server.identity.audit.flush()
         let details = try await server.server.identity.audit.search(AuditSearch(limit: 1000)).map(\.detail)

@@ -129,15 +129,22 @@ extension TrainingRoutes {
                 },
                 "difficulties": (1...5).map { ["value": $0, "selected": $0 == 3] },
                 "singleKind": QuestionKind.singleChoice.rawValue, "multipleKind": QuestionKind.multipleChoice.rawValue,
+                "hotspotKind": QuestionKind.hotspot.rawValue, "shapes": ["rectangle": "rectangle", "ellipse": "ellipse"],
             ], request, context)
     }
 
     /// `POST /training/questions`: a single- or multiple-choice question from the form (one choice a line, the right
-    /// ones starting with `*`).
+    /// ones starting with `*`), or a hotspot question with the region the teacher drew on the case's first key image
+    /// (`shape`, `x`, `y`, `width`, `height` in image pixels, `firstSlice`…`lastSlice`).
     func questionForm(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
         let principal = try Self.require(context, .manageBank)
         let form = try await Self.form(request)
-        let kind: QuestionKind = form["kind"] == QuestionKind.multipleChoice.rawValue ? .multipleChoice : .singleChoice
+        let kind: QuestionKind =
+            switch form["kind"] {
+            case QuestionKind.multipleChoice.rawValue: .multipleChoice
+            case QuestionKind.hotspot.rawValue: .hotspot
+            default: .singleChoice
+            }
         let lines = (form["choices"] ?? "").split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty }
         let choices = lines.enumerated().map { n, line in
@@ -153,8 +160,17 @@ extension TrainingRoutes {
                     studyInstanceUID: $0.studyInstanceUID, seriesInstanceUID: $0.seriesInstanceUID, sopInstanceUID: $0.sopInstanceUID)
             }
         }
+        var region: HotspotRegion?
+        if kind == .hotspot {
+            images = Array(images.prefix(1))
+            func number(_ name: String) -> Double { Double((form[name] ?? "").trimmingCharacters(in: .whitespaces)) ?? .nan }
+            let first = Int(form["firstSlice"] ?? "") ?? 1
+            region = HotspotRegion(
+                shape: HotspotRegion.Shape(rawValue: form["shape"] ?? "") ?? .rectangle, x: number("x"), y: number("y"),
+                width: number("width"), height: number("height"), firstSlice: first, lastSlice: Int(form["lastSlice"] ?? "") ?? first)
+        }
         let content = QuestionContent(
-            kind: kind, stem: form["stem"] ?? "", caseID: caseID, images: images, choices: choices,
+            kind: kind, stem: form["stem"] ?? "", caseID: caseID, images: images, choices: kind == .hotspot ? [] : choices, region: region,
             tags: (form["tags"] ?? "").split(whereSeparator: { $0 == "," || $0 == "，" }).map { $0.trimmingCharacters(in: .whitespaces) }
                 .filter { !$0.isEmpty },
             difficulty: Int(form["difficulty"] ?? "") ?? 3, points: Double(form["points"] ?? "") ?? 1,

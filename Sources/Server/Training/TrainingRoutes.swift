@@ -46,6 +46,7 @@ struct TrainingRoutes: Sendable {
         router.get("/api/training/attempts/:id/questions/:question/images/:n") { request, context in
             try await self.imageJSON(request, context)
         }
+        router.get("/api/training/cases/:case/images/:n") { request, context in try await self.caseImageJSON(request, context) }
         registerAnalysis(on: router)
         registerPractice(on: router)
         registerSupervision(on: router)
@@ -569,7 +570,30 @@ struct TrainingRoutes: Sendable {
         guard attempt.order.contains(question), let n = Int(try context.parameters.require("n")) else { throw HTTPError(.notFound) }
         let q = try await mapped { try await store.question(question) }
         guard n >= 0, n < q.content.images.count else { throw HTTPError(.notFound, message: "no image \(n)") }
-        let image = q.content.images[n]
+        return try await renderedSlice(request, q.content.images[n])
+    }
+
+    /// `GET /api/training/cases/{case}/images/{n}[?slice=k]`: the n-th key image of a published library case, as the
+    /// attempt's images are served (headers included), for the bank's editor where the teacher draws a hotspot region.
+    func caseImageJSON(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
+        _ = try Self.require(context, .manageBank)
+        let caseID = try Self.id(context, "case")
+        guard let n = Int(try context.parameters.require("n")) else { throw HTTPError(.notFound) }
+        guard let published = try await mapped({ try await library.published(caseID) }) else {
+            throw HTTPError(.notFound, message: "case \(caseID) is not published")
+        }
+        let keys = published.content.keyImages
+        guard n >= 0, n < keys.count else { throw HTTPError(.notFound, message: "no key image \(n)") }
+        return try await renderedSlice(
+            request,
+            QuestionImage(
+                studyInstanceUID: keys[n].studyInstanceUID, seriesInstanceUID: keys[n].seriesInstanceUID,
+                sopInstanceUID: keys[n].sopInstanceUID))
+    }
+
+    /// A question image rendered by the server's pipeline: slice `?slice=k` (1-based, Instance Number order) of its
+    /// series, or its own instance (the middle slice when it names none).
+    func renderedSlice(_ request: Request, _ image: QuestionImage) async throws -> Response {
         let order = try await slices.order(study: image.studyInstanceUID, series: image.seriesInstanceUID, routes: dicomweb)
         guard !order.isEmpty else { throw HTTPError(.notFound, message: "the series has no images") }
         let requested = request.uri.queryParameters["slice"].flatMap { Int(String($0)) }

@@ -358,6 +358,9 @@ public struct QuestionContent: Sendable, Equatable, Codable {
             if !choices.contains(where: \.correct) { return "a multiple-choice question needs at least one right choice" }
         case .hotspot:
             guard let region else { return "a hotspot question needs a region" }
+            if ![region.x, region.y, region.width, region.height].allSatisfy(\.isFinite) {
+                return "the hotspot region's position and size are numbers"
+            }
             if region.width <= 0 || region.height <= 0 { return "the hotspot region needs a width and a height" }
             if region.firstSlice < 1 || region.lastSlice < region.firstSlice { return "the hotspot slices run from 1 upwards" }
             if images.isEmpty { return "a hotspot question needs the series it is drawn on" }

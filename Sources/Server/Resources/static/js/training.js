@@ -397,6 +397,133 @@ function moodleImport(section) {
   });
 }
 
+// The bank's hotspot editor: the teacher drags on the case's first key image to draw the region (a rectangle or an
+// ellipse, kept in image pixels as the question model has it), moves through the series' slices and sets the region's
+// first and last slice. The numbers stay editable, so a region can also be typed.
+function hotspotEditor(form) {
+  const editor = form.querySelector("#hotspot-editor");
+  const kind = form.querySelector("#question-kind");
+  const caseSelect = form.querySelector("#question-case");
+  const choices = form.querySelector("#choices-label");
+  const image = editor.querySelector("#hotspot-image");
+  const shape = editor.querySelector("#hotspot-shape");
+  const draw = editor.querySelector("#hotspot-draw");
+  const slider = editor.querySelector("#hotspot-slider");
+  const sliceLabel = editor.querySelector("#hotspot-slice-label");
+  const state = editor.querySelector("#hotspot-state");
+  const shapeSelect = editor.querySelector("#region-shape");
+  const field = (name) => editor.querySelector(`#region-${name}`);
+  const hotspotKind = [...kind.options].find((o) => o.id === "kind-hotspot")?.value;
+  let loading = 0;
+
+  function showShape() {
+    const [x, y, width, height] = ["x", "y", "width", "height"].map((n) => Number(field(n).value));
+    const first = Number(field("first").value);
+    const last = Number(field("last").value || field("first").value);
+    const current = Number(image.dataset.slice || "0");
+    const visible = image.naturalWidth > 0 && width > 0 && height > 0 && current >= first && current <= last;
+    shape.hidden = !visible;
+    if (!visible) return;
+    const sx = image.clientWidth / image.naturalWidth;
+    const sy = image.clientHeight / image.naturalHeight;
+    Object.assign(shape.style, {
+      left: `${x * sx}px`, top: `${y * sy}px`, width: `${width * sx}px`, height: `${height * sy}px`,
+      borderRadius: shapeSelect.value === "ellipse" ? "50%" : "0",
+    });
+  }
+
+  async function load(slice) {
+    const id = caseSelect.value;
+    const ticket = ++loading;
+    editor.dataset.loaded = "false";
+    if (!id) { image.removeAttribute("src"); state.textContent = t("bank.chooseCase"); return; }
+    const response = await fetch(`/api/training/cases/${id}/images/0` + (slice ? `?slice=${slice}` : ""));
+    if (ticket !== loading) return;
+    if (!response.ok) { image.removeAttribute("src"); state.textContent = t("bank.noImage"); return; }
+    const count = response.headers.get("X-Atrium-Slices") || "1";
+    const current = response.headers.get("X-Atrium-Slice") || "1";
+    const url = URL.createObjectURL(await response.blob());
+    await new Promise((resolve) => { image.onload = resolve; image.onerror = resolve; image.src = url; });
+    if (ticket !== loading) return;
+    image.dataset.slice = current;
+    slider.max = count;
+    slider.value = current;
+    sliceLabel.textContent = `${t("take.slice")} ${current} / ${count}`;
+    state.textContent = "";
+    editor.dataset.loaded = "true";
+    showShape();
+  }
+
+  function toggle() {
+    const hotspot = kind.value === hotspotKind;
+    editor.hidden = !hotspot;
+    // Labels are blocks in the form's style, which outweighs the hidden attribute.
+    choices.style.display = hotspot ? "none" : "";
+    if (hotspot && editor.dataset.loaded !== "true") load(null);
+  }
+
+  // Dragging: the corners in the image's displayed pixels, kept inside it, scaled to the image's own pixels.
+  let start = null;
+  function point(event) {
+    const box = image.getBoundingClientRect();
+    return {
+      x: Math.min(Math.max(event.clientX - box.left, 0), box.width), y: Math.min(Math.max(event.clientY - box.top, 0), box.height), box,
+    };
+  }
+  function update(a, b) {
+    const scaleX = image.naturalWidth / a.box.width;
+    const scaleY = image.naturalHeight / a.box.height;
+    const round = (v) => String(Math.round(v * 100) / 100);
+    field("x").value = round(Math.min(a.x, b.x) * scaleX);
+    field("y").value = round(Math.min(a.y, b.y) * scaleY);
+    field("width").value = round(Math.abs(b.x - a.x) * scaleX);
+    field("height").value = round(Math.abs(b.y - a.y) * scaleY);
+    showShape();
+  }
+  draw.addEventListener("dragstart", (event) => event.preventDefault());
+  draw.addEventListener("pointerdown", (event) => {
+    if (!image.naturalWidth) return;
+    event.preventDefault();
+    start = point(event);
+    draw.setPointerCapture?.(event.pointerId);
+    // A region drawn on a slice outside the current range starts a new range on this slice.
+    const current = Number(image.dataset.slice || "1");
+    const first = Number(field("first").value);
+    const last = Number(field("last").value);
+    if (!first || !last || current < first || current > last) {
+      field("first").value = String(current);
+      field("last").value = String(current);
+    }
+  });
+  draw.addEventListener("pointermove", (event) => { if (start) update(start, point(event)); });
+  draw.addEventListener("pointerup", (event) => {
+    if (!start) return;
+    update(start, point(event));
+    start = null;
+    editor.dataset.drawn = "true";
+  });
+
+  editor.querySelector("#region-first-here").addEventListener("click", () => {
+    field("first").value = image.dataset.slice || "1";
+    if (Number(field("last").value) < Number(field("first").value)) field("last").value = field("first").value;
+    showShape();
+  });
+  editor.querySelector("#region-last-here").addEventListener("click", () => {
+    field("last").value = image.dataset.slice || "1";
+    if (!field("first").value || Number(field("first").value) > Number(field("last").value)) field("first").value = field("last").value;
+    showShape();
+  });
+  for (const name of ["x", "y", "width", "height", "first", "last"]) field(name).addEventListener("input", showShape);
+  shapeSelect.addEventListener("change", showShape);
+  slider.addEventListener("change", () => load(Number(slider.value)));
+  caseSelect.addEventListener("change", () => { editor.dataset.loaded = "false"; if (!editor.hidden) load(null); });
+  kind.addEventListener("change", toggle);
+  window.addEventListener("resize", showShape);
+  toggle();
+}
+
+const questionForm = document.getElementById("question-form");
+if (questionForm && document.getElementById("hotspot-editor")) hotspotEditor(questionForm);
 const moodle = document.getElementById("moodle-import");
 if (moodle) moodleImport(moodle);
 const attempt = document.getElementById("attempt");
