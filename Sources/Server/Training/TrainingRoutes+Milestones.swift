@@ -24,6 +24,108 @@ extension TrainingRoutes {
         }
         router.get("/api/training/projects") { request, context in try await self.projectsJSON(request, context) }
         router.post("/api/training/projects") { request, context in try await self.registerProjectJSON(request, context) }
+        router.post("/training/supervision/milestones/plan") { request, context in try await self.milestoneForm(request, context, .plan) }
+        router.post("/training/supervision/milestones/submit") { request, context in
+            try await self.milestoneForm(request, context, .submit)
+        }
+        router.post("/training/supervision/milestones/score") { request, context in
+            try await self.milestoneForm(request, context, .score)
+        }
+        router.post("/training/supervision/milestones/decide") { request, context in
+            try await self.milestoneForm(request, context, .decide)
+        }
+        router.post("/training/supervision/projects") { request, context in try await self.projectForm(request, context) }
+    }
+
+    // MARK: - The supervision page's forms
+
+    enum MilestoneStep {
+        case plan, submit, score, decide
+
+        var action: TrainingAction {
+            switch self {
+            case .plan: .planMilestones
+            case .submit: .submitMilestone
+            case .score: .scoreMilestone
+            case .decide: .approveMilestone
+            }
+        }
+    }
+
+    /// The forms of a trainee's training plan on `/training/supervision?trainee=`: plan a milestone (teachers, the
+    /// academic supervisor), submit its documents as lines `title | reference` (the trainee), score it (a listed
+    /// reviewer), approve or return it (the named supervisors). Each is decided as its JSON counterpart is.
+    func milestoneForm(_ request: Request, _ context: AtriumRequestContext, _ step: MilestoneStep) async throws -> Response {
+        let principal = try Self.principal(context)
+        let form = try await FormBody.read(request, limitBytes: 256 << 10)
+        let trainee = (form["trainee"] ?? "").trimmingCharacters(in: .whitespaces)
+        guard let stage = MilestoneStage(rawValue: form["stage"] ?? "") else {
+            throw HTTPError(.badRequest, message: "stages are proposal, mid-term, thesis, defence")
+        }
+        let (owner, base, assignment) = try await self.relation(principal, trainee: trainee)
+        var relation = base
+        if let m = try? await store.milestone(trainee: trainee, stage: stage), m.reviewers.contains(principal.username) {
+            relation.insert(.reviewer)
+        }
+        guard TrainingAccess.allows(principal.roles, step.action, owner: owner, relation: relation) else {
+            throw HTTPError(.forbidden, message: "not allowed: \(step.action.rawValue)")
+        }
+        return try await formAction(back: "/training/supervision?" + Self.query("trainee", trainee)) {
+            switch step {
+            case .plan:
+                guard let person = try await identity.person(username: trainee), person.roles.contains(.student) else {
+                    throw HTTPError(.badRequest, message: "\(trainee) is not a trainee")
+                }
+                let reviewers = (form["reviewers"] ?? "").split(whereSeparator: { $0 == "," || $0 == "，" || $0.isWhitespace }).map(
+                    String.init)
+                _ = try await mapped {
+                    try await store.planMilestone(trainee: trainee, stage: stage, due: form["due"] ?? "", reviewers: reviewers)
+                }
+                await record(.update, context, "\(stage.rawValue) milestone of \(trainee) planned")
+            case .submit:
+                let documents = (form["documents"] ?? "").split(whereSeparator: \.isNewline).map { line -> MilestoneDocument in
+                    let parts = line.split(separator: "|", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                    return MilestoneDocument(title: parts.first ?? "", reference: parts.count > 1 ? parts[1] : "")
+                }
+                _ = try await mapped { try await store.submitMilestone(trainee: trainee, stage: stage, documents: documents) }
+                await record(.update, context, "\(stage.rawValue) milestone of \(trainee) submitted")
+            case .score:
+                guard let score = Double((form["score"] ?? "").trimmingCharacters(in: .whitespaces)) else {
+                    throw HTTPError(.badRequest, message: "a score is a number from 0 to 100")
+                }
+                _ = try await mapped {
+                    try await store.scoreMilestone(
+                        trainee: trainee, stage: stage, reviewer: principal.username, score: score, comment: form["comment"] ?? "")
+                }
+                await record(.update, context, "\(stage.rawValue) milestone of \(trainee) scored")
+            case .decide:
+                let approve = form["decision"] != "return"
+                _ = try await mapped {
+                    try await store.decideMilestone(
+                        trainee: trainee, stage: stage, supervisor: principal.username, approve: approve, comment: form["comment"] ?? "",
+                        required: [assignment.academicSupervisor, assignment.practiceSupervisor].compactMap { $0 })
+                }
+                await record(.update, context, "\(stage.rawValue) milestone of \(trainee) \(approve ? "approved" : "returned")")
+            }
+        }
+    }
+
+    /// The project register's form (teachers and supervisors): trainees separated by commas.
+    func projectForm(_ request: Request, _ context: AtriumRequestContext) async throws -> Response {
+        let principal = try Self.require(context, .registerProjects)
+        let form = try await FormBody.read(request)
+        let back = (form["trainee"]).map { "/training/supervision?" + Self.query("trainee", $0) } ?? "/training/supervision"
+        return try await formAction(back: back) {
+            guard let points = Double((form["points"] ?? "").trimmingCharacters(in: .whitespaces)),
+                let year = Int((form["year"] ?? "").trimmingCharacters(in: .whitespaces))
+            else { throw HTTPError(.badRequest, message: "points and year are numbers") }
+            let draft = ProjectDraft(
+                title: form["title"] ?? "", points: points,
+                trainees: (form["trainees"] ?? "").split(whereSeparator: { $0 == "," || $0 == "，" || $0.isWhitespace }).map(String.init),
+                supervisor: form["supervisor"] ?? "", year: year)
+            let project = try await mapped { try await store.registerProject(draft, by: principal.username) }
+            await record(.create, context, "project \(project.id) registered")
+        }
     }
 
     /// The trainee, the stage, and the caller allowed `action` on it (reviewers of the milestone included).

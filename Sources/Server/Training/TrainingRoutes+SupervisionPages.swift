@@ -40,9 +40,10 @@ extension TrainingRoutes {
 
     /// The values the forms post (kept out of the templates, whose every word comes from the locale files).
     static let formValues: [String: String] = Dictionary(
-        uniqueKeysWithValues: ["placement", "procedure", "observed", "performed", "countersign", "return", "course", "project"].map {
-            ($0, $0)
-        })
+        uniqueKeysWithValues: ["placement", "procedure", "observed", "performed", "countersign", "return", "course", "project", "approve"]
+            .map {
+                ($0, $0)
+            })
 
     static func query(_ name: String, _ value: String) -> String {
         "\(name)=\(value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")"
@@ -127,9 +128,24 @@ extension TrainingRoutes {
                     "score": m.meanScore.map { String(format: "%.1f", $0) } ?? "—", "scores": m.scores.count,
                     "approvals": m.approvals.isEmpty ? "—" : m.approvals.joined(separator: ", "), "documents": m.documents.count,
                     "reviewers": m.reviewers.joined(separator: ", "),
+                    "canScore": m.status == .submitted && m.reviewers.contains(principal.username)
+                        && TrainingAccess.allows(principal.roles, .scoreMilestone, relation: relation.union(.reviewer)),
+                    "canDecide": m.status == .submitted && !m.approvals.contains(principal.username)
+                        && TrainingAccess.allows(principal.roles, .approveMilestone, relation: relation),
                 ]
             }
             data["hasMilestones"] = !plan.isEmpty
+            data["canPlan"] = TrainingAccess.allows(principal.roles, .planMilestones, relation: relation)
+            data["stages"] = MilestoneStage.allCases.map {
+                ["value": $0.rawValue, "label": text("supervision.plan.stage.\($0.rawValue)", request, context)]
+            }
+            let open = plan.filter { $0.status == .planned || $0.status == .returned }
+            data["openStages"] = open.map {
+                ["value": $0.stage.rawValue, "label": text("supervision.plan.stage.\($0.stage.rawValue)", request, context)]
+            }
+            data["canSubmitMilestone"] = own && !open.isEmpty && TrainingAccess.allows(principal.roles, .submitMilestone, owner: true)
+            data["canRegister"] = TrainingAccess.allows(principal.roles, .registerProjects)
+            data["year"] = AllianceTime.calendar.component(.year, from: Date())
             let projects = try await mapped { try await store.projects(trainee: trainee) }
             data["projects"] = projects.map { p -> [String: Any] in
                 ["title": p.title, "points": Self.cellText(.number(p.points)), "year": p.year, "supervisor": p.supervisor]

@@ -121,8 +121,10 @@ def evaluate_in_browser(who, unit):
     driver.delete_all_cookies()
     sign_in(driver, wait, base, P[who][0], P[who][1])
     driver.get(base + f"/training/assignments/{assignment}")
-    section = wait.until(lambda d: d.find_element(By.ID, f"unit-{unit}"))
-    form = section.find_element(By.CSS_SELECTOR, ".evaluate-form")
+    wait.until(lambda d: d.find_elements(By.ID, f"unit-{unit}") or d.find_elements(By.CSS_SELECTOR, ".alert, .error"))
+    sections = driver.find_elements(By.ID, f"unit-{unit}")
+    assert sections, (who, driver.current_url, driver.find_element(By.TAG_NAME, "body").text[:800])
+    form = sections[0].find_element(By.CSS_SELECTOR, ".evaluate-form")
     for (criterion, _, _), mark in zip(RUBRIC, MARKS[(who, unit)]):
         field = form.find_element(By.CSS_SELECTOR, f'.mark[data-criterion="{criterion}"]')
         field.clear()

@@ -88,6 +88,8 @@ wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, f'#supervised-trainees tr[
 driver.find_element(By.ID, "targets-programme").send_keys(PROGRAMME)
 driver.find_element(By.ID, "target-lines").send_keys("modality | CT | 2\nregion | chest | 3")
 driver.find_element(By.ID, "targets-save").click()
+# The page stays the same after the redirect, so wait for the stored targets rather than for an element.
+wait.until(lambda d: client["teacher"].call("GET", "/api/training/targets?programme=" + PROGRAMME.replace(" ", "%20"))[1].get("targets"))
 wait.until(lambda d: d.find_element(By.ID, "assign-form"))
 status, body = client["teacher"].call("GET", "/api/training/targets?programme=" + PROGRAMME.replace(" ", "%20"))
 assert status == 200 and [(t["dimension"], t["value"], t["count"]) for t in body["targets"]] == [("modality", "CT", 2), ("region", "chest", 3)], body
@@ -313,4 +315,66 @@ assert row.find_element(By.CSS_SELECTOR, ".milestone-score").text == f"{sum(scor
 assert strings["zh-CN"]["supervision.plan.stage.proposal"] in row.text
 assert float(driver.find_element(By.ID, "project-points").text) == points_a
 driver.save_screenshot(os.path.join(shots, "training-plan.png"))
+assert not driver.find_elements(By.ID, "milestone-plan-form"), "a trainee plans their own milestones"
+assert not driver.find_elements(By.ID, "project-form"), "a trainee registers projects"
+
+step("the training plan's forms: the academic supervisor plans the mid-term review, A submits, the teacher scores, both supervisors approve")
+plan_url = base + "/training/supervision?trainee=" + A
+
+
+def open_plan(who, language="en"):
+    driver.delete_all_cookies()
+    sign_in(driver, wait, base, P[who][0], P[who][1], language=language)
+    driver.get(plan_url if who != "traineeA" else base + "/training/supervision")
+    return wait.until(lambda d: d.find_element(By.ID, "training-plan"))
+
+
+def mid_term_status():
+    return driver.find_element(By.CSS_SELECTOR, '#milestones tr[data-stage="mid-term"]:not(.milestone-actions)').get_attribute("data-status")
+
+
+open_plan("academic")
+Select(driver.find_element(By.ID, "plan-stage")).select_by_value("mid-term")
+driver.execute_script("document.getElementById('plan-due').value = '2027-03-01'")
+driver.find_element(By.ID, "plan-reviewers").send_keys(name["teacher"])
+driver.find_element(By.ID, "plan-save").click()
+wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '#milestones tr[data-stage="mid-term"][data-status="planned"]'))
+open_plan("traineeA", language="zh-CN")
+assert [o.get_attribute("value") for o in driver.find_elements(By.CSS_SELECTOR, "#submit-stage option")] == ["mid-term"]
+driver.find_element(By.ID, "submit-documents").send_keys("中期报告 Mid-term report | midterm.pdf\n数据表 Data sheet | https://example.org/data")
+driver.find_element(By.ID, "submit-milestone").click()
+wait.until(lambda d: mid_term_status() == "submitted")
+open_plan("teacher")
+actions = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, 'tr.milestone-actions[data-stage="mid-term"] .milestone-score-form'))
+actions.find_element(By.CSS_SELECTOR, ".milestone-score-value").send_keys("88.5")
+actions.find_element(By.CSS_SELECTOR, ".milestone-score-save").click()
+wait.until(lambda d: d.find_element(By.CSS_SELECTOR, '#milestones tr[data-stage="mid-term"] .milestone-score').text == "88.5")
+assert not driver.find_elements(By.CSS_SELECTOR, ".milestone-decide-form"), "the teacher, no named supervisor, approves"
+for who in ("academic", "practice"):
+    open_plan(who)
+    form = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, 'tr.milestone-actions[data-stage="mid-term"] .milestone-decide-form'))
+    form.find_element(By.CSS_SELECTOR, ".milestone-decide-comment").send_keys("ok")
+    form.find_element(By.CSS_SELECTOR, ".milestone-approve").click()
+    wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, 'tr.milestone-actions[data-stage="mid-term"] .milestone-decide-form'))
+assert mid_term_status() == "approved"
+status, body = client["teacher"].call("GET", f"/api/training/trainees/{A}/milestones")
+mid = next(m for m in body["milestones"] if m["stage"] == "mid-term")
+assert mid["status"] == "approved" and sorted(mid["approvals"]) == sorted([name["academic"], name["practice"]]), mid
+assert mid["due"] == "2027-03-01" and mid["reviewers"] == [name["teacher"]] and [s["score"] for s in mid["scores"]] == [88.5], mid
+assert mid["documents"] == [{"title": "中期报告 Mid-term report", "reference": "midterm.pdf"},
+                            {"title": "数据表 Data sheet", "reference": "https://example.org/data"}], mid
+
+step("the project register's form: the practice supervisor registers a small project of A's, which adds its points")
+open_plan("practice")
+driver.find_element(By.ID, "project-title").send_keys("Contrast timing note 对比剂时相小结")
+driver.find_element(By.ID, "project-points-input").send_keys("0.25")
+driver.find_element(By.ID, "project-supervisor").send_keys(name["practice"])
+driver.find_element(By.ID, "project-save").click()
+wait.until(lambda d: float(d.find_element(By.ID, "project-points").text) == points_a + 0.25)
+status, body = client["teacher"].call("GET", "/api/training/projects?trainee=" + A)
+registered = next(p for p in body["projects"] if p["title"] == "Contrast timing note 对比剂时相小结")
+assert registered["trainees"] == [A] and registered["points"] == 0.25 and registered["supervisor"] == name["practice"], registered
+assert registered["registeredBy"] == name["practice"], registered
+driver.execute_script("arguments[0].scrollIntoView()", driver.find_element(By.ID, "training-plan"))
+driver.save_screenshot(os.path.join(shots, "training-plan-forms.png"))
 print("ok")
