@@ -62,6 +62,17 @@ public struct AssignmentUnit: Sendable, Equatable, Codable {
         self.members = members
         self.peers = peers
     }
+
+    enum CodingKeys: String, CodingKey { case number, name, members, peers }
+
+    /// `number` may be left out (the store numbers units in order); `peers` too.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        number = try c.decodeIfPresent(Int.self, forKey: .number) ?? 0
+        name = try c.decodeIfPresent(String.self, forKey: .name) ?? ""
+        members = try c.decode([String].self, forKey: .members)
+        peers = try c.decodeIfPresent([String].self, forKey: .peers) ?? []
+    }
 }
 
 /// A project-based assignment as the teacher designs it: the task built on a typical piece of work, its library cases
@@ -94,6 +105,23 @@ public struct AssignmentDraft: Sendable, Equatable, Codable {
         self.units = units
         self.weights = weights
         self.due = due
+    }
+
+    enum CodingKeys: String, CodingKey { case title, description, caseIDs, materials, rubric, mode, cohort, units, weights, due }
+
+    /// Cases, materials, the cohort and the units may be left out (units then come from the cohort).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        title = try c.decode(String.self, forKey: .title)
+        description = try c.decode(String.self, forKey: .description)
+        caseIDs = try c.decodeIfPresent([Int64].self, forKey: .caseIDs) ?? []
+        materials = try c.decodeIfPresent([AssignmentMaterial].self, forKey: .materials) ?? []
+        rubric = try c.decode([RubricCriterion].self, forKey: .rubric)
+        mode = try c.decode(AssignmentMode.self, forKey: .mode)
+        cohort = try c.decodeIfPresent(Int64.self, forKey: .cohort)
+        units = try c.decodeIfPresent([AssignmentUnit].self, forKey: .units) ?? []
+        weights = try c.decode(EvaluatorWeights.self, forKey: .weights)
+        due = try c.decode(String.self, forKey: .due)
     }
 
     /// The draft with its text trimmed and its units numbered 1, 2, … in order.

@@ -41,6 +41,19 @@ for trainee in (C1, C2, D1, D2):
     assert status in (200, 201), body
 assert client["groupC1"].call("POST", "/api/training/assignments", {})[0] == 403, "a student creates an assignment"
 
+step("individual work from the cohort over the API: each member alone, evaluated by the next; a non-student is refused")
+individual = {"title": "Positioning note", "description": "Write up one chest PA.", "mode": "individual", "cohort": cohort["id"],
+              "rubric": [{"id": "a", "text": "Accuracy", "points": 5}], "weights": {"teacher": 80, "supervisor": 0, "peer": 20},
+              "due": "2026-12-24"}
+status, body = client["teacher"].call("POST", "/api/training/assignments", individual)
+assert status == 201, body
+members = [C1, C2, D1, D2]
+assert [(u["number"], u["members"], u["peers"]) for u in body["units"]] == [
+    (n + 1, [m], [sorted(members)[(n + 1) % 4]]) for n, m in enumerate(sorted(members))], body["units"]
+bad = dict(individual, mode="group", cohort=None, units=[{"name": "X", "members": [C1, name["practice"]], "peers": [D1]}])
+status, body = client["teacher"].call("POST", "/api/training/assignments", bad)
+assert status == 400 and "is not a student" in json.dumps(body), (status, body)
+
 driver, wait = browser()
 atexit.register(driver.quit)
 
