@@ -58,5 +58,7 @@ struct TrainingDemoTests {
         #expect(partners.first { $0.institution == "AFFILIATED" }.map { [$0.inspections, $0.traineesHosted] } == [1, 1])
         #expect(try await server.training.milestones(trainee: "demo-student").map(\.status) == [.planned])
         #expect(try await server.training.projects(trainee: "demo-student").map(\.points) == [1])
+        let assignment = try #require(try await server.training.projectAssignments().first)
+        #expect(assignment.unit(of: "demo-student")?.members == ["demo-student"] && assignment.draft.weights.peer == 0)
     }
 }

@@ -6,8 +6,9 @@ import Training
 /// college's competencies and the imaging-technology programme's logbook targets; a cohort with `demo-student`, whose
 /// academic supervisor is `demo-curator` and practice supervisor `demo-supervisor` (of the affiliated hospital); a
 /// countersigned placement, a countersigned and a pending procedure, a competency signed off; and a published
-/// inspection of the affiliated hospital by the programme office (`demo-admin`); a planned proposal and a small
-/// registered project. Nothing in it is real.
+/// inspection of the affiliated hospital by the programme office (`demo-admin`); a planned proposal, a small
+/// registered project, and a project assignment of the cohort (individual work, evaluated by the teacher and the practice
+/// supervisor). Nothing in it is real.
 enum SupervisionDemo {
     static let programme = "医学影像技术 Medical imaging technology"
 
@@ -63,6 +64,19 @@ enum SupervisionDemo {
         _ = try await store.planMilestone(trainee: student, stage: .proposal, due: "2026-12-15", reviewers: [curator])
         _ = try await store.registerProject(
             ProjectDraft(title: "胸部CT剂量调查 Chest CT dose audit", points: 1, trainees: [student], supervisor: supervisor, year: 2026),
+            by: curator)
+        _ = try await store.createAssignment(
+            AssignmentDraft(
+                title: "疑似肺栓塞的CT肺动脉造影 CT pulmonary angiography for a suspected pulmonary embolism",
+                description:
+                    "为疑似肺栓塞患者制定并完成胸部CT检查方案：对比剂、注射速率、触发位置、管电压与剂量报告。 Protocol and perform a chest CT for a suspected pulmonary embolism: contrast, injection rate, bolus-tracking level, tube voltage and the dose report.",
+                rubric: [
+                    RubricCriterion(id: "protocol", text: "扫描方案 Scan protocol", points: 10),
+                    RubricCriterion(id: "contrast", text: "对比剂与时相 Contrast and timing", points: 5),
+                    RubricCriterion(id: "dose", text: "剂量与报告 Dose and report", points: 5),
+                ], mode: .individual, cohort: cohort.id,
+                units: AssignmentScoring.individualUnits([student]),
+                weights: EvaluatorWeights(teacher: 60, supervisor: 40, peer: 0), due: "2026-12-31"),
             by: curator)
     }
 }
