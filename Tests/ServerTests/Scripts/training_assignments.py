@@ -16,6 +16,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from atrium_client import Client, browser, locale_strings, sign_in, step
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select
 
 base, locales_dir, shots, fixtures_path = sys.argv[1:5]
@@ -144,6 +145,8 @@ def evaluate_in_browser(who, unit):
         field.send_keys(str(mark))
     form.find_element(By.CSS_SELECTOR, ".evaluate-comment").send_keys(f"comment by {KIND[who]}")
     form.find_element(By.CSS_SELECTOR, ".evaluate-button").click()
+    # The page comes back to the same address with the marks filled in: wait for the new page, then for the marks.
+    wait.until(EC.staleness_of(form))
     wait.until(lambda d: d.find_element(By.CSS_SELECTOR, f'#unit-{unit} .mark[data-criterion="protocol"]').get_attribute("value")
                == str(MARKS[(who, unit)][0]))
     assert not driver.find_elements(By.ID, "problem"), driver.find_element(By.ID, "problem").text
