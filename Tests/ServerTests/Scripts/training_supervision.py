@@ -365,7 +365,8 @@ assert mid["documents"] == [{"title": "中期报告 Mid-term report", "reference
                             {"title": "数据表 Data sheet", "reference": "https://example.org/data"}], mid
 
 step("the project register's form: the practice supervisor registers a small project of A's, which adds its points")
-open_plan("practice")
+driver.get(plan_url)  # still signed in as the practice supervisor
+wait.until(lambda d: d.find_element(By.ID, "project-form"))
 driver.find_element(By.ID, "project-title").send_keys("Contrast timing note 对比剂时相小结")
 driver.find_element(By.ID, "project-points-input").send_keys("0.25")
 driver.find_element(By.ID, "project-supervisor").send_keys(name["practice"])
