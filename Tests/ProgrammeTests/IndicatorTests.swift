@@ -20,7 +20,9 @@ struct SeededYear {
         let span = ProgrammePeriod(year: 2026).interval.end.timeIntervalSince1970 - start
         func moment(_ from: Double, _ length: Double) -> Date { Date(timeIntervalSince1970: from + random.unit() * length) }
         var facts = ProgrammeFacts()
-        for _ in 0..<900 {
+        for n in 0..<900 {
+            // Study UIDs from the request's number: every 600th request resends a study, every fifth sends two.
+            let studies = ["2.25.\(n % 600)"] + (n % 5 == 0 ? ["2.25.\(1000 + n)"] : [])
             let received = moment(start - 86_400 * 20, span + 86_400 * 40)
             let priority = ["stat", "urgent", "routine"][random.below(3)]
             let deadline = received.addingTimeInterval(["stat": 3600.0, "urgent": 14_400, "routine": 86_400][priority] ?? 86_400)
@@ -29,7 +31,7 @@ struct SeededYear {
             facts.consultations.append(
                 .init(
                     site: Self.institutions[random.below(4)], priority: priority, modality: ["CT", "MR", "DX"][random.below(3)],
-                    received: received, deadline: deadline, final: final))
+                    received: received, deadline: deadline, final: final, studies: studies))
         }
         for _ in 0..<400 {
             let created = moment(start - span * 1.5, span * 2.5)
@@ -107,7 +109,10 @@ struct SeededYear {
         let object: [String: Any] = [
             "now": now.timeIntervalSince1970, "year": year, "institutions": Self.institutions,
             "consultations": facts.consultations.map {
-                ["site": $0.site, "received": t($0.received), "deadline": t($0.deadline), "final": t($0.final)] as [String: Any]
+                [
+                    "site": $0.site, "received": t($0.received), "deadline": t($0.deadline), "final": t($0.final),
+                    "studies": $0.studies,
+                ] as [String: Any]
             },
             "cases": facts.cases.map {
                 ["institution": $0.institution, "created": t($0.created), "published": t($0.published)] as [String: Any]
@@ -214,7 +219,9 @@ struct IndicatorTests {
             Double(rows.map(\.consultationsRequested).reduce(0, +)) == reference["*|0|consultations"] as? Double)
     }
 
-    @Test("Part-time teachers, trainees hosted and inspections of each partner, for the year and each month, equal Python's count")
+    @Test(
+        "Studies sent, part-time teachers, trainees hosted and inspections of each partner, for the year and each month, equal Python's count"
+    )
     func partnerColumnsMatchReference() throws {
         let now = ProgrammePeriod(year: 2027).interval.start
         let seeded = SeededYear(seed: 19, now: now)
@@ -231,7 +238,8 @@ struct IndicatorTests {
             for institution in SeededYear.institutions {
                 let row = rows[institution]
                 for (column, value) in [
-                    ("part-time-teachers", row?.partTimeTeachers), ("trainees-hosted", row?.traineesHosted),
+                    ("studies-sent", row?.studiesSent), ("part-time-teachers", row?.partTimeTeachers),
+                    ("trainees-hosted", row?.traineesHosted),
                     ("inspections", row?.inspections),
                 ] {
                     let expected = try #require(reference["\(institution)|\(month)|contributions.\(column)"] as? Double)

@@ -150,8 +150,22 @@ enum ProgrammeStoreSuite {
                 ).0)
         }
         #expect(sites(try await store.facts()) == 2)
+        // Studies sent: distinct Study Instance UIDs of the institution's requests in the period, withdrawn ones left out.
+        let year = AllianceTime.calendar.component(.year, from: Date())
+        func studiesSent() async throws -> Int? {
+            ProgrammeDashboard.contributions(facts: try await store.facts(), period: ProgrammePeriod(year: year, institution: "KEPT-X"))
+                .first?.studiesSent
+        }
+        #expect(try await studiesSent() == 2, "two requests, a study each")
+        _ = try await otherReading.file(
+            NewConsultationRequest(
+                priority: .routine, referringPhysician: "Dr Li", clinicalHistory: "", question: "?", modality: "CT", bodyPart: "CHEST",
+                studies: ["1.2.826.0.1.3680043.8.498.91191", "1.2.826.0.1.3680043.8.498.91192"]),
+            institution: "KEPT-X", by: site)
+        #expect(try await studiesSent() == 3, "a study sent again is counted once")
         _ = try await otherReading.withdraw(requestID: filed[0].id, by: site)
-        #expect(sites(try await store.facts()) == 1, "a withdrawal (an update in place) is seen")
+        #expect(sites(try await store.facts()) == 2, "a withdrawal (an update in place) is seen")
+        #expect(try await studiesSent() == 2, "the withdrawn request's study is no longer counted")
         var content = CaseContent(title: "Kept case")
         content.findings = "Findings."
         content.diagnosis = "Diagnosis"

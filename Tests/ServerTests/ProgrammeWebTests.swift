@@ -57,6 +57,7 @@ struct ProgrammeWebTests {
         let directory = try Corpus.temporaryDirectory("atrium-programme-web")
         let seed: [String: Any] = [
             "people": people, "consultations": consultations.map { $0.0 },
+            "consultationStudies": consultations.enumerated().map { [$0.element.0, "1.2.826.0.1.3680043.8.498.77\($0.offset)"] },
             "cases": cases.map { ["institution": $0.0, "published": $0.1] }, "publishedIDs": publishedIDs,
             "partners": partners,
         ]

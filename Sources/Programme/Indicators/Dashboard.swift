@@ -17,6 +17,8 @@ public enum ProgrammeDashboard {
     /// What one institution gave the alliance in the period.
     public struct Contribution: Sendable, Equatable {
         public var institution: String
+        /// Distinct studies the institution sent with the consultations it requested in the period.
+        public var studiesSent: Int = 0
         public var consultationsRequested: Int
         public var consultationsReported: Int
         public var casesContributed: Int
@@ -108,12 +110,15 @@ public enum ProgrammeDashboard {
             change(&row)
             table[institution] = row
         }
+        var studies: [String: Set<String>] = [:]
         for c in facts.consultations where within(c.received) {
             touch(c.site) {
                 $0.consultationsRequested += 1
                 if c.final != nil { $0.consultationsReported += 1 }
             }
+            studies[c.site, default: []].formUnion(c.studies)
         }
+        for (institution, sent) in studies { touch(institution) { $0.studiesSent = sent.count } }
         for c in facts.cases {
             if within(c.created) { touch(c.institution) { $0.casesContributed += 1 } }
             if let published = c.published, within(published) { touch(c.institution) { $0.casesPublished += 1 } }

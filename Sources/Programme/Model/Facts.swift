@@ -70,11 +70,15 @@ public struct ProgrammeFacts: Sendable, Equatable {
         public var final: Date?
         /// The service line of the request: `imaging`, `pathology` or `laboratory`.
         public var serviceLine: String
+        /// The Study Instance UIDs the site sent with the request.
+        public var studies: [String]
 
         public init(
-            site: String, priority: String, modality: String, received: Date, deadline: Date, final: Date?, serviceLine: String = "imaging"
+            site: String, priority: String, modality: String, received: Date, deadline: Date, final: Date?, serviceLine: String = "imaging",
+            studies: [String] = []
         ) {
             self.serviceLine = serviceLine
+            self.studies = studies
             self.site = site
             self.priority = priority
             self.modality = modality

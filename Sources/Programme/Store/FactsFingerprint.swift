@@ -45,6 +45,8 @@ struct FactsFingerprint: Sendable {
                         "SUM(CASE WHEN status = 'withdrawn' THEN 1 ELSE 0 END)",
                     ]),
                 Table(source: .consultations, name: "consultation_events", aggregates: ["COUNT(*)", "MAX(id)"]),
+                // Studies arriving later are linked to waiting requests (rows added, never changed in place).
+                Table(source: .consultations, name: "consultation_studies", aggregates: ["COUNT(*)"]),
             ]
         }
         if teaching {

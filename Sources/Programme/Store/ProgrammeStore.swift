@@ -122,7 +122,7 @@ public final class ProgrammeStore: Sendable {
                 facts.consultations = try await reading.indicatorRecords().map {
                     .init(
                         site: $0.site, priority: $0.priority, modality: $0.modality, received: $0.received, deadline: $0.deadline,
-                        final: $0.final, serviceLine: $0.serviceLine)
+                        final: $0.final, serviceLine: $0.serviceLine, studies: $0.studies)
                 }
             case .caseViews:
                 guard let teaching else { break }

@@ -138,7 +138,7 @@ struct ProgrammeRoutes: Sendable {
     /// One partner's row as the JSON API, the page and the report give it.
     static func describe(_ row: ProgrammeDashboard.Contribution) -> [String: Any] {
         [
-            "institution": row.institution, "consultationsRequested": row.consultationsRequested,
+            "institution": row.institution, "studiesSent": row.studiesSent, "consultationsRequested": row.consultationsRequested,
             "consultationsReported": row.consultationsReported, "casesContributed": row.casesContributed,
             "casesPublished": row.casesPublished, "trainingPersonTimes": row.trainingPersonTimes, "examAttempts": row.examAttempts,
             "partTimeTeachers": row.partTimeTeachers, "traineesHosted": row.traineesHosted, "inspections": row.inspections,
@@ -147,14 +147,16 @@ struct ProgrammeRoutes: Sendable {
 
     /// The contribution table's columns: the JSON key of each and its locale key under `programme.contributions`.
     static let contributionColumns: [(key: String, label: String)] = [
-        ("consultationsRequested", "requested"), ("consultationsReported", "reported"), ("casesContributed", "cases"),
+        ("studiesSent", "studies"), ("consultationsRequested", "requested"), ("consultationsReported", "reported"),
+        ("casesContributed", "cases"),
         ("casesPublished", "published"), ("trainingPersonTimes", "training"), ("examAttempts", "exams"),
         ("partTimeTeachers", "partTimeTeachers"), ("traineesHosted", "traineesHosted"), ("inspections", "inspections"),
     ]
 
     static func counts(_ row: ProgrammeDashboard.Contribution) -> [Int] {
         [
-            row.consultationsRequested, row.consultationsReported, row.casesContributed, row.casesPublished, row.trainingPersonTimes,
+            row.studiesSent, row.consultationsRequested, row.consultationsReported, row.casesContributed, row.casesPublished,
+            row.trainingPersonTimes,
             row.examAttempts, row.partTimeTeachers, row.traineesHosted, row.inspections,
         ]
     }

@@ -2,7 +2,7 @@
 """Independent programme indicators from raw facts, with Python's datetime and statistics modules.
 
 Usage: indicator_reference.py FACTS_JSON
-FACTS_JSON: {"now": seconds, "year": Y, "institutions": [...], "consultations": [{"site","received","deadline","final"}],
+FACTS_JSON: {"now": seconds, "year": Y, "institutions": [...], "consultations": [{"site","received","deadline","final","studies"}],
 "cases": [{"institution","created","published"}], "training": [{"institution","completed"}],
 "exams": [{"institution","submitted","passed","first"}],
 "health": [{"institution","date"}]} (examinations, assessments and follow-ups), "placements": [{"trainee","partner","first","last"}],
@@ -96,6 +96,8 @@ for institution in ["*"] + data["institutions"]:
         out[key + "library.distinct-students"] = float(len({u["person"] for u in views + practices}))
         out[key + "courses.published"] = float(sum(1 for c in courses if in_period(c["published"], month)))
         # The partner contribution columns: distinct people teaching, distinct trainees placed, inspections.
+        out[key + "contributions.studies-sent"] = float(len({s for c in consultations if in_period(c["received"], month)
+                                                             for s in c.get("studies", [])}))
         out[key + "contributions.part-time-teachers"] = float(len({t["person"] for t in teaching if overlaps(t, month)}))
         out[key + "contributions.trainees-hosted"] = float(len({p["trainee"] for p in placements if overlaps(p, month)}))
         out[key + "contributions.inspections"] = float(sum(1 for i in inspections if in_period(i["date"], month)))

@@ -53,11 +53,24 @@ for path in files:
     uids[path] = (str(ds.SOPInstanceUID), str(ds.StudyInstanceUID), str(ds.SeriesInstanceUID))
 
 
+# Files still to be stored, shared by the two senders: one association left waiting (a C-STORE that straddles the fault
+# may get no answer until storescu's 30 s DIMSE timeout) must not keep the other from sending inside the fault.
+queue = collections.deque(files)
+queue_lock = threading.Lock()
+
+
 def store_loop():
-    queue = collections.deque(files)
     environment = dict(os.environ, TCP_NODELAY="1")
-    while queue and phase() != "stop":
-        batch = [queue.popleft() for _ in range(min(5, len(queue)))]
+    while phase() != "stop":
+        with queue_lock:
+            batch = [queue.popleft() for _ in range(min(5, len(queue)))]
+        if not batch:
+            # The other sender may still put back files it could not store.
+            time.sleep(0.2)
+            with queue_lock:
+                if not queue and all(uids[f][0] in acknowledged for f in files):
+                    break
+            continue
         started = phase()
         run = subprocess.run(
             ["/usr/bin/storescu", "-v", "-aec", "ATRIUM", "-to", "10", "-ta", "10", "-td", "30", "127.0.0.1", dicom_port] + batch,
@@ -76,7 +89,8 @@ def store_loop():
         for path in batch:
             if path not in sent:
                 # storescu ends the association after a refusal: the files after it were not sent (not a failure).
-                queue.append(path)
+                with queue_lock:
+                    queue.append(path)
                 continue
             answer = answered.get(path)
             if answer == "(Success)":
@@ -88,7 +102,8 @@ def store_loop():
                 # A failure status (with its reason from storescu's log) or no answer at all (the association failed).
                 reason = answer or "no C-STORE response: " + " | ".join((run.stdout + run.stderr).strip().splitlines()[-3:])
                 record("store", started, ended, "failed" if answer else "no-answer", reason)
-                queue.append(path)
+                with queue_lock:
+                    queue.append(path)
         time.sleep(0.05)
 
 
@@ -129,7 +144,7 @@ def summary():
                 "files": len(files)}
 
 
-threads = [threading.Thread(target=store_loop), threading.Thread(target=http_loop, args=("qido",)),
+threads = [threading.Thread(target=store_loop), threading.Thread(target=store_loop), threading.Thread(target=http_loop, args=("qido",)),
            threading.Thread(target=http_loop, args=("wado",))]
 for thread in threads:
     thread.start()

@@ -105,6 +105,8 @@ assert api("office", "POST", "/api/programme/figures", {"indicator": "consultati
 
 step("every figure equals the count of the seed, for the alliance, each institution and the month")
 sites = collections.Counter(seed["consultations"])
+# Studies sent: distinct Study Instance UIDs of each site's requests (docs/api.md).
+studies_sent = {site: len({uid for s, uid in seed["consultationStudies"] if s == site}) for site in sites}
 added = collections.Counter(c["institution"] for c in seed["cases"])
 published = collections.Counter(c["institution"] for c in seed["cases"] if c["published"])
 
@@ -233,8 +235,10 @@ assert values["consultations"][2] == sum(sites.values()) and isinstance(values["
 assert values["consultations"][3] == 1000 and values["consultations.turnaround-median"][2] is None
 assert values["consultations"][6 + month] == sum(sites.values()), values["consultations"]
 contribution_rows = {row[0]: row for row in workbook[workbook.sheetnames[1]].iter_rows(min_row=2, values_only=True)}
-assert contribution_rows["COUNTY-A"][1] == sites["COUNTY-A"], contribution_rows
-assert tuple(contribution_rows["PARTNER-W"][7:10]) == (want_teachers, want_hosted, want_inspections), contribution_rows["PARTNER-W"]
+assert contribution_rows["COUNTY-A"][1:3] == (studies_sent["COUNTY-A"], sites["COUNTY-A"]), contribution_rows
+assert tuple(contribution_rows["PARTNER-W"][8:11]) == (want_teachers, want_hosted, want_inspections), contribution_rows["PARTNER-W"]
+board_rows = {row["institution"]: row for row in api("office", "GET", f"/api/programme/dashboard?year={year}")[1]["contributions"]}
+assert all(board_rows[site]["studiesSent"] == studies_sent[site] for site in sites), board_rows
 
 step("improvement actions: opened, a closing note required, closed once")
 status, body = api("office", "POST", "/api/programme/actions", {"year": year, "institution": "COUNTY-B", "indicator": "consultations", "description": "Visit the county hospital", "owner": "prog-office", "due": today})
