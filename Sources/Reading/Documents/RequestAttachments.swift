@@ -179,6 +179,38 @@ public enum AttachmentDocuments {
         _ jpeg: [UInt8], frame: JPEGFrameHeader, title: String, study: ReportDocument.Study, institution: String, created: Date,
         seriesInstanceUID: String, sopInstanceUID: String
     ) -> DataSet {
+        // A baseline JPEG of three components is YCbCr; 4:2:2 or 4:2:0 chroma, which PS3.5 8.2.1 names YBR_FULL_422.
+        var ds = secondaryCaptureImage(
+            rows: frame.rows, columns: frame.columns, samplesPerPixel: frame.components,
+            photometric: frame.components == 3 ? "YBR_FULL_422" : "MONOCHROME2", lossy: true, title: title, study: study,
+            institution: institution, created: created, seriesInstanceUID: seriesInstanceUID, sopInstanceUID: sopInstanceUID)
+        ds.set(.derivationDescription, .ST, "Photo of a paper document, JPEG as received")
+        let fragment = jpeg.count % 2 == 0 ? jpeg : jpeg + [0]
+        ds[.pixelData] = DataElement(
+            tag: .pixelData, vr: .OB, value: .encapsulated(EncapsulatedPixelData(fragments: [ByteSlice(fragment)])),
+            hadUndefinedLength: true)
+        return ds
+    }
+
+    /// Secondary Capture Image IOD with native 8-bit samples (grey, or RGB interleaved), e.g. a decoded PNG photo.
+    public static func secondaryCapture(
+        nativeSamples samples: [UInt8], rows: Int, columns: Int, samplesPerPixel: Int, title: String, study: ReportDocument.Study,
+        institution: String, created: Date, seriesInstanceUID: String, sopInstanceUID: String
+    ) -> DataSet {
+        var ds = secondaryCaptureImage(
+            rows: rows, columns: columns, samplesPerPixel: samplesPerPixel, photometric: samplesPerPixel == 3 ? "RGB" : "MONOCHROME2",
+            lossy: false, title: title, study: study, institution: institution, created: created,
+            seriesInstanceUID: seriesInstanceUID, sopInstanceUID: sopInstanceUID)
+        ds[.pixelData] = DataElement(tag: .pixelData, vr: .OB, bytes: samples.count % 2 == 0 ? samples : samples + [0])
+        return ds
+    }
+
+    /// The attributes every Secondary Capture here shares: the header, SC equipment, and the image pixel description of
+    /// 8-bit unsigned samples (Pixel Data left to the caller).
+    private static func secondaryCaptureImage(
+        rows: Int, columns: Int, samplesPerPixel: Int, photometric: String, lossy: Bool, title: String, study: ReportDocument.Study,
+        institution: String, created: Date, seriesInstanceUID: String, sopInstanceUID: String
+    ) -> DataSet {
         var ds = common(
             study: study, sopClassUID: UID.secondaryCaptureImageStorage, modality: "OT", title: title, institution: institution,
             created: created, seriesInstanceUID: seriesInstanceUID, sopInstanceUID: sopInstanceUID)
@@ -187,22 +219,16 @@ public enum AttachmentDocuments {
         ds.set(.laterality, .CS, "")
         ds.set(.burnedInAnnotation, .CS, "YES")
         ds.set(.imageType, .CS, ["DERIVED", "SECONDARY"])
-        ds.set(.derivationDescription, .ST, "Photo of a paper document, JPEG as received")
-        ds.set(.lossyImageCompression, .CS, "01")
-        ds.set(.samplesPerPixel, .US, integers: [frame.components])
-        // A baseline JPEG of three components is YCbCr; 4:2:2 or 4:2:0 chroma, which PS3.5 8.2.1 names YBR_FULL_422.
-        ds.set(.photometricInterpretation, .CS, frame.components == 3 ? "YBR_FULL_422" : "MONOCHROME2")
-        if frame.components == 3 { ds.set(.planarConfiguration, .US, integers: [0]) }
-        ds.set(.rows, .US, integers: [frame.rows])
-        ds.set(.columns, .US, integers: [frame.columns])
+        ds.set(.lossyImageCompression, .CS, lossy ? "01" : "00")
+        ds.set(.samplesPerPixel, .US, integers: [samplesPerPixel])
+        ds.set(.photometricInterpretation, .CS, photometric)
+        if samplesPerPixel == 3 { ds.set(.planarConfiguration, .US, integers: [0]) }
+        ds.set(.rows, .US, integers: [rows])
+        ds.set(.columns, .US, integers: [columns])
         ds.set(.bitsAllocated, .US, integers: [8])
         ds.set(.bitsStored, .US, integers: [8])
         ds.set(.highBit, .US, integers: [7])
         ds.set(.pixelRepresentation, .US, integers: [0])
-        let fragment = jpeg.count % 2 == 0 ? jpeg : jpeg + [0]
-        ds[.pixelData] = DataElement(
-            tag: .pixelData, vr: .OB, value: .encapsulated(EncapsulatedPixelData(fragments: [ByteSlice(fragment)])),
-            hadUndefinedLength: true)
         return ds
     }
 

@@ -301,27 +301,25 @@ public struct DICOMwebRoutes: Sendable {
                 guard let frame = encapsulated.frame(n - 1, numberOfFrames: frameCount) else { throw HTTPError(.notFound) }
                 parts.append(("application/octet-stream; transfer-syntax=\(file.transferSyntax.uid)", frame))
             } else {
-                let rows = ds.int(.rows) ?? 0
-                let columns = ds.int(.columns) ?? 0
-                let samples = ds.int(.samplesPerPixel) ?? 1
-                let bits = ds.int(.bitsAllocated) ?? 8
-                let frameBits = rows * columns * samples * bits
-                guard frameBits > 0, frameBits % 8 == 0 else {
-                    throw HTTPError(.notImplemented, message: "frames of \(bits)-bit data that do not end on a byte are not served yet")
-                }
-                let size = frameBits / 8
-                let bytes = ds.littleEndianBytes(of: pixels)
-                let start = (n - 1) * size
-                guard start + size <= bytes.count else { throw HTTPError(.notFound, message: "frame \(n) lies beyond the Pixel Data") }
-                parts.append(
-                    (
-                        "application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1",
-                        // One bulk copy of the frame's bytes (an element-wise copy costs seconds per series in debug builds).
-                        bytes[(bytes.startIndex + start)..<(bytes.startIndex + start + size)].withUnsafeBytes { Array($0) }
-                    ))
+                parts.append(("application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1", try Self.nativeFrame(ds, pixels, number: n)))
             }
         }
         return Self.multipartFrames(parts)
+    }
+
+    /// Frame `n` (1-based) of native (not encapsulated) Pixel Data, as little-endian bytes.
+    static func nativeFrame(_ ds: DataSet, _ pixels: DataElement, number n: Int) throws -> [UInt8] {
+        let bits = ds.int(.bitsAllocated) ?? 8
+        let frameBits = (ds.int(.rows) ?? 0) * (ds.int(.columns) ?? 0) * (ds.int(.samplesPerPixel) ?? 1) * bits
+        guard frameBits > 0, frameBits % 8 == 0 else {
+            throw HTTPError(.notImplemented, message: "frames of \(bits)-bit data that do not end on a byte are not served yet")
+        }
+        let size = frameBits / 8
+        let bytes = ds.littleEndianBytes(of: pixels)
+        let start = (n - 1) * size
+        guard start + size <= bytes.count else { throw HTTPError(.notFound, message: "frame \(n) lies beyond the Pixel Data") }
+        // One bulk copy of the frame's bytes (an element-wise copy costs seconds per series in debug builds).
+        return bytes[(bytes.startIndex + start)..<(bytes.startIndex + start + size)].withUnsafeBytes { Array($0) }
     }
 
     /// Frames as `multipart/related; type="application/octet-stream"` (PS3.18 8.7.3.5).

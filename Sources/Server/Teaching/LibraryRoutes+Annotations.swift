@@ -73,13 +73,7 @@ extension LibraryRoutes {
                 throw HTTPError(.notImplemented, message: "frame \(n) cannot be decoded: \(error)")
             }
         } else {
-            let frameBits = (ds.int(.rows) ?? 0) * (ds.int(.columns) ?? 0) * (ds.int(.samplesPerPixel) ?? 1) * (ds.int(.bitsAllocated) ?? 8)
-            guard frameBits > 0, frameBits % 8 == 0 else { throw HTTPError(.notImplemented, message: "frames that do not end on a byte") }
-            let size = frameBits / 8
-            let all = ds.littleEndianBytes(of: pixels)
-            let start = (n - 1) * size
-            guard start + size <= all.count else { throw HTTPError(.notFound, message: "frame \(n) lies beyond the Pixel Data") }
-            bytes = all[(all.startIndex + start)..<(all.startIndex + start + size)].withUnsafeBytes { Array($0) }
+            bytes = try DICOMwebRoutes.nativeFrame(ds, pixels, number: n)
         }
         return Response(
             status: .ok, headers: [.contentType: "application/octet-stream", .cacheControl: "private, no-store"],

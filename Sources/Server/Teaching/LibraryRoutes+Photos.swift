@@ -77,7 +77,7 @@ extension LibraryRoutes {
         do {
             if let picture {
                 encoded = try DICOMFile(
-                    dataSet: try Self.secondaryCapture(picture, study: study, series: series, sop: sop),
+                    dataSet: Self.secondaryCapture(picture, study: study, series: series, sop: sop),
                     transferSyntax: .explicitVRLittleEndian
                 ).encoded()
             } else if let frame {
@@ -106,26 +106,12 @@ extension LibraryRoutes {
     }
 
     /// A Secondary Capture of a decoded PNG: native 8-bit grey (MONOCHROME2) or RGB samples, lossless.
-    static func secondaryCapture(_ picture: PNGDecoder.Picture, study: ReportDocument.Study, series: String, sop: String) throws
-        -> DataSet
-    {
-        // The attributes of the JPEG Secondary Capture (its frame header read from a bare SOF0 of 8 bits), then the
-        // description of the native samples in place of the JPEG's.
-        let sof: [UInt8] = [0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x11, 8, 0, 1, 0, 1, 3] + [UInt8](repeating: 0, count: 9)
-        guard let header = JPEGFrameHeader.parse(sof) else { throw HTTPError(.internalServerError, message: "no frame header") }
+    static func secondaryCapture(_ picture: PNGDecoder.Picture, study: ReportDocument.Study, series: String, sop: String) -> DataSet {
         var ds = AttachmentDocuments.secondaryCapture(
-            [], frame: header, title: "Teaching case photo", study: study, institution: "", created: Date(), seriesInstanceUID: series,
-            sopInstanceUID: sop)
+            nativeSamples: picture.samples, rows: picture.height, columns: picture.width, samplesPerPixel: picture.channels,
+            title: "Teaching case photo", study: study, institution: "", created: Date(), seriesInstanceUID: series, sopInstanceUID: sop)
         ds.set(.patientIdentityRemoved, .CS, "YES")
         ds.set(.derivationDescription, .ST, "Photo for a teaching case, decoded from PNG without its text and metadata chunks")
-        ds.set(.lossyImageCompression, .CS, "00")
-        ds.set(.photometricInterpretation, .CS, picture.channels == 3 ? "RGB" : "MONOCHROME2")
-        ds.set(.samplesPerPixel, .US, integers: [picture.channels])
-        ds.set(.rows, .US, integers: [picture.height])
-        ds.set(.columns, .US, integers: [picture.width])
-        if picture.channels == 3 { ds.set(.planarConfiguration, .US, integers: [0]) } else { ds.remove(.planarConfiguration) }
-        let samples = picture.samples.count % 2 == 0 ? picture.samples : picture.samples + [0]
-        ds[.pixelData] = DataElement(tag: .pixelData, vr: .OB, bytes: samples)
         return ds
     }
 

@@ -34,28 +34,33 @@ extension TrainingRoutes {
 
     // MARK: - Who stands how to a unit
 
-    /// How `principal` stands to `unit`: a member, an assigned peer, the practice supervisor of a member.
-    func relation(_ principal: Principal, unit: AssignmentUnit) async throws -> SupervisionRelation {
+    /// The trainees `principal` supervises in practice: one query, read once per request (empty for anyone who is not
+    /// a supervisor), not once per member of every unit.
+    func practiceTrainees(_ principal: Principal) async throws -> Set<String> {
+        guard principal.roles.contains(.supervisor) else { return [] }
+        let assignments = try await mapped { try await store.assignments(supervisor: principal.username) }
+        return Set(assignments.filter { $0.practiceSupervisor == principal.username }.map(\.trainee))
+    }
+
+    /// How `principal` stands to `unit`: a member, an assigned peer, the practice supervisor of a member (one of
+    /// `practiceTrainees`).
+    func relation(_ principal: Principal, unit: AssignmentUnit, practiceTrainees: Set<String>) -> SupervisionRelation {
         var relation: SupervisionRelation = []
         if unit.members.contains(principal.username) { relation.insert(.member) }
         if unit.peers.contains(principal.username) { relation.insert(.peerReviewer) }
-        if principal.roles.contains(.supervisor) {
-            for member in unit.members {
-                let assignment = try await mapped { try await store.supervisors(of: member) }
-                if assignment.practiceSupervisor == principal.username {
-                    relation.insert(.practiceSupervisor)
-                    break
-                }
-            }
-        }
+        if unit.members.contains(where: practiceTrainees.contains) { relation.insert(.practiceSupervisor) }
         return relation
     }
 
     /// The units `principal` may see (read the submission of): all for teachers.
-    func visibleUnits(_ principal: Principal, _ assignment: ProjectAssignment) async throws -> [(AssignmentUnit, SupervisionRelation)] {
+    func visibleUnits(_ principal: Principal, _ assignment: ProjectAssignment, practiceTrainees: Set<String>? = nil) async throws
+        -> [(AssignmentUnit, SupervisionRelation)]
+    {
+        let trainees: Set<String>
+        if let practiceTrainees { trainees = practiceTrainees } else { trainees = try await self.practiceTrainees(principal) }
         var out: [(AssignmentUnit, SupervisionRelation)] = []
         for unit in assignment.draft.units {
-            let relation = try await relation(principal, unit: unit)
+            let relation = relation(principal, unit: unit, practiceTrainees: trainees)
             if TrainingAccess.allows(principal.roles, .readSubmission, released: assignment.released, relation: relation) {
                 out.append((unit, relation))
             }
@@ -73,7 +78,7 @@ extension TrainingRoutes {
         guard let number = Int(try context.parameters.require("unit")), let unit = assignment.unit(number) else {
             throw HTTPError(.notFound, message: "no such group")
         }
-        let relation = try await relation(principal, unit: unit)
+        let relation = relation(principal, unit: unit, practiceTrainees: try await practiceTrainees(principal))
         guard TrainingAccess.allows(principal.roles, action, released: assignment.released, relation: relation) else {
             if !TrainingAccess.allows(principal.roles, .readSubmission, relation: relation) {
                 throw HTTPError(.notFound, message: "group \(number) of assignment \(assignment.id) does not exist")
@@ -114,8 +119,9 @@ extension TrainingRoutes {
     func visibleAssignments(_ principal: Principal) async throws -> [ProjectAssignment] {
         let all = try await mapped { try await store.projectAssignments() }
         if TrainingAccess.allows(principal.roles, .setAssignments) { return all }
+        let trainees = try await practiceTrainees(principal)
         var out: [ProjectAssignment] = []
-        for a in all where !(try await visibleUnits(principal, a)).isEmpty { out.append(a) }
+        for a in all where !(try await visibleUnits(principal, a, practiceTrainees: trainees)).isEmpty { out.append(a) }
         return out
     }
 
