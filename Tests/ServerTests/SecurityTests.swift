@@ -335,16 +335,20 @@ struct SecurityTests {
         await server.stop()
     }
 
-    @Test("DIMSE audit (dcmtk storescu): one Instances Transferred event per association, naming every study it stored")
+    @Test(
+        "DIMSE audit (dcmtk storescu): one Instances Transferred event per association and patient (PS3.15 A.5.3.4), naming that patient and each of their studies"
+    )
     func dimseAuditPerAssociation() async throws {
         let server = try await ConfiguredServer(dimse: true)
         let root = try Corpus.pydicomDataDirectory() + "/test_files/"
         let files = ["CT_small.dcm", "MR_small.dcm", "rtdose.dcm"].map { root + $0 }
-        // The studies, read with pydicom (not with Atrium).
+        // Each file's patient and study, read with pydicom (not with Atrium); the three files are of three patients.
         let read = try await Subprocess.runDetached(
-            "python3", ["-c", "import sys, pydicom\nfor f in sys.argv[1:]: print(pydicom.dcmread(f).StudyInstanceUID)"] + files)
-        let studies = read.output.split(separator: "\n").map(String.init)
-        #expect(Set(studies).count == 3, "\(read.output)\(read.errorOutput)")
+            "python3",
+            ["-c", "import sys, pydicom\nfor f in sys.argv[1:]:\n d = pydicom.dcmread(f)\n print(d.PatientID, d.StudyInstanceUID)"]
+                + files)
+        let pairs = read.output.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        #expect(pairs.count == 3 && Set(pairs.map { $0[0] }).count == 3 && Set(pairs.map { $0[1] }).count == 3, "\(read.output)\(read.errorOutput)")
         func storescu(_ aeTitle: String, _ paths: [String]) async throws {
             let peer = try PeerProcess(
                 "/usr/bin/storescu", ["-aet", aeTitle, "-aec", "ATRIUM", "127.0.0.1", "\(server.dicomPort)"] + paths)
@@ -353,16 +357,21 @@ struct SecurityTests {
             #expect(status == 0, "\(peer.output)")
         }
         try await storescu("MODALITY1", files)
-        try await storescu("MODALITY2", [files[0]])
+        try await storescu("MODALITY2", [files[0], files[0]])
         await server.server.identity.audit.flush()
         let events = try await server.server.identity.audit.search(AuditSearch(eventCode: "110104"))
         let first = events.filter { $0.user == "ae:MODALITY1" }
-        #expect(first.count == 1, "one event for the association of three instances: \(first.map(\.detail))")
-        let named = first.first?.participants ?? []
-        #expect(studies.allSatisfy { named.contains(.study($0)) } && named.count == 3, "\(named)")
-        #expect(first.first?.detail.contains("3 instances") == true, "\(first.map(\.detail))")
+        #expect(first.count == 3, "one event for each patient of the association: \(first.map(\.detail))")
+        for pair in pairs {
+            let theirs = first.filter { $0.participants.contains(.patient(pair[0])) }
+            #expect(theirs.count == 1, "patient \(pair[0]): \(first.map(\.participants))")
+            #expect(theirs.first?.participants == [.patient(pair[0]), .study(pair[1])], "\(theirs.map(\.participants))")
+            #expect(theirs.first?.detail.hasPrefix("1 instance of 3 for 3 patients") == true, "\(theirs.map(\.detail))")
+        }
+        // One patient, the same instance twice in one association: one event for both C-STOREs.
         let second = events.filter { $0.user == "ae:MODALITY2" }
-        #expect(second.count == 1 && second.first?.detail.contains("1 instance ") == true, "\(second.map(\.detail))")
+        #expect(second.count == 1 && second.first?.detail.hasPrefix("2 instances stored") == true, "\(second.map(\.detail))")
+        #expect(second.first?.participants == [.patient(pairs[0][0]), .study(pairs[0][1])])
         await server.stop()
     }
 

@@ -19,6 +19,8 @@ public struct StoreOutcome: Sendable, Equatable {
     public var seriesInstanceUID: String
     public var sopInstanceUID: String
     public var sopClassUID: String
+    /// Patient ID (0010,0020) of the stored data set (empty when it has none): audit events name the patient.
+    public var patientID: String = ""
     /// The blob now holding the instance.
     public var blobKey: BlobKey
     /// Set when the patient key was known with another name or birth date; the conflict is recorded in the index.
@@ -185,7 +187,8 @@ public struct Archive: Sendable {
         {
             return StoreOutcome(
                 status: .alreadyStored, studyInstanceUID: existing.studyInstanceUID, seriesInstanceUID: existing.seriesInstanceUID,
-                sopInstanceUID: sopInstanceUID, sopClassUID: existing.sopClassUID, blobKey: existing.blobKey, patientConflict: nil)
+                sopInstanceUID: sopInstanceUID, sopClassUID: existing.sopClassUID, patientID: ds.string(.patientID) ?? "",
+                blobKey: existing.blobKey, patientConflict: nil)
         }
         if leftRows.any { await removeLeftRows() }
         let ticket = inFlight.begin()
@@ -233,7 +236,8 @@ public struct Archive: Sendable {
         let studyInstanceUID = ds.string(.studyInstanceUID) ?? ""
         var outcome = StoreOutcome(
             status: .stored, studyInstanceUID: studyInstanceUID, seriesInstanceUID: ds.string(.seriesInstanceUID) ?? "",
-            sopInstanceUID: sopInstanceUID, sopClassUID: ds.string(.sopClassUID) ?? "", blobKey: key, patientConflict: nil)
+            sopInstanceUID: sopInstanceUID, sopClassUID: ds.string(.sopClassUID) ?? "", patientID: ds.string(.patientID) ?? "",
+            blobKey: key, patientConflict: nil)
         switch result {
         case .inserted(let conflict):
             outcome.patientConflict = conflict

@@ -24,21 +24,22 @@ public struct DIMSEAccess: Sendable {
         return peers.institution(aeTitle: aeTitle)
     }
 
-    /// Records a DIMSE operation. C-STOREs inside an association served by ``AuditedAssociations`` are gathered and
-    /// recorded once when it ends.
+    /// Records a DIMSE operation; `patient` (a Patient ID) is named as the patient participant when given. C-STOREs
+    /// inside an association served by ``AuditedAssociations`` are gathered and recorded when it ends.
     func record(
-        _ event: AuditCode, action: AuditAction, aeTitle: String, studies: [String], outcome: AuditOutcome = .success,
-        detail: String = ""
+        _ event: AuditCode, action: AuditAction, aeTitle: String, studies: [String], patient: String? = nil,
+        outcome: AuditOutcome = .success, detail: String = ""
     ) async {
         if event == .instancesTransferred, action == .create, let gathering = AssociationAudit.current {
-            gathering.add(studies: studies, outcome: outcome, detail: detail)
+            gathering.add(studies: studies, patient: patient ?? "", outcome: outcome, detail: detail)
             return
         }
         guard let identity else { return }
         await identity.audit.record(
             AuditEvent(
                 eventID: event, action: action, outcome: outcome, user: "ae:" + aeTitle, sourceAddress: aeTitle, transport: "dimse",
-                participants: studies.map(AuditParticipant.study), detail: detail))
+                participants: (patient.map { [AuditParticipant.patient($0)] } ?? []) + studies.map(AuditParticipant.study),
+                detail: detail))
     }
 }
 
@@ -56,15 +57,21 @@ private final class RecentPeerInstitutions: Sendable {
     }
 }
 
-/// The C-STOREs of one association, gathered so that the association is audited once (PS3.15 A.5.3.4 DICOM Instances
-/// Transferred describes "the completion of transferring DICOM SOP Instances between two Application Entities", not
-/// each instance): one success event naming every study received, and one failure event if anything was refused.
+/// The C-STOREs of one association, gathered so that the association is audited once per patient (PS3.15 A.5.3.4
+/// DICOM Instances Transferred describes "the completion of transferring DICOM SOP Instances between two Application
+/// Entities", not each instance, and names one patient): one success event for each patient whose instances were
+/// received, naming that patient and each of their studies, and one failure event if anything was refused.
 final class AssociationAudit: Sendable {
     /// The association being served, for the storage provider's C-STOREs (a task-local the provider's child tasks inherit).
     @TaskLocal static var current: AssociationAudit?
 
+    private struct Patient {
+        var studies: [String] = []
+        var instances = 0
+    }
+
     private struct Gathered {
-        var studies: [String: Int] = [:]
+        var patients: [String: Patient] = [:]
         var order: [String] = []
         var refused = 0
         var firstRefusal = ""
@@ -72,16 +79,17 @@ final class AssociationAudit: Sendable {
 
     private let gathered = Mutex(Gathered())
 
-    func add(studies: [String], outcome: AuditOutcome, detail: String) {
+    func add(studies: [String], patient: String, outcome: AuditOutcome, detail: String) {
         gathered.withLock { state in
             guard outcome == .success else {
                 if state.refused == 0 { state.firstRefusal = detail }
                 state.refused += 1
                 return
             }
-            for study in studies {
-                if state.studies[study] == nil { state.order.append(study) }
-                state.studies[study, default: 0] += 1
+            if state.patients[patient] == nil { state.order.append(patient) }
+            state.patients[patient, default: Patient()].instances += 1
+            for study in studies where state.patients[patient]?.studies.contains(study) == false {
+                state.patients[patient]?.studies.append(study)
             }
         }
     }
@@ -89,11 +97,14 @@ final class AssociationAudit: Sendable {
     /// Records what was gathered: nothing when the association stored nothing.
     func flush(access: DIMSEAccess, aeTitle: String) async {
         let state = gathered.withLock { $0 }
-        if !state.order.isEmpty {
-            let count = state.studies.values.reduce(0, +)
+        let total = state.patients.values.reduce(0) { $0 + $1.instances }
+        for id in state.order {
+            guard let patient = state.patients[id] else { continue }
+            let count = patient.instances
+            let of = state.order.count > 1 ? " of \(total) for \(state.order.count) patients" : ""
             await access.record(
-                .instancesTransferred, action: .create, aeTitle: aeTitle, studies: state.order,
-                detail: "\(count) instance\(count == 1 ? "" : "s") stored in one association")
+                .instancesTransferred, action: .create, aeTitle: aeTitle, studies: patient.studies, patient: id,
+                detail: "\(count) instance\(count == 1 ? "" : "s")\(of) stored in one association")
         }
         if state.refused > 0 {
             await access.record(

@@ -41,7 +41,8 @@ public struct ArchiveStorageProvider: StorageProvider {
                 bytes, source: source, name: "C-STORE from \(request.callingAETitle)",
                 announced: AnnouncedIdentity(sopClassUID: request.sopClassUID, sopInstanceUID: request.sopInstanceUID))
             await access?.record(
-                .instancesTransferred, action: .create, aeTitle: request.callingAETitle, studies: [outcome.studyInstanceUID])
+                .instancesTransferred, action: .create, aeTitle: request.callingAETitle, studies: [outcome.studyInstanceUID],
+                patient: outcome.patientID)
             return .success
         } catch {
             let status = Self.status(for: error)

@@ -48,12 +48,24 @@ package struct PostgresSession {
                 case .blob(let b): binds.append(ByteBuffer(bytes: b))
                 }
             }
-            let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
-            var result: [[SQLValue]] = []
-            for try await row in rows {
-                result.append(try row.map(sqlValue))
-            }
-            return result
+            // The statement is written on the connection's event loop, after checking there that the connection is
+            // still open: PostgresNIO drops a statement written to a channel that has already closed without ever
+            // failing it (postgres-nio pull request 487, reverted in 501), and its caller would wait forever. On the
+            // event loop the check and the write happen in one turn, so the connection cannot close between them; a
+            // statement the connection accepted is failed by it when the connection closes.
+            let query = PostgresQuery(unsafeSQL: sql, binds: binds)
+            let connection = connection
+            let logger = logger
+            let result = try await connection.eventLoop.flatSubmit { () -> EventLoopFuture<PostgresQueryResult> in
+                guard !connection.isClosed else {
+                    return connection.eventLoop.makeFailedFuture(
+                        ArchiveError.database(
+                            operation: String(sql.prefix(80)), code: 0,
+                            message: ArchiveError.unreachableDatabase + ": the connection to the server is closed"))
+                }
+                return connection.query(query, logger: logger)
+            }.get()
+            return try result.rows.map { try $0.map(sqlValue) }
         } catch {
             throw postgresError(String(sql.prefix(80)), error)
         }
@@ -67,7 +79,8 @@ package struct PostgresSession {
             try await query("COMMIT")
             return value
         } catch {
-            _ = try? await query("ROLLBACK")
+            // A closed connection has no transaction left to roll back (the server ended it).
+            if !connection.isClosed { _ = try? await query("ROLLBACK") }
             throw error
         }
     }
