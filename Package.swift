@@ -78,9 +78,11 @@ let package = Package(
             name: "COpenJPEG", path: "Sources/COpenJPEG", pkgConfig: "libopenjp2", providers: [.apt(["libopenjp2-7-dev"])]),
         // Whole-slide files in the formats scanners write (SVS, NDPI, MRXS, tiled TIFF…), for conversion to DICOM WSI.
         .systemLibrary(name: "COpenSlide", path: "Sources/COpenSlide", pkgConfig: "openslide", providers: [.apt(["libopenslide-dev"])]),
+        // PNG photos for the teaching library (every colour type, bit depth and interlacing).
+        .systemLibrary(name: "CLibPNG", path: "Sources/CLibPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .target(
             name: "Imaging",
-            dependencies: ["DICOM", "CJPEGTurbo", "CCharLS", "COpenJPEG", "CSystemZlib", "COpenSlide"]
+            dependencies: ["DICOM", "CJPEGTurbo", "CCharLS", "COpenJPEG", "CSystemZlib", "COpenSlide", "CLibPNG"]
         ),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "AtriumTesting"], exclude: ["Scripts"]),
         // SQLite from the system, for the archive index (Debian's libsqlite3-dev).

@@ -1,8 +1,10 @@
-import CSystemZlib
+import CLibPNG
 
-/// Reads PNG files (ISO/IEC 15948) of 8-bit greyscale, RGB, grey with alpha and RGBA, not interlaced: what photos and
-/// screenshots saved as PNG are. The pixels come out as 8-bit grey or RGB samples (alpha composited over white);
-/// every ancillary chunk (text, EXIF, time, ICC) is ignored, so nothing of it survives.
+/// Reads PNG files (ISO/IEC 15948) with libpng's simplified API: every colour type (grey, RGB, palette, each with or
+/// without alpha or a transparent colour), every bit depth and Adam7 interlacing. The pixels come out as 8-bit grey or
+/// RGB samples (alpha composited over white, as a page shows them); every ancillary chunk (text, EXIF, time, ICC) is
+/// left behind, so nothing of it survives. 16-bit samples are taken as sRGB-encoded, as browsers show a file without a
+/// gAMA or sRGB chunk (libpng's default would take them as linear light), and reduced to 8 bits.
 public enum PNGDecoder {
     /// Why a PNG was not read.
     public struct Failure: Error, Sendable, Equatable, CustomStringConvertible {
@@ -21,85 +23,55 @@ public enum PNGDecoder {
 
     public static func isPNG(_ bytes: some Collection<UInt8>) -> Bool { bytes.starts(with: signature) }
 
-    /// Decodes `bytes`; pictures of more than `maximumPixels` pixels are refused before anything is inflated.
+    /// Decodes `bytes`; pictures of more than `maximumPixels` pixels are refused from their header, before any image
+    /// data is inflated. libpng's own limits stay in force (no ancillary chunk over 8 MB is kept in memory).
     public static func decode(_ bytes: [UInt8], maximumPixels: Int = 40_000_000) throws(Failure) -> Picture {
         guard isPNG(bytes) else { throw Failure(description: "not a PNG file") }
-        var i = 8
-        var width = 0, height = 0, colorType = -1
-        var data: [UInt8] = []
-        var ended = false
-        while i + 8 <= bytes.count {
-            let length = Int(bytes[i]) << 24 | Int(bytes[i + 1]) << 16 | Int(bytes[i + 2]) << 8 | Int(bytes[i + 3])
-            let type = String(decoding: bytes[(i + 4)..<(i + 8)], as: UTF8.self)
-            guard length >= 0, i + 12 + length <= bytes.count else { throw Failure(description: "chunk \(type) runs past the file") }
-            let body = bytes[(i + 8)..<(i + 8 + length)]
-            switch type {
-            case "IHDR":
-                guard length == 13 else { throw Failure(description: "IHDR of \(length) bytes") }
-                let b = Array(body)
-                width = Int(b[0]) << 24 | Int(b[1]) << 16 | Int(b[2]) << 8 | Int(b[3])
-                height = Int(b[4]) << 24 | Int(b[5]) << 16 | Int(b[6]) << 8 | Int(b[7])
-                guard b[8] == 8 else { throw Failure(description: "only 8-bit PNG is read, not \(b[8])-bit") }
-                colorType = Int(b[9])
-                guard [0, 2, 4, 6].contains(colorType) else { throw Failure(description: "PNG colour type \(colorType) is not read") }
-                guard b[12] == 0 else { throw Failure(description: "interlaced PNG is not read") }
-                guard width > 0, height > 0, width <= 65535, height <= 65535, width * height <= maximumPixels else {
-                    throw Failure(description: "a PNG of \(width) × \(height) pixels is too large")
-                }
-            case "IDAT": data += body
-            case "IEND": ended = true
-            default: break
-            }
-            if ended { break }
-            i += 12 + length
+        var image = png_image()
+        image.version = UInt32(PNG_IMAGE_VERSION)
+        let begun = bytes.withUnsafeBytes { png_image_begin_read_from_memory(&image, $0.baseAddress, $0.count) }
+        // A failed call has already released libpng's state; a successful one is released by the finishing call.
+        guard begun != 0 else { throw Failure(description: "the PNG cannot be read: " + message(of: &image)) }
+        let width = Int(image.width)
+        let height = Int(image.height)
+        guard width > 0, height > 0, width.multipliedReportingOverflow(by: height).partialValue <= maximumPixels,
+            width <= 65535, height <= 65535
+        else {
+            png_image_free(&image)
+            throw Failure(description: "a PNG of \(width) × \(height) pixels is too large")
         }
-        guard colorType >= 0, ended, !data.isEmpty else { throw Failure(description: "the PNG has no IHDR, IDAT or IEND") }
-        let components = [0: 1, 2: 3, 4: 2, 6: 4][colorType] ?? 1
-        let stride = width * components
-        var raw = [UInt8](repeating: 0, count: (stride + 1) * height)
-        var size = UInt(raw.count)
-        let status = raw.withUnsafeMutableBufferPointer { out in
-            data.withUnsafeBufferPointer { input in
-                uncompress(out.baseAddress, &size, input.baseAddress, UInt(input.count))
-            }
+        image.flags |= UInt32(PNG_IMAGE_FLAG_16BIT_sRGB)
+        let color = image.format & UInt32(PNG_FORMAT_FLAG_COLOR) != 0
+        // Alpha, or a transparent colour (tRNS), which libpng gives as alpha.
+        let alpha = image.format & UInt32(PNG_FORMAT_FLAG_ALPHA) != 0
+        image.format = (color ? UInt32(PNG_FORMAT_FLAG_COLOR) : 0) | (alpha ? UInt32(PNG_FORMAT_FLAG_ALPHA) : 0)
+        let channels = color ? 3 : 1
+        let components = channels + (alpha ? 1 : 0)
+        var pixels = [UInt8](repeating: 0, count: width * height * components)
+        let finished = pixels.withUnsafeMutableBytes { out in
+            png_image_finish_read(&image, nil, out.baseAddress, Int32(width * components), nil)
         }
-        guard status == Z_OK, Int(size) == raw.count else { throw Failure(description: "the PNG's image data does not inflate") }
-        var pixels = [UInt8](repeating: 0, count: stride * height)
-        var previous = [UInt8](repeating: 0, count: stride)
-        for y in 0..<height {
-            let filter = raw[y * (stride + 1)]
-            var row = Array(raw[(y * (stride + 1) + 1)..<((y + 1) * (stride + 1))])
-            for x in 0..<stride {
-                let a = x >= components ? Int(row[x - components]) : 0
-                let b = Int(previous[x])
-                let c = x >= components ? Int(previous[x - components]) : 0
-                let add: Int
-                switch filter {
-                case 0: add = 0
-                case 1: add = a
-                case 2: add = b
-                case 3: add = (a + b) / 2
-                case 4:
-                    let p = a + b - c
-                    let (pa, pb, pc) = (abs(p - a), abs(p - b), abs(p - c))
-                    add = pa <= pb && pa <= pc ? a : (pb <= pc ? b : c)
-                default: throw Failure(description: "PNG row filter \(filter) is unknown")
-                }
-                row[x] = UInt8(truncatingIfNeeded: Int(row[x]) + add)
-            }
-            pixels.replaceSubrange((y * stride)..<((y + 1) * stride), with: row)
-            previous = row
+        guard finished != 0 else {
+            let reason = message(of: &image)
+            png_image_free(&image)
+            throw Failure(description: "the PNG's image data cannot be read: " + reason)
         }
-        // Alpha composited over white; grey stays grey.
-        let channels = colorType == 0 || colorType == 4 ? 1 : 3
-        if components == channels { return Picture(width: width, height: height, channels: channels, samples: pixels) }
+        if !alpha { return Picture(width: width, height: height, channels: channels, samples: pixels) }
+        // Alpha composited over white in the stored (sRGB) values, as browsers show a PNG on a white page.
         var out = [UInt8](repeating: 0, count: width * height * channels)
         for p in 0..<(width * height) {
-            let alpha = Int(pixels[p * components + components - 1])
+            let a = Int(pixels[p * components + channels])
             for k in 0..<channels {
-                out[p * channels + k] = UInt8((Int(pixels[p * components + k]) * alpha + 255 * (255 - alpha) + 127) / 255)
+                out[p * channels + k] = UInt8((Int(pixels[p * components + k]) * a + 255 * (255 - a) + 127) / 255)
             }
         }
         return Picture(width: width, height: height, channels: channels, samples: out)
+    }
+
+    /// libpng's message for the last failure (its own text, in English).
+    private static func message(of image: inout png_image) -> String {
+        withUnsafeBytes(of: &image.message) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
     }
 }

@@ -1,0 +1,2 @@
+// libpng 1.6 (Debian's libpng-dev): its simplified reading API decodes PNG photos for the teaching library.
+#include <png.h>
