@@ -376,6 +376,39 @@ struct SecurityTests {
     }
 
     @Test(
+        "STOW-RS audit (dicomweb-client): one store of three patients' instances is one Instances Transferred event per patient, naming that patient and their study"
+    )
+    func stowAuditPerPatient() async throws {
+        let server = try await ConfiguredServer()
+        let token = try await server.server.testToken("stow-modality", roles: [.admin])
+        let root = try Corpus.pydicomDataDirectory() + "/test_files/"
+        let files = ["CT_small.dcm", "MR_small.dcm", "rtdose.dcm"].map { root + $0 }
+        let script = """
+            import sys, pydicom
+            from dicomweb_client.api import DICOMwebClient
+            files = sys.argv[3:]
+            client = DICOMwebClient(sys.argv[1] + "/dicom-web", headers={"Authorization": "Bearer " + sys.argv[2]})
+            client.store_instances([pydicom.dcmread(f) for f in files])
+            for f in files:
+                d = pydicom.dcmread(f, stop_before_pixels=True)
+                print(d.PatientID, d.StudyInstanceUID)
+            """
+        let run = try await Subprocess.runDetached("python3", ["-c", script, server.baseURL, token] + files)
+        try #require(run.status == 0, "\(run.output)\(run.errorOutput)")
+        let pairs = run.output.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        try #require(pairs.count == 3 && Set(pairs.map { $0[0] }).count == 3, "\(run.output)")
+        await server.server.identity.audit.flush()
+        let events = try await server.server.identity.audit.search(AuditSearch(user: "stow-modality", eventCode: "110104"))
+        #expect(events.count == 3, "\(events.map(\.participants))")
+        for pair in pairs {
+            let theirs = events.filter { $0.participants.contains(.patient(pair[0])) }
+            #expect(theirs.count == 1 && theirs.first?.participants == [.patient(pair[0]), .study(pair[1])], "\(events.map(\.participants))")
+            #expect(theirs.first?.action == .create && theirs.first?.outcome == .success && theirs.first?.transport == "http")
+        }
+        await server.stop()
+    }
+
+    @Test(
         "In Chromium against atrium serve --demo: stored XSS payloads never run, every page family loads without a CSP violation, cross-origin posts are refused, search fields take SQL as text, and the workflow route families answer each role as documented"
     )
     func browser() async throws {

@@ -172,20 +172,40 @@ public final class DICOMwebAccess: Sendable {
     public let institution: String?
     /// The username (or `ae:TITLE`).
     public let user: String
-    private let touched = Mutex<[String]>([])
+    private let touched = Mutex<[(study: String, patient: String?)]>([])
 
     public init(institution: String?, user: String) {
         self.institution = institution
         self.user = user
     }
 
-    /// Notes a study the request touched.
-    public func touch(study: String) {
-        touched.withLock { if !$0.contains(study) { $0.append(study) } }
+    /// Notes a study the request touched, with its patient's Patient ID when known (a stored instance's).
+    public func touch(study: String, patient: String? = nil) {
+        let patient = patient?.isEmpty == true ? nil : patient
+        touched.withLock { touched in
+            if let i = touched.firstIndex(where: { $0.study == study }) {
+                if touched[i].patient == nil { touched[i].patient = patient }
+            } else {
+                touched.append((study, patient))
+            }
+        }
     }
 
     /// The studies touched so far.
-    public var studies: [String] { touched.withLock { $0 } }
+    public var studies: [String] { touched.withLock { $0.map(\.study) } }
+
+    /// The studies touched so far grouped by patient, in the order first touched (nil: studies of no known patient).
+    public var studiesByPatient: [(patient: String?, studies: [String])] {
+        var groups: [(patient: String?, studies: [String])] = []
+        for (study, patient) in touched.withLock({ $0 }) {
+            if let i = groups.firstIndex(where: { $0.patient == patient }) {
+                groups[i].studies.append(study)
+            } else {
+                groups.append((patient, [study]))
+            }
+        }
+        return groups
+    }
 
     /// Refuses `bytes` when the scope is limited to an institution and the object would join a study that another
     /// institution already holds: a site may add to its own studies and start new ones, never another's.

@@ -183,10 +183,23 @@ public struct AuthenticationMiddleware: RouterMiddleware {
                 action = .read
             }
         }
+        let text = detail.isEmpty ? "\(status.code) \(path)" : "\(status.code) \(detail)"
+        // A store of instances of several patients is one event per patient, each naming that patient and their
+        // studies (PS3.15 A.5.3.4 names one patient), as for DIMSE associations.
+        if family == .dicomwebStore, let groups = access?.studiesByPatient, groups.contains(where: { $0.patient != nil }) {
+            for group in groups {
+                await identity.audit.record(
+                    AuditEvent(
+                        eventID: event, action: action, outcome: outcome, user: user, sourceAddress: source, transport: "http",
+                        participants: (group.patient.map { [AuditParticipant.patient($0)] } ?? []) + group.studies.map(AuditParticipant.study),
+                        detail: text))
+            }
+            return
+        }
         await identity.audit.record(
             AuditEvent(
                 eventID: event, action: action, outcome: outcome, user: user, sourceAddress: source, transport: "http",
-                participants: participants, detail: detail.isEmpty ? "\(status.code) \(path)" : "\(status.code) \(detail)"))
+                participants: participants, detail: text))
     }
 
     /// The client's address: the connection's peer (a proxy's `Forwarded` header is not trusted for audit).

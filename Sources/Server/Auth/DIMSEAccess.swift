@@ -35,6 +35,7 @@ public struct DIMSEAccess: Sendable {
             return
         }
         guard let identity else { return }
+        let patient = patient?.isEmpty == true ? nil : patient
         await identity.audit.record(
             AuditEvent(
                 eventID: event, action: action, outcome: outcome, user: "ae:" + aeTitle, sourceAddress: aeTitle, transport: "dimse",

@@ -481,7 +481,7 @@ public struct DICOMwebRoutes: Sendable {
             try await access?.refuseForeignStudy(bytes, archive: archive, name: "STOW-RS part")
             let source = SourceInfo(institution: access?.institution, transport: .stowRS)
             let outcome = try await archive.store(bytes, source: source, name: "STOW-RS part")
-            access?.touch(study: outcome.studyInstanceUID)
+            access?.touch(study: outcome.studyInstanceUID, patient: outcome.patientID)
             return .success(outcome)
         } catch {
             return .failure(error)

@@ -110,7 +110,7 @@ public struct SlideRoutes: Sendable {
         let bytes = try DICOMFile(dataSet: document, transferSyntax: .explicitVRLittleEndian).encoded()
         let source = SourceInfo(applicationEntityTitle: access?.user, institution: access?.institution, transport: .importer)
         let outcome = try await archive.store(bytes, source: source, name: "slide annotations")
-        access?.touch(study: outcome.studyInstanceUID)
+        access?.touch(study: outcome.studyInstanceUID, patient: outcome.patientID)
         return Self.json(SlideAnnotationSet(annotations: set.annotations, sopInstanceUID: outcome.sopInstanceUID), status: .created)
     }
 
@@ -352,7 +352,7 @@ public struct SlideRoutes: Sendable {
             _ = try await SlideConverter().convert(path: path, name: "the uploaded slide", attributes: attributes) { level, bytes in
                 try await access?.refuseForeignStudy(bytes, archive: archive, name: "level \(level)")
                 let outcome = try await archive.store(bytes, source: source, name: "level \(level)")
-                access?.touch(study: outcome.studyInstanceUID)
+                access?.touch(study: outcome.studyInstanceUID, patient: outcome.patientID)
                 result.studyInstanceUID = outcome.studyInstanceUID
                 result.seriesInstanceUID = outcome.seriesInstanceUID
                 result.instances.append(outcome.sopInstanceUID)

@@ -106,7 +106,7 @@ extension WebRoutes {
         return { bytes, name in
             try await access?.refuseForeignStudy(bytes, archive: archive, name: name)
             let outcome = try await archive.store(bytes, source: source, name: name)
-            access?.touch(study: outcome.studyInstanceUID)
+            access?.touch(study: outcome.studyInstanceUID, patient: outcome.patientID)
             return outcome
         }
     }
