@@ -372,6 +372,27 @@ struct SecurityTests {
         let second = events.filter { $0.user == "ae:MODALITY2" }
         #expect(second.count == 1 && second.first?.detail.hasPrefix("2 instances stored") == true, "\(second.map(\.detail))")
         #expect(second.first?.participants == [.patient(pairs[0][0]), .study(pairs[0][1])])
+        // A C-GET of two patients' studies (dcmtk getscu, one identifier with both Study Instance UIDs): one read event
+        // for each patient.
+        let out = try Corpus.temporaryDirectory("audit-getscu")
+        let getscu = try PeerProcess(
+            "/usr/bin/getscu",
+            [
+                "-aet", "GETTER", "-aec", "ATRIUM", "-S", "-k", "QueryRetrieveLevel=STUDY", "-k",
+                "StudyInstanceUID=\(pairs[0][1])\\\(pairs[1][1])", "-od", out, "127.0.0.1", "\(server.dicomPort)",
+            ])
+        let getStatus = await getscu.exitStatus(within: 60)
+        getscu.stop()
+        #expect(getStatus == 0, "\(getscu.output)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out).count == 2, "\(getscu.output)")
+        await server.server.identity.audit.flush()
+        let reads = try await server.server.identity.audit.search(AuditSearch(user: "ae:GETTER", eventCode: "110104"))
+        #expect(reads.count == 2, "\(reads.map(\.participants))")
+        for pair in pairs.prefix(2) {
+            #expect(
+                reads.filter { $0.participants == [.patient(pair[0]), .study(pair[1])] && $0.action == .read }.count == 1,
+                "\(reads.map(\.participants))")
+        }
         await server.stop()
     }
 

@@ -174,9 +174,15 @@ public struct ArchiveRetrieveProvider: RetrieveProvider {
         }
         var studies: [String] = []
         for instance in stored where !studies.contains(instance.studyInstanceUID) { studies.append(instance.studyInstanceUID) }
-        await access?.record(
-            .instancesTransferred, action: .read, aeTitle: request.callingAETitle, studies: studies,
-            detail: "retrieve \(request.level.rawValue): \(stored.count) instances")
+        if let access {
+            // One event per patient (PS3.15 A.5.3.4 names one), each naming the patient and their studies.
+            let detail = "retrieve \(request.level.rawValue): \(stored.count) instances"
+            for group in await Self.byPatient(studies, archive: archive) {
+                await access.record(
+                    .instancesTransferred, action: .read, aeTitle: request.callingAETitle, studies: group.studies,
+                    patient: group.patient, detail: detail)
+            }
+        }
         var seen: Set<String> = []
         return stored.compactMap { instance in
             guard seen.insert(instance.sopInstanceUID).inserted else { return nil }
@@ -184,6 +190,31 @@ public struct ArchiveRetrieveProvider: RetrieveProvider {
                 sopClassUID: instance.sopClassUID, sopInstanceUID: instance.sopInstanceUID, transferSyntaxUID: instance.transferSyntaxUID,
                 location: instance.blobKey.rawValue)
         }
+    }
+
+    /// `studies` grouped by their patient's Patient ID, read from the index in one study-level query (one group of no
+    /// patient when that fails, so that the retrieve is still audited).
+    static func byPatient(_ studies: [String], archive: Archive) async -> [(patient: String?, studies: [String])] {
+        guard !studies.isEmpty else { return [] }
+        var patientOf: [String: String] = [:]
+        if let query = try? ArchiveQuery(
+            qidoParameters: [("StudyInstanceUID", studies.joined(separator: ",")), ("includefield", "PatientID")], level: .study),
+            let found = try? await archive.index.find(query)
+        {
+            for result in found {
+                if let study = result.string(.studyInstanceUID), let patient = result.string(.patientID) { patientOf[study] = patient }
+            }
+        }
+        var groups: [(patient: String?, studies: [String])] = []
+        for study in studies {
+            let patient = patientOf[study]
+            if let i = groups.firstIndex(where: { $0.patient == patient }) {
+                groups[i].studies.append(study)
+            } else {
+                groups.append((patient, [study]))
+            }
+        }
+        return groups
     }
 
     /// The data set of the stored blob, after its File Meta Information (every blob is a Part 10 file).
