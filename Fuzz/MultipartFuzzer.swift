@@ -1,7 +1,8 @@
 // libFuzzer entry point for the STOW-RS multipart parser (Sources/Server/DICOMweb/Multipart.swift, compiled alone by
 // scripts/fuzz). The first byte picks the boundary's length, the bytes after it are the boundary, the rest the body. From
 // the outside: the parts are disjoint pieces of the body in order, none starts before the first delimiter, and a
-// boundary RFC 2046 forbids is refused. The same bytes are read as a Content-Type header.
+// boundary RFC 2046 forbids is refused. The same bytes are read as a Content-Type header. The scan of a spooled body,
+// which reads a few bytes at a time (the window from the first byte), must find exactly what the scan in memory finds.
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzMultipart(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -11,6 +12,16 @@ public func fuzzMultipart(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let length = min(Int(first % 80), bytes.count - 1)
     let boundary = String(decoding: bytes[1..<(1 + length)], as: UTF8.self)
     let body = Array(bytes[(1 + length)...])
+    let inMemory: Result<[Multipart.Located], MultipartError> = body.withUnsafeBytes { raw in
+        Result { () throws(MultipartError) in try Multipart.scan(bytes: raw, boundary: boundary) }
+    }
+    let window = Int(first / 80) + 1
+    let reading = Result { try Multipart.scan(count: body.count, boundary: boundary, window: window) { Array(body[$0]) } }
+    switch (inMemory, reading) {
+    case (.success(let a), .success(let b)): precondition(a == b, "the windowed scan found other parts")
+    case (.failure(let a), .failure(let b)): precondition(a == (b as? MultipartError), "the windowed scan failed otherwise")
+    default: preconditionFailure("one scan succeeded and the other failed")
+    }
     do {
         let parts = try Multipart.parse(body, boundary: boundary)
         precondition(boundary.utf8.count <= 70 && !boundary.isEmpty, "a boundary RFC 2046 forbids was accepted")

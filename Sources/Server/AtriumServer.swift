@@ -126,6 +126,7 @@ public struct AtriumServer: Sendable {
             archive: archive, maximumUploadBytes: configuration.maximumUploadBytes, address: address,
             frameCache: DecodedFrameCache(capacityBytes: configuration.frameCacheBytes))
         dicomweb.storedSlideFrames = { item, frames in try await slides.storedFrames(item, frames: frames) }
+        dicomweb.spoolDirectory = configuration.dataDirectory + "/spool"
         dicomweb.register(on: router)
         ViewerRoutes(locales: webViews.locales, archive: archive).register(on: router)
         slides.register(on: router)

@@ -21,6 +21,11 @@ public struct DICOMwebRoutes: Sendable {
     /// (``SlideRoutes/storedFrames(_:frames:)``), so that a tile of a gigabyte-sized level is not found by parsing it;
     /// nil when the instance is not indexed as a slide level.
     var storedSlideFrames: (@Sendable (StoredInstance, [Int]) async throws -> [[UInt8]]?)?
+    /// Where a STOW-RS body larger than ``spoolThreshold`` (or of unknown length) is written as it arrives, so that the
+    /// server holds one part at a time in memory rather than the whole body; nil keeps every body in memory.
+    public var spoolDirectory: String?
+    /// Bodies declaring at most this many bytes are read into memory.
+    public static let spoolThreshold = 32 << 20
 
     public init(
         archive: Archive, prefix: String = "/dicom-web", maximumUploadBytes: Int = 2 << 30, address: PublicAddress = PublicAddress(),
@@ -405,19 +410,34 @@ public struct DICOMwebRoutes: Sendable {
         guard let boundary = contentType.parameters["boundary"] else {
             throw HTTPError(.badRequest, message: "the Content-Type has no boundary")
         }
-        var request = request
-        let parts: [MultipartPart]
+        // The body, whole, before anything is stored: in memory when small, else spooled to a file as it arrives.
+        // Either way the parts are found in place and copied out one at a time, as each is stored.
+        let source: BodySource
+        let parts: [Multipart.Located]
         do {
-            // The body is parsed in its buffer and only the parts are copied out; the buffer goes at the end of this
-            // block, so a body costs about twice its size at the peak (docs/reliability.md, Hostile input).
-            let buffer: ByteBuffer
-            do {
-                buffer = try await request.collectBody(upTo: maximumUploadBytes)
-            } catch {
-                throw HTTPError(.contentTooLarge, message: "the upload is larger than \(maximumUploadBytes) bytes")
+            let declared = request.headers[.contentLength].flatMap { Int($0) }
+            if let spoolDirectory, (declared ?? Int.max) > Self.spoolThreshold {
+                do {
+                    source = .spooled(
+                        try await SpooledBody.receive(request.body, into: spoolDirectory, maximumBytes: maximumUploadBytes))
+                } catch SpooledBody.Failure.tooLarge {
+                    throw HTTPError(.contentTooLarge, message: "the upload is larger than \(maximumUploadBytes) bytes")
+                } catch let failure as SpooledBody.Failure {
+                    logger.error("STOW-RS body not spooled", metadata: ["error": "\(failure)"])
+                    throw HTTPError(HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage"), message: "\(failure); nothing was stored")
+                } catch {
+                    throw HTTPError(.badRequest, message: "the body could not be read to its end (\(error)); nothing was stored")
+                }
+            } else {
+                var request = request
+                do {
+                    source = .memory(try await request.collectBody(upTo: maximumUploadBytes))
+                } catch {
+                    throw HTTPError(.contentTooLarge, message: "the upload is larger than \(maximumUploadBytes) bytes")
+                }
             }
             do {
-                parts = try buffer.withUnsafeReadableBytes { try Multipart.parse(bytes: $0, boundary: boundary) }
+                parts = try await source.scan(boundary: boundary)
             } catch {
                 // Nothing is stored from a body that cannot be read to its end.
                 throw HTTPError(.badRequest, message: "\(error); nothing was stored")
@@ -427,7 +447,13 @@ public struct DICOMwebRoutes: Sendable {
         let base = baseURL(request)
         var referenced: [DataSet] = []
         var failed: [DataSet] = []
-        for part in parts {
+        for located in parts {
+            let part: MultipartPart
+            do {
+                part = MultipartPart(headers: located.headers, body: try source.bytes(located.body))
+            } catch {
+                throw HTTPError(.internalServerError, message: "\(error)")
+            }
             if let type = part.contentType?.type, type != "application/dicom" {
                 failed.append(failure(sopClass: nil, sopInstance: nil, reason: 0xC000))
                 continue

@@ -67,6 +67,7 @@ public enum MultipartError: Error, Sendable, Equatable, CustomStringConvertible 
     case missingFirstBoundary
     case unterminated(partsRead: Int)
     case malformedPartHeader(part: Int)
+    case tooManyParts(maximum: Int)
 
     public var description: String {
         switch self {
@@ -75,7 +76,8 @@ public enum MultipartError: Error, Sendable, Equatable, CustomStringConvertible 
             "the boundary (\(length) characters) is not 1–70 of the characters RFC 2046 5.1.1 allows"
         case .missingFirstBoundary: "the body does not start with the boundary"
         case .unterminated(let n): "the body ends after \(n) part(s) without the closing boundary (truncated upload?)"
-        case .malformedPartHeader(let n): "the headers of part \(n + 1) are malformed"
+        case .malformedPartHeader(let n): "the headers of part \(n + 1) are malformed (or over \(Multipart.maximumHeaderBytes) bytes)"
+        case .tooManyParts(let maximum): "the body has more than \(maximum) parts"
         }
     }
 }
@@ -93,43 +95,125 @@ public enum Multipart {
     /// ``parse(_:boundary:)`` over bytes in place (a request body's buffer, not copied first): only the parts' bodies
     /// are copied out.
     public static func parse(bytes body: UnsafeRawBufferPointer, boundary: String) throws(MultipartError) -> [MultipartPart] {
-        guard !boundary.isEmpty else { throw .noBoundary }
-        guard boundary.utf8.count <= 70, boundary.utf8.allSatisfy(Self.isBoundaryCharacter) else {
-            throw .invalidBoundary(length: boundary.utf8.count)
+        try scan(bytes: body, boundary: boundary).map { MultipartPart(headers: $0.headers, body: Array(body[$0.body])) }
+    }
+
+    /// A part found by ``scan(bytes:boundary:)``: its headers and where its body lies in the scanned bytes.
+    public struct Located: Sendable, Equatable {
+        public var headers: [String: String]
+        public var body: Range<Int>
+    }
+
+    /// The most bytes of one part's header block, and the most parts of one body: beyond them a body is malformed
+    /// (a list of a million empty parts would otherwise cost far more memory than its bytes).
+    public static let maximumHeaderBytes = 64 << 10
+    public static let maximumParts = 100_000
+
+    /// Finds the parts of a whole body in memory without copying them (the closing boundary must be present, as for
+    /// ``parse(_:boundary:)``).
+    public static func scan(bytes body: UnsafeRawBufferPointer, boundary: String) throws(MultipartError) -> [Located] {
+        do {
+            return try scan(InMemory(raw: body), boundary: boundary)
+        } catch let error as MultipartError {
+            throw error
+        } catch {
+            preconditionFailure("bytes in memory cannot fail to be read: \(error)")
         }
+    }
+
+    /// Finds the parts of a body of `count` bytes that `read` gives a range at a time (a spooled file), holding at most
+    /// `window` bytes (and a part's header block) in memory; the same parts as ``scan(bytes:boundary:)`` finds in the
+    /// same bytes. Errors of `read` are rethrown.
+    public static func scan(
+        count: Int, boundary: String, window: Int = 1 << 20, read: @escaping (Range<Int>) throws -> [UInt8]
+    ) throws -> [Located] {
+        try scan(Reading(count: count, window: max(1, window), read: read), boundary: boundary)
+    }
+
+    /// The bytes a scan reads.
+    private protocol Source {
+        var count: Int { get }
+        /// The bytes of `range`, clamped to the body.
+        func bytes(_ range: Range<Int>) throws -> [UInt8]
+        /// The first index of `needle` at or after `from` that ends by `end`.
+        func find(_ needle: [UInt8], from: Int, end: Int) throws -> Int?
+    }
+
+    private struct InMemory: Source {
+        let raw: UnsafeRawBufferPointer
+        var count: Int { raw.count }
+        func bytes(_ range: Range<Int>) -> [UInt8] { Array(raw[range.clamped(to: 0..<raw.count)]) }
+        func find(_ needle: [UInt8], from: Int, end: Int) -> Int? {
+            Multipart.find(needle, in: UnsafeRawBufferPointer(rebasing: raw[0..<min(end, raw.count)]), from: from)
+        }
+    }
+
+    private struct Reading: Source {
+        let count: Int
+        let window: Int
+        let read: (Range<Int>) throws -> [UInt8]
+        func bytes(_ range: Range<Int>) throws -> [UInt8] {
+            let clamped = range.clamped(to: 0..<count)
+            return clamped.isEmpty ? [] : try read(clamped)
+        }
+        func find(_ needle: [UInt8], from: Int, end: Int) throws -> Int? {
+            let end = min(end, count)
+            var start = max(from, 0)
+            // Windows overlap by the needle's length less one, so no occurrence falls between two.
+            while !needle.isEmpty, start + needle.count <= end {
+                let chunk = try read(start..<min(end, start + window + needle.count - 1))
+                if let index = Multipart.find(needle, in: chunk, from: 0) { return start + index }
+                start += window
+            }
+            return nil
+        }
+    }
+
+    private static func scan(_ body: some Source, boundary: String) throws -> [Located] {
+        guard !boundary.isEmpty else { throw MultipartError.noBoundary }
+        guard boundary.utf8.count <= 70, boundary.utf8.allSatisfy(Self.isBoundaryCharacter) else {
+            throw MultipartError.invalidBoundary(length: boundary.utf8.count)
+        }
+        let crlf: [UInt8] = [0x0D, 0x0A]
         let delimiter = Array(("--" + boundary).utf8)
-        var parts: [MultipartPart] = []
-        guard var position = find(delimiter, in: body, from: 0) else { throw .missingFirstBoundary }
+        var parts: [Located] = []
+        guard var position = try body.find(delimiter, from: 0, end: body.count) else { throw MultipartError.missingFirstBoundary }
         // Anything before the first delimiter is preamble and ignored.
         position += delimiter.count
         while true {
             // After a delimiter: "--" closes the body; otherwise optional whitespace and CRLF start a part.
-            if position + 2 <= body.count && body[position] == 0x2D && body[position + 1] == 0x2D { return parts }
-            while position < body.count && (body[position] == 0x20 || body[position] == 0x09) { position += 1 }
-            guard position + 2 <= body.count, body[position] == 0x0D, body[position + 1] == 0x0A else {
-                throw .unterminated(partsRead: parts.count)
+            if try body.bytes(position..<(position + 2)) == [0x2D, 0x2D] { return parts }
+            while position < body.count {
+                let run = try body.bytes(position..<(position + 256))
+                let blanks = run.prefix { $0 == 0x20 || $0 == 0x09 }.count
+                position += blanks
+                if blanks < run.count { break }
+            }
+            guard try body.bytes(position..<(position + 2)) == crlf else {
+                throw MultipartError.unterminated(partsRead: parts.count)
             }
             position += 2
             var headers: [String: String] = [:]
             let bodyStart: Int
-            if position + 2 <= body.count, body[position] == 0x0D, body[position + 1] == 0x0A {
+            if try body.bytes(position..<(position + 2)) == crlf {
                 bodyStart = position + 2
             } else {
-                guard let headerEnd = find([0x0D, 0x0A, 0x0D, 0x0A], in: body, from: position) else {
-                    throw .malformedPartHeader(part: parts.count)
-                }
-                let text = String(decoding: body[position..<headerEnd], as: UTF8.self)
+                guard
+                    let headerEnd = try body.find(crlf + crlf, from: position, end: position + maximumHeaderBytes + 4)
+                else { throw MultipartError.malformedPartHeader(part: parts.count) }
+                let text = String(decoding: try body.bytes(position..<headerEnd), as: UTF8.self)
                 for line in text.split(separator: "\r\n") {
-                    guard let colon = line.firstIndex(of: ":") else { throw .malformedPartHeader(part: parts.count) }
+                    guard let colon = line.firstIndex(of: ":") else { throw MultipartError.malformedPartHeader(part: parts.count) }
                     headers[line[..<colon].trimmingCharacters(in: " \t").lowercased()] =
                         line[line.index(after: colon)...].trimmingCharacters(in: " \t")
                 }
                 bodyStart = headerEnd + 4
             }
-            guard let next = find([0x0D, 0x0A] + delimiter, in: body, from: bodyStart) else {
-                throw .unterminated(partsRead: parts.count)
+            guard let next = try body.find(crlf + delimiter, from: bodyStart, end: body.count) else {
+                throw MultipartError.unterminated(partsRead: parts.count)
             }
-            parts.append(MultipartPart(headers: headers, body: Array(body[bodyStart..<next])))
+            guard parts.count < maximumParts else { throw MultipartError.tooManyParts(maximum: maximumParts) }
+            parts.append(Located(headers: headers, body: bodyStart..<next))
             position = next + 2 + delimiter.count
         }
     }
