@@ -51,8 +51,15 @@ extension TrainingStore {
         if try await evaluations(id).contains(where: { $0.unit == number }) {
             throw .closed("\(unit.name)'s work is being evaluated; it cannot change")
         }
+        // The checks above again, inside the transaction that writes: the assignment's row locked (PostgreSQL; SQLite
+        // serialises writers) while still unreleased, and no evaluation of the unit, so that an evaluation or a release
+        // that lands between the checks and the write cannot be followed by a changed submission.
         _ = try await run(
             [
+                Self.lockUnreleased(id),
+                SQLStep(
+                    "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM training_assignment_evaluations WHERE assignment_id = ? AND unit = ?)",
+                    [.integer(id), .integer(Int64(number))], guarded: true),
                 SQLStep(
                     """
                     INSERT INTO training_assignment_submissions (assignment_id, unit, text, submitted_by, submitted_at)
@@ -61,7 +68,7 @@ extension TrainingStore {
                         submitted_at = excluded.submitted_at
                     """,
                     [.integer(id), .integer(Int64(number)), .text(body), .text(student), .integer(Self.milliseconds(now))])
-            ], what: "the submission")
+            ], what: "the submission (the scores were released or an evaluation began meanwhile)")
         guard let saved = try await submissions(id).first(where: { $0.unit == number }) else {
             throw .database("the submission of \(unit.name) was not saved")
         }
@@ -98,6 +105,10 @@ extension TrainingStore {
         }
         _ = try await run(
             [
+                Self.lockUnreleased(id),
+                SQLStep(
+                    "SELECT 1 FROM training_assignment_submissions WHERE assignment_id = ? AND unit = ?",
+                    [.integer(id), .integer(Int64(number))], guarded: true),
                 SQLStep(
                     """
                     INSERT INTO training_assignment_evaluations (assignment_id, unit, evaluator, kind, marks, comment, evaluated_at)
@@ -109,7 +120,7 @@ extension TrainingStore {
                         .integer(id), .integer(Int64(number)), .text(evaluator), .text(kind.rawValue), .text(try Self.json(marks)),
                         .text(comment.trimmingCharacters(in: .whitespacesAndNewlines)), .integer(Self.milliseconds(now)),
                     ])
-            ], what: "the evaluation")
+            ], what: "the evaluation (the scores were released meanwhile)")
         guard let saved = try await evaluations(id).first(where: { $0.unit == number && $0.evaluator == evaluator }) else {
             throw .database("the evaluation of \(unit.name) was not saved")
         }
@@ -139,6 +150,14 @@ extension TrainingStore {
             AssignmentScoring.score(
                 unit: $0.number, rubric: assignment.draft.rubric, weights: assignment.draft.weights, evaluations: evaluations)
         }
+    }
+
+    /// The first step of a change to an assignment's work: locks its row (on PostgreSQL, until the transaction ends;
+    /// SQLite serialises writers) and fails the transaction when the scores are released.
+    static func lockUnreleased(_ id: Int64) -> SQLStep {
+        SQLStep(
+            "UPDATE training_assignments SET released_at = released_at WHERE id = ? AND released_at IS NULL RETURNING id",
+            [.integer(id)], guarded: true)
     }
 
     /// Releases the scores to the students (evaluations and submissions close).
