@@ -19,7 +19,8 @@ struct PNGDecoderTests {
             let stem = String(name.dropLast(4))
             let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: folder + "/" + name)))
             let expected = try [UInt8](Data(contentsOf: URL(fileURLWithPath: folder + "/" + stem + ".raw")))
-            let shape = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/" + stem + ".json")))
+            let shape =
+                try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/" + stem + ".json")))
                 as? [String: Int] ?? [:]
             let picture = try PNGDecoder.decode(bytes)
             #expect(

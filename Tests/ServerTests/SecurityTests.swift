@@ -348,7 +348,9 @@ struct SecurityTests {
             ["-c", "import sys, pydicom\nfor f in sys.argv[1:]:\n d = pydicom.dcmread(f)\n print(d.PatientID, d.StudyInstanceUID)"]
                 + files)
         let pairs = read.output.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
-        #expect(pairs.count == 3 && Set(pairs.map { $0[0] }).count == 3 && Set(pairs.map { $0[1] }).count == 3, "\(read.output)\(read.errorOutput)")
+        #expect(
+            pairs.count == 3 && Set(pairs.map { $0[0] }).count == 3 && Set(pairs.map { $0[1] }).count == 3,
+            "\(read.output)\(read.errorOutput)")
         func storescu(_ aeTitle: String, _ paths: [String]) async throws {
             let peer = try PeerProcess(
                 "/usr/bin/storescu", ["-aet", aeTitle, "-aec", "ATRIUM", "127.0.0.1", "\(server.dicomPort)"] + paths)
@@ -423,7 +425,8 @@ struct SecurityTests {
         #expect(events.count == 3, "\(events.map(\.participants))")
         for pair in pairs {
             let theirs = events.filter { $0.participants.contains(.patient(pair[0])) }
-            #expect(theirs.count == 1 && theirs.first?.participants == [.patient(pair[0]), .study(pair[1])], "\(events.map(\.participants))")
+            #expect(
+                theirs.count == 1 && theirs.first?.participants == [.patient(pair[0]), .study(pair[1])], "\(events.map(\.participants))")
             #expect(theirs.first?.action == .create && theirs.first?.outcome == .success && theirs.first?.transport == "http")
         }
         await server.stop()

@@ -191,7 +191,8 @@ public struct AuthenticationMiddleware: RouterMiddleware {
                 await identity.audit.record(
                     AuditEvent(
                         eventID: event, action: action, outcome: outcome, user: user, sourceAddress: source, transport: "http",
-                        participants: (group.patient.map { [AuditParticipant.patient($0)] } ?? []) + group.studies.map(AuditParticipant.study),
+                        participants: (group.patient.map { [AuditParticipant.patient($0)] } ?? [])
+                            + group.studies.map(AuditParticipant.study),
                         detail: text))
             }
             return

@@ -424,7 +424,8 @@ public struct DICOMwebRoutes: Sendable {
                     throw HTTPError(.contentTooLarge, message: "the upload is larger than \(maximumUploadBytes) bytes")
                 } catch let failure as SpooledBody.Failure {
                     logger.error("STOW-RS body not spooled", metadata: ["error": "\(failure)"])
-                    throw HTTPError(HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage"), message: "\(failure); nothing was stored")
+                    throw HTTPError(
+                        HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage"), message: "\(failure); nothing was stored")
                 } catch {
                     throw HTTPError(.badRequest, message: "the body could not be read to its end (\(error)); nothing was stored")
                 }

@@ -96,7 +96,9 @@ enum BodySource {
     func scan(boundary: String) async throws -> [Multipart.Located] {
         switch self {
         case .memory(let buffer):
-            return try buffer.withUnsafeReadableBytes { bytes throws(MultipartError) in try Multipart.scan(bytes: bytes, boundary: boundary) }
+            return try buffer.withUnsafeReadableBytes { bytes throws(MultipartError) in
+                try Multipart.scan(bytes: bytes, boundary: boundary)
+            }
         case .spooled(let spooled):
             return try await NIOThreadPool.singleton.runIfActive {
                 try Multipart.scan(count: spooled.count, boundary: boundary, read: spooled.read)

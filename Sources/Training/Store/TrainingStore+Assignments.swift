@@ -67,7 +67,7 @@ extension TrainingStore {
                     ON CONFLICT (assignment_id, unit) DO UPDATE SET text = excluded.text, submitted_by = excluded.submitted_by,
                         submitted_at = excluded.submitted_at
                     """,
-                    [.integer(id), .integer(Int64(number)), .text(body), .text(student), .integer(Self.milliseconds(now))])
+                    [.integer(id), .integer(Int64(number)), .text(body), .text(student), .integer(Self.milliseconds(now))]),
             ], what: "the submission (the scores were released or an evaluation began meanwhile)")
         guard let saved = try await submissions(id).first(where: { $0.unit == number }) else {
             throw .database("the submission of \(unit.name) was not saved")
@@ -119,7 +119,7 @@ extension TrainingStore {
                     [
                         .integer(id), .integer(Int64(number)), .text(evaluator), .text(kind.rawValue), .text(try Self.json(marks)),
                         .text(comment.trimmingCharacters(in: .whitespacesAndNewlines)), .integer(Self.milliseconds(now)),
-                    ])
+                    ]),
             ], what: "the evaluation (the scores were released meanwhile)")
         guard let saved = try await evaluations(id).first(where: { $0.unit == number && $0.evaluator == evaluator }) else {
             throw .database("the evaluation of \(unit.name) was not saved")
