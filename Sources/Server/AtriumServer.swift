@@ -41,7 +41,7 @@ public struct AtriumServer: Sendable {
     public let courseware: CoursewareFiles
     /// The one-time token that creates the first administrator (issued by ``run(onServerRunning:onDICOMListening:onDICOMTLSListening:)``
     /// while none exists, or by ``issueSetupTokenIfNeeded()``).
-    public let setupToken = SetupToken()
+    public let setupToken: SetupToken
     /// What this start's `--demo` made (for the start banner and the sign-in page).
     public let firstRun = FirstRunState()
     /// Sign-in attempts and bad bearer tokens per client address (``RateLimiter``), shared by both routers.
@@ -74,6 +74,7 @@ public struct AtriumServer: Sendable {
             archive: archive, directory: configuration.dataDirectory,
             syslog: try configuration.auditSyslog.map { try AuditSyslog.sink(url: $0, logger: logger) },
             logger: logger)
+        self.setupToken = SetupToken(cluster: identity.cluster)
         self.teaching = TeachingStore(identity: identity)
         self.training = TrainingStore(identity: identity)
         self.reading = ReadingStore.make(identity: identity, settings: configuration.reading)
@@ -180,7 +181,10 @@ public struct AtriumServer: Sendable {
                 },
                 hints: { [identity, setupToken] in
                     let demo = ((try? await identity.people()) ?? []).filter { $0.demo && !$0.disabled }.map(\.username)
-                    return FirstRunHints(setupPending: setupToken.pending != nil, demoUsernames: demo)
+                    // Another process's setup may have created the administrator meanwhile.
+                    var pending = setupToken.pending != nil
+                    if pending { pending = (try? await identity.hasAdministrator()) != true }
+                    return FirstRunHints(setupPending: pending, demoUsernames: demo)
                 },
                 minimumPasswordLength: identity.policy.minimumPasswordLength),
             logger: logger
@@ -241,7 +245,7 @@ public struct AtriumServer: Sendable {
 
     /// Issues the one-time setup token when no administrator exists; nil when one does.
     public func issueSetupTokenIfNeeded() async throws -> String? {
-        try await identity.hasAdministrator() ? nil : setupToken.issue()
+        try await identity.hasAdministrator() ? nil : await setupToken.issueShared()
     }
 
     /// Runs the demo steps when asked (``DemoSeed``), issues the setup token while no administrator exists, then serves HTTP and DIMSE until SIGINT or

@@ -120,7 +120,7 @@ private func stow(_ base: String, token: String, files: [String]) async throws -
 @Suite("Several atrium serve processes on one PostgreSQL and one bucket", .serialized)
 struct MultiProcessTests {
     @Test(
-        "Two processes: one first administrator from two setup tokens; sessions, tokens, worklist push, UPS events, claims and rate limits hold across them"
+        "Two processes: each one's setup link works on the other, one first administrator from two setup tokens; sessions, tokens, worklist push, UPS events, claims and rate limits hold across them"
     )
     func coordination() async throws {
         let signInLimit = 5
@@ -140,15 +140,20 @@ struct MultiProcessTests {
         ])
         defer { servers.stop() }
 
-        // Each process printed a setup token of its own; both used at once make one administrator.
+        // Each process printed a setup token of its own. Each works on the other process too (behind a proxy the link
+        // may reach either): A's token sent to B and B's to A, at once, make one administrator.
         let tokenA = try await setupToken(servers.a)
         let tokenB = try await setupToken(servers.b)
         async let answerA = post(
-            servers.a.baseURL + "/api/setup", #"{"token":"\#(tokenA)","username":"chief-a","password":"a long password 1"}"#)
+            servers.b.baseURL + "/api/setup", #"{"token":"\#(tokenA)","username":"chief-a","password":"a long password 1"}"#)
         async let answerB = post(
-            servers.b.baseURL + "/api/setup", #"{"token":"\#(tokenB)","username":"chief-b","password":"a long password 2"}"#)
+            servers.a.baseURL + "/api/setup", #"{"token":"\#(tokenB)","username":"chief-b","password":"a long password 2"}"#)
         let answers = try await [answerA, answerB]
         #expect(answers.sorted() == [201, 409], "setup answers \(answers)")
+        // Setup is over on both: a token on the process that did not print it is answered 409 (closed), not 403.
+        let late = try await post(
+            servers.b.baseURL + "/api/setup", #"{"token":"\#(tokenA)","username":"late","password":"a long password 3"}"#)
+        #expect(late == 409, "a late setup: \(late)")
         let admins = try await servers.psql("SELECT username FROM people WHERE (',' || roles || ',') LIKE '%,admin,%'")
         #expect(admins.count == 1, "administrators: \(admins)")
 

@@ -81,6 +81,30 @@ public final class ProcessCluster: Sendable {
         return (count, start, now)
     }
 
+    // MARK: - Setup links
+
+    /// Makes a process's one-time setup token valid on every process (its SHA-256 only is kept), so that a setup link
+    /// works whichever process behind the proxy answers it.
+    public func publishSetupToken(_ token: String) async throws(PlatformError) {
+        try await prepare()
+        _ = try await database.query(
+            "INSERT INTO cluster_setup_tokens (digest, issued_at) VALUES (?, CAST(EXTRACT(EPOCH FROM clock_timestamp()) AS BIGINT)) "
+                + "ON CONFLICT (digest) DO NOTHING", [.text(Secrets.digest(token))])
+    }
+
+    /// Whether `token` is an unspent setup token of some process.
+    public func isSetupToken(_ token: String) async throws(PlatformError) -> Bool {
+        try await prepare()
+        return !(try await database.query("SELECT 1 FROM cluster_setup_tokens WHERE digest = ?", [.text(Secrets.digest(token))]))
+            .isEmpty
+    }
+
+    /// Spends every process's setup token (the first administrator exists).
+    public func spendSetupTokens() async throws(PlatformError) {
+        try await prepare()
+        _ = try await database.query("DELETE FROM cluster_setup_tokens", [])
+    }
+
     /// The cluster's own tables (a version table of their own, migrated under an advisory lock).
     func prepare() async throws(PlatformError) {
         if migrated.withLock({ $0 }) { return }
@@ -89,7 +113,8 @@ public final class ProcessCluster: Sendable {
                 [
                     "CREATE TABLE cluster_rate_windows (key TEXT PRIMARY KEY, window_start BIGINT NOT NULL, count BIGINT NOT NULL)",
                     "CREATE INDEX cluster_rate_windows_start ON cluster_rate_windows (window_start)",
-                ]
+                ],
+                ["CREATE TABLE cluster_setup_tokens (digest TEXT PRIMARY KEY, issued_at BIGINT NOT NULL)"],
             ]
         }
         migrated.withLock { $0 = true }

@@ -28,8 +28,40 @@ public final class SetupToken: Sendable {
     }
 
     private let state = Mutex<State>(.closed)
+    /// With several processes on one PostgreSQL: where every process's token is kept (its digest), so that a setup link
+    /// works on whichever process the proxy sends it to.
+    let cluster: ProcessCluster?
 
-    public init() {}
+    public init(cluster: ProcessCluster? = nil) { self.cluster = cluster }
+
+    /// ``issue()``, and the token made valid on the other processes too (when there are others to tell). A failure to
+    /// share it leaves the link working on this process only.
+    public func issueShared() async -> String {
+        let token = issue()
+        try? await cluster?.publishSetupToken(token)
+        return token
+    }
+
+    /// ``claim(_:)``, accepting another process's unspent token too: the administrator is then created by one insert
+    /// that matches nothing once an administrator exists, so two setups at once (on two processes) still make one.
+    func claimShared(_ candidate: String) async -> Claim {
+        let local = claim(candidate)
+        guard local == .wrong, let cluster, (try? await cluster.isSetupToken(candidate)) == true else { return local }
+        return .claimed
+    }
+
+    /// Whether `candidate` is this process's or (with several) another process's unspent token.
+    func matchesShared(_ candidate: String) async -> Bool {
+        if matches(candidate) { return true }
+        guard let cluster else { return false }
+        return (try? await cluster.isSetupToken(candidate)) == true
+    }
+
+    /// Spends this process's token and every other process's.
+    func spendShared() async {
+        spend()
+        try? await cluster?.spendSetupTokens()
+    }
 
     /// Issues a fresh token (replacing any unspent one) and returns it.
     public func issue() -> String {
@@ -251,7 +283,7 @@ public struct AuthRoutes: Sendable {
             logger.error("identity store failed", metadata: ["error": "\(error)"])
             return .unavailable
         }
-        switch setup.claim(token) {
+        switch await setup.claimShared(token) {
         case .busy: return .busy
         case .wrong:
             await identity.audit.record(
@@ -266,13 +298,13 @@ public struct AuthRoutes: Sendable {
             let person = try await identity.createPerson(
                 username: username, displayName: name, password: password, roles: [.admin], language: language,
                 firstAdministrator: true, actor: AuditActor(user: "setup", sourceAddress: source))
-            setup.spend()
+            await setup.spendShared()
             logger.notice("first administrator created; the setup link is spent", metadata: ["username": "\(person.username)"])
             return .created(username: person.username)
         } catch {
             // Another process (with its own setup token) created one first: setup is over here too.
             if case .invalid(let message) = error, message == IdentityStore.administratorExists {
-                setup.spend()
+                await setup.spendShared()
                 return .closed
             }
             setup.release()
@@ -285,7 +317,7 @@ public struct AuthRoutes: Sendable {
     /// Whether a setup link's token is the unspent one (the setup page shows its form only then).
     public func setupLinkState(_ token: String) async -> SetupLinkState {
         if (try? await identity.hasAdministrator()) == true { return .closed }
-        return setup.matches(token) ? .valid : .invalid
+        return await setup.matchesShared(token) ? .valid : .invalid
     }
 
     func me(_ context: AtriumRequestContext) async throws -> Response {
