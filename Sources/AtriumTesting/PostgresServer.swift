@@ -106,6 +106,9 @@ public final class PostgresServer: @unchecked Sendable {
         return run
     }
 
+    /// The path of one of PostgreSQL's client programs (`pg_dump`, `pg_restore`, `psql`) of the installed version.
+    public static func clientProgram(_ name: String) throws -> String { try binaryDirectory() + "/" + name }
+
     /// What the server logged so far.
     public var output: String { process.output }
 

@@ -130,4 +130,72 @@ struct BackupRestoreTests {
         #expect(!FileManager.default.fileExists(atPath: elsewhere + "/atrium.sqlite"))
         #expect(!FileManager.default.fileExists(atPath: elsewhere + "/blobs"))
     }
+
+    @Test(
+        "PostgreSQL + S3, as docs/operations.md says: pg_dump while storescu sends, then the bucket copied; database and bucket wiped; pg_restore and the objects put back: every instance acknowledged before the dump is retrieved identical"
+    )
+    func postgresAndBucket() async throws {
+        let postgres = try await PostgresServer.start()
+        defer { postgres.stop() }
+        let moto = try await MotoServer.start()
+        defer { moto.stop() }
+        let database = try await postgres.createDatabase("backup")
+        let storage = ["--storage", "s3://\(moto.bucket)/blobs", "--storage-endpoint", moto.endpoint]
+        let check = Corpus.script("ServerTests", "backup_check.py")
+        let work = try Corpus.temporaryDirectory("atrium-backup-pg")
+        let files = work + "/files"
+        var run = try await Subprocess.runDetached("python3", [check, "make", files, "60"])
+        try #require(run.status == 0, "\(run.errorOutput)")
+        let sent = try FileManager.default.contentsOfDirectory(atPath: files).sorted().map { files + "/" + $0 }
+
+        // An administrator's token, in the database that is backed up.
+        var configuration = ServerConfiguration()
+        configuration.dataDirectory = work + "/helper"
+        try configuration.set("database", database, source: "test")
+        try configuration.set("storage", "s3://\(moto.bucket)/blobs", source: "test")
+        try configuration.set("storageEndpoint", moto.endpoint, source: "test")
+        let token = try await AtriumServer(configuration: configuration, environment: moto.environment).testToken(
+            "backup-admin", roles: [.admin])
+
+        let first = try await AtriumServeProcess.start(
+            data: work + "/data-1", arguments: ["--database", database] + storage, environment: moto.environment)
+        let storescu = try PeerProcess(
+            "/usr/bin/storescu", ["-v", "-aec", "ATRIUM", "127.0.0.1", "\(first.dicomPort)"] + sent, environment: ["TCP_NODELAY": "1"])
+        try await waitForAcknowledgements(storescu, count: 20)
+        // The index first (one consistent snapshot), then the objects: every row of the dump has its object.
+        let acknowledgedBefore = acknowledgedFiles(storescu.output)
+        run = try await Subprocess.runDetached(
+            try PostgresServer.clientProgram("pg_dump"), ["-Fc", "-f", work + "/atrium.pgdump", database])
+        #expect(run.status == 0, "pg_dump: \(run.errorOutput)")
+        run = try await Subprocess.runDetached(
+            "python3", [check, "bucket", "save", moto.endpoint, moto.bucket, work + "/bucket"], environment: moto.environment)
+        #expect(run.status == 0, "bucket save: \(run.errorOutput)")
+        print("backup of PostgreSQL + S3: \(acknowledgedBefore.count) acknowledged before the dump; bucket \(run.output)")
+        #expect(await storescu.exitStatus(within: 120) == 0, "\(storescu.output.suffix(2000))")
+        first.process.stop()
+
+        // Wiped: the database dropped (the helper's pool still connected: WITH (FORCE)) and every object deleted.
+        _ = try await postgres.psql(database: "postgres", "DROP DATABASE backup WITH (FORCE)")
+        run = try await Subprocess.runDetached(
+            "python3", [check, "bucket", "wipe", moto.endpoint, moto.bucket], environment: moto.environment)
+        #expect(run.status == 0, "bucket wipe: \(run.errorOutput)")
+
+        // Restored into a new, empty database and the emptied bucket.
+        let restored = try await postgres.createDatabase("restored")
+        run = try await Subprocess.runDetached(
+            try PostgresServer.clientProgram("pg_restore"), ["--no-owner", "-d", restored, work + "/atrium.pgdump"])
+        #expect(run.status == 0, "pg_restore: \(run.errorOutput)")
+        run = try await Subprocess.runDetached(
+            "python3", [check, "bucket", "load", moto.endpoint, moto.bucket, work + "/bucket"], environment: moto.environment)
+        #expect(run.status == 0, "bucket load: \(run.errorOutput)")
+
+        let second = try await AtriumServeProcess.start(
+            data: work + "/data-2", arguments: ["--database", restored] + storage, environment: moto.environment)
+        defer { second.process.stop() }
+        run = try await Subprocess.runDetached(
+            "python3", [check, "retrieve", second.baseURL + "/dicom-web"] + acknowledgedBefore,
+            environment: moto.environment.merging(["ATRIUM_TOKEN": token]) { $1 })
+        #expect(run.status == 0, "\(run.output.suffix(3000))\(run.errorOutput.suffix(2000))")
+        #expect(acknowledgedBefore.count >= 20)
+    }
 }

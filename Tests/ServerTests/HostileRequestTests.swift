@@ -15,17 +15,7 @@ struct HostileRequestTests {
     )
     func requestsAreRefused() async throws {
         let data = try Corpus.temporaryDirectory("atrium-hostile-serve")
-        let atrium = try AtriumExecutable.path()
-        let passwordFile = data + "-password"
-        try "county clerk password\n".write(toFile: passwordFile, atomically: true, encoding: .utf8)
-        var made = try await Subprocess.runDetached(
-            atrium, ["institution", "add", "COUNTY", "--kind", "grassroots-hospital", "--data", data])
-        #expect(made.status == 0, "\(made.errorOutput)")
-        made = try await Subprocess.runDetached(
-            atrium, ["user", "add", "clerk", "--role", "site", "--institution", "COUNTY", "--password-file", passwordFile, "--data", data])
-        #expect(made.status == 0, "\(made.errorOutput)")
-        made = try await Subprocess.runDetached(atrium, ["token", "create", "--user", "clerk", "--data", data])
-        let token = try #require(made.output.split(separator: "\n").last.map(String.init), "\(made.output)\(made.errorOutput)")
+        let token = try await commandLineToken(data: data, username: "clerk", role: "site", institution: "COUNTY")
         let cap = 64 << 20
         let server = try await AtriumServeProcess.start(data: data, environment: ["ATRIUM_MAX_UPLOAD_BYTES": "\(cap)"])
         defer { server.process.stop() }

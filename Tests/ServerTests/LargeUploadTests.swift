@@ -15,14 +15,7 @@ struct LargeUploadTests {
     )
     func largeBodies() async throws {
         let data = try Corpus.temporaryDirectory("atrium-large-stow")
-        let atrium = try AtriumExecutable.path()
-        let passwordFile = data + "-password"
-        try "large upload password\n".write(toFile: passwordFile, atomically: true, encoding: .utf8)
-        var made = try await Subprocess.runDetached(
-            atrium, ["user", "add", "uploader", "--role", "admin", "--password-file", passwordFile, "--data", data])
-        #expect(made.status == 0, "\(made.errorOutput)")
-        made = try await Subprocess.runDetached(atrium, ["token", "create", "--user", "uploader", "--data", data])
-        let token = try #require(made.output.split(separator: "\n").last.map(String.init), "\(made.output)\(made.errorOutput)")
+        let token = try await commandLineToken(data: data, username: "uploader", role: "admin")
         let server = try await AtriumServeProcess.start(data: data)
         defer { server.process.stop() }
         let before = try peakResidentBytes(of: server.process.processIdentifier)

@@ -8,6 +8,28 @@ import Testing
     import Glibc
 #endif
 
+/// A person made in `data` with `atrium user add` (with their institution, made first with `atrium institution add`,
+/// when given) and an API token of theirs from `atrium token create`: for a server started on `data` afterwards.
+func commandLineToken(data: String, username: String, role: String, institution: String? = nil) async throws -> String {
+    let atrium = try AtriumExecutable.path()
+    let passwordFile = data + "-password"
+    try "\(username) long password\n".write(toFile: passwordFile, atomically: true, encoding: .utf8)
+    var person = ["user", "add", username, "--role", role, "--password-file", passwordFile, "--data", data]
+    if let institution {
+        let made = try await Subprocess.runDetached(
+            atrium, ["institution", "add", institution, "--kind", "grassroots-hospital", "--data", data])
+        guard made.status == 0 else { throw PeerError("atrium institution add: \(made.errorOutput)") }
+        person += ["--institution", institution]
+    }
+    var made = try await Subprocess.runDetached(atrium, person)
+    guard made.status == 0 else { throw PeerError("atrium user add: \(made.errorOutput)") }
+    made = try await Subprocess.runDetached(atrium, ["token", "create", "--user", username, "--data", data])
+    guard made.status == 0, let token = made.output.split(separator: "\n").last.map(String.init) else {
+        throw PeerError("atrium token create: \(made.output)\(made.errorOutput)")
+    }
+    return token
+}
+
 /// The files storescu (`-v`) reports as stored: each "Sending file:" line answered by a successful C-STORE-RSP.
 func acknowledgedFiles(_ storescuOutput: String) -> [String] {
     var current: String?

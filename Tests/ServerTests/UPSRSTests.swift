@@ -28,6 +28,8 @@ struct UPSRSTests {
         // scheduled, two by their performer), and the audit trail holds the UPS-RS changes with their transport.
         let entries = try await server.server.reading.upsEntries(institution: "COUNTY-A")
         #expect(entries.map(\.item.state.rawValue).sorted() == ["CANCELED", "CANCELED", "CANCELED", "COMPLETED"])
+        // Audit events are written a moment after they happen (a short gathering window): wait for those queued.
+        await server.server.identity.audit.flush()
         let events = try await server.server.identity.audit.search(AuditSearch(user: "reader-1"))
         #expect(events.contains { $0.transport == "dicomweb" && $0.detail.contains("CANCELED") }, "\(events.map(\.detail))")
     }

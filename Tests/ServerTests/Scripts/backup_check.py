@@ -5,6 +5,10 @@
   backup_check.py tables DB T1 T2 ... prints every row of the tables, as JSON ({table: [rows sorted]})
   backup_check.py retrieve URL FILE…  retrieves each file's instance over WADO-RS (ATRIUM_TOKEN) and checks that it is
                                       the same data set; prints one line per file, "ok" or what differs; exit 1 on any
+  backup_check.py bucket save|wipe|load ENDPOINT BUCKET [FOLDER]
+                                      with boto3 (AWS_* from the environment), as `aws s3 sync` would: every object of the
+                                      bucket copied into FOLDER (keys as paths), every object deleted, or FOLDER's files
+                                      put back under their keys; prints {"objects": N}
 """
 import json
 import os
@@ -72,6 +76,33 @@ def retrieve(url, files):
     sys.exit(1 if failures else 0)
 
 
+def bucket(action, endpoint, name, folder=None):
+    import boto3
+
+    s3 = boto3.client("s3", endpoint_url=endpoint)
+    count = 0
+    if action == "load":
+        for root, _, names in os.walk(folder):
+            for file in names:
+                path = os.path.join(root, file)
+                s3.upload_file(path, name, os.path.relpath(path, folder))
+                count += 1
+    else:
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=name):
+            for item in page.get("Contents", []):
+                key = item["Key"]
+                if action == "save":
+                    path = os.path.join(folder, key)
+                    if os.path.commonpath([os.path.abspath(path), os.path.abspath(folder)]) != os.path.abspath(folder):
+                        sys.exit("a key climbs out of the folder: " + key)
+                    os.makedirs(os.path.dirname(path), exist_ok=True)
+                    s3.download_file(name, key, path)
+                else:
+                    s3.delete_object(Bucket=name, Key=key)
+                count += 1
+    print(json.dumps({"objects": count}))
+
+
 if __name__ == "__main__":
     command = sys.argv[1]
     if command == "make":
@@ -80,5 +111,7 @@ if __name__ == "__main__":
         tables(sys.argv[2], sys.argv[3:])
     elif command == "retrieve":
         retrieve(sys.argv[2], sys.argv[3:])
+    elif command == "bucket":
+        bucket(*sys.argv[2:])
     else:
         sys.exit("unknown command " + command)
