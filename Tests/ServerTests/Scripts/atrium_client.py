@@ -77,5 +77,11 @@ def sign_in(driver, wait, base, user, password, language="en"):
     driver.find_element(By.ID, "password").send_keys(password)
     driver.find_element(By.ID, "sign-in").click()
     wait.until(lambda d: user in (d.find_element(By.CSS_SELECTOR, ".person").get_attribute("title") or ""))
-    driver.find_element(By.CSS_SELECTOR, f'.langswitch button[data-lang="{language}"]').click()
+    # The language switch is a form post that reloads the page: clicked only when it changes something, and then
+    # waited for until the old page is gone, so that the caller's next navigation cannot race the reload (a click on
+    # the current language left a reload in flight that could land after the caller's next driver.get).
+    button = driver.find_element(By.CSS_SELECTOR, f'.langswitch button[data-lang="{language}"]')
+    if button.get_attribute("aria-current") != "true":
+        button.click()
+        wait.until(EC.staleness_of(button))
     wait.until(lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == language)

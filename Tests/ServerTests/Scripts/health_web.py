@@ -172,7 +172,12 @@ try:
     driver.find_element(By.ID, "password").send_keys(password)
     driver.find_element(By.ID, "sign-in").click()
     wait.until(lambda d: user in (d.find_element(By.CSS_SELECTOR, ".person").get_attribute("title") or ""))
-    driver.find_element(By.CSS_SELECTOR, '.langswitch button[data-lang="en"]').click()
+    # The switch reloads the page: clicked only when it changes something, then waited for until the old page is
+    # gone, so that the next navigation cannot race the reload.
+    english = driver.find_element(By.CSS_SELECTOR, '.langswitch button[data-lang="en"]')
+    if english.get_attribute("aria-current") != "true":
+        english.click()
+        wait.until(EC.staleness_of(english))
     wait.until(lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en")
     driver.find_element(By.CSS_SELECTOR, 'nav a[href="/health-records"]').click()
     wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, f'#residents tr[data-resident="{rid}"]')))

@@ -78,7 +78,12 @@ def sign_in(driver, wait, who):
     driver.find_element(By.ID, "sign-in").click()
     wait.until(lambda d: user in (d.find_element(By.CSS_SELECTOR, ".person").get_attribute("title") or ""))
     # English as the person's setting, so the checks can use en.json's strings.
-    driver.find_element(By.CSS_SELECTOR, '.langswitch button[data-lang="en"]').click()
+    # The switch reloads the page: clicked only when it changes something, then waited for until the old page is
+    # gone, so that the next navigation cannot race the reload.
+    english = driver.find_element(By.CSS_SELECTOR, '.langswitch button[data-lang="en"]')
+    if english.get_attribute("aria-current") != "true":
+        english.click()
+        wait.until(EC.staleness_of(english))
     wait.until(lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en")
 
 

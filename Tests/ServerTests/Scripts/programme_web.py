@@ -269,7 +269,12 @@ try:
     driver.find_element(By.ID, "password").send_keys(password)
     driver.find_element(By.ID, "sign-in").click()
     wait.until(lambda d: user in (d.find_element(By.CSS_SELECTOR, ".person").get_attribute("title") or ""))
-    driver.find_element(By.CSS_SELECTOR, '.langswitch button[data-lang="en"]').click()
+    # The switch reloads the page: clicked only when it changes something, then waited for until the old page is
+    # gone, so that the next navigation cannot race the reload.
+    english = driver.find_element(By.CSS_SELECTOR, '.langswitch button[data-lang="en"]')
+    if english.get_attribute("aria-current") != "true":
+        english.click()
+        wait.until(EC.staleness_of(english))
     wait.until(lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en")
     driver.find_element(By.CSS_SELECTOR, 'nav a[href="/programme"]').click()
     wait.until(EC.presence_of_element_located((By.ID, "programme-indicators")))
@@ -340,7 +345,12 @@ try:
     driver.find_element(By.ID, "password").send_keys(site_password)
     driver.find_element(By.ID, "sign-in").click()
     wait.until(lambda d: site_user in (d.find_element(By.CSS_SELECTOR, ".person").get_attribute("title") or ""))
-    driver.find_element(By.CSS_SELECTOR, '.langswitch button[data-lang="en"]').click()
+    # The switch reloads the page: clicked only when it changes something, then waited for until the old page is
+    # gone, so that the next navigation cannot race the reload.
+    english = driver.find_element(By.CSS_SELECTOR, '.langswitch button[data-lang="en"]')
+    if english.get_attribute("aria-current") != "true":
+        english.click()
+        wait.until(EC.staleness_of(english))
     wait.until(lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en")
     driver.find_element(By.CSS_SELECTOR, 'nav a[href="/ce"]').click()
     wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, f'#ce-courses li[data-course="{course["id"]}"] a'))).click()
