@@ -69,25 +69,33 @@ public struct SyslogTLSError: Error, CustomStringConvertible {
 public final class SyslogTLSForwarder: AuditEventSink {
     static let queueLimit = 10_000
     let destination: SyslogTLSDestination
-    private let continuation: AsyncStream<AuditEvent>.Continuation
+    private let continuation: AsyncStream<Item>.Continuation
+
+    /// What the delivering task waits for: an event to send, or a wake-up when the collector closed the connection.
+    enum Item: Sendable {
+        case event(AuditEvent)
+        case wake
+    }
     private let logger: Logger
 
     public init(destination: SyslogTLSDestination, logger: Logger, appName: String = "atrium") throws {
         self.destination = destination
         self.logger = logger
         let context = try Self.context(destination)
-        let (stream, continuation) = AsyncStream.makeStream(of: AuditEvent.self, bufferingPolicy: .bufferingNewest(Self.queueLimit))
+        let (stream, continuation) = AsyncStream.makeStream(of: Item.self, bufferingPolicy: .bufferingNewest(Self.queueLimit))
         self.continuation = continuation
         let hostname = ProcessInfo.processInfo.hostName.isEmpty ? "-" : String(ProcessInfo.processInfo.hostName.prefix(255))
         Task.detached {
-            await Self.deliver(stream, to: destination, context: context, hostname: hostname, appName: appName, logger: logger)
+            await Self.deliver(
+                stream, wake: { continuation.yield(.wake) }, to: destination, context: context, hostname: hostname, appName: appName,
+                logger: logger)
         }
     }
 
     deinit { continuation.finish() }
 
     public func send(_ event: AuditEvent) {
-        if case .dropped = continuation.yield(event) {
+        if case .dropped = continuation.yield(.event(event)) {
             logger.warning(
                 "the syslog queue is full: the oldest audit event was not forwarded", metadata: ["collector": "\(destination.host)"])
         }
@@ -122,8 +130,8 @@ public final class SyslogTLSForwarder: AuditEventSink {
     static let resendWindow = Duration.seconds(10)
 
     private static func deliver(
-        _ stream: AsyncStream<AuditEvent>, to destination: SyslogTLSDestination, context: NIOSSLContext, hostname: String,
-        appName: String, logger: Logger
+        _ stream: AsyncStream<Item>, wake: @escaping @Sendable () -> Void, to destination: SyslogTLSDestination,
+        context: NIOSSLContext, hostname: String, appName: String, logger: Logger
     ) async {
         var events = stream.makeAsyncIterator()
         // What goes out before anything new: the events of a failed connection's last moments and the one whose write failed.
@@ -133,7 +141,9 @@ public final class SyslogTLSForwarder: AuditEventSink {
         while true {
             if backlog.isEmpty {
                 guard let next = await events.next() else { return }
-                backlog.append(next)
+                // A wake-up from an earlier connection: nothing to send.
+                guard case .event(let event) = next else { continue }
+                backlog.append(event)
             }
             let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
             do {
@@ -147,11 +157,23 @@ public final class SyslogTLSForwarder: AuditEventSink {
                 continue
             }
             do {
-                try await channel.executeThenClose { _, outbound in
+                try await channel.executeThenClose { inbound, outbound in
+                    // The collector sends nothing; reading its side lets NIO see it close even while no event is being
+                    // written, and the wake-up makes the loop below find the channel closed and send again what it
+                    // wrote in the last moments (events written into a vanished collector's socket raise no error).
+                    let watcher = Task {
+                        do { for try await _ in inbound {} } catch {}
+                        wake()
+                    }
+                    defer { watcher.cancel() }
                     while true {
                         if backlog.isEmpty {
                             guard let next = await events.next() else { return }
-                            backlog.append(next)
+                            guard case .event(let event) = next else {
+                                if channel.channel.isActive { continue }
+                                throw ChannelError.ioOnClosedChannel
+                            }
+                            backlog.append(event)
                         }
                         // A collector that went away closes the channel when its end of stream is read; the write then
                         // fails and the events are sent again on the next connection.
